@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef PORTWARDEN_MODEL_H
+#define PORTWARDEN_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "policy.h"
+
+/*
+ * The ruleset model: one nftables inet table in terms close to the kernel's,
+ * but knowing nothing of netlink or text. compile.c builds it from a policy,
+ * nl_read.c builds it from the live kernel table; render_nft.c prints it,
+ * nl_batch.c sends it, eval.c runs one packet through it, and model_equal()
+ * compares two of them (apply's idempotence, diff, audit drift).
+ *
+ * Every match and verdict kind below has exactly one nft text form and one
+ * bytecode form (the one nft itself emits for that text), so that
+ * `nft -f` of the rendered text and portwarden's own batch make the same
+ * table.
+ */
+
+/**
+ * enum match_key - what a match or a set key looks at
+ *
+ * Text forms (single value / set lookup):
+ *   KEY_NFPROTO   meta nfproto ipv4            value.num: NFPROTO_IPV4/IPV6
+ *   KEY_L4PROTO   meta l4proto tcp | @s        value.num: IPPROTO_*
+ *   KEY_IIFNAME   iifname "eth0"               value.str
+ *   KEY_OIFNAME   oifname "eth0"               value.str
+ *   KEY_SADDR     ip saddr 10.0.0.0/8 | @s     value.prefix (family picks ip/ip6)
+ *   KEY_DADDR     ip6 daddr ::1 | @s           value.prefix
+ *   KEY_SPORT     th sport 1024-65535 | @s     value.range
+ *   KEY_DPORT     th dport 443 | @s            value.range
+ *   KEY_SKUID     meta skuid 1000 | @s         value.num
+ *   KEY_SKGID     meta skgid 1000 | @s         value.num
+ *   KEY_CGROUPV2  socket cgroupv2 level N "p"  value.str (level = path depth)
+ *   KEY_CT_STATE  ct state established,related value.num: CT_STATE_* bits
+ *   KEY_ICMP_TYPE   icmp type echo-request | @s     value.num
+ *   KEY_ICMPV6_TYPE icmpv6 type nd-neighbor-solicit | @s value.num
+ *   KEY_CONCAT    ip daddr . meta l4proto . th dport @s  (set->keys)
+ *
+ * KEY_DPORT/KEY_SPORT are always preceded in the same rule by a
+ * KEY_L4PROTO match (tcp or udp), or are inside a concatenation whose
+ * elements fix the protocol.
+ */
+enum match_key {
+	KEY_NFPROTO,
+	KEY_L4PROTO,
+	KEY_IIFNAME,
+	KEY_OIFNAME,
+	KEY_SADDR,
+	KEY_DADDR,
+	KEY_SPORT,
+	KEY_DPORT,
+	KEY_SKUID,
+	KEY_SKGID,
+	KEY_CGROUPV2,
+	KEY_CT_STATE,
+	KEY_ICMP_TYPE,
+	KEY_ICMPV6_TYPE,
+	KEY_CONCAT,
+};
+
+#define CT_STATE_ESTABLISHED	0x2u	/* kernel NF_CT_STATE_BIT values */
+#define CT_STATE_RELATED	0x4u
+
+/**
+ * struct mvalue - one value or one set-element component
+ * @num:    protocol number, uid/gid, nfproto, ct bits, icmp type
+ * @range:  port range (lo == hi for one port)
+ * @prefix: address prefix (plen == 32/128 for one address)
+ * @str:    interface name or cgroup path (owned)
+ */
+struct mvalue {
+	uint32_t num;
+	struct port_range range;
+	struct cidr prefix;
+	char *str;
+};
+
+#define MSET_MAX_KEYS 3
+
+/**
+ * struct melem - one set element
+ * @v:      one component per key of the set
+ * @origin: the policy rule this element came from (NULL when read from
+ *          the kernel or for built-in sets); explain and audit name it
+ */
+struct melem {
+	struct mvalue v[MSET_MAX_KEYS];
+	const struct rule *origin;
+};
+
+/**
+ * struct mset - a named set of the table
+ * @name:     unique within the table, [A-Za-z0-9_]+
+ * @keys:     the key of each component; one for a plain set
+ * @family:   4 or 6 when a key is an address, else 0
+ * @interval: `flags interval` (needed when any element is a range/prefix)
+ * @elems:    sorted by components, no duplicates
+ */
+struct mset {
+	char *name;
+	enum match_key keys[MSET_MAX_KEYS];
+	size_t n_keys;
+	uint8_t family;
+	bool interval;
+	struct melem *elems;
+	size_t n_elems, cap_elems;
+};
+
+/**
+ * struct match - one condition of a rule
+ * @key:    what is looked at
+ * @negate: `!=` / `!= @set`
+ * @set:    index into model.sets for a lookup, or -1 for a single @value
+ * @family: 4 or 6 for KEY_SADDR/KEY_DADDR and concatenations with an address
+ * @value:  the single value when @set < 0
+ */
+struct match {
+	enum match_key key;
+	bool negate;
+	int set;
+	uint8_t family;
+	struct mvalue value;
+};
+
+enum mverdict {
+	MV_NONE,		/* no verdict: e.g. a log-only rule */
+	MV_ACCEPT,
+	MV_DROP,
+	MV_REJECT_TCP,		/* reject with tcp reset (needs l4proto tcp) */
+	MV_REJECT_ICMPX,	/* reject with icmpx port-unreachable ("reject") */
+};
+
+/**
+ * struct mrule - one nft rule
+ * @matches:    all must hold, in this order
+ * @counter:    has a `counter` statement (after the matches)
+ * @log_prefix: when set: `limit rate 5/minute burst 5 packets log prefix "..."`
+ *              after the counter (a rule with a log_prefix has MV_NONE)
+ * @verdict:    final statement
+ * @comment:    `comment "..."` (owned), the policy rule name or built-in label
+ * @origin:     the policy rule it came from, NULL for built-in rules and
+ *              rules read from the kernel
+ * @origin_name: the label eval reports for built-in rules ("established",
+ *              "loopback", "icmp", "default"), or NULL
+ * @handle:     kernel handle when read from the kernel, else 0
+ */
+struct mrule {
+	struct match *matches;
+	size_t n_matches;
+	bool counter;
+	char *log_prefix;
+	enum mverdict verdict;
+	char *comment;
+	const struct rule *origin;
+	const char *origin_name;
+	uint64_t handle;
+	uint64_t packets, bytes;	/* counter values when read back */
+};
+
+enum mhook {
+	HOOK_INPUT,
+	HOOK_OUTPUT,
+};
+
+/**
+ * struct mchain - a base chain
+ * @name:   "input" / "output"
+ * @policy: MV_ACCEPT or MV_DROP
+ */
+struct mchain {
+	char *name;
+	enum mhook hook;
+	int priority;
+	enum mverdict policy;
+	struct mrule *rules;
+	size_t n_rules, cap_rules;
+};
+
+/**
+ * struct model - one inet table
+ * @table:  table name
+ * @sets:   in creation order (nft lists them in this order)
+ * @chains: in creation order; a compiled model has input then output
+ * @policy: the policy it was compiled from (not owned), or NULL
+ */
+struct model {
+	char *table;
+	struct mset *sets;
+	size_t n_sets, cap_sets;
+	struct mchain *chains;
+	size_t n_chains, cap_chains;
+	const struct policy *policy;
+};
+
+struct model *model_new(const char *table);
+void model_free(struct model *m);
+struct mset *model_add_set(struct model *m, const char *name);
+struct mchain *model_add_chain(struct model *m, const char *name,
+			       enum mhook hook, int priority,
+			       enum mverdict policy);
+struct mrule *mchain_add_rule(struct mchain *c);
+struct match *mrule_add_match(struct mrule *r, enum match_key key);
+struct melem *mset_add_elem(struct mset *s);
+int model_find_set(const struct model *m, const char *name);
+struct mchain *model_find_chain(const struct model *m, enum mhook hook);
+
+/*
+ * model_equal() - do two tables hold the same sets, chains and rules?
+ * Ignores handles, counter values, origins. Set elements compare as sets.
+ */
+bool model_equal(const struct model *a, const struct model *b);
+
+/**
+ * compile_policy() - build the ruleset model of a checked policy
+ * @p:   the policy (must outlive the model: rules point into it)
+ * @out: the model
+ * @d:   receives compile-time warnings (shadowed rules and the like)
+ *
+ * Return: 0 or a negative errno.
+ */
+int compile_policy(const struct policy *p, struct model **out, struct diag *d);
+
+#endif

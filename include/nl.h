@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef PORTWARDEN_NL_H
+#define PORTWARDEN_NL_H
+
+#include "diag.h"
+#include "model.h"
+
+/*
+ * nftables over netlink (libnftnl + libmnl): nl_batch.c sends a model,
+ * nl_read.c reads a live table back into a model.
+ */
+struct nl_sock;
+
+int nl_sock_open(struct nl_sock **out);
+void nl_sock_close(struct nl_sock *s);
+
+/**
+ * nl_apply() - replace the model's table in one transaction
+ * @m: the table to install; every other table is left alone
+ * @d: on a kernel error, receives the error naming the policy rule
+ *     (name and FILE:LINE) whose message the kernel refused
+ * Return: 0, or a negative errno (nothing changed).
+ */
+int nl_apply(struct nl_sock *s, const struct model *m, struct diag *d);
+
+/**
+ * nl_read_table() - dump a live inet table into a model
+ * Return: 0; -ENOENT when the table does not exist; another -errno.
+ * Rules or sets of shapes portwarden does not make are kept as rules with
+ * no matches and a comment starting "unknown: " so they compare unequal.
+ */
+int nl_read_table(struct nl_sock *s, const char *table, struct model **out);
+
+/* Delete the inet table @table; -ENOENT when it does not exist. */
+int nl_delete_table(struct nl_sock *s, const char *table);
+
+#endif

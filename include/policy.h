@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef PORTWARDEN_POLICY_H
+#define PORTWARDEN_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diag.h"
+
+/*
+ * The checked policy: what policy_load() hands to the compiler once the
+ * YAML tree has been validated. Every value is normalised (names resolved,
+ * port ranges sorted and merged, CIDRs with host bits cleared) and every
+ * node keeps the location it came from.
+ */
+
+enum verdict {
+	VERDICT_ACCEPT,
+	VERDICT_DROP,
+	VERDICT_REJECT,
+};
+
+enum direction {
+	DIR_IN = 0,
+	DIR_OUT = 1,
+};
+#define DIR_MAX 2
+
+enum icmp_mode {
+	ICMP_ESSENTIAL,
+	ICMP_ALL,
+	ICMP_NONE,
+};
+
+/* Protocol bits of rule.protos and listener.protos. */
+#define PROTO_TCP	0x01u
+#define PROTO_UDP	0x02u
+#define PROTO_ICMP	0x04u
+#define PROTO_ICMPV6	0x08u
+#define PROTO_ANY	0x10u	/* every L4 protocol; never combined */
+
+/* Family bits. */
+#define FAM_V4		0x1u
+#define FAM_V6		0x2u
+#define FAM_BOTH	(FAM_V4 | FAM_V6)
+
+struct port_range {
+	uint16_t lo, hi;	/* inclusive, 1 <= lo <= hi <= 65535 */
+};
+
+/**
+ * struct port_set - a normalised list of port ranges
+ * @any: the field was absent (matches every port); @v is then empty
+ * @v:   sorted by lo, non-overlapping, adjacent ranges merged
+ * @ref: name of the $set when the whole field was one set reference
+ */
+struct port_set {
+	bool any;
+	struct port_range *v;
+	size_t n;
+	const char *ref;
+};
+
+/**
+ * struct cidr - one IPv4 or IPv6 prefix, host bits cleared
+ * @family: 4 or 6
+ * @plen:   prefix length (0..32 or 0..128)
+ * @addr:   network byte order; IPv4 uses addr[0..3]
+ */
+struct cidr {
+	uint8_t family;
+	uint8_t plen;
+	uint8_t addr[16];
+};
+
+/**
+ * struct addr_set - a normalised list of prefixes
+ * @any: the field was absent or `any`; @v is then empty
+ * @v:   IPv4 prefixes first, then IPv6, each sorted by address, with
+ *       prefixes covered by another removed
+ * @ref: name of the $set when the whole field was one set reference
+ */
+struct addr_set {
+	bool any;
+	struct cidr *v;
+	size_t n;
+	const char *ref;
+};
+
+struct id_set {
+	uint32_t *v;		/* sorted, unique */
+	size_t n;		/* 0: the field was absent */
+};
+
+/**
+ * struct rule - one inbound or outbound policy rule
+ * @name:      `name` or the generated "inbound[3]" (0-based index)
+ * @loc:       location of the rule's mapping node
+ * @dir:       which list it came from
+ * @index:     0-based position in that list
+ * @protos:    PROTO_* bits; PROTO_ANY alone when no protocol applies
+ * @dport:     `port`/`dport`; any when absent
+ * @sport:     `sport`; any when absent
+ * @from, @to: any when absent
+ * @not_from, @not_to: excluded prefixes; n == 0 when absent
+ * @uids, @gids: socket owner (outbound only); n == 0 when absent
+ * @cgroup:    cgroup v2 path or NULL
+ * @iface:     interface name or NULL
+ * @families:  FAM_* bits the rule applies to, after `family` and addresses
+ * @log:       log matches
+ * @comment:   `comment` or NULL
+ */
+struct rule {
+	char *name;
+	struct loc loc;
+	enum direction dir;
+	unsigned int index;
+	enum verdict action;
+	unsigned int protos;
+	struct port_set dport, sport;
+	struct addr_set from, to, not_from, not_to;
+	struct id_set uids, gids;
+	char *cgroup;
+	char *iface;
+	unsigned int families;
+	bool log;
+	char *comment;
+};
+
+/**
+ * struct listener - one expected listening socket for the audit
+ * @protos: PROTO_TCP and/or PROTO_UDP (default PROTO_TCP)
+ * @ports:  the port(s) expected
+ * @process: expected command name or NULL
+ */
+struct listener {
+	struct loc loc;
+	unsigned int protos;
+	struct port_set ports;
+	char *process;
+};
+
+/**
+ * struct named_set - an entry of `sets:`
+ */
+struct named_set {
+	char *name;
+	struct loc loc;
+	bool is_port;		/* else addresses */
+	struct port_set ports;
+	struct addr_set addrs;
+};
+
+/**
+ * struct policy - a whole checked policy, possibly merged from many files
+ * @table:       nft table name (family inet)
+ * @def:         default verdict per direction
+ * @log_default: log what the defaults drop or reject
+ * @established: accept ct state established,related first
+ * @loopback:    accept everything on lo
+ * @icmp:        ICMP handling
+ * @rules:       rules per direction, in file order
+ * @files:       owned copies of the file names every loc.file points into
+ */
+struct policy {
+	char *table;
+	enum verdict def[DIR_MAX];
+	bool log_default;
+	bool established;
+	bool loopback;
+	enum icmp_mode icmp;
+	struct named_set *sets;
+	size_t n_sets;
+	struct rule *rules[DIR_MAX];
+	size_t n_rules[DIR_MAX];
+	struct listener *listeners;
+	size_t n_listeners;
+	char **files;
+	size_t n_files;
+};
+
+/**
+ * policy_load() - read, merge and check policy files or directories
+ * @out:   the checked policy on success (also when there are warnings)
+ * @paths: files or directories, merged in this order
+ * @n:     number of paths
+ * @d:     receives every error and warning
+ *
+ * Return: 0 on success; -EINVAL when @d holds errors (then *@out is NULL);
+ * another negative errno when a file cannot be read (also recorded in @d).
+ */
+int policy_load(struct policy **out, const char *const *paths, size_t n,
+		struct diag *d);
+
+/**
+ * policy_load_buffer() - the same for one in-memory document (fuzzing, tests)
+ */
+int policy_load_buffer(struct policy **out, const char *name,
+		       const char *buf, size_t len, struct diag *d);
+
+void policy_free(struct policy *p);
+
+/* Well-known port names of the built-in table; NULL-terminated list. */
+int port_by_name(const char *name, struct port_range *out);
+const char *port_name(uint16_t port);	/* NULL when not in the table */
+
+const char *verdict_name(enum verdict v);
+const char *direction_name(enum direction d);	/* "inbound"/"outbound" */
+
+/* Text forms shared by every output: "10.0.0.0/8", "2001:db8::/32". */
+void cidr_format(const struct cidr *c, char *buf, size_t len);
+/* Parse "A.B.C.D", "A.B.C.D/N", "V6", "V6/N"; returns 0, or -EINVAL.
+ * *host_bits is set when bits beyond the prefix were set (then cleared). */
+int cidr_parse(const char *s, struct cidr *out, bool *host_bits);
+bool cidr_contains(const struct cidr *outer, const struct cidr *inner);
+
+#endif

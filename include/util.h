@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef PORTWARDEN_UTIL_H
+#define PORTWARDEN_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/* Allocation that aborts on exhaustion: a firewall tool half-built from a
+ * failed malloc is worse than one that stops. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *xvasprintf(const char *fmt, va_list ap);
+
+/* Grow a dynamic array *v of *cap elements of size sz so that it holds n+1. */
+void *grow_array(void *v, size_t *cap, size_t n, size_t sz);
+#define ARRAY_PUSH(v, n, cap) \
+	((v) = grow_array((v), &(cap), (n), sizeof(*(v))), &(v)[(n)++])
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Levenshtein distance, for "did you mean" hints. */
+unsigned int edit_distance(const char *a, const char *b);
+/* The candidate closest to @word within a small distance, or NULL. */
+const char *closest_word(const char *word, const char *const *candidates,
+			 size_t n);
+
+/* Write a JSON string literal (with quotes) to a stdio stream. */
+void json_string(FILE *f, const char *s);
+
+#endif

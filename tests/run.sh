@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Runs the whole suite and prints "N passed, N failed" last.
+#  - unit tests: cmocka binaries in $BUILD/tests (no privileges)
+#  - tests/*.sh: golden and fuzz-smoke suites (no privileges)
+#  - tests/integration/*.sh: as root, each in its own mount+network
+#    namespace with a tmpfs on /run; never the host's own ruleset.
+# Every test script prints "ok - NAME" or "not ok - NAME [why]" lines.
+set -u
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+export BUILD PORTWARDEN="$PWD/$BUILD/portwarden"
+passed=0 failed=0
+failures=()
+log=$(mktemp -d)
+trap 'rm -rf "$log"' EXIT
+
+count_tap() { # name file
+	local p f
+	p=$(grep -c '^ok ' "$2")
+	f=$(grep -c '^not ok ' "$2")
+	passed=$((passed + p)); failed=$((failed + f))
+	while IFS= read -r line; do failures+=("$1: $line"); done < <(grep '^not ok ' "$2")
+}
+
+for t in "$BUILD"/tests/test_*; do
+	[ -x "$t" ] || continue
+	name=$(basename "$t")
+	out="$log/$name.out"
+	CMOCKA_MESSAGE_OUTPUT=stdout timeout 300 "$t" > "$out" 2>&1
+	rc=$?
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)
+	p=${p:-0}; f=${f:-0}
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+	passed=$((passed + p)); failed=$((failed + f))
+	if [ "$f" -ne 0 ]; then failures+=("$name (exit $rc)"); cat "$out"; fi
+	echo "unit $name: $p passed, $f failed"
+done
+
+for t in tests/*.sh; do
+	[ -f "$t" ] || continue
+	case "$t" in tests/run.sh|tests/lib.sh) continue;; esac
+	name=$(basename "$t" .sh)
+	out="$log/$name.out"
+	timeout 600 bash "$t" > "$out" 2>&1
+	rc=$?
+	count_tap "$name" "$out"
+	if [ "$rc" -ne 0 ] && ! grep -q '^not ok ' "$out"; then
+		failed=$((failed + 1)); failures+=("$name: exit $rc"); cat "$out"
+	fi
+	echo "suite $name: $(grep -c '^ok ' "$out") passed, $(grep -c '^not ok ' "$out") failed"
+done
+
+for t in tests/integration/*.sh; do
+	[ -f "$t" ] || continue
+	name=$(basename "$t" .sh)
+	out="$log/$name.out"
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "not ok - $name needs root (integration tests never skip)" > "$out"
+		rc=1
+	else
+		timeout 600 unshare -m -n -- bash -c \
+			'mount -t tmpfs tmpfs /run && ip link set lo up && exec bash "$0"' \
+			"$t" > "$out" 2>&1
+		rc=$?
+	fi
+	count_tap "$name" "$out"
+	if [ "$rc" -ne 0 ] && ! grep -q '^not ok ' "$out"; then
+		failed=$((failed + 1)); failures+=("$name: exit $rc"); cat "$out"
+	fi
+	[ -n "${VERBOSE:-}" ] && cat "$out"
+	echo "integration $name: $(grep -c '^ok ' "$out") passed, $(grep -c '^not ok ' "$out") failed"
+done
+
+if [ ${#failures[@]} -gt 0 ]; then
+	echo
+	echo "FAILURES:"
+	printf '  %s\n' "${failures[@]}"
+fi
+echo
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
