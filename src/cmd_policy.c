@@ -3,7 +3,7 @@
 
 #include "cli.h"
 
-int check_main(struct cli *c)
+
 {
 	(void)c;
 	fputs("portwarden: check: not built yet\n", stderr);
