@@ -3,13 +3,6 @@
 
 #include "cli.h"
 
-
-{
-	(void)c;
-	fputs("portwarden: check: not built yet\n", stderr);
-	return EXIT_RUNTIME;
-}
-
 int compile_main(struct cli *c)
 {
 	(void)c;
