@@ -12,8 +12,8 @@ DESTDIR    ?=
 BUILD   ?= build
 CC      ?= cc
 PKGS    := yaml-0.1 libnftnl libmnl
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
 
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
@@ -70,19 +70,26 @@ $(BUILD)/fuzz_policy: fuzz/fuzz_policy.c $(LIB_SRC)
 
 fuzz: $(BUILD)/fuzz_policy
 
+# Debian packages for building, testing and the demo (root installs them).
+deps:
+	$(Q)contrib/install-deps.sh
+
 # The whole suite: unit, golden, integration (root, namespaces), fuzz smoke.
-check: all unit
+# Installs its own dependencies first, so it works on a fresh machine.
+check: deps
+	$(Q)$(MAKE) --no-print-directory all unit
 	$(Q)BUILD=$(BUILD) tests/run.sh
 
 # The same suite under ASan+UBSan in its own build directory.
 check-asan:
-	$(Q)$(MAKE) BUILD=build-asan SAN=address,undefined CFLAGS="-O1 -g" check
+	$(Q)$(MAKE) --no-print-directory BUILD=build-asan SAN=address,undefined CFLAGS="-O1 -g" check
 
 # Regenerate golden files after an intended change (review the diff!).
 golden-update: all
 	$(Q)BUILD=$(BUILD) tests/golden.sh --update
 
-demo: all
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
 	$(Q)contrib/demo.sh $(BUILD)/portwarden
 
 bench: all
@@ -94,7 +101,7 @@ install: all
 clean:
 	rm -rf build build-*
 
-.PHONY: all unit fuzz check check-asan golden-update demo bench install clean
+.PHONY: deps all unit fuzz check check-asan golden-update demo bench install clean
 .SECONDARY:
 
 -include $(wildcard $(BUILD)/obj/*.d $(BUILD)/tests/*.d)
