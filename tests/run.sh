@@ -6,8 +6,11 @@
 #  - tests/integration/*.sh: as root, each in its own mount+network
 #    namespace with a tmpfs on /run; never the host's own ruleset.
 # Every test script prints "ok - NAME" or "not ok - NAME [why]" lines.
+# Usage: tests/run.sh [PATTERN]   (PATTERN: run only tests whose name matches)
 set -u
 cd "$(dirname "$0")/.."
+only=${1:-}
+want() { [ -z "$only" ] || [[ "$1" == *$only* ]]; }
 BUILD=${BUILD:-build}
 export BUILD PORTWARDEN="$PWD/$BUILD/portwarden"
 passed=0 failed=0
@@ -26,6 +29,7 @@ count_tap() { # name file
 for t in "$BUILD"/tests/test_*; do
 	[ -x "$t" ] || continue
 	name=$(basename "$t")
+	want "$name" || continue
 	out="$log/$name.out"
 	CMOCKA_MESSAGE_OUTPUT=stdout timeout 300 "$t" > "$out" 2>&1
 	rc=$?
@@ -42,6 +46,7 @@ for t in tests/*.sh; do
 	[ -f "$t" ] || continue
 	case "$t" in tests/run.sh|tests/lib.sh) continue;; esac
 	name=$(basename "$t" .sh)
+	want "$name" || continue
 	out="$log/$name.out"
 	timeout 600 bash "$t" > "$out" 2>&1
 	rc=$?
@@ -55,6 +60,7 @@ done
 for t in tests/integration/*.sh; do
 	[ -f "$t" ] || continue
 	name=$(basename "$t" .sh)
+	want "$name" || continue
 	out="$log/$name.out"
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "not ok - $name needs root (integration tests never skip)" > "$out"
