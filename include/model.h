@@ -209,6 +209,24 @@ struct melem *mset_add_elem(struct mset *s);
 int model_find_set(const struct model *m, const char *name);
 struct mchain *model_find_chain(const struct model *m, enum mhook hook);
 
+/**
+ * melem_cmp() - order two elements of @s component by component
+ *
+ * Addresses by family, address bytes, then prefix length; ports by lo then
+ * hi; strings with strcmp; everything else by number.
+ * Return: <0, 0 or >0.
+ */
+int melem_cmp(const struct mset *s, const struct melem *a,
+	      const struct melem *b);
+
+/**
+ * mset_sort() - sort @s->elems with melem_cmp() and drop exact duplicates
+ *
+ * Of equal elements the one whose origin comes first in its policy list is
+ * kept. Overlapping (not equal) intervals are left alone.
+ */
+void mset_sort(struct mset *s);
+
 /*
  * model_equal() - do two tables hold the same sets, chains and rules?
  * Ignores handles, counter values, origins. Set elements compare as sets.
