@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef PORTWARDEN_POLICY_PARSE_H
+#define PORTWARDEN_POLICY_PARSE_H
+
+/*
+ * Internal interface of the policy front end: policy_parse.c turns YAML
+ * text into a tree of nodes that remember where they stand in the file;
+ * policy_check.c turns trees into a checked struct policy.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "diag.h"
+#include "policy.h"
+
+/* Limits against hostile input; every message names the limit. */
+#define POLICY_MAX_FILE_SIZE	(64u << 20)	/* bytes per file */
+#define POLICY_MAX_DEPTH	64		/* nested collections */
+#define POLICY_MAX_NODES	2000000u	/* nodes, aliases expanded */
+#define POLICY_MAX_RULES	100000u		/* rules per direction */
+#define POLICY_MAX_ELEMENTS	1000000u	/* elements per set or field */
+
+enum node_kind {
+	NODE_SCALAR,
+	NODE_SEQ,
+	NODE_MAP,
+};
+
+/**
+ * struct node - one YAML node with its location
+ * @kind:   scalar, sequence or mapping
+ * @loc:    file, line and column (1-based) of the node's start mark
+ * @plain:  a scalar written without quotes and without a !!str tag (only
+ *          plain scalars are read as numbers, booleans or null)
+ * @str:    scalar text, NUL-terminated (may contain NUL when @len says so)
+ * @len:    scalar length in bytes
+ * @items:  sequence items; for a mapping key0, value0, key1, value1, ...
+ * @n:      number of items (a mapping holds @n / 2 pairs)
+ * @weight: nodes below and including this one, aliases expanded
+ *
+ * Nodes live in the arena of their struct yaml_tree and are never freed
+ * one by one; an alias shares the anchored node.
+ */
+struct node {
+	enum node_kind kind;
+	struct loc loc;
+	bool plain;
+	char *str;
+	size_t len;
+	struct node **items;
+	size_t n;
+	size_t weight;
+};
+
+/**
+ * struct yaml_tree - one parsed policy document
+ * @root: the document's top node, or NULL for an empty document
+ * @file: owned file name every node's loc.file points at
+ */
+struct yaml_tree {
+	struct node *root;
+	char *file;
+	struct arena *arena;
+};
+
+/**
+ * yaml_tree_parse() - parse one YAML document from memory
+ * @out:  receives the tree (also on syntax errors, with @root NULL)
+ * @name: file name used in locations
+ * @buf:  the text; need not be NUL-terminated
+ * @len:  its length
+ * @d:    receives syntax errors and limit violations
+ *
+ * Return: 0, or -EINVAL after recording errors in @d.
+ */
+int yaml_tree_parse(struct yaml_tree **out, const char *name,
+		    const char *buf, size_t len, struct diag *d);
+
+/** yaml_tree_free() - free a tree and all its nodes; accepts NULL */
+void yaml_tree_free(struct yaml_tree *t);
+
+/** node_kind_name() - "a string", "a list", "a mapping" for messages */
+const char *node_kind_name(const struct node *n);
+
+/** node_is_null() - a plain `~`, `null` or empty scalar */
+bool node_is_null(const struct node *n);
+
+/**
+ * policy_check_trees() - check and merge parsed trees into a policy
+ * @out:   the checked policy, or NULL when there are errors
+ * @trees: parsed documents in merge order
+ * @n:     number of trees
+ * @d:     receives every error and warning
+ *
+ * Return: 0, or -EINVAL when @d holds errors.
+ */
+int policy_check_trees(struct policy **out, struct yaml_tree *const *trees,
+		       size_t n, struct diag *d);
+
+/**
+ * port_names() - every name of the built-in port table, for hints
+ * @n: receives the number of names
+ */
+const char *const *port_names(size_t *n);
+
+#endif
