@@ -192,7 +192,7 @@ int melem_cmp(const struct mset *s, const struct melem *a,
 	return 0;
 }
 
-/* qsort has no context argument: sort an index array with qsort_r. */
+/* qsort_r hands the set to the comparison. */
 static int elem_cmp_r(const void *pa, const void *pb, void *ctx)
 {
 	const struct melem *a = pa, *b = pb;

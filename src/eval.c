@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * One packet through the model, as the kernel runs it: the chain of the
+ * packet's hook, rules in order, all matches of a rule must hold, the first
+ * rule with a verdict decides, log-only rules do not, then the chain policy.
+ *
+ * Like nft's implicit dependencies, an address match only holds for a
+ * packet of its family, an icmp type match only for ICMP of the right
+ * family. A field the caller does not know (has_src false, ...) fails
+ * every match on it, negated or not: explain answers for "a packet about
+ * which we know only this", never by guessing.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "eval.h"
+
+#define NFPROTO_V4	2
+#define NFPROTO_V6	10
+
+static uint8_t pkt_family(const struct packet *p)
+{
+	return p->dst.family ? p->dst.family : p->src.family;
+}
+
+/* Can the kernel look at this field of this packet at all? */
+static bool field_known(enum match_key key, uint8_t family,
+			const struct packet *p)
+{
+	switch (key) {
+	case KEY_NFPROTO:	return pkt_family(p) != 0;
+	case KEY_IIFNAME:	return p->iif != NULL;
+	case KEY_OIFNAME:	return p->oif != NULL;
+	/* address matches carry nft's implicit `meta nfproto` dependency */
+	case KEY_SADDR:		return p->has_src && p->src.family == family;
+	case KEY_DADDR:		return p->dst.family && p->dst.family == family;
+	case KEY_SPORT:		return p->has_sport;
+	case KEY_DPORT:		return p->has_dport;
+	case KEY_SKUID:		return p->has_uid;
+	case KEY_SKGID:		return p->has_gid;
+	case KEY_CGROUPV2:	return p->cgroup != NULL;
+	case KEY_ICMP_TYPE:	return p->l4proto == 1 && pkt_family(p) == 4;
+	case KEY_ICMPV6_TYPE:	return p->l4proto == 58 && pkt_family(p) == 6;
+	case KEY_L4PROTO:
+	case KEY_CT_STATE:	return true;
+	case KEY_CONCAT:	break;
+	}
+	return false;
+}
+
+/* Does one value hold? (the field is known) */
+static bool value_match(enum match_key key, const struct mvalue *v,
+			const struct packet *p)
+{
+	const char *s;
+	size_t n;
+
+	switch (key) {
+	case KEY_NFPROTO:
+		return v->num == (pkt_family(p) == 6 ? NFPROTO_V6 : NFPROTO_V4);
+	case KEY_L4PROTO:
+		return v->num == p->l4proto;
+	case KEY_IIFNAME:
+		return v->str && !strcmp(v->str, p->iif);
+	case KEY_OIFNAME:
+		return v->str && !strcmp(v->str, p->oif);
+	case KEY_SADDR:
+		return cidr_contains(&v->prefix, &p->src);
+	case KEY_DADDR:
+		return cidr_contains(&v->prefix, &p->dst);
+	case KEY_SPORT:
+		return v->range.lo <= p->sport && p->sport <= v->range.hi;
+	case KEY_DPORT:
+		return v->range.lo <= p->dport && p->dport <= v->range.hi;
+	case KEY_SKUID:
+		return v->num == p->uid;
+	case KEY_SKGID:
+		return v->num == p->gid;
+	case KEY_CGROUPV2:
+		if (!v->str)
+			return false;
+		/* `level N "path"`: the socket's cgroup is path or below it */
+		s = p->cgroup;
+		while (*s == '/')
+			s++;
+		n = strlen(v->str);
+		return !strncmp(s, v->str, n) && (s[n] == '\0' || s[n] == '/');
+	case KEY_CT_STATE:
+		return (v->num & p->ct_state) != 0;
+	case KEY_ICMP_TYPE:
+	case KEY_ICMPV6_TYPE:
+		return v->num == p->icmp_type;
+	case KEY_CONCAT:
+		break;
+	}
+	return false;
+}
+
+/* Is the packet in @s? 1 yes (*@elem the element), 0 no, -1 the lookup
+ * cannot happen (a key field is unknown). */
+static int set_lookup(const struct mset *s, uint8_t family,
+		      const struct packet *p, const struct melem **elem)
+{
+	uint8_t fam = family ? family : s->family;
+	size_t i, k;
+
+	*elem = NULL;
+	for (k = 0; k < s->n_keys; k++)
+		if (!field_known(s->keys[k], fam, p))
+			return -1;
+	for (i = 0; i < s->n_elems; i++) {
+		for (k = 0; k < s->n_keys; k++)
+			if (!value_match(s->keys[k], &s->elems[i].v[k], p))
+				break;
+		if (k == s->n_keys) {
+			*elem = &s->elems[i];
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static bool rule_match(const struct model *m, const struct mrule *r,
+		       const struct packet *p, const struct rule **origin)
+{
+	const struct melem *elem;
+	size_t i;
+	int res;
+
+	*origin = r->origin;
+	for (i = 0; i < r->n_matches; i++) {
+		const struct match *mt = &r->matches[i];
+
+		if (mt->set >= 0) {
+			if ((size_t)mt->set >= m->n_sets)
+				return false;
+			res = set_lookup(&m->sets[mt->set], mt->family, p, &elem);
+			if (res > 0 && elem->origin && !mt->negate)
+				*origin = elem->origin;
+		} else {
+			uint8_t fam = mt->family ? mt->family :
+						   mt->value.prefix.family;
+
+			res = field_known(mt->key, fam, p) ?
+			      value_match(mt->key, &mt->value, p) : -1;
+		}
+		if (res < 0)
+			return false;
+		if (mt->negate)
+			res = !res;
+		if (!res)
+			return false;
+	}
+	return true;
+}
+
+int eval_packet(const struct model *m, const struct packet *pkt,
+		struct eval_result *res)
+{
+	const struct mchain *c;
+	const struct rule *origin;
+	size_t i;
+
+	memset(res, 0, sizeof(*res));
+	c = model_find_chain(m, pkt->dir == DIR_OUT ? HOOK_OUTPUT : HOOK_INPUT);
+	if (!c)
+		return -ENOENT;
+	for (i = 0; i < c->n_rules; i++) {
+		const struct mrule *r = &c->rules[i];
+
+		if (r->verdict == MV_NONE)
+			continue;
+		if (!rule_match(m, r, pkt, &origin))
+			continue;
+		res->verdict = r->verdict;
+		res->rule = r;
+		res->origin = r->origin_name ? NULL : origin;
+		res->label = r->origin_name;
+		if (!res->origin && !res->label)
+			res->label = "rule";
+		return 0;
+	}
+	res->verdict = c->policy;
+	res->label = "default";
+	return 0;
+}
+
+const char *mverdict_name(enum mverdict v)
+{
+	switch (v) {
+	case MV_ACCEPT:
+		return "accept";
+	case MV_DROP:
+		return "drop";
+	case MV_REJECT_TCP:
+	case MV_REJECT_ICMPX:
+		return "reject";
+	case MV_NONE:
+		break;
+	}
+	return "none";
+}
