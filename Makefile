@@ -95,8 +95,24 @@ demo: deps
 bench: all
 	$(Q)bench/run.sh $(BUILD)/portwarden
 
+# The units and man pages name /usr/local paths (the default PREFIX);
+# installing rewrites them to where the files really go.
+INSTALL_SUBST = sed -e 's|/usr/local/sbin/portwarden|$(BINDIR)/portwarden|g' \
+		    -e 's|/usr/local/share/portwarden|$(DATADIR)|g'
 install: all
 	install -D -m 0755 $(BUILD)/portwarden $(DESTDIR)$(BINDIR)/portwarden
+	install -d $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(SYSTEMDDIR) $(DESTDIR)$(DATADIR)/policies
+	$(INSTALL_SUBST) doc/portwarden.8 > $(DESTDIR)$(MANDIR)/man8/portwarden.8
+	$(INSTALL_SUBST) doc/portwarden.yaml.5 > $(DESTDIR)$(MANDIR)/man5/portwarden.yaml.5
+	chmod 0644 $(DESTDIR)$(MANDIR)/man8/portwarden.8 $(DESTDIR)$(MANDIR)/man5/portwarden.yaml.5
+	install -D -m 0644 contrib/bash-completion/portwarden \
+		$(DESTDIR)$(BASHCOMPDIR)/portwarden
+	for u in contrib/systemd/*.service contrib/systemd/*.timer; do \
+		$(INSTALL_SUBST) $$u > $(DESTDIR)$(SYSTEMDDIR)/$${u##*/} && \
+		chmod 0644 $(DESTDIR)$(SYSTEMDDIR)/$${u##*/} || exit 1; \
+	done
+	$(if $(wildcard policies/*.yaml),install -m 0644 $(wildcard policies/*.yaml) $(DESTDIR)$(DATADIR)/policies/)
 
 clean:
 	rm -rf build build-*

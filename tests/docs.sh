@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Documentation and integration files: the man pages render without
+# warnings and cover every command and option the binary has, the systemd
+# units pass `systemd-analyze verify`, the bash completion completes, and
+# the policies shown in portwarden.yaml(5) are valid. No privileges.
+. "$(dirname "$0")/lib.sh"
+cd "$TOP" || exit 1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# --- man pages ---------------------------------------------------------
+for page in doc/portwarden.8 doc/portwarden.yaml.5; do
+	w=$(MANWIDTH=80 man --warnings -l "$page" 2>&1 >/dev/null)
+	rc=$?
+	if [ "$rc" -eq 0 ] && [ -z "$w" ]; then ok "$page renders without warnings"
+	else not_ok "$page renders without warnings" "exit $rc: $(echo "$w" | head -3)"; fi
+done
+MANWIDTH=200 man -l doc/portwarden.8 2>/dev/null | col -b > "$tmp/man8.txt"
+
+# The commands and options the binary really has, from its --help and
+# from the option parser in src/main.c.
+commands=$(sed -n 's/^[[:space:]]*{ "\([a-z]*\)", [a-z_]*_main,.*/\1/p' src/main.c)
+"$PORTWARDEN" --help > "$tmp/help.txt" 2>&1
+helped=$(sed -n '/^commands:/,/^$/s/^  \([a-z]\+\) .*/\1/p' "$tmp/help.txt")
+if [ "$(echo "$commands" | wc -w)" -ge 10 ] && [ "$(echo $commands)" = "$(echo $helped)" ]; then
+	ok "portwarden --help lists the commands of the command table"
+else
+	not_ok "portwarden --help lists the commands of the command table" \
+		"table: $(echo $commands); --help: $(echo $helped)"
+fi
+options=$(grep -o '"--[a-z-]*"' src/main.c | tr -d '"' | sort -u | grep -vx -- '--')
+
+missing=""
+for c in $commands; do
+	grep -Eq "^ {7}$c( |$)" "$tmp/man8.txt" || missing="$missing $c"
+done
+check_eq "portwarden(8) documents every command" "" "$missing"
+missing=""
+for o in $options; do
+	grep -q -- "$o" "$tmp/man8.txt" || missing="$missing $o"
+done
+check_eq "portwarden(8) documents every option" "" "$missing"
+missing=""
+for code in 0 1 2 3 4; do
+	sed -n '/^EXIT STATUS/,/^FILES/p' "$tmp/man8.txt" | grep -Eq "^ {7}$code( |$)" ||
+		missing="$missing $code"
+done
+check_eq "portwarden(8) documents every exit code" "" "$missing"
+
+# Every policy example in portwarden.yaml(5) is a valid policy.
+awk '/^\.EX/{n++; f=sprintf("'"$tmp"'/ex%02d.yaml", n); on=1; next}
+     /^\.EE/{on=0; next} on {print > f}' doc/portwarden.yaml.5
+n=0 bad=""
+for f in "$tmp"/ex*.yaml; do
+	grep -q '^portwarden: 1' "$f" || continue
+	n=$((n + 1))
+	# \- is roff for a plain hyphen
+	sed -i 's/\\-/-/g' "$f"
+	chmod 0600 "$f"
+	# The long example names a user; any existing account will do.
+	sed -i "s/user: backup/user: $(id -un)/" "$f"
+	"$PORTWARDEN" check "$f" > "$tmp/check.out" 2>&1 ||
+		bad="$bad $(basename "$f"): $(head -2 "$tmp/check.out" | tr '\n' ' ')"
+done
+if [ "$n" -ge 3 ] && [ -z "$bad" ]; then ok "the $n policies in portwarden.yaml(5) pass check"
+else not_ok "the policies in portwarden.yaml(5) pass check" "$n examples;$bad"; fi
+
+# --- systemd units -----------------------------------------------------
+if ! command -v systemd-analyze >/dev/null; then
+	not_ok "systemd-analyze verify" "systemd-analyze is missing (contrib/install-deps.sh)"
+else
+	# verify checks that ExecStart= exists and that Documentation=man:
+	# pages resolve, so point it at this build and at these man pages.
+	mkdir -p "$tmp/units" "$tmp/man/man8" "$tmp/man/man5"
+	cp doc/portwarden.8 "$tmp/man/man8/"
+	cp doc/portwarden.yaml.5 "$tmp/man/man5/"
+	for u in contrib/systemd/*; do
+		sed "s|/usr/local/sbin/portwarden|$PORTWARDEN|g" "$u" > "$tmp/units/${u##*/}"
+	done
+	out=$(cd "$tmp/units" && MANPATH="$tmp/man:" systemd-analyze verify ./*.service ./*.timer 2>&1)
+	rc=$?
+	if [ "$rc" -eq 0 ] && [ -z "$out" ]; then ok "systemd-analyze verify is clean"
+	else not_ok "systemd-analyze verify is clean" "exit $rc: $(echo "$out" | head -3)"; fi
+fi
+svc=contrib/systemd/portwarden.service
+for want in 'Type=oneshot' 'RemainAfterExit=yes' 'Before=network-pre.target' \
+	    'Wants=network-pre.target' 'ExecStart=/usr/local/sbin/portwarden apply /etc/portwarden' \
+	    'ExecReload=/usr/local/sbin/portwarden apply /etc/portwarden'; do
+	grep -q "^$want" "$svc" || grep -q "^${want%%=*}=.*${want#*=}" "$svc" ||
+		not_ok "portwarden.service has $want"
+done
+grep -q '^ExecStop=' "$svc" && not_ok "portwarden.service keeps the rules on stop" "has ExecStop="
+aud=contrib/systemd/portwarden-audit.service
+if grep -q '^SuccessExitStatus=1' "$aud" &&
+   grep -q '^ExecStart=.*audit.*--format prometheus' "$aud" &&
+   grep -q '^ExecStartPost=/bin/mv -f .*portwarden.prom.tmp .*portwarden.prom$' "$aud" &&
+   ! grep -q '^StandardOutput=truncate:' "$aud"; then
+	ok "the audit unit writes its textfile by rename, findings are no failure"
+else
+	not_ok "the audit unit writes its textfile by rename, findings are no failure"
+fi
+
+# --- bash completion ---------------------------------------------------
+mkdir -p "$tmp/pol/conf.d"
+: > "$tmp/pol/a.yaml"; : > "$tmp/pol/b.yml"; : > "$tmp/pol/notes.txt"
+complete_words() { # words...: the completions for the last word
+	(cd "$tmp/pol" && bash -c '
+		source "$0"
+		COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMPREPLY=()
+		_portwarden 2>/dev/null
+		printf "%s\n" "${COMPREPLY[@]}" | sort | tr "\n" " "' \
+		"$TOP/contrib/bash-completion/portwarden" "$@")
+}
+if bash -c 'source "$0" && complete -p portwarden' contrib/bash-completion/portwarden >/dev/null 2>&1; then
+	ok "bash completion loads and registers portwarden"
+else
+	not_ok "bash completion loads and registers portwarden"
+fi
+check_eq "completes every command" "$(echo $commands | tr ' ' '\n' | sort | tr '\n' ' ')" \
+	"$(complete_words portwarden '')"
+check_eq "completes a command prefix" "apply audit " "$(complete_words portwarden a)"
+check_eq "audit --format offers junit and prometheus" "json junit prometheus text " \
+	"$(complete_words portwarden audit --format '')"
+check_eq "apply --format offers text and json" "json text " \
+	"$(complete_words portwarden apply --format '')"
+check_eq "policy arguments are yaml files and directories" "a.yaml b.yml conf.d " \
+	"$(complete_words portwarden check '')"
+check_eq "explain offers in|out after a policy" "a.yaml b.yml conf.d in out " \
+	"$(complete_words portwarden explain a.yaml '')"
+check_eq "explain offers protocols after in|out" "icmp icmpv6 tcp udp " \
+	"$(complete_words portwarden explain a.yaml out '')"
+got=$(complete_words portwarden apply --)
+case $got in *--dry-run*--confirm*|*--confirm*--dry-run*) ok "apply options complete";;
+*) not_ok "apply options complete" "got [$got]";; esac
+missing=""
+for o in $options; do
+	grep -q -- "$o" contrib/bash-completion/portwarden || missing="$missing $o"
+done
+check_eq "the completion knows every option" "" "$missing"
+exit 0

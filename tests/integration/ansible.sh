@@ -1,0 +1,198 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The Ansible module (contrib/ansible/library/portwarden.py) run by Debian's
+# ansible-core against localhost, acting in a throwaway network namespace
+# through the module's netns parameter. Runs as root inside the private
+# namespace tests/run.sh makes; the namespace it targets is its own.
+. "$(dirname "$0")/../lib.sh"
+need_root_netns
+command -v ansible >/dev/null || { not_ok "environment" "ansible-core is not installed"; exit 1; }
+
+NS=pwans
+TABLE=pwansible
+tmp=$(mktemp -d)
+listener=""
+cleanup() {
+	[ -n "$listener" ] && kill "$listener" 2>/dev/null
+	ip netns del "$NS" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+ip netns add "$NS" || { not_ok "environment" "ip netns add failed"; exit 1; }
+ip -n "$NS" link set lo up
+mkdir -p "$tmp/pol" "$tmp/ansible"
+chmod 0700 "$tmp/pol"
+
+cat > "$tmp/pol/policy.yaml" <<EOF
+portwarden: 1
+table: $TABLE
+defaults:
+  inbound: drop
+  outbound: drop
+inbound:
+  - { name: ssh, proto: tcp, port: 22 }
+outbound:
+  - { name: dns, port: 53 }
+  - { name: https, proto: tcp, port: 443 }
+EOF
+cat > "$tmp/pol/more.yaml" <<EOF
+portwarden: 1
+table: $TABLE
+defaults:
+  inbound: drop
+  outbound: drop
+inbound:
+  - { name: ssh, proto: tcp, port: 22 }
+outbound:
+  - { name: dns, port: 53 }
+  - { name: https, proto: tcp, port: 443 }
+  - { name: imaps, proto: tcp, port: 993 }
+EOF
+printf 'portwarden: 1\ntable: %s\ninbound:\n  - { port: 0 }\n' "$TABLE" > "$tmp/pol/bad.yaml"
+chmod 0600 "$tmp"/pol/*.yaml
+
+# run_module OUT ARGS_JSON [ansible options...]: the task result as JSON in OUT
+run_module() {
+	local out=$1 args=$2
+	shift 2
+	ANSIBLE_LIBRARY="$TOP/contrib/ansible/library" \
+	ANSIBLE_LOCAL_TEMP="$tmp/ansible" ANSIBLE_REMOTE_TEMP="$tmp/ansible" \
+	ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_GATHERING=explicit \
+	ANSIBLE_PYTHON_INTERPRETER=/usr/bin/python3 \
+	timeout 120 ansible localhost -i localhost, -c local \
+		-t "$tmp/tree" -m portwarden -a "$args" "$@" \
+		> "$out.out" 2> "$tmp/raw.err"
+	# --tree writes the module's result as JSON but leaves "failed" out:
+	# take that from the status line. Without a result, "failed" is
+	# neither true nor false, so every check on this run fails.
+	python3 - "$tmp/tree/localhost" "$out.out" > "$out" <<'EOF'
+import json, sys
+try:
+    r = json.load(open(sys.argv[1]))
+except Exception:
+    r = {"failed": "no result", "msg": "ansible gave no result"}
+else:
+    r["failed"] = "localhost | FAILED!" in open(sys.argv[2]).read()
+print(json.dumps(r))
+EOF
+	rm -f "$tmp/tree/localhost"
+}
+# field FILE EXPR: a Python expression on the result r, printed
+field() {
+	python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2" 2>/dev/null
+}
+live() { ip netns exec "$NS" nft list table inet "$TABLE" 2>/dev/null; }
+why() { # a short reason from a result file
+	echo "$(field "$1" 'r.get("msg", "")' | head -c 300) $(head -c 300 "$tmp/raw.err")"
+}
+# succeeded FILE: the task ran and did not fail
+succeeded() { [ "$(field "$1" 'r.get("failed", False)')" = False ]; }
+
+P='"policy": ["'"$tmp/pol/policy.yaml"'"], "netns": "'"$NS"'", "binary": "'"$PORTWARDEN"'"'
+M='"policy": ["'"$tmp/pol/more.yaml"'"], "netns": "'"$NS"'", "binary": "'"$PORTWARDEN"'"'
+
+# 1. check mode on an empty namespace: would change, changes nothing
+run_module "$tmp/r1" "{$P}" --check --diff
+if [ "$(field "$tmp/r1" 'r.get("failed", False)')" = False ] &&
+   [ "$(field "$tmp/r1" 'r["changed"]')" = True ]; then
+	ok "check mode reports changed=true for a missing table"
+else
+	not_ok "check mode reports changed=true for a missing table" "$(why "$tmp/r1")"
+fi
+if succeeded "$tmp/r1" && [ -z "$(live)" ]; then ok "check mode creates no table"
+else not_ok "check mode creates no table" "$(why "$tmp/r1")"; fi
+# --tree keeps no diff; ansible prints it before the result
+if grep -q '^+.*dport 443' "$tmp/r1.out"; then
+	ok "diff mode shows the rules the policy would add"
+else
+	not_ok "diff mode shows the rules the policy would add" "$(head -c 300 "$tmp/r1.out")"
+fi
+
+# 2. first apply changes, in the target namespace only
+run_module "$tmp/r2" "{$P}"
+check_eq "first apply changed=true" True "$(field "$tmp/r2" 'r["changed"]')"
+if live | grep -q 'dport 443'; then ok "first apply created the table in the netns"
+else not_ok "first apply created the table in the netns" "$(why "$tmp/r2")"; fi
+check "the caller's own namespace is untouched" test -z "$(nft list tables 2>/dev/null)"
+before=$(live)
+
+# 3. second apply: nothing to do
+run_module "$tmp/r3" "{$P}"
+check_eq "second apply changed=false" False "$(field "$tmp/r3" 'r["changed"]')"
+if [ -n "$before" ] && [ "$before" = "$(live)" ]; then ok "second apply left the table as it was"
+else not_ok "second apply left the table as it was"; fi
+
+# 4. check mode with a changed policy: says so, changes nothing
+run_module "$tmp/r4" "{$M}" --check
+check_eq "check mode reports a pending change" True "$(field "$tmp/r4" 'r["changed"]')"
+if succeeded "$tmp/r4" && [ -n "$before" ] && [ "$before" = "$(live)" ]; then
+	ok "check mode left the live table alone"
+else
+	not_ok "check mode left the live table alone" "$(why "$tmp/r4")"
+fi
+run_module "$tmp/r4b" "{$P}" --check
+check_eq "check mode on an applied policy reports changed=false" False "$(field "$tmp/r4b" 'r["changed"]')"
+
+# 5. apply with confirm: applied, confirmed, still there after the timeout
+run_module "$tmp/r5" "{$M, \"confirm\": 2}"
+check_eq "apply with confirm changed=true" True "$(field "$tmp/r5" 'r["changed"]')"
+sleep 4
+if live | grep -q 'dport 993'; then ok "a confirmed apply survives its timeout"
+else not_ok "a confirmed apply survives its timeout" "$(why "$tmp/r5")"; fi
+
+# 6. audit: compliant, then an unexpected listener makes the task fail
+run_module "$tmp/r6" "{$M, \"state\": \"audited\"}"
+if [ "$(field "$tmp/r6" 'r.get("failed", False)')" = False ] &&
+   [ "$(field "$tmp/r6" 'r["compliant"]')" = True ]; then
+	ok "audited passes on a compliant namespace"
+else
+	not_ok "audited passes on a compliant namespace" "$(why "$tmp/r6") $(field "$tmp/r6" 'r.get("findings")')"
+fi
+ip netns exec "$NS" python3 -c '
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 8080)); s.listen(8); time.sleep(120)' &
+listener=$!
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+	ip netns exec "$NS" ss -Htln 2>/dev/null | grep -q ':8080 ' && break
+	sleep 0.2
+done
+run_module "$tmp/r7" "{$M, \"state\": \"audited\"}"
+check_eq "audited fails on an unexpected listener" True "$(field "$tmp/r7" 'r.get("failed", False)')"
+check_eq "audited returns the finding" True \
+	"$(field "$tmp/r7" 'any(f["kind"] == "unexpected-listener" and f["local"].endswith(":8080") for f in r["findings"])')"
+kill "$listener" 2>/dev/null; wait "$listener" 2>/dev/null; listener=""
+
+# 7. an invalid policy fails the task and changes nothing
+after=$(live)
+run_module "$tmp/r8" "{\"policy\": [\"$tmp/pol/bad.yaml\"], \"netns\": \"$NS\", \"binary\": \"$PORTWARDEN\"}"
+check_eq "an invalid policy fails the task" True "$(field "$tmp/r8" 'r.get("failed", False)')"
+check_eq "an invalid policy reports exit 2" 2 "$(field "$tmp/r8" 'r.get("rc")')"
+if [ -n "$after" ] && [ "$after" = "$(live)" ]; then ok "an invalid policy changed nothing"
+else not_ok "an invalid policy changed nothing" "table missing or changed"; fi
+
+# 8. absent: check mode keeps the table, then it goes, then nothing to do
+A='"state": "absent", "table": "'"$TABLE"'", "netns": "'"$NS"'", "binary": "'"$PORTWARDEN"'"'
+run_module "$tmp/r9" "{$A}" --check
+check_eq "absent in check mode reports changed=true" True "$(field "$tmp/r9" 'r["changed"]')"
+if succeeded "$tmp/r9" && [ -n "$(live)" ]; then ok "absent in check mode keeps the table"
+else not_ok "absent in check mode keeps the table" "$(why "$tmp/r9")"; fi
+run_module "$tmp/r10" "{$A}"
+check_eq "absent changed=true" True "$(field "$tmp/r10" 'r["changed"]')"
+if succeeded "$tmp/r10" && [ -z "$(live)" ]; then ok "absent removed the table"
+else not_ok "absent removed the table" "$(why "$tmp/r10")"; fi
+run_module "$tmp/r11" "{$A}"
+check_eq "absent again changed=false" False "$(field "$tmp/r11" 'r["changed"]')"
+check_eq "absent again does not fail" False "$(field "$tmp/r11" 'r.get("failed", False)')"
+
+# 9. absent without a table name: found from the policy
+run_module "$tmp/r12" "{$P}"
+run_module "$tmp/r13" "{$P, \"state\": \"absent\"}"
+if [ "$(field "$tmp/r12" 'r.get("changed")')" = True ] &&
+   [ "$(field "$tmp/r13" 'r.get("table")')" = "$TABLE" ] && [ -z "$(live)" ]; then
+	ok "absent finds the table name from the policy"
+else
+	not_ok "absent finds the table name from the policy" "$(why "$tmp/r13")"
+fi
+exit 0
