@@ -1,0 +1,348 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * inode -> processes, from one pass over /proc/PID/fd.
+ *
+ * ss -p opens every process's fd directory again for each socket it
+ * prints; here each fd link is read exactly once and filed in an
+ * open-addressing hash table, so attribution costs one readlink per fd.
+ * A process's command name is read only when it holds a socket.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
+#include <unistd.h>
+
+#include "procmap.h"
+#include "util.h"
+
+/* One (inode, process) pair; pairs of one inode are chained by @next. */
+struct owner {
+	uint64_t inode;
+	uint32_t proc;		/* index into procs */
+	uint32_t next;		/* index into owners, or NONE */
+};
+
+#define NONE UINT32_MAX
+
+struct cg_entry {
+	uint64_t id;
+	char *path;
+};
+
+struct procmap {
+	struct proc_info *procs;
+	size_t n_procs, cap_procs;
+	struct owner *owners;
+	size_t n_owners, cap_owners;
+	uint32_t *slots;	/* head owner index per bucket, or NONE */
+	size_t n_slots;		/* power of two */
+	size_t denied;
+	/* cgroup id -> path, filled on first use */
+	bool cg_loaded;
+	struct cg_entry *cgs;
+	size_t n_cgs, cap_cgs;
+};
+
+static size_t hash_inode(uint64_t ino)
+{
+	ino ^= ino >> 33;
+	ino *= 0xff51afd7ed558ccdULL;
+	ino ^= ino >> 33;
+	return (size_t)ino;
+}
+
+static size_t find_slot(const struct procmap *pm, uint64_t inode)
+{
+	size_t mask = pm->n_slots - 1, i = hash_inode(inode) & mask;
+
+	while (pm->slots[i] != NONE && pm->owners[pm->slots[i]].inode != inode)
+		i = (i + 1) & mask;
+	return i;
+}
+
+static void rehash(struct procmap *pm)
+{
+	uint32_t *old = pm->slots;
+	size_t n_old = pm->n_slots, i;
+
+	pm->n_slots = n_old ? n_old * 2 : 1024;
+	pm->slots = xmalloc(pm->n_slots * sizeof(*pm->slots));
+	memset(pm->slots, 0xff, pm->n_slots * sizeof(*pm->slots));
+	for (i = 0; i < n_old; i++)
+		if (old[i] != NONE)
+			pm->slots[find_slot(pm, pm->owners[old[i]].inode)] = old[i];
+	free(old);
+}
+
+/* Heads only live in slots, so the number of slots in use is bounded by
+ * n_owners; keep it under half full. */
+static void add_owner(struct procmap *pm, uint64_t inode, uint32_t proc)
+{
+	struct owner *o;
+	size_t slot;
+	uint32_t head;
+
+	if ((pm->n_owners + 1) * 2 > pm->n_slots)
+		rehash(pm);
+	slot = find_slot(pm, inode);
+	head = pm->slots[slot];
+	/* The same process holding one socket twice (dup, fork-then-exec
+	 * leftovers) is listed once; its fds are read consecutively. */
+	if (head != NONE && pm->owners[head].proc == proc)
+		return;
+	o = ARRAY_PUSH(pm->owners, pm->n_owners, pm->cap_owners);
+	o->inode = inode;
+	o->proc = proc;
+	o->next = head;
+	pm->slots[slot] = (uint32_t)(pm->n_owners - 1);
+}
+
+static void read_comm(int procfd, const char *pid, char *comm, size_t len)
+{
+	char path[300];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/comm", pid);
+	comm[0] = '\0';
+	fd = openat(procfd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, comm, len - 1);
+	close(fd);
+	if (n <= 0) {
+		comm[0] = '\0';
+		return;
+	}
+	comm[n] = '\0';
+	if (n > 0 && comm[n - 1] == '\n')
+		comm[n - 1] = '\0';
+}
+
+/* Parse "socket:[12345]"; 0 when the link is something else. */
+static uint64_t socket_inode(const char *link, ssize_t n)
+{
+	uint64_t ino = 0;
+	ssize_t i;
+
+	if (n < 10 || memcmp(link, "socket:[", 8) || link[n - 1] != ']')
+		return 0;
+	for (i = 8; i < n - 1; i++) {
+		if (link[i] < '0' || link[i] > '9')
+			return 0;
+		ino = ino * 10 + (uint64_t)(link[i] - '0');
+	}
+	return ino;
+}
+
+static void scan_process(struct procmap *pm, int procfd, const char *pid)
+{
+	char path[300], link[64];
+	struct dirent *de;
+	uint32_t me = NONE;
+	uint64_t ino;
+	ssize_t n;
+	DIR *dir;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/fd", pid);
+	fd = openat(procfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == EACCES || errno == EPERM)
+			pm->denied++;
+		return;
+	}
+	dir = fdopendir(fd);
+	if (!dir) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(dir))) {
+		if (de->d_name[0] == '.')
+			continue;
+		n = readlinkat(fd, de->d_name, link, sizeof(link));
+		if (n <= 0)
+			continue;
+		ino = socket_inode(link, n);
+		if (!ino)
+			continue;
+		if (me == NONE) {
+			struct proc_info *p;
+
+			p = ARRAY_PUSH(pm->procs, pm->n_procs, pm->cap_procs);
+			p->pid = atoi(pid);
+			read_comm(procfd, pid, p->comm, sizeof(p->comm));
+			me = (uint32_t)(pm->n_procs - 1);
+		}
+		add_owner(pm, ino, me);
+	}
+	closedir(dir);
+}
+
+int procmap_build(struct procmap **out, const char *proc)
+{
+	struct procmap *pm;
+	struct dirent *de;
+	DIR *dir;
+	int procfd;
+
+	procfd = open(proc, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (procfd < 0)
+		return -errno;
+	dir = fdopendir(procfd);
+	if (!dir) {
+		int ret = -errno;
+
+		close(procfd);
+		return ret;
+	}
+	pm = xcalloc(1, sizeof(*pm));
+	rehash(pm);
+	while ((de = readdir(dir)))
+		if (isdigit((unsigned char)de->d_name[0]))
+			scan_process(pm, procfd, de->d_name);
+	closedir(dir);
+	*out = pm;
+	return 0;
+}
+
+void procmap_free(struct procmap *pm)
+{
+	size_t i;
+
+	if (!pm)
+		return;
+	for (i = 0; i < pm->n_cgs; i++)
+		free(pm->cgs[i].path);
+	free(pm->cgs);
+	free(pm->procs);
+	free(pm->owners);
+	free(pm->slots);
+	free(pm);
+}
+
+const struct proc_info *procmap_next(const struct procmap *pm, uint64_t inode,
+				     size_t *it)
+{
+	uint32_t o;
+
+	if (!pm || !inode)
+		return NULL;
+	if (*it == 0)
+		o = pm->slots[find_slot(pm, inode)];
+	else if (*it - 1 < pm->n_owners)
+		o = pm->owners[*it - 1].next;
+	else
+		return NULL;
+	if (o == NONE)
+		return NULL;
+	*it = (size_t)o + 1;
+	return &pm->procs[pm->owners[o].proc];
+}
+
+size_t procmap_denied(const struct procmap *pm)
+{
+	return pm ? pm->denied : 0;
+}
+
+size_t procmap_sockets(const struct procmap *pm)
+{
+	return pm ? pm->n_owners : 0;
+}
+
+/* Depth-first walk of the cgroup2 tree; @rel is the path below the root. */
+static void cg_walk(struct procmap *pm, int dirfd, const char *rel, int depth,
+		    dev_t dev)
+{
+	struct dirent *de;
+	struct stat st;
+	struct cg_entry *e;
+	DIR *dir;
+	int fd;
+
+	/* stay on the cgroup2 mount: v1 hierarchies have their own ids */
+	if (fstat(dirfd, &st) < 0 || (depth && st.st_dev != dev)) {
+		close(dirfd);
+		return;
+	}
+	e = ARRAY_PUSH(pm->cgs, pm->n_cgs, pm->cap_cgs);
+	e->id = (uint64_t)st.st_ino;
+	e->path = xstrdup(rel);
+	dir = fdopendir(dirfd);
+	if (!dir) {
+		close(dirfd);
+		return;
+	}
+	while ((de = readdir(dir))) {
+		char *sub;
+
+		if (de->d_type != DT_DIR || de->d_name[0] == '.' || depth > 64)
+			continue;
+		fd = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY |
+			    O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		sub = *rel ? xasprintf("%s/%s", rel, de->d_name)
+			   : xstrdup(de->d_name);
+		cg_walk(pm, fd, sub, depth + 1, st.st_dev);
+		free(sub);
+	}
+	closedir(dir);
+}
+
+/* The cgroup2 mount: /sys/fs/cgroup on unified hosts, .../unified on
+ * hybrid ones (cgroup v1 controllers beside a v2 tree). */
+static const char *cgroup2_root(void)
+{
+	static const char *const roots[] = {
+		"/sys/fs/cgroup", "/sys/fs/cgroup/unified",
+	};
+	struct statfs sf;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(roots); i++)
+		if (!statfs(roots[i], &sf) && sf.f_type == CGROUP2_SUPER_MAGIC)
+			return roots[i];
+	return NULL;
+}
+
+static int cg_cmp(const void *a, const void *b)
+{
+	const struct cg_entry *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+int procmap_cgroup_path(struct procmap *pm, const char *root, uint64_t id,
+			const char **path)
+{
+	struct cg_entry key = { .id = id }, *hit;
+
+	if (!pm->cg_loaded) {
+		/* cgroup2 directory inode numbers are the cgroup ids. */
+		int fd;
+
+		pm->cg_loaded = true;
+		if (!root)
+			root = cgroup2_root();
+		fd = root ? open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+		if (fd >= 0)
+			cg_walk(pm, fd, "", 0, 0);
+		if (pm->n_cgs)
+			qsort(pm->cgs, pm->n_cgs, sizeof(*pm->cgs), cg_cmp);
+	}
+	if (!pm->n_cgs)
+		return -ENOENT;
+	hit = bsearch(&key, pm->cgs, pm->n_cgs, sizeof(*pm->cgs), cg_cmp);
+	if (!hit)
+		return -ENOENT;
+	*path = hit->path;
+	return 0;
+}
