@@ -57,16 +57,19 @@ struct node {
  * struct yaml_tree - one parsed policy document
  * @root: the document's top node, or NULL for an empty document
  * @file: owned file name every node's loc.file points at
+ * @broken: parsing stopped early (syntax error, limit); @root is NULL.
+ *          Lesser errors (duplicate keys) leave a usable tree.
  */
 struct yaml_tree {
 	struct node *root;
 	char *file;
+	bool broken;
 	struct arena *arena;
 };
 
 /**
  * yaml_tree_parse() - parse one YAML document from memory
- * @out:  receives the tree (also on syntax errors, with @root NULL)
+ * @out:  receives the tree (also on errors; see yaml_tree.broken)
  * @name: file name used in locations
  * @buf:  the text; need not be NUL-terminated
  * @len:  its length
@@ -97,6 +100,15 @@ bool node_is_null(const struct node *n);
  */
 int policy_check_trees(struct policy **out, struct yaml_tree *const *trees,
 		       size_t n, struct diag *d);
+
+/**
+ * policy_sort_diags() - order diagnostics by file, line and column
+ * @d:     the diagnostics
+ * @start: the first entry of this run (earlier ones stay as they are)
+ * @trees: the files, in merge order (entries of other files sort last)
+ */
+void policy_sort_diags(struct diag *d, size_t start,
+		       struct yaml_tree *const *trees, size_t n_trees);
 
 /**
  * port_names() - every name of the built-in port table, for hints

@@ -1,0 +1,707 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Values of the policy language: booleans, enums with "did you mean"
+ * hints, ports, addresses, user and group ids, and the `sets:` section.
+ * Each reader reports problems at the offending node and returns what it
+ * could read, so that checking goes on.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy_check.h"
+#include "util.h"
+
+/* ---- scalars -------------------------------------------------------- */
+
+/* A scalar that is not null; else an error naming what was expected. */
+bool chk_want_scalar(struct ctx *c, const struct node *n, const char *what)
+{
+	if (n->kind == NODE_SCALAR && !node_is_null(n))
+		return true;
+	err(c, n, "expected %s, got %s", what, node_kind_name(n));
+	return false;
+}
+
+/* YAML 1.2 booleans, plus yes/no/on/off which YAML 1.1 users expect. */
+int chk_get_bool(struct ctx *c, const struct node *n, bool *out)
+{
+	static const char *const t[] = { "true", "True", "TRUE", "yes", "Yes",
+					 "YES", "on", "On", "ON" };
+	static const char *const f[] = { "false", "False", "FALSE", "no", "No",
+					 "NO", "off", "Off", "OFF" };
+	size_t i;
+
+	if (n->kind == NODE_SCALAR && n->plain) {
+		for (i = 0; i < ARRAY_SIZE(t); i++) {
+			if (!strcmp(n->str, t[i])) {
+				*out = true;
+				return 0;
+			}
+			if (!strcmp(n->str, f[i])) {
+				*out = false;
+				return 0;
+			}
+		}
+	}
+	if (n->kind == NODE_SCALAR && !node_is_null(n))
+		err(c, n, "expected true or false, got '%s'", n->str);
+	else
+		err(c, n, "expected true or false, got %s", node_kind_name(n));
+	return -EINVAL;
+}
+
+/* closest_word(), plus one swap of adjacent letters ("tpc" for "tcp"),
+ * the commonest typo of short words. */
+const char *chk_hint_for(const char *word, const char *const *names,
+			    size_t n)
+{
+	const char *hint = closest_word(word, names, n);
+	size_t i, k, len = strlen(word);
+
+	if (hint || len < 2 || len > 64)
+		return hint;
+	for (i = 0; i < n; i++) {
+		if (strlen(names[i]) != len)
+			continue;
+		for (k = 0; k + 1 < len; k++) {
+			if (word[k] == names[i][k + 1] &&
+			    word[k + 1] == names[i][k] &&
+			    !strncmp(word, names[i], k) &&
+			    !strcmp(word + k + 2, names[i] + k + 2))
+				return names[i];
+		}
+	}
+	return NULL;
+}
+
+/* One of @names; a near miss gets a hint, anything else the full list. */
+int chk_get_enum(struct ctx *c, const struct node *n, const char *what,
+		    const char *const *names, size_t count, int *out)
+{
+	const char *hint;
+	char list[128] = "";
+	size_t i, len = 0;
+
+	if (!chk_want_scalar(c, n, what))
+		return -EINVAL;
+	for (i = 0; i < count; i++)
+		if (!strcmp(n->str, names[i])) {
+			*out = (int)i;
+			return 0;
+		}
+	hint = chk_hint_for(n->str, names, count);
+	if (hint) {
+		err(c, n, "unknown %s '%s'; did you mean '%s'?", what, n->str,
+		    hint);
+		return -EINVAL;
+	}
+	for (i = 0; i < count && len < sizeof(list); i++)
+		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s",
+					i ? (i + 1 == count ? " or " : ", ") : "",
+					names[i]);
+	err(c, n, "unknown %s '%s' (expected %s)", what, n->str, list);
+	return -EINVAL;
+}
+
+void chk_unknown_key(struct ctx *c, const struct node *k, const char *where,
+			const char *const *keys, size_t n)
+{
+	const char *hint = chk_hint_for(k->str, keys, n);
+
+	if (hint)
+		err(c, k, "unknown key '%s' in %s; did you mean '%s'?", k->str,
+		    where, hint);
+	else
+		err(c, k, "unknown key '%s' in %s", k->str, where);
+}
+
+int chk_key_index(const struct node *k, const char *const *keys, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(k->str, keys[i]))
+			return (int)i;
+	return -1;
+}
+
+bool chk_all_digits(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
+/* Merge one top-level setting; the second place of a conflict is named. */
+void chk_merge_setting(struct ctx *c, struct setting *s, const char *what,
+			  const struct node *n, int value)
+{
+	if (s->set && s->value != value) {
+		err(c, n, "%s set to %s here but to %s at %s:%u:%u", what,
+		    n->str, s->text, s->loc.file, s->loc.line, s->loc.col);
+		return;
+	}
+	if (s->set)
+		return;
+	s->set = true;
+	s->loc = at(c, n);
+	s->text = n->str;
+	s->value = value;
+}
+
+/* ---- ports ---------------------------------------------------------- */
+
+static int parse_port_num(const char *s, unsigned long *out)
+{
+	if (!chk_all_digits(s) || strlen(s) > 6)
+		return -EINVAL;
+	*out = strtoul(s, NULL, 10);
+	return 0;
+}
+
+/* One port element: number, "lo-hi", or a name of the built-in table. */
+static int port_elem(struct ctx *c, const struct node *n, struct port_range *r)
+{
+	const char *s = n->str, *dash;
+	unsigned long lo, hi;
+	const char *const *names;
+	const char *hint;
+	size_t count;
+	char buf[16];
+
+	if (!port_by_name(s, r))
+		return 0;
+	if (chk_all_digits(s)) {
+		if (parse_port_num(s, &lo) < 0 || lo < 1 || lo > 65535) {
+			err(c, n, "port %s is out of range (1-65535)", s);
+			return -EINVAL;
+		}
+		r->lo = r->hi = (uint16_t)lo;
+		return 0;
+	}
+	dash = strchr(s, '-');
+	if (dash && dash != s && (size_t)(dash - s) < sizeof(buf) &&
+	    chk_all_digits(dash + 1)) {
+		memcpy(buf, s, (size_t)(dash - s));
+		buf[dash - s] = '\0';
+		if (!parse_port_num(buf, &lo) && !parse_port_num(dash + 1, &hi)) {
+			if (lo < 1 || lo > 65535 || hi < 1 || hi > 65535) {
+				err(c, n, "port range %s is out of range (1-65535)", s);
+				return -EINVAL;
+			}
+			if (lo > hi) {
+				err(c, n, "reversed port range %s (did you mean %lu-%lu?)",
+				    s, hi, lo);
+				return -EINVAL;
+			}
+			r->lo = (uint16_t)lo;
+			r->hi = (uint16_t)hi;
+			return 0;
+		}
+	}
+	names = port_names(&count);
+	hint = chk_hint_for(s, names, count);
+	if (hint)
+		err(c, n, "unknown port name '%s'; did you mean '%s'?", s, hint);
+	else if (strspn(s, "0123456789-") == strlen(s) || strchr(s, ' '))
+		err(c, n, "bad port '%s' (expected 1-65535, a range such as 8000-8999, a service name or a $set)", s);
+	else
+		err(c, n, "unknown port name '%s' (names come from portwarden's built-in table)", s);
+	return -EINVAL;
+}
+
+/* ---- addresses ------------------------------------------------------ */
+
+unsigned int chk_addr_families(const struct addr_set *s)
+{
+	unsigned int f = 0;
+
+	if (s->any)
+		return FAM_BOTH;
+	if (s->n && s->v[0].family == 4)
+		f |= FAM_V4;
+	if (s->n && s->v[s->n - 1].family == 6)
+		f |= FAM_V6;
+	return f;
+}
+
+static bool looks_like_port(const char *s)
+{
+	struct port_range r;
+
+	return chk_all_digits(s) || !port_by_name(s, &r) ||
+	       (strchr(s, '-') && strspn(s, "0123456789-") == strlen(s));
+}
+
+static int addr_elem(struct ctx *c, const struct node *n, struct cidr *out)
+{
+	bool host_bits;
+	char buf[64];
+
+	if (cidr_parse(n->str, out, &host_bits) < 0) {
+		err(c, n, "bad address '%s' (expected an IPv4 or IPv6 address or prefix, 'any' or a $set)",
+		    n->str);
+		return -EINVAL;
+	}
+	if (host_bits) {
+		cidr_format(out, buf, sizeof(buf));
+		warn(c, n, "%s has host bits set; using %s", n->str, buf);
+	}
+	return 0;
+}
+
+/* ---- sets ----------------------------------------------------------- */
+
+static bool set_name_ok(const char *s)
+{
+	size_t i;
+
+	if (!((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z') ||
+	      s[0] == '_'))
+		return false;
+	for (i = 1; s[i]; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
+			return false;
+	return i <= 32;
+}
+
+static int set_order_cmp(const void *a, const void *b, void *arg)
+{
+	const struct named_set *sets = arg;
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	int r = strcmp(sets[x].name, sets[y].name);
+
+	if (r)
+		return r;
+	return (x > y) - (x < y);
+}
+
+static struct named_set *set_find(struct ctx *c, const char *name, size_t *idx)
+{
+	size_t lo = 0, hi = c->p->n_sets;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int r = strcmp(c->p->sets[c->set_order[mid]].name, name);
+
+		if (!r) {
+			/* the first definition wins; later ones are errors */
+			while (mid > lo &&
+			       !strcmp(c->p->sets[c->set_order[mid - 1]].name, name))
+				mid--;
+			*idx = c->set_order[mid];
+			return &c->p->sets[*idx];
+		}
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static void undefined_set(struct ctx *c, const struct node *n)
+{
+	const char **names = xcalloc(c->p->n_sets + 1, sizeof(*names));
+	const char *hint;
+	size_t i;
+
+	for (i = 0; i < c->p->n_sets; i++)
+		names[i] = c->p->sets[i].name;
+	hint = chk_hint_for(n->str + 1, names, c->p->n_sets);
+	if (hint)
+		err(c, n, "undefined set '%s'; did you mean '$%s'?", n->str, hint);
+	else
+		err(c, n, "undefined set '%s'", n->str);
+	free(names);
+}
+
+/* The items of a scalar-or-list field; NULL after an error. */
+struct node *const *chk_field_items(struct ctx *c, struct node *const *one,
+				       const struct node *n, const char *what,
+				       size_t *count)
+{
+	size_t i;
+
+	if (n->kind == NODE_MAP || node_is_null(n)) {
+		err(c, n, "expected %s or a list of them, got %s", what,
+		    node_kind_name(n));
+		return NULL;
+	}
+	if (n->kind == NODE_SCALAR) {
+		*count = 1;
+		return one;
+	}
+	if (n->n > POLICY_MAX_ELEMENTS) {
+		err(c, n, "more than %u elements (element limit per set or field)",
+		    POLICY_MAX_ELEMENTS);
+		return NULL;
+	}
+	for (i = 0; i < n->n; i++)
+		if (n->items[i]->kind != NODE_SCALAR || node_is_null(n->items[i])) {
+			err(c, n->items[i], "expected %s, got %s", what,
+			    node_kind_name(n->items[i]));
+			return NULL;
+		}
+	*count = n->n;
+	return n->items;
+}
+
+static void check_set(struct ctx *c, struct pending *pd, struct named_set *s)
+{
+	struct node *const *items;
+	struct node *one = pd->val;
+	size_t n, i, np = 0, na = 0, cap_p = 0, cap_a = 0;
+	const struct node *first_port = NULL, *first_addr = NULL;
+
+	s->ports.any = s->addrs.any = false;
+	if (pd->val->kind == NODE_SEQ && !pd->val->n)
+		return;		/* empty: warned about by the caller */
+	items = chk_field_items(c, &one, pd->val, "a port or an address", &n);
+	if (!items)
+		return;
+	for (i = 0; i < n; i++) {
+		const struct node *e = items[i];
+
+		if (e->str[0] == '$') {
+			err(c, e, "a set cannot contain another set ('%s'); list its elements", e->str);
+		} else if (!strcmp(e->str, "any")) {
+			err(c, e, "'any' cannot be a set element; leave the field out to match every address");
+		} else if (looks_like_port(e->str) ||
+			   (!strchr(e->str, '.') && !strchr(e->str, ':') &&
+			    !strchr(e->str, '/'))) {
+			struct port_range r;
+
+			if (!first_port)
+				first_port = e;
+			if (port_elem(c, e, &r) < 0) {
+					continue;
+			}
+			ARRAY_PUSH(s->ports.v, np, cap_p);
+			s->ports.v[np - 1] = r;
+		} else {
+			struct cidr a;
+
+			if (!first_addr)
+				first_addr = e;
+			if (addr_elem(c, e, &a) < 0) {
+					continue;
+			}
+			ARRAY_PUSH(s->addrs.v, na, cap_a);
+			s->addrs.v[na - 1] = a;
+		}
+	}
+	s->ports.n = np;
+	s->addrs.n = na;
+	if (first_port && first_addr)
+		err(c, pd->key, "set '%s' mixes ports ('%s', line %u) and addresses ('%s', line %u)",
+		    s->name, first_port->str, first_port->loc.line,
+		    first_addr->str, first_addr->loc.line);
+	s->is_port = first_port && !first_addr;
+	chk_ports_normalise(&s->ports);
+	chk_addrs_normalise(&s->addrs);
+}
+
+void chk_check_sets(struct ctx *c)
+{
+	struct policy *p = c->p;
+	size_t i;
+
+	p->sets = xcalloc(c->sets.n + 1, sizeof(*p->sets));
+	c->set_order = xcalloc(c->sets.n + 1, sizeof(*c->set_order));
+	c->set_used = xcalloc(c->sets.n + 1, sizeof(*c->set_used));
+	c->set_empty = xcalloc(c->sets.n + 1, sizeof(*c->set_empty));
+	for (i = 0; i < c->sets.n; i++) {
+		struct named_set *s = &p->sets[i];
+		struct pending *pd = &c->sets.v[i];
+
+		c->file = pd->file;
+		s->name = xstrdup(pd->key->str);
+		s->loc = at(c, pd->key);
+		c->set_order[i] = i;
+		if (!set_name_ok(s->name))
+			err(c, pd->key, "bad set name '%s' (a letter or '_', then letters, digits, '_' or '-'; at most 32)",
+			    s->name);
+	}
+	p->n_sets = c->sets.n;
+	qsort_r(c->set_order, p->n_sets, sizeof(*c->set_order), set_order_cmp,
+		p->sets);
+	for (i = 1; i < p->n_sets; i++) {
+		struct named_set *a = &p->sets[c->set_order[i - 1]];
+		struct named_set *b = &p->sets[c->set_order[i]];
+		size_t first = i - 1;
+
+		if (strcmp(a->name, b->name))
+			continue;
+		while (first > 0 &&
+		       !strcmp(p->sets[c->set_order[first - 1]].name, b->name))
+			first--;
+		a = &p->sets[c->set_order[first]];
+		c->file = c->sets.v[c->set_order[i]].file;
+		err(c, c->sets.v[c->set_order[i]].key,
+		    "set '%s' is already defined at %s:%u:%u", b->name,
+		    a->loc.file, a->loc.line, a->loc.col);
+	}
+	for (i = 0; i < p->n_sets; i++) {
+		struct named_set *s = &p->sets[i];
+
+		c->file = c->sets.v[i].file;
+		check_set(c, &c->sets.v[i], s);
+		if (!s->ports.n && !s->addrs.n && c->sets.v[i].val->kind == NODE_SEQ &&
+		    !c->sets.v[i].val->n) {
+			c->set_empty[i] = true;
+			warn(c, c->sets.v[i].key, "set '%s' is empty", s->name);
+		}
+	}
+}
+
+/* ---- rule fields ---------------------------------------------------- */
+
+void chk_parse_ports(struct ctx *c, const struct node *n, const char *field,
+			struct port_set *out)
+{
+	struct node *const *items;
+	struct node *one = (struct node *)n;
+	size_t count, i, np = 0, cap = 0;
+	unsigned int errors = c->d->errors;
+	struct named_set *s;
+	size_t idx;
+
+	memset(out, 0, sizeof(*out));
+	if (n->kind == NODE_SEQ && !n->n)
+		return;
+	items = chk_field_items(c, &one, n, "a port", &count);
+	if (!items) {
+		out->any = true;
+		return;
+	}
+	for (i = 0; i < count; i++) {
+		const struct node *e = items[i];
+		struct port_range r;
+
+		if (e->str[0] != '$') {
+			if (port_elem(c, e, &r) < 0)
+				continue;
+			ARRAY_PUSH(out->v, np, cap);
+			out->v[np - 1] = r;
+			continue;
+		}
+		s = set_find(c, e->str + 1, &idx);
+		if (!s) {
+			undefined_set(c, e);
+			continue;
+		}
+		c->set_used[idx] = true;
+		if (!s->is_port && s->addrs.n) {
+			err(c, e, "set '%s' holds addresses, not ports ('%s' takes ports)",
+			    e->str, field);
+			continue;
+		}
+		if (count == 1) {
+			/* shared with the named set, not copied */
+			out->v = s->ports.v;
+			out->n = s->ports.n;
+			out->ref = s->name;
+			return;
+		}
+		if (np + s->ports.n > POLICY_MAX_ELEMENTS) {
+			err(c, e, "more than %u elements (element limit per set or field)",
+			    POLICY_MAX_ELEMENTS);
+			break;
+		}
+		out->v = xrealloc(out->v, (np + s->ports.n + 1) * sizeof(*out->v));
+		memcpy(out->v + np, s->ports.v, s->ports.n * sizeof(*out->v));
+		np += s->ports.n;
+		cap = np + 1;
+	}
+	out->n = np;
+	/* elements in error: do not also call the field empty */
+	if (!np && c->d->errors != errors) {
+		free(out->v);
+		memset(out, 0, sizeof(*out));
+		out->any = true;
+	}
+	chk_ports_normalise(out);
+}
+
+/* @exclude: not_from/not_to, where `any` means every address. */
+void chk_parse_addrs(struct ctx *c, const struct node *n, const char *field,
+			bool exclude, struct addr_set *out)
+{
+	struct node *const *items;
+	struct node *one = (struct node *)n;
+	size_t count, i, na = 0, cap = 0;
+	unsigned int errors = c->d->errors;
+	struct named_set *s;
+	size_t idx;
+
+	memset(out, 0, sizeof(*out));
+	if (n->kind == NODE_SEQ && !n->n)
+		return;
+	items = chk_field_items(c, &one, n, "an address", &count);
+	if (!items) {
+		out->any = !exclude;
+		return;
+	}
+	for (i = 0; i < count; i++) {
+		const struct node *e = items[i];
+		struct cidr a;
+
+		if (!strcmp(e->str, "any")) {
+			if (!exclude) {
+				free(out->v);
+				memset(out, 0, sizeof(*out));
+				out->any = true;
+				return;
+			}
+			ARRAY_PUSH(out->v, na, cap);
+			cidr_parse("0.0.0.0/0", &out->v[na - 1], NULL);
+			ARRAY_PUSH(out->v, na, cap);
+			cidr_parse("::/0", &out->v[na - 1], NULL);
+			continue;
+		}
+		if (e->str[0] != '$') {
+			if (addr_elem(c, e, &a) < 0)
+				continue;
+			ARRAY_PUSH(out->v, na, cap);
+			out->v[na - 1] = a;
+			continue;
+		}
+		s = set_find(c, e->str + 1, &idx);
+		if (!s) {
+			undefined_set(c, e);
+			continue;
+		}
+		c->set_used[idx] = true;
+		if (s->is_port) {
+			err(c, e, "set '%s' holds ports, not addresses ('%s' takes addresses)",
+			    e->str, field);
+			continue;
+		}
+		if (count == 1) {
+			out->v = s->addrs.v;
+			out->n = s->addrs.n;
+			out->ref = s->name;
+			return;
+		}
+		if (na + s->addrs.n > POLICY_MAX_ELEMENTS) {
+			err(c, e, "more than %u elements (element limit per set or field)",
+			    POLICY_MAX_ELEMENTS);
+			break;
+		}
+		out->v = xrealloc(out->v, (na + s->addrs.n + 1) * sizeof(*out->v));
+		memcpy(out->v + na, s->addrs.v, s->addrs.n * sizeof(*out->v));
+		na += s->addrs.n;
+		cap = na + 1;
+	}
+	out->n = na;
+	if (!na && c->d->errors != errors) {
+		free(out->v);
+		memset(out, 0, sizeof(*out));
+		out->any = !exclude;
+	}
+	chk_addrs_normalise(out);
+}
+
+static int u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* user/group: names resolve on this host; numbers are taken as they are. */
+void chk_parse_ids(struct ctx *c, const struct node *n, bool group,
+		      struct id_set *out)
+{
+	const char *what = group ? "group" : "user";
+	struct node *const *items;
+	struct node *one = (struct node *)n;
+	size_t count, i, k, cap = 0;
+
+	memset(out, 0, sizeof(*out));
+	items = chk_field_items(c, &one, n, group ? "a group name or number" :
+			    "a user name or number", &count);
+	if (!items)
+		return;
+	for (i = 0; i < count; i++) {
+		const char *s = items[i]->str;
+		unsigned long long v;
+		uint32_t id;
+
+		if (chk_all_digits(s)) {
+			v = strlen(s) > 10 ? ~0ull : strtoull(s, NULL, 10);
+			if (v >= 0xffffffffull) {
+				err(c, items[i], "%s id %s is out of range", what, s);
+				continue;
+			}
+			id = (uint32_t)v;
+		} else if (group) {
+			struct group *g = getgrnam(s);
+
+			if (!g) {
+				err(c, items[i], "unknown group '%s'", s);
+				continue;
+			}
+			id = (uint32_t)g->gr_gid;
+		} else {
+			struct passwd *pw = getpwnam(s);
+
+			if (!pw) {
+				err(c, items[i], "unknown user '%s'", s);
+				continue;
+			}
+			id = (uint32_t)pw->pw_uid;
+		}
+		ARRAY_PUSH(out->v, out->n, cap);
+		out->v[out->n - 1] = id;
+	}
+	if (out->n > 1) {
+		qsort(out->v, out->n, sizeof(*out->v), u32_cmp);
+		for (i = 1, k = 0; i < out->n; i++)
+			if (out->v[i] != out->v[k])
+				out->v[++k] = out->v[i];
+		out->n = k + 1;
+	}
+}
+
+/* Printable ASCII without '"' (names and comments end up inside nft
+ * strings, which have no escapes). */
+bool chk_text_ok(const char *s, size_t len, size_t max)
+{
+	size_t i;
+
+	if (!len || len > max)
+		return false;
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e ||
+		    s[i] == '"')
+			return false;
+	return true;
+}
+
+bool chk_iface_ok(const char *s, size_t len)
+{
+	size_t i;
+
+	if (!len || len > 15 || !strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	for (i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch <= 0x20 || ch > 0x7e || ch == '/' || ch == ':' ||
+		    ch == '"' || (ch == '*' && i + 1 != len))
+			return false;
+	}
+	return true;
+}
+
