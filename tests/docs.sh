@@ -66,6 +66,13 @@ done
 if [ "$n" -ge 3 ] && [ -z "$bad" ]; then ok "the $n policies in portwarden.yaml(5) pass check"
 else not_ok "the policies in portwarden.yaml(5) pass check" "$n examples;$bad"; fi
 
+# Every test the README's comparison cites as proof exists.
+missing=""
+for t in $(grep -o '`tests/[^`]*`' README.md | tr -d '`' | sort -u); do
+	[ -e "$t" ] || missing="$missing $t"
+done
+check_eq "every test the README cites exists" "" "$missing"
+
 # --- systemd units -----------------------------------------------------
 if ! command -v systemd-analyze >/dev/null; then
 	not_ok "systemd-analyze verify" "systemd-analyze is missing (contrib/install-deps.sh)"
