@@ -148,6 +148,10 @@ enum mverdict {
  * @origin_name: the label eval reports for built-in rules ("established",
  *              "loopback", "icmp", "default"), or NULL
  * @handle:     kernel handle when read from the kernel, else 0
+ * @origin_run: for a folded rule (a KEY_CONCAT lookup standing for a run of
+ *              adjacent policy rules): the number of rules of the run,
+ *              which starts at @origin in its direction's array; else 0.
+ *              eval uses it to name the first rule of the run that matches.
  */
 struct mrule {
 	struct match *matches;
@@ -160,6 +164,7 @@ struct mrule {
 	const char *origin_name;
 	uint64_t handle;
 	uint64_t packets, bytes;	/* counter values when read back */
+	size_t origin_run;
 };
 
 enum mhook {

@@ -54,9 +54,9 @@
  *    interval sets, and since every element of one set has the same verdict
  *    the compiler removes overlaps without changing what matches: ranges of
  *    the same (address, protocol) merge, and the part of an element covered
- *    by a containing prefix's ranges is cut away. Attribution of a packet
- *    to a policy rule inside such an overlap is then the surviving
- *    element's. `flags interval` only when some element is a prefix or a
+ *    by a containing prefix's ranges is cut away. The folded rule keeps
+ *    origin = the run's first policy rule and origin_run = its length, so
+ *    that eval names the first rule of the run that matches, exactly. `flags interval` only when some element is a prefix or a
  *    port range (hash sets are faster).
  */
 #include <errno.h>
@@ -758,6 +758,7 @@ static void fold_family(struct compiler *cc, struct mchain *c,
 	mr->counter = true;
 	mr->verdict = run[0].action == VERDICT_DROP ? MV_DROP : MV_ACCEPT;
 	mr->origin = &run[0];
+	mr->origin_run = n;
 	cm = xasprintf("fold: %.40s .. %.40s (%zu rules)", run[0].name,
 		       run[n - 1].name, n);
 	mr->comment = clean_text(cm, COMMENT_MAX);

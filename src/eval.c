@@ -120,6 +120,49 @@ static int set_lookup(const struct mset *s, uint8_t family,
 	return 0;
 }
 
+static unsigned int proto_bit(uint8_t l4proto)
+{
+	switch (l4proto) {
+	case 6:		return PROTO_TCP;
+	case 17:	return PROTO_UDP;
+	case 1:		return PROTO_ICMP;
+	case 58:	return PROTO_ICMPV6;
+	}
+	return 0;
+}
+
+/*
+ * Does the folded ("simple", see compile.c) policy rule @r match? Only
+ * called once the folded lookup matched, so the fields it needs are known.
+ */
+static bool simple_rule_match(const struct rule *r, const struct packet *p)
+{
+	const struct addr_set *remote = r->dir == DIR_OUT ? &r->to : &r->from;
+	const struct cidr *addr = r->dir == DIR_OUT ? &p->dst : &p->src;
+	size_t i;
+
+	if (!(r->families & (pkt_family(p) == 6 ? FAM_V6 : FAM_V4)))
+		return false;
+	if (!(r->protos & proto_bit(p->l4proto)))
+		return false;
+	if (!remote->any) {
+		for (i = 0; i < remote->n; i++)
+			if (cidr_contains(&remote->v[i], addr))
+				break;
+		if (i == remote->n)
+			return false;
+	}
+	if (!r->dport.any) {
+		for (i = 0; i < r->dport.n; i++)
+			if (r->dport.v[i].lo <= p->dport &&
+			    p->dport <= r->dport.v[i].hi)
+				break;
+		if (i == r->dport.n)
+			return false;
+	}
+	return true;
+}
+
 static bool rule_match(const struct model *m, const struct mrule *r,
 		       const struct packet *p, const struct rule **origin)
 {
@@ -151,6 +194,11 @@ static bool rule_match(const struct model *m, const struct mrule *r,
 		if (!res)
 			return false;
 	}
+	for (i = 0; i < r->origin_run && r->origin; i++)
+		if (simple_rule_match(&r->origin[i], p)) {
+			*origin = &r->origin[i];
+			break;
+		}
 	return true;
 }
 

@@ -199,6 +199,52 @@ static void test_folded_lookup(void **state)
 	tp_free(p);
 }
 
+/* Overlaps are removed from the folded set, yet the first rule that
+ * matches is still the one named. */
+static void test_fold_attribution(void **state)
+{
+	static const char *const to[] = { "10.0.0.0/8", "10.1.2.3",
+					  "10.200.0.0/16", NULL };
+	static const char *const names[] = { "corp-https", "host-range",
+					     "covered", "web-any" };
+	struct policy *p = tp_new();
+	struct model *m;
+	struct packet k;
+	struct rule *r;
+	int i;
+
+	(void)state;
+	p->def[DIR_OUT] = VERDICT_DROP;
+	for (i = 0; i < 4; i++) {
+		r = tp_rule(p, DIR_OUT, names[i], (unsigned int)i + 1);
+		r->protos = PROTO_TCP;
+		if (i == 1)
+			tp_port(&r->dport, 400, 500);
+		else
+			tp_port(&r->dport, 443, 443);
+		if (to[i])
+			tp_addr(&r->to, to[i]);
+		r->families = to[i] ? FAM_V4 : FAM_BOTH;
+	}
+	m = compile_ok(p);
+	k = pkt(DIR_OUT, 6, "10.5.5.5", 443);
+	EXPECT(m, k, "accept", "corp-https");
+	k = pkt(DIR_OUT, 6, "10.1.2.3", 443);
+	EXPECT(m, k, "accept", "corp-https");
+	k = pkt(DIR_OUT, 6, "10.1.2.3", 450);
+	EXPECT(m, k, "accept", "host-range");
+	k = pkt(DIR_OUT, 6, "10.200.1.1", 443);
+	EXPECT(m, k, "accept", "corp-https");
+	k = pkt(DIR_OUT, 6, "8.8.8.8", 443);
+	EXPECT(m, k, "accept", "web-any");
+	k = pkt(DIR_OUT, 6, "2001:db8::1", 443);
+	EXPECT(m, k, "accept", "web-any");
+	k = pkt(DIR_OUT, 6, "8.8.8.8", 450);
+	EXPECT(m, k, "drop", "default");
+	model_free(m);
+	tp_free(p);
+}
+
 static void test_interface_and_cgroup(void **state)
 {
 	struct policy *p = tp_new();
@@ -232,6 +278,7 @@ int main(void)
 		cmocka_unit_test(test_first_match_and_defaults),
 		cmocka_unit_test(test_unknown_fields),
 		cmocka_unit_test(test_folded_lookup),
+		cmocka_unit_test(test_fold_attribution),
 		cmocka_unit_test(test_interface_and_cgroup),
 	};
 

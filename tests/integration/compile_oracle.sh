@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# nft as the oracle of `portwarden compile` (root, inside the private network
+# namespace tests/run.sh made): every golden .nft file and the compile output
+# of every golden and example policy must pass `nft -c -f`, load with
+# `nft -f` (twice: the text replaces its own table), and list back with the
+# same sets and the same number of rules per chain. Nothing else in the
+# namespace may change.
+set -u
+. "$(dirname "$0")/../lib.sh"
+need_root_netns
+cd "$TOP"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# An unrelated table that compile's text must never touch.
+nft add table inet bystander && nft add chain inet bystander c
+before_other=$(nft list table inet bystander)
+
+sets_of()  { sed -n 's/^\tset \([A-Za-z0-9_]*\) {$/\1/p' "$1"; }
+# rules per chain: "CHAIN N" lines (every line inside a chain but its type)
+rules_of() {
+	awk '/^\tchain /{c=$2; n[c]=0; order[++k]=c; inc=1; next}
+	     /^\t}/{inc=0; next}
+	     inc && !/^\t\ttype / && NF {n[c]++}
+	     END{for(i=1;i<=k;i++) print order[i], n[order[i]]}' "$1"
+}
+
+oracle() { # NAME FILE
+	local name=$1 f=$2 table listed
+	table=$(sed -n '1s/^table inet \([A-Za-z0-9_]*\)$/\1/p' "$f")
+	if [ -z "$table" ]; then not_ok "$name" "no 'table inet T' first line"; return; fi
+	if ! nft -c -f "$f" > "$work/err" 2>&1; then
+		not_ok "$name" "nft -c: $(head -3 "$work/err" | tr '\n' ' ')"; return
+	fi
+	if ! nft -f "$f" > "$work/err" 2>&1 || ! nft -f "$f" > "$work/err" 2>&1; then
+		not_ok "$name" "nft -f: $(head -3 "$work/err" | tr '\n' ' ')"; return
+	fi
+	listed="$work/listed"
+	if ! nft -s list table inet "$table" > "$listed" 2> "$work/err"; then
+		not_ok "$name" "nft list: $(head -3 "$work/err")"; return
+	fi
+	if [ "$(sets_of "$f")" != "$(sets_of "$listed")" ]; then
+		not_ok "$name" "sets differ: [$(sets_of "$f" | tr '\n' ' ')] vs [$(sets_of "$listed" | tr '\n' ' ')]"
+	elif [ "$(rules_of "$f")" != "$(rules_of "$listed")" ]; then
+		not_ok "$name" "rule counts differ: [$(rules_of "$f" | tr '\n' ' ')] vs [$(rules_of "$listed" | tr '\n' ' ')]"
+	else
+		ok "$name"
+	fi
+	nft delete table inet "$table"
+}
+
+n=0
+for f in tests/golden/*.nft; do
+	oracle "oracle $(basename "$f")" "$f"
+	n=$((n + 1))
+done
+for y in tests/golden/*.yaml policies/*.yaml; do
+	out="$work/$(basename "$y" .yaml).nft"
+	if ! "$PORTWARDEN" compile "$y" > "$out" 2> "$work/err"; then
+		not_ok "oracle compile $y" "exit $?: $(head -2 "$work/err" | tr '\n' ' ')"
+		continue
+	fi
+	oracle "oracle compile $y" "$out"
+	n=$((n + 1))
+done
+[ "$n" -ge 12 ] && ok "oracle covered $n rulesets" || not_ok "oracle coverage" "only $n rulesets"
+
+# Scale: 10,000 rules fold into one lookup that nft loads.
+big="$work/big.yaml"
+{
+	printf 'portwarden: 1\ntable: pw_big\ndefaults:\n  outbound: drop\noutbound:\n'
+	for i in $(seq 0 9999); do
+		printf '  - name: r%d\n    proto: tcp\n    port: %d\n    to: 10.%d.%d.%d\n' \
+			"$i" $((1024 + i % 20000)) $((i / 65536)) $((i / 256 % 256)) $((i % 256))
+	done
+} > "$big"
+if "$PORTWARDEN" compile "$big" > "$work/big.nft" 2> "$work/err"; then
+	rules=$(rules_of "$work/big.nft" | awk '$1=="output"{print $2}')
+	check_eq "oracle 10000 rules fold into one output rule (+4 built-in, +1 default)" 6 "$rules"
+	oracle "oracle 10000 folded rules load" "$work/big.nft"
+else
+	not_ok "oracle compile 10000 rules" "$(head -2 "$work/err")"
+fi
+
+check_eq "oracle leaves other tables alone" "$before_other" "$(nft list table inet bystander)"
+exit 0
