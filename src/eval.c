@@ -131,10 +131,7 @@ static unsigned int proto_bit(uint8_t l4proto)
 	return 0;
 }
 
-/*
- * Does the folded ("simple", see compile.c) policy rule @r match? Only
- * called once the folded lookup matched, so the fields it needs are known.
- */
+/* Does the folded ("simple", see compile.c) policy rule @r match? */
 static bool simple_rule_match(const struct rule *r, const struct packet *p)
 {
 	const struct addr_set *remote = r->dir == DIR_OUT ? &r->to : &r->from;
@@ -146,6 +143,8 @@ static bool simple_rule_match(const struct rule *r, const struct packet *p)
 	if (!(r->protos & proto_bit(p->l4proto)))
 		return false;
 	if (!remote->any) {
+		if (r->dir == DIR_OUT ? !p->dst.family : !p->has_src)
+			return false;
 		for (i = 0; i < remote->n; i++)
 			if (cidr_contains(&remote->v[i], addr))
 				break;
@@ -153,6 +152,8 @@ static bool simple_rule_match(const struct rule *r, const struct packet *p)
 			return false;
 	}
 	if (!r->dport.any) {
+		if (!p->has_dport)
+			return false;
 		for (i = 0; i < r->dport.n; i++)
 			if (r->dport.v[i].lo <= p->dport &&
 			    p->dport <= r->dport.v[i].hi)
@@ -171,6 +172,20 @@ static bool rule_match(const struct model *m, const struct mrule *r,
 	int res;
 
 	*origin = r->origin;
+	/*
+	 * A packet whose port is not given cannot be looked up in a folded
+	 * set, yet the port-less rules folded into it match it when unfolded:
+	 * answer for those rules, one by one. (A real packet always has a
+	 * port, so this never disagrees with the kernel.)
+	 */
+	if (r->origin_run && r->origin && !p->has_dport) {
+		for (i = 0; i < r->origin_run; i++)
+			if (simple_rule_match(&r->origin[i], p)) {
+				*origin = &r->origin[i];
+				return true;
+			}
+		return false;
+	}
 	for (i = 0; i < r->n_matches; i++) {
 		const struct match *mt = &r->matches[i];
 

@@ -241,6 +241,21 @@ static void test_fold_attribution(void **state)
 	EXPECT(m, k, "accept", "web-any");
 	k = pkt(DIR_OUT, 6, "8.8.8.8", 450);
 	EXPECT(m, k, "drop", "default");
+	k = pkt(DIR_OUT, 6, "8.8.8.8", 0);	/* port not given */
+	EXPECT(m, k, "drop", "default");
+	model_free(m);
+	/* a port-less rule in a fold matches a packet without a port, as
+	 * the unfolded rule would */
+	r = tp_rule(p, DIR_OUT, "all-tcp-to-192", 9);
+	r->protos = PROTO_TCP;
+	tp_addr(&r->to, "192.0.2.0/24");
+	r->families = FAM_V4;
+	m = compile_ok(p);
+	assert_int_equal(model_find_chain(m, HOOK_OUTPUT)->n_rules, 4 + 2 + 1);
+	k = pkt(DIR_OUT, 6, "192.0.2.9", 0);
+	EXPECT(m, k, "accept", "all-tcp-to-192");
+	k = pkt(DIR_OUT, 6, "10.1.2.3", 0);
+	EXPECT(m, k, "drop", "default");
 	model_free(m);
 	tp_free(p);
 }
