@@ -35,11 +35,19 @@
  *   KEY_DPORT     th dport 443 | @s            value.range
  *   KEY_SKUID     meta skuid 1000 | @s         value.num
  *   KEY_SKGID     meta skgid 1000 | @s         value.num
- *   KEY_CGROUPV2  socket cgroupv2 level N "p"  value.str (level = path depth)
+ *   KEY_CGROUPV2  socket cgroupv2 level N "p"  value.str, value.num = N (the
+ *                 path depth); nft resolves "p" under /sys/fs/cgroup to its
+ *                 inode number when the rule is loaded, so "p" must exist
  *   KEY_CT_STATE  ct state established,related value.num: CT_STATE_* bits
  *   KEY_ICMP_TYPE   icmp type echo-request | @s     value.num
  *   KEY_ICMPV6_TYPE icmpv6 type nd-neighbor-solicit | @s value.num
  *   KEY_CONCAT    ip daddr . meta l4proto . th dport @s  (set->keys)
+ *
+ * compile.c emits KEY_CONCAT only for folded rules: keys {KEY_DADDR or
+ * KEY_SADDR, KEY_L4PROTO, KEY_DPORT} of one family, `flags interval` only
+ * when an element is a prefix or a port range (a port-less rule becomes
+ * the range 0-65535), never two overlapping elements (the kernel refuses
+ * them). Its top comment documents the whole compiled layout.
  *
  * KEY_DPORT/KEY_SPORT are always preceded in the same rule by a
  * KEY_L4PROTO match (tcp or udp), or are inside a concatenation whose
