@@ -4,8 +4,9 @@
 # namespace tests/run.sh made): every golden .nft file and the compile output
 # of every golden and example policy must pass `nft -c -f`, load with
 # `nft -f` (twice: the text replaces its own table), and list back with the
-# same sets and the same number of rules per chain. Nothing else in the
-# namespace may change.
+# same sets and the same number of rules per chain; `portwarden apply` of
+# each policy must list exactly like `nft -f` of its compile output.
+# Nothing else in the namespace may change.
 set -u
 . "$(dirname "$0")/../lib.sh"
 need_root_netns
@@ -63,6 +64,21 @@ for y in tests/golden/*.yaml policies/*.yaml; do
 	fi
 	oracle "oracle compile $y" "$out"
 	n=$((n + 1))
+	# SPEC: compile's text and apply make the same table (nft list)
+	t=$(sed -n '1s/^table inet //p' "$out")
+	if ! "$PORTWARDEN" apply "$y" > "$work/err" 2>&1; then
+		not_ok "oracle apply = compile $y" "apply: $(head -2 "$work/err" | tr '\n' ' ')"
+		continue
+	fi
+	nft -s list table inet "$t" > "$work/applied" 2>&1
+	nft delete table inet "$t"
+	nft -f "$out" && nft -s list table inet "$t" > "$work/loaded" 2>&1
+	nft delete table inet "$t"
+	if diff -u "$work/loaded" "$work/applied" > "$work/diff"; then
+		ok "oracle apply = compile $y"
+	else
+		not_ok "oracle apply = compile $y" "$(head -12 "$work/diff" | tr '\n' '|')"
+	fi
 done
 [ "$n" -ge 12 ] && ok "oracle covered $n rulesets" || not_ok "oracle coverage" "only $n rulesets"
 
