@@ -50,7 +50,17 @@ int chk_cidr_cmp(const void *a, const void *b)
 
 	if (x->family != y->family)
 		return x->family < y->family ? -1 : 1;
-	r = memcmp(x->addr, y->addr, x->family == 4 ? 4 : 16);
+	if (x->family == 4) {
+		uint32_t u = (uint32_t)x->addr[0] << 24 | (uint32_t)x->addr[1] << 16 |
+			     (uint32_t)x->addr[2] << 8 | x->addr[3];
+		uint32_t v = (uint32_t)y->addr[0] << 24 | (uint32_t)y->addr[1] << 16 |
+			     (uint32_t)y->addr[2] << 8 | y->addr[3];
+
+		if (u != v)
+			return u < v ? -1 : 1;
+		return (x->plen > y->plen) - (x->plen < y->plen);
+	}
+	r = memcmp(x->addr, y->addr, 16);
 	if (r)
 		return r;
 	return (x->plen > y->plen) - (x->plen < y->plen);
@@ -190,7 +200,7 @@ static size_t port_sig(const struct port_set *s)
 	return h;
 }
 
-#define SHADOW_BUDGET	2000000u	/* pair checks per direction */
+#define SHADOW_BUDGET	500000u	/* pair checks per direction */
 #define SHADOW_BUCKET	256u		/* candidates per list per rule */
 
 /*
@@ -250,15 +260,33 @@ index:
 
 /* ---- the whole run -------------------------------------------------- */
 
-static void free_port_set(struct port_set *s)
+/*
+ * A field that was exactly one $set shares that set's elements (a
+ * 110,000-prefix set used by ten rules is stored once). Compare pointers
+ * rather than trusting @ref, so a hand-built policy with @ref set and its
+ * own array is freed completely too.
+ */
+static bool shared_with_set(const struct policy *p, const void *v)
 {
-	if (!s->ref)
+	size_t i;
+
+	if (!v)
+		return false;
+	for (i = 0; i < p->n_sets; i++)
+		if (v == p->sets[i].ports.v || v == p->sets[i].addrs.v)
+			return true;
+	return false;
+}
+
+static void free_port_set(const struct policy *p, struct port_set *s)
+{
+	if (!s->ref || !shared_with_set(p, s->v))
 		free(s->v);
 }
 
-static void free_addr_set(struct addr_set *s)
+static void free_addr_set(const struct policy *p, struct addr_set *s)
 {
-	if (!s->ref)
+	if (!s->ref || !shared_with_set(p, s->v))
 		free(s->v);
 }
 
@@ -273,12 +301,12 @@ void policy_free(struct policy *p)
 			struct rule *r = &p->rules[k][i];
 
 			free(r->name);
-			free_port_set(&r->dport);
-			free_port_set(&r->sport);
-			free_addr_set(&r->from);
-			free_addr_set(&r->to);
-			free_addr_set(&r->not_from);
-			free_addr_set(&r->not_to);
+			free_port_set(p, &r->dport);
+			free_port_set(p, &r->sport);
+			free_addr_set(p, &r->from);
+			free_addr_set(p, &r->to);
+			free_addr_set(p, &r->not_from);
+			free_addr_set(p, &r->not_to);
 			free(r->uids.v);
 			free(r->gids.v);
 			free(r->cgroup);
@@ -288,7 +316,7 @@ void policy_free(struct policy *p)
 		free(p->rules[k]);
 	}
 	for (i = 0; i < p->n_listeners; i++) {
-		free_port_set(&p->listeners[i].ports);
+		free_port_set(p, &p->listeners[i].ports);
 		free(p->listeners[i].process);
 	}
 	free(p->listeners);

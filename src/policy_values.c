@@ -177,8 +177,6 @@ static int port_elem(struct ctx *c, const struct node *n, struct port_range *r)
 	size_t count;
 	char buf[16];
 
-	if (!port_by_name(s, r))
-		return 0;
 	if (chk_all_digits(s)) {
 		if (parse_port_num(s, &lo) < 0 || lo < 1 || lo > 65535) {
 			err(c, n, "port %s is out of range (1-65535)", s);
@@ -187,6 +185,8 @@ static int port_elem(struct ctx *c, const struct node *n, struct port_range *r)
 		r->lo = r->hi = (uint16_t)lo;
 		return 0;
 	}
+	if (!port_by_name(s, r))
+		return 0;
 	dash = strchr(s, '-');
 	if (dash && dash != s && (size_t)(dash - s) < sizeof(buf) &&
 	    chk_all_digits(dash + 1)) {
@@ -231,14 +231,6 @@ unsigned int chk_addr_families(const struct addr_set *s)
 	if (s->n && s->v[s->n - 1].family == 6)
 		f |= FAM_V6;
 	return f;
-}
-
-static bool looks_like_port(const char *s)
-{
-	struct port_range r;
-
-	return chk_all_digits(s) || !port_by_name(s, &r) ||
-	       (strchr(s, '-') && strspn(s, "0123456789-") == strlen(s));
 }
 
 static int addr_elem(struct ctx *c, const struct node *n, struct cidr *out)
@@ -376,9 +368,8 @@ static void check_set(struct ctx *c, struct pending *pd, struct named_set *s)
 			err(c, e, "a set cannot contain another set ('%s'); list its elements", e->str);
 		} else if (!strcmp(e->str, "any")) {
 			err(c, e, "'any' cannot be a set element; leave the field out to match every address");
-		} else if (looks_like_port(e->str) ||
-			   (!strchr(e->str, '.') && !strchr(e->str, ':') &&
-			    !strchr(e->str, '/'))) {
+		} else if (!strpbrk(e->str, ".:/")) {
+			/* no port or port name holds '.', ':' or '/' */
 			struct port_range r;
 
 			if (!first_port)
