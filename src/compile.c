@@ -76,6 +76,16 @@
 #define IPPROTO_ICMP_	1
 #define IPPROTO_ICMPV6_	58
 
+/*
+ * Set names already taken: an open-addressing hash of indexes into
+ * model.sets, so that naming 10,000 sets stays linear.
+ */
+struct name_table {
+	int *slot;		/* -1 when free */
+	size_t cap;		/* power of two */
+	size_t n;
+};
+
 struct ref_set {
 	const char *ref;
 	uint8_t fam;		/* 0 for ports */
@@ -90,7 +100,63 @@ struct compiler {
 	int icmp_set[2];
 	struct ref_set *refs;
 	size_t n_refs, cap_refs;
+	struct name_table names;
 };
+
+static uint32_t name_hash(const char *s)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+static bool name_taken(const struct compiler *cc, const char *name)
+{
+	const struct name_table *t = &cc->names;
+	size_t i;
+
+	if (!t->cap)
+		return false;
+	for (i = name_hash(name) & (t->cap - 1); t->slot[i] >= 0;
+	     i = (i + 1) & (t->cap - 1))
+		if (!strcmp(cc->m->sets[t->slot[i]].name, name))
+			return true;
+	return false;
+}
+
+static void name_insert(struct compiler *cc, int idx)
+{
+	struct name_table *t = &cc->names;
+	size_t i, k;
+
+	if ((t->n + 1) * 2 > t->cap) {
+		struct name_table bigger = { 0 };
+
+		bigger.cap = t->cap ? t->cap * 2 : 64;
+		bigger.slot = xmalloc(bigger.cap * sizeof(*bigger.slot));
+		for (i = 0; i < bigger.cap; i++)
+			bigger.slot[i] = -1;
+		for (k = 0; k < t->cap; k++) {
+			if (t->slot[k] < 0)
+				continue;
+			i = name_hash(cc->m->sets[t->slot[k]].name) &
+			    (bigger.cap - 1);
+			while (bigger.slot[i] >= 0)
+				i = (i + 1) & (bigger.cap - 1);
+			bigger.slot[i] = t->slot[k];
+		}
+		bigger.n = t->n;
+		free(t->slot);
+		*t = bigger;
+	}
+	i = name_hash(cc->m->sets[idx].name) & (t->cap - 1);
+	while (t->slot[i] >= 0)
+		i = (i + 1) & (t->cap - 1);
+	t->slot[i] = idx;
+	t->n++;
+}
 
 /* ---- names ---------------------------------------------------------- */
 
@@ -110,16 +176,17 @@ static void sanitize(char *dst, size_t len, const char *src)
 }
 
 /* A new set named @base (or @base_2, _3...: the first free one). */
-static int new_set(struct model *m, const char *base)
+static int new_set(struct compiler *cc, const char *base)
 {
 	char name[NAME_MAX_LEN + 16];
 	unsigned int n = 2;
 
 	snprintf(name, sizeof(name), "%s", base);
-	while (model_find_set(m, name) >= 0)
+	while (name_taken(cc, name))
 		snprintf(name, sizeof(name), "%s_%u", base, n++);
-	model_add_set(m, name);
-	return (int)m->n_sets - 1;
+	model_add_set(cc->m, name);
+	name_insert(cc, (int)cc->m->n_sets - 1);
+	return (int)cc->m->n_sets - 1;
 }
 
 /* Comments and log prefixes go into nft's quoted strings: no quotes. */
@@ -299,7 +366,7 @@ static void add_addr_match(struct compiler *cc, struct mrule *mr,
 			snprintf(base, sizeof(base), "%s_%s_v%u", rname,
 				 field_names[f], fam);
 		}
-		*slot = new_set(cc->m, base);
+		*slot = new_set(cc, base);
 		fill_addr_set(&cc->m->sets[*slot], key, a, fam);
 		if (a->ref)
 			remember_ref_set(cc, a->ref, fam, *slot);
@@ -336,7 +403,7 @@ static void add_port_match(struct compiler *cc, struct mrule *mr,
 			snprintf(base, sizeof(base), "%s_%s", rname,
 				 field_names[f]);
 		}
-		*slot = new_set(cc->m, base);
+		*slot = new_set(cc, base);
 		fill_port_set(&cc->m->sets[*slot], key, ps);
 		if (ps->ref)
 			remember_ref_set(cc, ps->ref, 0, *slot);
@@ -364,7 +431,7 @@ static void add_id_match(struct compiler *cc, struct mrule *mr,
 	if (*slot < 0) {
 		sanitize(rname, sizeof(rname), r->name);
 		snprintf(base, sizeof(base), "%s_%s", rname, field_names[f]);
-		*slot = new_set(cc->m, base);
+		*slot = new_set(cc, base);
 		fill_id_set(&cc->m->sets[*slot], key, ids);
 	}
 	mt = mrule_add_match(mr, key);
@@ -731,7 +798,7 @@ static void fold_family(struct compiler *cc, struct mchain *c,
 		goto out;
 	snprintf(name, sizeof(name), "%s_fold%u_v%u",
 		 dir == DIR_OUT ? "out" : "in", cc->fold_no[dir], fam);
-	idx = new_set(cc->m, name);
+	idx = new_set(cc, name);
 	s = &cc->m->sets[idx];
 	s->keys[0] = dir == DIR_OUT ? KEY_DADDR : KEY_SADDR;
 	s->keys[1] = KEY_L4PROTO;
@@ -791,7 +858,7 @@ static int icmp_set(struct compiler *cc, bool v6)
 
 	if (cc->icmp_set[v6] >= 0)
 		return cc->icmp_set[v6];
-	cc->icmp_set[v6] = new_set(cc->m, v6 ? "icmpv6_essential" :
+	cc->icmp_set[v6] = new_set(cc, v6 ? "icmpv6_essential" :
 					       "icmp_essential");
 	s = &cc->m->sets[cc->icmp_set[v6]];
 	s->keys[0] = v6 ? KEY_ICMPV6_TYPE : KEY_ICMP_TYPE;
@@ -904,6 +971,7 @@ int compile_policy(const struct policy *p, struct model **out, struct diag *d)
 	compile_chain(&cc, DIR_IN);
 	compile_chain(&cc, DIR_OUT);
 	free(cc.refs);
+	free(cc.names.slot);
 	*out = cc.m;
 	return 0;
 }
