@@ -1,32 +1,395 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The commands that talk to the kernel's nftables: apply, diff, status,
+ * flush. Each loads what it needs, enters --netns, and leaves the netlink
+ * work to nl_batch.c / nl_read.c and the comparison to model_cmp.c.
+ */
+#include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
+#include "model_cmp.h"
+#include "netns.h"
+#include "nl.h"
+#include "render.h"
+#include "safe.h"
+#include "util.h"
+
+#define DEFAULT_TABLE "portwarden"
+
+/* Everything one apply/diff run holds; released by nft_run_release(). */
+struct nft_run {
+	struct policy *policy;
+	struct model *want;	/* compiled from the policy */
+	struct model *live;	/* read from the kernel, NULL when absent */
+	struct nl_sock *sock;
+	int lock;
+	struct diag d;
+};
+
+static void nft_run_release(struct nft_run *r)
+{
+	model_free(r->live);
+	model_free(r->want);
+	policy_free(r->policy);
+	nl_sock_close(r->sock);
+	run_unlock(r->lock);
+	diag_release(&r->d);
+}
+
+static int fail(const char *cmd, const char *what, const char *arg, int err)
+{
+	fprintf(stderr, "portwarden: %s: %s%s%s: %s\n", cmd, what,
+		arg ? " " : "", arg ? arg : "", strerror(-err));
+	if (err == -EPERM || err == -EACCES)
+		fprintf(stderr, "portwarden: %s needs CAP_NET_ADMIN (run as root)\n", cmd);
+	return EXIT_RUNTIME;
+}
+
+/* Enter --netns and open the netlink socket. */
+static int nft_connect(struct cli *c, struct nl_sock **sock)
+{
+	int ret;
+
+	if (c->netns) {
+		ret = netns_enter(c->netns);
+		if (ret < 0)
+			return fail(c->cmd, "cannot enter network namespace",
+				    c->netns, ret);
+	}
+	ret = nl_sock_open(sock);
+	if (ret < 0)
+		return fail(c->cmd, "cannot open a netlink socket", NULL, ret);
+	return EXIT_OK;
+}
+
+/*
+ * Load and compile the policy, enter the namespace, take the run lock and
+ * read the live table. Return: EXIT_OK or the exit code of the failure
+ * (already reported).
+ */
+static int nft_prepare(struct cli *c, struct nft_run *r, bool lock)
+{
+	int rc = EXIT_INVALID, ret;
+
+	diag_init(&r->d);
+	r->lock = -1;
+	r->policy = cli_load_policy(c, 0, c->n_args, &rc);
+	if (!r->policy)
+		return rc;
+	ret = compile_policy(r->policy, &r->want, &r->d);
+	cli_print_diag(c, &r->d);
+	diag_release(&r->d);
+	diag_init(&r->d);
+	if (ret < 0)
+		return fail(c->cmd, "cannot compile the policy", NULL, ret);
+	rc = nft_connect(c, &r->sock);
+	if (rc != EXIT_OK)
+		return rc;
+	if (lock) {
+		r->lock = run_lock();
+		if (r->lock < 0)
+			return fail(c->cmd, "cannot take the lock", RUN_DIR "/lock",
+				    r->lock);
+	}
+	ret = nl_read_table(r->sock, r->want->table, &r->live);
+	if (ret == -ENOENT) {
+		r->live = NULL;
+		ret = 0;
+	}
+	if (ret < 0)
+		return fail(c->cmd, "cannot read table inet", r->want->table, ret);
+	return EXIT_OK;
+}
+
+static void json_list(FILE *f, char **v, size_t n)
+{
+	size_t i;
+
+	fputc('[', f);
+	for (i = 0; i < n; i++) {
+		if (i)
+			fputs(", ", f);
+		json_string(f, v[i]);
+	}
+	fputc(']', f);
+}
+
+static void print_json_diff(const char *table, bool changed,
+			    const struct model_diff *df, const char *extra)
+{
+	printf("{\"changed\": %s, \"table\": ", changed ? "true" : "false");
+	json_string(stdout, table);
+	printf(", \"added\": ");
+	if (df)
+		json_list(stdout, df->added, df->n_added);
+	else
+		fputs("[]", stdout);
+	printf(", \"removed\": ");
+	if (df)
+		json_list(stdout, df->removed, df->n_removed);
+	else
+		fputs("[]", stdout);
+	printf("%s}\n", extra ? extra : "");
+}
+
+static void print_text_diff(const struct model_diff *df)
+{
+	size_t i;
+
+	for (i = 0; i < df->n_removed; i++)
+		printf("- %s\n", df->removed[i]);
+	for (i = 0; i < df->n_added; i++)
+		printf("+ %s\n", df->added[i]);
+}
+
+static void model_counts(const struct model *m, size_t *rules, size_t *elems)
+{
+	size_t i;
+
+	*rules = *elems = 0;
+	for (i = 0; i < m->n_chains; i++)
+		*rules += m->chains[i].n_rules;
+	for (i = 0; i < m->n_sets; i++)
+		*elems += m->sets[i].n_elems;
+}
 
 int apply_main(struct cli *c)
 {
-	(void)c;
-	fputs("portwarden: apply: not built yet\n", stderr);
-	return EXIT_RUNTIME;
+	struct nft_run r = { .lock = -1 };
+	struct model_diff df = { 0 };
+	size_t n_rules, n_elems;
+	int rc, ret;
+
+	rc = nft_prepare(c, &r, true);
+	if (rc != EXIT_OK)
+		goto out;
+	if (model_equal(r.live, r.want)) {
+		if (c->format == FMT_JSON)
+			print_json_diff(r.want->table, false, NULL, NULL);
+		else if (!c->quiet)
+			printf("table inet %s: unchanged\n", r.want->table);
+		rc = EXIT_OK;
+		goto out;
+	}
+	model_diff(r.live, r.want, &df);
+	if (c->dry_run) {
+		if (c->format == FMT_JSON) {
+			print_json_diff(r.want->table, true, &df, ", \"dry_run\": true");
+		} else {
+			print_text_diff(&df);
+			printf("table inet %s: would change (%zu added, %zu removed); nothing sent (--dry-run)\n",
+			       r.want->table, df.n_added, df.n_removed);
+		}
+		rc = EXIT_OK;
+		goto out;
+	}
+
+	/* safe ops: save the live table (r.live) for rollback and --confirm
+	 * before sending; refuse with EXIT_LOCKOUT when the policy would cut
+	 * live established inbound connections unless c->force. */
+
+	ret = nl_apply(r.sock, r.want, &r.d);
+
+	/* safe ops: record the outcome; arm the --confirm timer (c->confirm). */
+
+	if (ret < 0) {
+		cli_print_diag(c, &r.d);
+		fprintf(stderr, "portwarden: apply: table inet %s was not changed: %s\n",
+			r.want->table, strerror(-ret));
+		rc = EXIT_RUNTIME;
+		goto out;
+	}
+	model_counts(r.want, &n_rules, &n_elems);
+	if (c->format == FMT_JSON)
+		print_json_diff(r.want->table, true, &df, NULL);
+	else if (!c->quiet)
+		printf("table inet %s: applied (%zu rules, %zu set elements)\n",
+		       r.want->table, n_rules, n_elems);
+	rc = EXIT_OK;
+out:
+	model_diff_release(&df);
+	nft_run_release(&r);
+	return rc;
 }
 
 int diff_main(struct cli *c)
 {
-	(void)c;
-	fputs("portwarden: diff: not built yet\n", stderr);
-	return EXIT_RUNTIME;
+	struct nft_run r = { .lock = -1 };
+	struct model_diff df = { 0 };
+	bool same;
+	int rc;
+
+	rc = nft_prepare(c, &r, false);
+	if (rc != EXIT_OK)
+		goto out;
+	same = model_equal(r.live, r.want);
+	if (!same)
+		model_diff(r.live, r.want, &df);
+	if (c->format == FMT_JSON) {
+		print_json_diff(r.want->table, !same, same ? NULL : &df, NULL);
+	} else if (same) {
+		if (!c->quiet)
+			printf("table inet %s: no differences\n", r.want->table);
+	} else {
+		print_text_diff(&df);
+		if (!c->quiet)
+			printf("table inet %s: %zu added, %zu removed%s\n",
+			       r.want->table, df.n_added, df.n_removed,
+			       r.live ? "" : " (table absent)");
+	}
+	rc = same ? EXIT_OK : EXIT_FINDINGS;
+out:
+	model_diff_release(&df);
+	nft_run_release(&r);
+	return rc;
+}
+
+static const char *policy_word(enum mverdict v)
+{
+	return v == MV_DROP ? "drop" : "accept";
+}
+
+static void status_json(const struct model *m)
+{
+	size_t i, j;
+
+	printf("{\"table\": ");
+	json_string(stdout, m->table);
+	printf(", \"chains\": [");
+	for (i = 0; i < m->n_chains; i++) {
+		const struct mchain *ch = &m->chains[i];
+
+		printf("%s{\"name\": ", i ? ", " : "");
+		json_string(stdout, ch->name);
+		printf(", \"policy\": \"%s\", \"rules\": [", policy_word(ch->policy));
+		for (j = 0; j < ch->n_rules; j++) {
+			const struct mrule *ru = &ch->rules[j];
+			char *txt = render_rule(m, ru);
+
+			printf("%s{\"rule\": ", j ? ", " : "");
+			if (ru->comment)
+				json_string(stdout, ru->comment);
+			else
+				fputs("null", stdout);
+			printf(", \"nft\": ");
+			json_string(stdout, txt ? txt : "");
+			printf(", \"handle\": %" PRIu64 ", \"packets\": %" PRIu64
+			       ", \"bytes\": %" PRIu64 "}",
+			       ru->handle, ru->packets, ru->bytes);
+			free(txt);
+		}
+		printf("]}");
+	}
+	printf("]}\n");
+}
+
+static void status_text(const struct model *m)
+{
+	size_t i, j;
+
+	printf("table inet %s\n", m->table);
+	for (i = 0; i < m->n_chains; i++) {
+		const struct mchain *ch = &m->chains[i];
+
+		printf("chain %s (hook %s, policy %s)\n", ch->name,
+		       ch->hook == HOOK_OUTPUT ? "output" : "input",
+		       policy_word(ch->policy));
+		printf("  %-24s %12s %14s  %s\n", "RULE", "PACKETS", "BYTES", "NFT");
+		for (j = 0; j < ch->n_rules; j++) {
+			const struct mrule *ru = &ch->rules[j];
+			char *txt = render_rule(m, ru);
+
+			printf("  %-24s %12" PRIu64 " %14" PRIu64 "  %s\n",
+			       ru->comment ? ru->comment : "-", ru->packets,
+			       ru->bytes, txt ? txt : "?");
+			free(txt);
+		}
+	}
 }
 
 int status_main(struct cli *c)
 {
-	(void)c;
-	fputs("portwarden: status: not built yet\n", stderr);
-	return EXIT_RUNTIME;
+	const char *table = c->table ? c->table : DEFAULT_TABLE;
+	struct nl_sock *sock = NULL;
+	struct model *m = NULL;
+	int rc, ret;
+
+	if (c->n_args) {
+		fprintf(stderr, "portwarden: status takes no arguments (use --table NAME)\n");
+		return EXIT_INVALID;
+	}
+	rc = nft_connect(c, &sock);
+	if (rc != EXIT_OK)
+		goto out;
+	ret = nl_read_table(sock, table, &m);
+	if (ret == -ENOENT) {
+		fprintf(stderr, "portwarden: status: table inet %s does not exist (nothing applied?)\n",
+			table);
+		rc = EXIT_RUNTIME;
+		goto out;
+	}
+	if (ret < 0) {
+		rc = fail(c->cmd, "cannot read table inet", table, ret);
+		goto out;
+	}
+	if (c->format == FMT_JSON)
+		status_json(m);
+	else
+		status_text(m);
+	rc = EXIT_OK;
+out:
+	model_free(m);
+	nl_sock_close(sock);
+	return rc;
 }
 
 int flush_main(struct cli *c)
 {
-	(void)c;
-	fputs("portwarden: flush: not built yet\n", stderr);
-	return EXIT_RUNTIME;
+	const char *table = c->table ? c->table : DEFAULT_TABLE;
+	struct nl_sock *sock = NULL;
+	int rc, ret, lock = -1;
+
+	if (c->n_args) {
+		fprintf(stderr, "portwarden: flush takes no arguments (use --table NAME)\n");
+		return EXIT_INVALID;
+	}
+	rc = nft_connect(c, &sock);
+	if (rc != EXIT_OK)
+		goto out;
+	lock = run_lock();
+	if (lock < 0) {
+		rc = fail(c->cmd, "cannot take the lock", RUN_DIR "/lock", lock);
+		goto out;
+	}
+	ret = nl_delete_table(sock, table);
+	if (ret == -ENOENT) {
+		if (c->format == FMT_JSON) {
+			printf("{\"table\": ");
+			json_string(stdout, table);
+			printf(", \"flushed\": false}\n");
+		} else if (!c->quiet)
+			printf("table inet %s: not present, nothing to flush\n", table);
+		rc = EXIT_OK;
+		goto out;
+	}
+	if (ret < 0) {
+		rc = fail(c->cmd, "cannot delete table inet", table, ret);
+		goto out;
+	}
+	if (c->format == FMT_JSON) {
+		printf("{\"table\": ");
+		json_string(stdout, table);
+		printf(", \"flushed\": true}\n");
+	} else if (!c->quiet) {
+		printf("table inet %s: flushed\n", table);
+	}
+	rc = EXIT_OK;
+out:
+	run_unlock(lock);
+	nl_sock_close(sock);
+	return rc;
 }

@@ -1,0 +1,1232 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Model -> libnftnl objects -> one netlink batch (libnftnl
+ * examples/nft-rule-add.c, nftables src/mnl.c mnl_batch_talk).
+ *
+ * The batch replaces the model's table and nothing else:
+ *   BEGIN, NEWTABLE (create, so that the delete cannot fail), DELTABLE,
+ *   NEWTABLE, per set NEWSET + NEWSETELEM..., per chain NEWCHAIN,
+ *   NEWRULE..., END
+ * Either all of it commits or none of it does. Every message has its own
+ * sequence number and asks for an ack, so a refusal maps back to the set
+ * or rule (and from there to the policy rule) that caused it.
+ *
+ * The bytecode of each match is the one nft 1.0 emits for the text form
+ * documented in model.h, dependencies included (see mrule_expand()), so
+ * that `nft list table` prints the same for both ways of loading it.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <libnftnl/udata.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netlink.h>
+
+#include "model_cmp.h"
+#include "nl.h"
+#include "nl_priv.h"
+#include "util.h"
+
+#ifndef NETLINK_EXT_ACK
+#define NETLINK_EXT_ACK 11
+#endif
+#ifndef NETLINK_CAP_ACK
+#define NETLINK_CAP_ACK 10
+#endif
+
+/* Kernel elements per NEWSETELEM message: the element list is one nested
+ * attribute whose length is 16 bits, so keep it well under 64 KiB. */
+#define ELEMS_PER_MSG	512
+#define MSG_RESERVE	(128u * 1024)
+#define MIN_SOCKBUF	(4u * 1024 * 1024)
+
+/* ---- socket ---- */
+
+int nl_sock_open(struct nl_sock **out)
+{
+	struct nl_sock *s = xcalloc(1, sizeof(*s));
+	int one = 1, ret;
+
+	s->nl = mnl_socket_open(NETLINK_NETFILTER);
+	if (!s->nl) {
+		ret = -errno;
+		goto fail;
+	}
+	if (mnl_socket_bind(s->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		ret = -errno;
+		goto fail;
+	}
+	s->portid = mnl_socket_get_portid(s->nl);
+	/* extended acks carry the kernel's reason; capped acks keep a refused
+	 * 60 KiB element message from being echoed back whole */
+	mnl_socket_setsockopt(s->nl, NETLINK_EXT_ACK, &one, sizeof(one));
+	mnl_socket_setsockopt(s->nl, NETLINK_CAP_ACK, &one, sizeof(one));
+	s->seq = (uint32_t)time(NULL);
+	nl_sock_bufsize(s, 0);
+	*out = s;
+	return 0;
+fail:
+	nl_sock_close(s);
+	return ret;
+}
+
+void nl_sock_close(struct nl_sock *s)
+{
+	if (!s)
+		return;
+	if (s->nl)
+		mnl_socket_close(s->nl);
+	free(s);
+}
+
+void nl_sock_bufsize(struct nl_sock *s, size_t bytes)
+{
+	int fd = mnl_socket_get_fd(s->nl);
+	int size = (int)(bytes + MIN_SOCKBUF > 1u << 30 ? 1u << 30 :
+			 bytes + MIN_SOCKBUF);
+
+	/* the FORCE variants need CAP_NET_ADMIN, which nftables needs too;
+	 * fall back to the capped ones otherwise */
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+}
+
+/* ---- key types ---- */
+
+int nl_keyinfo(enum match_key key, uint8_t family, struct nl_keyinfo *ki)
+{
+	switch (key) {
+	case KEY_SADDR:
+	case KEY_DADDR:
+		ki->type = family == 6 ? NL_TYPE_IP6ADDR : NL_TYPE_IPADDR;
+		ki->len = family == 6 ? 16 : 4;
+		ki->byteorder = NL_BYTEORDER_BIG;
+		return 0;
+	case KEY_SPORT:
+	case KEY_DPORT:
+		*ki = (struct nl_keyinfo){ NL_TYPE_INET_SERVICE, 2, NL_BYTEORDER_BIG };
+		return 0;
+	case KEY_L4PROTO:
+		*ki = (struct nl_keyinfo){ NL_TYPE_INET_PROTOCOL, 1, NL_BYTEORDER_INVALID };
+		return 0;
+	case KEY_ICMP_TYPE:
+		*ki = (struct nl_keyinfo){ NL_TYPE_ICMP_TYPE, 1, NL_BYTEORDER_BIG };
+		return 0;
+	case KEY_ICMPV6_TYPE:
+		*ki = (struct nl_keyinfo){ NL_TYPE_ICMPV6_TYPE, 1, NL_BYTEORDER_BIG };
+		return 0;
+	case KEY_SKUID:
+		*ki = (struct nl_keyinfo){ NL_TYPE_UID, 4, NL_BYTEORDER_HOST };
+		return 0;
+	case KEY_SKGID:
+		*ki = (struct nl_keyinfo){ NL_TYPE_GID, 4, NL_BYTEORDER_HOST };
+		return 0;
+	case KEY_IIFNAME:
+	case KEY_OIFNAME:
+		*ki = (struct nl_keyinfo){ NL_TYPE_IFNAME, NL_IFNAMSIZ, NL_BYTEORDER_HOST };
+		return 0;
+	default:
+		return -EOPNOTSUPP;
+	}
+}
+
+/* ---- the batch buffer ---- */
+
+enum msg_what {
+	MSG_OTHER,
+	MSG_SET,
+	MSG_RULE,
+	MSG_CHAIN,
+};
+
+struct msg_info {
+	enum msg_what what;
+	size_t set, chain, rule;	/* indexes into the model */
+	size_t elem;			/* first model element of a chunk */
+};
+
+struct batch {
+	char *buf;
+	size_t len, cap;
+	uint32_t seq0;
+	struct msg_info *info;		/* by seq - seq0 */
+	size_t n_info, cap_info;
+	size_t n_acks;
+};
+
+static char *batch_reserve(struct batch *b, size_t need)
+{
+	if (b->cap - b->len < need) {
+		size_t cap = b->cap ? b->cap : 1u << 20;
+
+		while (cap - b->len < need)
+			cap *= 2;
+		b->buf = xrealloc(b->buf, cap);
+		b->cap = cap;
+	}
+	return b->buf + b->len;
+}
+
+/* Account for a message just built at the end of the buffer. */
+static void batch_commit(struct batch *b, struct nlmsghdr *nlh,
+			 const struct msg_info *mi)
+{
+	struct msg_info *slot;
+
+	b->len += NLMSG_ALIGN(nlh->nlmsg_len);
+	slot = ARRAY_PUSH(b->info, b->n_info, b->cap_info);
+	*slot = mi ? *mi : (struct msg_info){ .what = MSG_OTHER };
+	if (nlh->nlmsg_flags & NLM_F_ACK)
+		b->n_acks++;
+}
+
+static struct nlmsghdr *msg_hdr(struct batch *b, uint16_t type, uint16_t flags)
+{
+	char *p = batch_reserve(b, MSG_RESERVE);
+
+	memset(p, 0, sizeof(struct nlmsghdr) + sizeof(struct nfgenmsg));
+	return nftnl_nlmsg_build_hdr(p, type, NFPROTO_INET, flags | NLM_F_ACK,
+				     b->seq0 + (uint32_t)b->n_info);
+}
+
+/* ---- expressions ---- */
+
+static int add_expr(struct nftnl_rule *r, struct nftnl_expr *e)
+{
+	if (!e)
+		return -ENOMEM;
+	nftnl_rule_add_expr(r, e);
+	return 0;
+}
+
+static struct nftnl_expr *expr_new(const char *name)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc(name);
+
+	if (!e)
+		abort();
+	return e;
+}
+
+/* nft's register numbering: 128-bit registers where a component starts on
+ * one, 32-bit ones otherwise (netlink_put_register). */
+static uint32_t reg_of(uint32_t off32)
+{
+	if (off32 % 4 == 0)
+		return NFT_REG_1 + off32 / 4;
+	return NFT_REG32_00 + off32;
+}
+
+static void e_meta(struct nftnl_rule *r, uint32_t key, uint32_t dreg)
+{
+	struct nftnl_expr *e = expr_new("meta");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, dreg);
+	add_expr(r, e);
+}
+
+static void e_payload(struct nftnl_rule *r, uint32_t base, uint32_t off,
+		      uint32_t len, uint32_t dreg)
+{
+	struct nftnl_expr *e = expr_new("payload");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, dreg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, off);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+	add_expr(r, e);
+}
+
+static void e_cmp(struct nftnl_rule *r, uint32_t op, const void *data,
+		  uint32_t len)
+{
+	struct nftnl_expr *e = expr_new("cmp");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
+	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
+	add_expr(r, e);
+}
+
+static void e_bitwise(struct nftnl_rule *r, const void *mask, uint32_t len)
+{
+	static const uint8_t zero[16];
+	struct nftnl_expr *e = expr_new("bitwise");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, len);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, zero, len);
+	add_expr(r, e);
+}
+
+static void e_lookup(struct nftnl_rule *r, const struct mset *s, uint32_t id,
+		     bool negate)
+{
+	struct nftnl_expr *e = expr_new("lookup");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, s->name);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, id);
+	if (negate)
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, NFT_LOOKUP_F_INV);
+	add_expr(r, e);
+}
+
+/* Where a key is loaded from, into register @dreg. */
+static void e_load(struct nftnl_rule *r, enum match_key key, uint8_t family,
+		   uint32_t dreg)
+{
+	switch (key) {
+	case KEY_NFPROTO:
+		e_meta(r, NFT_META_NFPROTO, dreg);
+		break;
+	case KEY_L4PROTO:
+		e_meta(r, NFT_META_L4PROTO, dreg);
+		break;
+	case KEY_IIFNAME:
+		e_meta(r, NFT_META_IIFNAME, dreg);
+		break;
+	case KEY_OIFNAME:
+		e_meta(r, NFT_META_OIFNAME, dreg);
+		break;
+	case KEY_SKUID:
+		e_meta(r, NFT_META_SKUID, dreg);
+		break;
+	case KEY_SKGID:
+		e_meta(r, NFT_META_SKGID, dreg);
+		break;
+	case KEY_SADDR:
+		e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, family == 6 ? 8 : 12,
+			  family == 6 ? 16 : 4, dreg);
+		break;
+	case KEY_DADDR:
+		e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, family == 6 ? 24 : 16,
+			  family == 6 ? 16 : 4, dreg);
+		break;
+	case KEY_SPORT:
+		e_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2, dreg);
+		break;
+	case KEY_DPORT:
+		e_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, dreg);
+		break;
+	case KEY_ICMP_TYPE:
+	case KEY_ICMPV6_TYPE:
+		e_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, dreg);
+		break;
+	default:
+		break;
+	}
+}
+
+static void put_be16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* An address prefix: byte-aligned prefixes load only their bytes; others
+ * load the whole address and mask it (nft's payload_expr_trim idea). */
+static void match_prefix(struct nftnl_rule *r, const struct match *mt)
+{
+	const struct cidr *c = &mt->value.prefix;
+	uint32_t alen = c->family == 6 ? 16 : 4;
+	uint32_t off = c->family == 6 ? (mt->key == KEY_SADDR ? 8 : 24) :
+					 (mt->key == KEY_SADDR ? 12 : 16);
+	uint32_t op = mt->negate ? NFT_CMP_NEQ : NFT_CMP_EQ;
+	uint8_t mask[16] = { 0 }, data[16] = { 0 };
+	uint32_t i;
+
+	if (c->plen && c->plen % 8 == 0) {
+		e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, off, c->plen / 8, NFT_REG_1);
+		e_cmp(r, op, c->addr, c->plen / 8);
+		return;
+	}
+	for (i = 0; i < c->plen; i++)
+		mask[i / 8] |= (uint8_t)(0x80 >> (i % 8));
+	for (i = 0; i < alen; i++)
+		data[i] = c->addr[i] & mask[i];
+	e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, off, alen, NFT_REG_1);
+	e_bitwise(r, mask, alen);
+	e_cmp(r, op, data, alen);
+}
+
+static void match_ports(struct nftnl_rule *r, const struct match *mt)
+{
+	uint8_t lo[2], hi[2];
+
+	put_be16(lo, mt->value.range.lo);
+	put_be16(hi, mt->value.range.hi);
+	e_load(r, mt->key, 0, NFT_REG_1);
+	if (mt->value.range.lo == mt->value.range.hi) {
+		e_cmp(r, mt->negate ? NFT_CMP_NEQ : NFT_CMP_EQ, lo, 2);
+	} else if (!mt->negate) {
+		e_cmp(r, NFT_CMP_GTE, lo, 2);
+		e_cmp(r, NFT_CMP_LTE, hi, 2);
+	} else {
+		struct nftnl_expr *e = expr_new("range");
+
+		nftnl_expr_set_u32(e, NFTNL_EXPR_RANGE_SREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_RANGE_OP, NFT_RANGE_NEQ);
+		nftnl_expr_set(e, NFTNL_EXPR_RANGE_FROM_DATA, lo, 2);
+		nftnl_expr_set(e, NFTNL_EXPR_RANGE_TO_DATA, hi, 2);
+		add_expr(r, e);
+	}
+}
+
+/* Inode of a cgroup v2 directory: what `socket cgroupv2` compares. */
+static int cgroup_id(const char *path, uint64_t *id)
+{
+	char *full = xasprintf("%s/%s", NL_CGROUP_ROOT, path);
+	struct stat st;
+	int ret = 0;
+
+	if (stat(full, &st) < 0)
+		ret = -errno;
+	else
+		*id = st.st_ino;
+	free(full);
+	return ret;
+}
+
+static int match_concat(struct nftnl_rule *r, const struct model *m,
+			const struct match *mt)
+{
+	const struct mset *s = &m->sets[mt->set];
+	uint32_t off32 = 0;
+	size_t k;
+
+	for (k = 0; k < s->n_keys; k++) {
+		struct nl_keyinfo ki;
+		uint32_t reg = reg_of(off32);
+
+		if (nl_keyinfo(s->keys[k], s->family, &ki) < 0)
+			return -EOPNOTSUPP;
+		e_load(r, s->keys[k], s->family, reg);
+		if (s->keys[k] == KEY_L4PROTO) {
+			/* nft turns the host-order meta value around for the
+			 * big-endian concatenation */
+			struct nftnl_expr *e = expr_new("byteorder");
+
+			nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SREG, reg);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_DREG, reg);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_OP, NFT_BYTEORDER_HTON);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_LEN, 1);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SIZE, 2);
+			add_expr(r, e);
+		}
+		off32 += nl_reg_round(ki.len) / 4;
+	}
+	e_lookup(r, s, (uint32_t)mt->set + 1, mt->negate);
+	return 0;
+}
+
+static int match_build(struct nftnl_rule *r, const struct model *m,
+		       const struct match *mt)
+{
+	uint32_t op = mt->negate ? NFT_CMP_NEQ : NFT_CMP_EQ;
+	uint8_t family = mt->family;
+	uint8_t b[16] = { 0 };
+	uint32_t u32;
+
+	if (mt->set >= 0) {
+		if ((size_t)mt->set >= m->n_sets)
+			return -EINVAL;
+		if (mt->key == KEY_CONCAT)
+			return match_concat(r, m, mt);
+		if (!family)
+			family = m->sets[mt->set].family;
+		e_load(r, mt->key, family, NFT_REG_1);
+		e_lookup(r, &m->sets[mt->set], (uint32_t)mt->set + 1, mt->negate);
+		return 0;
+	}
+	switch (mt->key) {
+	case KEY_NFPROTO:
+	case KEY_L4PROTO:
+	case KEY_ICMP_TYPE:
+	case KEY_ICMPV6_TYPE:
+		e_load(r, mt->key, 0, NFT_REG_1);
+		b[0] = (uint8_t)mt->value.num;
+		e_cmp(r, op, b, 1);
+		return 0;
+	case KEY_IIFNAME:
+	case KEY_OIFNAME:
+		if (!mt->value.str || strlen(mt->value.str) >= NL_IFNAMSIZ)
+			return -ENAMETOOLONG;
+		e_load(r, mt->key, 0, NFT_REG_1);
+		memcpy(b, mt->value.str, strlen(mt->value.str));
+		e_cmp(r, op, b, NL_IFNAMSIZ);
+		return 0;
+	case KEY_SADDR:
+	case KEY_DADDR:
+		match_prefix(r, mt);
+		return 0;
+	case KEY_SPORT:
+	case KEY_DPORT:
+		match_ports(r, mt);
+		return 0;
+	case KEY_SKUID:
+	case KEY_SKGID:
+		e_load(r, mt->key, 0, NFT_REG_1);
+		u32 = mt->value.num;
+		e_cmp(r, op, &u32, 4);
+		return 0;
+	case KEY_CGROUPV2: {
+		struct nftnl_expr *e;
+		uint64_t id;
+		int ret = cgroup_id(mt->value.str ? mt->value.str : "", &id);
+
+		if (ret < 0)
+			return ret;
+		e = expr_new("socket");
+		nftnl_expr_set_u32(e, NFTNL_EXPR_SOCKET_KEY, NFT_SOCKET_CGROUPV2);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_SOCKET_DREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_SOCKET_LEVEL, mt->value.num);
+		add_expr(r, e);
+		e_cmp(r, op, &id, 8);
+		return 0;
+	}
+	case KEY_CT_STATE: {
+		struct nftnl_expr *e = expr_new("ct");
+
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+		add_expr(r, e);
+		u32 = mt->value.num;
+		e_bitwise(r, &u32, 4);
+		u32 = 0;
+		e_cmp(r, mt->negate ? NFT_CMP_EQ : NFT_CMP_NEQ, &u32, 4);
+		return 0;
+	}
+	default:
+		return -EOPNOTSUPP;
+	}
+}
+
+/*
+ * @nfproto: the family the matches fixed (0: both). A plain `reject` is
+ * icmpx in an inet rule, but nft picks the family's own ICMP code when the
+ * rule is known to be IPv4 or IPv6 only.
+ */
+static void stmt_build(struct nftnl_rule *r, const struct mrule *mr,
+		       uint32_t nfproto)
+{
+	struct nftnl_expr *e;
+
+	if (mr->counter)
+		add_expr(r, expr_new("counter"));
+	if (mr->log_prefix) {
+		e = expr_new("limit");
+		nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_RATE, 5);
+		nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_UNIT, 60);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_BURST, 5);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_FLAGS, 0);
+		add_expr(r, e);
+		e = expr_new("log");
+		nftnl_expr_set_str(e, NFTNL_EXPR_LOG_PREFIX, mr->log_prefix);
+		add_expr(r, e);
+	}
+	switch (mr->verdict) {
+	case MV_NONE:
+		break;
+	case MV_ACCEPT:
+	case MV_DROP:
+		e = expr_new("immediate");
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT,
+				   mr->verdict == MV_ACCEPT ? NF_ACCEPT : NF_DROP);
+		add_expr(r, e);
+		break;
+	case MV_REJECT_TCP:
+		e = expr_new("reject");
+		nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, NFT_REJECT_TCP_RST);
+		nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, 0);
+		add_expr(r, e);
+		break;
+	case MV_REJECT_ICMPX:
+		e = expr_new("reject");
+		if (nfproto == NFPROTO_IPV4 || nfproto == NFPROTO_IPV6) {
+			nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE,
+					   NFT_REJECT_ICMP_UNREACH);
+			/* ICMP_PORT_UNREACH / ICMPV6_PORT_UNREACH */
+			nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE,
+					  nfproto == NFPROTO_IPV4 ? 3 : 4);
+		} else {
+			nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE,
+					   NFT_REJECT_ICMPX_UNREACH);
+			nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE,
+					  NFT_REJECT_ICMPX_PORT_UNREACH);
+		}
+		add_expr(r, e);
+		break;
+	}
+}
+
+static bool single_port(const struct match *mt)
+{
+	return mt->set < 0 && mt->value.range.lo == mt->value.range.hi;
+}
+
+/*
+ * nft merges equality matches on adjacent header fields into one load
+ * (rule.c payload_do_merge): `th sport 67 th dport 68` becomes one 4-byte
+ * compare at the sport's place. It does so for `!=` too, which then means
+ * "not both"; portwarden never negates ports, so only the bytes matter.
+ * Return: the index of the sport match to merge at, or -1.
+ */
+static ssize_t ports_merge(const struct match *v, size_t n)
+{
+	ssize_t sp = -1, dp = -1;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (v[i].key == KEY_SPORT && single_port(&v[i]))
+			sp = sp < 0 ? (ssize_t)i : -2;
+		else if (v[i].key == KEY_DPORT && single_port(&v[i]))
+			dp = dp < 0 ? (ssize_t)i : -2;
+	}
+	if (sp < 0 || dp < 0 || v[sp].negate != v[dp].negate)
+		return -1;
+	return sp;
+}
+
+static void match_ports_merged(struct nftnl_rule *r, const struct match *sp,
+			       const struct match *v)
+{
+	const struct match *dp = NULL;
+	uint8_t b[4];
+	size_t i;
+
+	for (i = 0; !dp; i++)
+		if (v[i].key == KEY_DPORT && single_port(&v[i]))
+			dp = &v[i];
+	put_be16(b, sp->value.range.lo);
+	put_be16(b + 2, dp->value.range.lo);
+	e_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 4, NFT_REG_1);
+	e_cmp(r, sp->negate ? NFT_CMP_NEQ : NFT_CMP_EQ, b, 4);
+}
+
+/**
+ * rule_build() - the libnftnl rule for one model rule
+ * Return: the rule, or NULL with *@err set (a match nft cannot express).
+ */
+static struct nftnl_rule *rule_build(const struct model *m,
+				     const struct mchain *c,
+				     const struct mrule *mr, int *err)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct match *v = NULL;
+	uint32_t nfproto = 0;
+	ssize_t merge;
+	size_t n, i;
+
+	if (!r)
+		abort();
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, m->table);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, c->name);
+	n = mrule_expand(mr, &v);
+	merge = ports_merge(v, n);
+	for (i = 0; i < n; i++) {
+		if (merge >= 0 && v[i].key == KEY_DPORT && v[i].set < 0 &&
+		    v[i].value.range.lo == v[i].value.range.hi)
+			continue;
+		if (merge >= 0 && (size_t)merge == i) {
+			match_ports_merged(r, &v[i], v);
+			continue;
+		}
+		*err = match_build(r, m, &v[i]);
+		if (*err < 0) {
+			free(v);
+			nftnl_rule_free(r);
+			return NULL;
+		}
+		if (v[i].key == KEY_NFPROTO && v[i].set < 0 && !v[i].negate)
+			nfproto = v[i].value.num;
+	}
+	free(v);
+	stmt_build(r, mr, nfproto);
+	if (mr->comment) {
+		struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+
+		if (!u)
+			abort();
+		if (!nftnl_udata_put_strz(u, NFTNL_UDATA_RULE_COMMENT, mr->comment)) {
+			nftnl_udata_buf_free(u);
+			nftnl_rule_free(r);
+			*err = -E2BIG;
+			return NULL;
+		}
+		nftnl_rule_set_data(r, NFTNL_RULE_USERDATA, nftnl_udata_buf_data(u),
+				    nftnl_udata_buf_len(u));
+		nftnl_udata_buf_free(u);
+	}
+	*err = 0;
+	return r;
+}
+
+/* ---- sets ---- */
+
+/* The bytes of one key component of an element (padded to @ki.len). */
+static void value_bytes(enum match_key key, const struct mvalue *v,
+			const struct nl_keyinfo *ki, bool end, uint8_t *out)
+{
+	uint32_t u32;
+
+	memset(out, 0, ki->len);
+	switch (key) {
+	case KEY_SADDR:
+	case KEY_DADDR:
+		memcpy(out, v->prefix.addr, ki->len);
+		if (end) {	/* last address of the prefix */
+			uint32_t i;
+
+			for (i = v->prefix.plen; i < ki->len * 8; i++)
+				out[i / 8] |= (uint8_t)(0x80 >> (i % 8));
+		}
+		break;
+	case KEY_SPORT:
+	case KEY_DPORT:
+		put_be16(out, end ? v->range.hi : v->range.lo);
+		break;
+	case KEY_SKUID:
+	case KEY_SKGID:
+		u32 = v->num;
+		memcpy(out, &u32, 4);
+		break;
+	case KEY_IIFNAME:
+	case KEY_OIFNAME:
+		if (v->str)
+			strncpy((char *)out, v->str, ki->len - 1);
+		break;
+	default:
+		out[0] = (uint8_t)v->num;
+		break;
+	}
+}
+
+struct set_desc {
+	struct nl_keyinfo ki[MSET_MAX_KEYS];
+	uint32_t type, len, byteorder;
+	bool concat;
+};
+
+static int set_desc(const struct mset *s, struct set_desc *d)
+{
+	size_t k;
+
+	memset(d, 0, sizeof(*d));
+	if (!s->n_keys || s->n_keys > MSET_MAX_KEYS)
+		return -EINVAL;
+	for (k = 0; k < s->n_keys; k++) {
+		if (nl_keyinfo(s->keys[k], s->family, &d->ki[k]) < 0)
+			return -EOPNOTSUPP;
+		d->type = (d->type << NL_TYPE_BITS) | d->ki[k].type;
+	}
+	d->concat = s->n_keys > 1;
+	if (d->concat) {
+		for (k = 0; k < s->n_keys; k++)
+			d->len += nl_reg_round(d->ki[k].len);
+		d->byteorder = NL_BYTEORDER_INVALID;
+	} else {
+		d->len = d->ki[0].len;
+		d->byteorder = d->ki[0].byteorder;
+	}
+	return 0;
+}
+
+static struct nftnl_set *set_build(const struct model *m, size_t i,
+				   const struct set_desc *d)
+{
+	/* nft 1.0.6 marks concatenated keys in the set's userdata this way
+	 * (KEY_TYPEOF nest of a concat expression); `nft list` uses it */
+	static const uint8_t concat_udata[] = {
+		0x03, 0x08, 0x00, 0x04, 0x0d, 0x00, 0x00, 0x00, 0x01, 0x00,
+	};
+	const struct mset *s = &m->sets[i];
+	struct nftnl_set *ns = nftnl_set_alloc();
+	uint8_t udata[32];
+	size_t ulen = 0;
+	uint32_t flags = 0;
+
+	if (!ns)
+		abort();
+	if (s->interval)
+		flags |= NFT_SET_INTERVAL | (d->concat ? NFT_SET_CONCAT : 0);
+	nftnl_set_set_str(ns, NFTNL_SET_TABLE, m->table);
+	nftnl_set_set_str(ns, NFTNL_SET_NAME, s->name);
+	nftnl_set_set_u32(ns, NFTNL_SET_FAMILY, NFPROTO_INET);
+	nftnl_set_set_u32(ns, NFTNL_SET_FLAGS, flags);
+	nftnl_set_set_u32(ns, NFTNL_SET_KEY_TYPE, d->type);
+	nftnl_set_set_u32(ns, NFTNL_SET_KEY_LEN, d->len);
+	nftnl_set_set_u32(ns, NFTNL_SET_ID, (uint32_t)i + 1);
+	if (d->concat && s->interval) {
+		uint8_t fl[NFT_REG32_COUNT] = { 0 };
+		size_t k;
+
+		for (k = 0; k < s->n_keys; k++)
+			fl[k] = (uint8_t)d->ki[k].len;
+		nftnl_set_set_data(ns, NFTNL_SET_DESC_CONCAT, fl, (uint32_t)s->n_keys);
+	}
+	udata[ulen++] = NFTNL_UDATA_SET_KEYBYTEORDER;
+	udata[ulen++] = 4;
+	memcpy(udata + ulen, &d->byteorder, 4);
+	ulen += 4;
+	if (d->concat) {
+		memcpy(udata + ulen, concat_udata, sizeof(concat_udata));
+		ulen += sizeof(concat_udata);
+	}
+	nftnl_set_set_data(ns, NFTNL_SET_USERDATA, udata, (uint32_t)ulen);
+	return ns;
+}
+
+/* One kernel element, appended to an open element list. */
+struct kelem {
+	const uint8_t *key, *key_end;
+	uint32_t len;
+	bool end_flag, open;
+};
+
+static void put_kelem(struct nlmsghdr *nlh, uint16_t idx, const struct kelem *k)
+{
+	struct nlattr *e = mnl_attr_nest_start(nlh, idx), *n;
+
+	if (k->end_flag)
+		mnl_attr_put_u32(nlh, NFTA_SET_ELEM_FLAGS, htonl(NFT_SET_ELEM_INTERVAL_END));
+	n = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_KEY);
+	mnl_attr_put(nlh, NFTA_DATA_VALUE, k->len, k->key);
+	mnl_attr_nest_end(nlh, n);
+	if (k->key_end) {
+		n = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_KEY_END);
+		mnl_attr_put(nlh, NFTA_DATA_VALUE, k->len, k->key_end);
+		mnl_attr_nest_end(nlh, n);
+	}
+	if (k->open) {
+		static const uint8_t ud[] = { NFTNL_UDATA_SET_ELEM_FLAGS, 4,
+					      NFTNL_SET_ELEM_F_INTERVAL_OPEN, 0, 0, 0 };
+
+		mnl_attr_put(nlh, NFTA_SET_ELEM_USERDATA, sizeof(ud), ud);
+	}
+	mnl_attr_nest_end(nlh, e);
+}
+
+/* Writes NEWSETELEM messages: a new one whenever the current one is full. */
+struct elem_writer {
+	struct batch *b;
+	const struct model *m;
+	size_t set;
+	struct nlmsghdr *nlh;
+	struct nlattr *list;
+	size_t n_in_msg;
+};
+
+static void ew_flush(struct elem_writer *w)
+{
+	if (!w->nlh)
+		return;
+	mnl_attr_nest_end(w->nlh, w->list);
+	batch_commit(w->b, w->nlh, &(struct msg_info){ .what = MSG_SET,
+						      .set = w->set });
+	w->nlh = NULL;
+}
+
+static void ew_put(struct elem_writer *w, const struct kelem *k)
+{
+	if (w->nlh && w->n_in_msg >= ELEMS_PER_MSG)
+		ew_flush(w);
+	if (!w->nlh) {
+		const struct mset *s = &w->m->sets[w->set];
+
+		w->nlh = msg_hdr(w->b, NFT_MSG_NEWSETELEM, NLM_F_CREATE);
+		mnl_attr_put_strz(w->nlh, NFTA_SET_ELEM_LIST_TABLE, w->m->table);
+		mnl_attr_put_strz(w->nlh, NFTA_SET_ELEM_LIST_SET, s->name);
+		mnl_attr_put_u32(w->nlh, NFTA_SET_ELEM_LIST_SET_ID,
+				 htonl((uint32_t)w->set + 1));
+		w->list = mnl_attr_nest_start(w->nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
+		w->n_in_msg = 0;
+	}
+	put_kelem(w->nlh, (uint16_t)(w->n_in_msg + 1), k);
+	w->n_in_msg++;
+}
+
+static int elem_idx_cmp(const void *pa, const void *pb, void *ctx)
+{
+	const struct mset *s = ctx;
+	const size_t *a = pa, *b = pb;
+
+	return melem_cmp(s, &s->elems[*a], &s->elems[*b]);
+}
+
+/*
+ * Elements as nft sends them. Plain sets: one key each. Concatenated
+ * interval sets: key and key_end (inclusive). Other interval sets: a start
+ * and an end marker (first value after the interval) per element, the end
+ * left out when the interval reaches the top (then flagged open), and a
+ * leading end marker at zero when the first interval does not start there.
+ */
+static int set_elems(struct batch *b, const struct model *m, size_t si,
+		     const struct set_desc *d)
+{
+	const struct mset *s = &m->sets[si];
+	struct elem_writer w = { .b = b, .m = m, .set = si };
+	uint8_t key[64], key_end[64];
+	size_t *order, i, k;
+	bool has_end;
+
+	if (!s->n_elems)
+		return 0;
+	order = xcalloc(s->n_elems, sizeof(*order));
+	for (i = 0; i < s->n_elems; i++)
+		order[i] = i;
+	if (s->interval && !d->concat)
+		qsort_r(order, s->n_elems, sizeof(*order), elem_idx_cmp, (void *)s);
+	for (i = 0; i < s->n_elems; i++) {
+		const struct melem *e = &s->elems[order[i]];
+		struct kelem ke = { .key = key, .len = d->len };
+
+		if (d->concat) {
+			uint32_t off = 0;
+
+			memset(key, 0, d->len);
+			memset(key_end, 0, d->len);
+			for (k = 0; k < s->n_keys; k++) {
+				value_bytes(s->keys[k], &e->v[k], &d->ki[k], false,
+					    key + off);
+				value_bytes(s->keys[k], &e->v[k], &d->ki[k], true,
+					    key_end + off);
+				off += nl_reg_round(d->ki[k].len);
+			}
+			if (s->interval)
+				ke.key_end = key_end;
+			ew_put(&w, &ke);
+			continue;
+		}
+		value_bytes(s->keys[0], &e->v[0], &d->ki[0], false, key);
+		if (!s->interval) {
+			ew_put(&w, &ke);
+			continue;
+		}
+		if (i == 0) {
+			uint8_t zero[64] = { 0 };
+
+			if (memcmp(key, zero, d->len)) {
+				struct kelem z = { .key = zero, .len = d->len,
+						   .end_flag = true };
+				ew_put(&w, &z);
+			}
+		}
+		value_bytes(s->keys[0], &e->v[0], &d->ki[0], true, key_end);
+		has_end = nl_be_inc(key_end, d->len);
+		ke.open = !has_end;
+		ew_put(&w, &ke);
+		if (has_end) {
+			struct kelem ee = { .key = key_end, .len = d->len,
+					    .end_flag = true };
+
+			ew_put(&w, &ee);
+		}
+	}
+	ew_flush(&w);
+	free(order);
+	return 0;
+}
+
+/* ---- talking to the kernel ---- */
+
+struct ack_ctx {
+	struct batch *b;
+	const struct model *m;
+	struct diag *d;
+	int err;
+};
+
+static const char *extack_msg(const struct nlmsghdr *nlh)
+{
+	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+	size_t off = sizeof(*e);
+	const struct nlattr *a;
+
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+		return NULL;
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		off += e->msg.nlmsg_len - sizeof(e->msg);
+	mnl_attr_for_each(a, nlh, off) {
+		if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG &&
+		    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) >= 0)
+			return mnl_attr_get_str(a);
+	}
+	return NULL;
+}
+
+static void report_error(struct ack_ctx *c, uint32_t seq, int err,
+			 const char *why)
+{
+	const struct msg_info *mi = NULL;
+	char reason[256];
+
+	if (seq - c->b->seq0 < c->b->n_info)
+		mi = &c->b->info[seq - c->b->seq0];
+	snprintf(reason, sizeof(reason), "%s%s%s%s", strerror(-err),
+		 why ? " (" : "", why ? why : "", why ? ")" : "");
+	if (mi && mi->what == MSG_RULE) {
+		const struct mrule *r = &c->m->chains[mi->chain].rules[mi->rule];
+		const char *name = r->origin ? r->origin->name :
+				   r->origin_name ? r->origin_name :
+				   r->comment ? r->comment : "?";
+
+		diag_error(c->d, r->origin ? &r->origin->loc : NULL,
+			   "kernel refused rule \"%s\" (chain %s): %s", name,
+			   c->m->chains[mi->chain].name, reason);
+	} else if (mi && mi->what == MSG_SET) {
+		const struct mset *s = &c->m->sets[mi->set];
+
+		diag_error(c->d, NULL, "kernel refused set \"%s\": %s",
+			   s->name, reason);
+	} else if (mi && mi->what == MSG_CHAIN) {
+		diag_error(c->d, NULL, "kernel refused chain \"%s\": %s",
+			   c->m->chains[mi->chain].name, reason);
+	} else {
+		diag_error(c->d, NULL, "kernel refused table \"%s\": %s",
+			   c->m->table, reason);
+	}
+}
+
+static void ack_one(struct ack_ctx *c, const struct nlmsghdr *nlh)
+{
+	const struct nlmsgerr *e;
+
+	if (nlh->nlmsg_type != NLMSG_ERROR ||
+	    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e)))
+		return;
+	e = mnl_nlmsg_get_payload(nlh);
+	if (e->error) {
+		report_error(c, nlh->nlmsg_seq, e->error, extack_msg(nlh));
+		if (!c->err)
+			c->err = e->error;
+	}
+}
+
+/* Send the whole batch in one sendmsg and read every reply. The kernel
+ * handles a batch within sendmsg, so all replies are queued on return. */
+static int batch_talk(struct nl_sock *s, struct batch *b,
+		      const struct model *m, struct diag *d)
+{
+	struct ack_ctx c = { .b = b, .m = m, .d = d };
+	size_t bufsz = MNL_SOCKET_BUFFER_SIZE * 4;
+	char *rbuf = xmalloc(bufsz);
+	size_t got = 0;
+	ssize_t n;
+	int ret = 0;
+
+	nl_sock_bufsize(s, b->len + b->n_acks * 1024);
+	n = mnl_socket_sendto(s->nl, b->buf, b->len);
+	if (n < 0) {
+		ret = -errno;
+		diag_error(d, NULL, "cannot send the batch for table \"%s\": %s",
+			   m->table, strerror(errno));
+		goto out;
+	}
+	for (;;) {
+		n = recv(mnl_socket_get_fd(s->nl), rbuf, bufsz, MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n < 0) {
+			ret = -errno;
+			diag_error(d, NULL, "reading the kernel's replies: %s",
+				   strerror(errno));
+			goto out;
+		}
+		{
+			const struct nlmsghdr *nlh = (const struct nlmsghdr *)rbuf;
+			int left = (int)n;
+
+			while (mnl_nlmsg_ok(nlh, left)) {
+				if (nlh->nlmsg_pid == s->portid ||
+				    nlh->nlmsg_pid == 0) {
+					got++;
+					ack_one(&c, nlh);
+				}
+				nlh = mnl_nlmsg_next(nlh, &left);
+			}
+		}
+	}
+	ret = c.err;
+	if (!ret && got < b->n_acks) {
+		ret = -EPROTO;
+		diag_error(d, NULL, "the kernel answered %zu of %zu messages for table \"%s\"",
+			   got, b->n_acks, m->table);
+	}
+out:
+	free(rbuf);
+	return ret;
+}
+
+static void put_table(struct batch *b, const char *name, uint16_t type)
+{
+	struct nftnl_table *t = nftnl_table_alloc();
+	struct nlmsghdr *nlh;
+
+	if (!t)
+		abort();
+	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, name);
+	if (type == NFT_MSG_NEWTABLE)
+		nftnl_table_set_u32(t, NFTNL_TABLE_FLAGS, 0);
+	nlh = msg_hdr(b, type, type == NFT_MSG_NEWTABLE ? NLM_F_CREATE : 0);
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	nftnl_table_free(t);
+	batch_commit(b, nlh, NULL);
+}
+
+static void put_chain(struct batch *b, const struct model *m, size_t i)
+{
+	const struct mchain *c = &m->chains[i];
+	struct nftnl_chain *nc = nftnl_chain_alloc();
+	struct nlmsghdr *nlh;
+
+	if (!nc)
+		abort();
+	nftnl_chain_set_u32(nc, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
+	nftnl_chain_set_str(nc, NFTNL_CHAIN_TABLE, m->table);
+	nftnl_chain_set_str(nc, NFTNL_CHAIN_NAME, c->name);
+	nftnl_chain_set_str(nc, NFTNL_CHAIN_TYPE, "filter");
+	nftnl_chain_set_u32(nc, NFTNL_CHAIN_POLICY,
+			    c->policy == MV_DROP ? NF_DROP : NF_ACCEPT);
+	nftnl_chain_set_u32(nc, NFTNL_CHAIN_HOOKNUM,
+			    c->hook == HOOK_OUTPUT ? NF_INET_LOCAL_OUT : NF_INET_LOCAL_IN);
+	nftnl_chain_set_s32(nc, NFTNL_CHAIN_PRIO, c->priority);
+	nlh = msg_hdr(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE);
+	nftnl_chain_nlmsg_build_payload(nlh, nc);
+	nftnl_chain_free(nc);
+	batch_commit(b, nlh, &(struct msg_info){ .what = MSG_CHAIN, .chain = i });
+}
+
+static void batch_release(struct batch *b)
+{
+	free(b->buf);
+	free(b->info);
+}
+
+/* Build every message of the transaction into @b. */
+static int batch_build(struct batch *b, const struct model *m, struct diag *d)
+{
+	struct nlmsghdr *nlh;
+	size_t i, j;
+	int ret;
+
+	nlh = nftnl_batch_begin(batch_reserve(b, MSG_RESERVE), b->seq0);
+	batch_commit(b, nlh, NULL);
+	put_table(b, m->table, NFT_MSG_NEWTABLE);
+	put_table(b, m->table, NFT_MSG_DELTABLE);
+	put_table(b, m->table, NFT_MSG_NEWTABLE);
+	for (i = 0; i < m->n_sets; i++) {
+		struct set_desc sd;
+		struct nftnl_set *ns;
+
+		ret = set_desc(&m->sets[i], &sd);
+		if (ret < 0) {
+			diag_error(d, NULL, "set \"%s\": key type not supported",
+				   m->sets[i].name);
+			return ret;
+		}
+		ns = set_build(m, i, &sd);
+		nlh = msg_hdr(b, NFT_MSG_NEWSET, NLM_F_CREATE);
+		nftnl_set_nlmsg_build_payload(nlh, ns);
+		nftnl_set_free(ns);
+		batch_commit(b, nlh, &(struct msg_info){ .what = MSG_SET, .set = i });
+		set_elems(b, m, i, &sd);
+	}
+	for (i = 0; i < m->n_chains; i++)
+		put_chain(b, m, i);
+	for (i = 0; i < m->n_chains; i++) {
+		const struct mchain *c = &m->chains[i];
+
+		for (j = 0; j < c->n_rules; j++) {
+			const struct mrule *mr = &c->rules[j];
+			struct nftnl_rule *r = rule_build(m, c, mr, &ret);
+
+			if (!r) {
+				const char *name = mr->origin ? mr->origin->name :
+						   mr->comment ? mr->comment : "?";
+
+				diag_error(d, mr->origin ? &mr->origin->loc : NULL,
+					   "rule \"%s\" cannot be loaded: %s", name,
+					   strerror(-ret));
+				return ret;
+			}
+			nlh = msg_hdr(b, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND);
+			nftnl_rule_nlmsg_build_payload(nlh, r);
+			nftnl_rule_free(r);
+			batch_commit(b, nlh, &(struct msg_info){
+				.what = MSG_RULE, .chain = i, .rule = j });
+		}
+	}
+	nlh = nftnl_batch_end(batch_reserve(b, MSG_RESERVE),
+			      b->seq0 + (uint32_t)b->n_info);
+	batch_commit(b, nlh, NULL);
+	return 0;
+}
+
+int nl_apply(struct nl_sock *s, const struct model *m, struct diag *d)
+{
+	struct batch b = { 0 };
+	int ret;
+
+	b.seq0 = ++s->seq;
+	ret = batch_build(&b, m, d);
+	if (ret < 0)
+		goto out;
+	s->seq = b.seq0 + (uint32_t)b.n_info;
+	ret = batch_talk(s, &b, m, d);
+out:
+	batch_release(&b);
+	return ret;
+}
+
+int nl_delete_table(struct nl_sock *s, const char *table)
+{
+	struct model m = { .table = (char *)table };
+	struct diag d;
+	struct batch b = { 0 };
+	struct nlmsghdr *nlh;
+	int ret;
+
+	diag_init(&d);
+	b.seq0 = ++s->seq;
+	nlh = nftnl_batch_begin(batch_reserve(&b, MSG_RESERVE), b.seq0);
+	batch_commit(&b, nlh, NULL);
+	put_table(&b, table, NFT_MSG_DELTABLE);
+	nlh = nftnl_batch_end(batch_reserve(&b, MSG_RESERVE),
+			      b.seq0 + (uint32_t)b.n_info);
+	batch_commit(&b, nlh, NULL);
+	s->seq = b.seq0 + (uint32_t)b.n_info;
+	ret = batch_talk(s, &b, &m, &d);
+	batch_release(&b);
+	diag_release(&d);
+	return ret;
+}

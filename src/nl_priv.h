@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef PORTWARDEN_NL_PRIV_H
+#define PORTWARDEN_NL_PRIV_H
+
+/*
+ * Shared between nl_batch.c (model -> kernel) and nl_read.c (kernel ->
+ * model): the socket, and the set key types exactly as nft encodes them.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model.h"
+
+struct mnl_socket;
+
+struct nl_sock {
+	struct mnl_socket *nl;
+	uint32_t portid;
+	uint32_t seq;
+};
+
+/* nft datatype ids (nftables include/datatype.h) and byte orders */
+#define NL_TYPE_BITS		6
+#define NL_TYPE_MASK		((1u << NL_TYPE_BITS) - 1)
+#define NL_TYPE_IPADDR		7
+#define NL_TYPE_IP6ADDR		8
+#define NL_TYPE_INET_PROTOCOL	12
+#define NL_TYPE_INET_SERVICE	13
+#define NL_TYPE_ICMP_TYPE	14
+#define NL_TYPE_UID		24
+#define NL_TYPE_GID		25
+#define NL_TYPE_ICMPV6_TYPE	29
+#define NL_TYPE_IFNAME		41
+
+#define NL_BYTEORDER_INVALID	0
+#define NL_BYTEORDER_HOST	1
+#define NL_BYTEORDER_BIG	2
+
+#define NL_IFNAMSIZ		16
+#define NL_CGROUP_ROOT		"/sys/fs/cgroup"
+
+/**
+ * struct nl_keyinfo - how nft stores one key component
+ * @type:      datatype id
+ * @len:       length in bytes as loaded into a register
+ * @byteorder: for the set's NFTNL_UDATA_SET_KEYBYTEORDER
+ */
+struct nl_keyinfo {
+	uint32_t type;
+	uint32_t len;
+	uint32_t byteorder;
+};
+
+/* Return: 0, or -EOPNOTSUPP for a key that cannot be a set key. */
+int nl_keyinfo(enum match_key key, uint8_t family, struct nl_keyinfo *ki);
+
+/* Round a component length up to 32-bit registers, as concatenations do. */
+static inline uint32_t nl_reg_round(uint32_t len)
+{
+	return (len + 3) & ~3u;
+}
+
+/* Add one to a big-endian number; false when it wrapped around to zero. */
+static inline bool nl_be_inc(uint8_t *p, size_t len)
+{
+	while (len--) {
+		if (++p[len])
+			return true;
+	}
+	return false;
+}
+
+/* Set up a freshly opened socket's buffers for a payload of @bytes. */
+void nl_sock_bufsize(struct nl_sock *s, size_t bytes);
+
+#endif

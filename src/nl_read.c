@@ -1,0 +1,1223 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * A live inet table -> ruleset model: the inverse of nl_batch.c.
+ *
+ * Dumps the table, its sets (with their elements), chains and rules
+ * through libnftnl, and turns each rule's bytecode back into the model's
+ * matches by following what every expression loads into which register
+ * (a small symbolic run of the rule, as nftables' netlink_delinearize.c
+ * does). A rule or set of a shape portwarden never makes is kept as a
+ * rule without matches commented "unknown: ...", so that it compares
+ * unequal to anything a policy compiles to.
+ *
+ * The dumps run between two reads of the ruleset generation and are
+ * retried when it moved or a reply was lost (ENOBUFS, NLM_F_DUMP_INTR).
+ */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/gen.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <libnftnl/udata.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netlink.h>
+
+#include "model_cmp.h"
+#include "nl.h"
+#include "nl_priv.h"
+#include "util.h"
+
+#define DUMP_RETRIES	8
+
+/* ---- dumping ---- */
+
+typedef int (*dump_cb)(const struct nlmsghdr *nlh, void *data);
+
+struct dump_ctx {
+	dump_cb cb;
+	void *data;
+	int err;		/* first error of a callback */
+	bool intr;		/* NLM_F_DUMP_INTR seen */
+};
+
+static int dump_data_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct dump_ctx *c = data;
+	int ret;
+
+	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+		c->intr = true;
+	if (c->err)
+		return MNL_CB_OK;
+	ret = c->cb(nlh, c->data);
+	if (ret < 0)
+		c->err = ret;
+	return MNL_CB_OK;
+}
+
+/*
+ * Send one request and run @cb on every reply until the dump ends.
+ * Return: 0, -EINTR when the dump was interrupted (retry), -ENOBUFS when
+ * replies were lost (retry), or another negative errno.
+ */
+static int nl_query(struct nl_sock *s, struct nlmsghdr *req, dump_cb cb,
+		    void *data)
+{
+	struct dump_ctx c = { .cb = cb, .data = data };
+	size_t bufsz = MNL_SOCKET_BUFFER_SIZE * 8;
+	char *buf = xmalloc(bufsz);
+	uint32_t seq = req->nlmsg_seq;
+	int ret;
+
+	if (mnl_socket_sendto(s->nl, req, req->nlmsg_len) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = mnl_socket_recvfrom(s->nl, buf, bufsz);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = -errno;
+			break;
+		}
+		ret = mnl_cb_run(buf, (size_t)n, seq, s->portid, dump_data_cb, &c);
+		if (ret <= MNL_CB_STOP) {
+			ret = ret < 0 ? -errno : 0;
+			break;
+		}
+	}
+	if (ret == -ENOBUFS) {
+		/* drain what is left of the broken dump */
+		while (recv(mnl_socket_get_fd(s->nl), buf, bufsz, MSG_DONTWAIT) > 0)
+			;
+	}
+	if (!ret && c.err)
+		ret = c.err;
+	if (!ret && c.intr)
+		ret = -EINTR;
+out:
+	free(buf);
+	return ret;
+}
+
+static struct nlmsghdr *req_hdr(struct nl_sock *s, char *buf, uint16_t type,
+				uint16_t flags)
+{
+	return nftnl_nlmsg_build_hdr(buf, type, NFPROTO_INET, flags, ++s->seq);
+}
+
+/* ---- generation ---- */
+
+static int gen_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftnl_gen *g = nftnl_gen_alloc();
+	int ret = 0;
+
+	if (!g)
+		return -ENOMEM;
+	if (nftnl_gen_nlmsg_parse(nlh, g) < 0)
+		ret = -EINVAL;
+	else
+		*(uint32_t *)data = nftnl_gen_get_u32(g, NFTNL_GEN_ID);
+	nftnl_gen_free(g);
+	return ret;
+}
+
+static int get_gen(struct nl_sock *s, uint32_t *gen)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = req_hdr(s, buf, NFT_MSG_GETGEN, NLM_F_ACK);
+
+	return nl_query(s, nlh, gen_cb, gen);
+}
+
+/* ---- what a register holds while a rule runs ---- */
+
+enum src_kind {
+	SRC_NONE,
+	SRC_META,
+	SRC_PAYLOAD,
+	SRC_CT,
+	SRC_SOCKET,
+};
+
+struct regsrc {
+	enum src_kind kind;
+	uint32_t key;		/* meta/ct/socket key */
+	uint32_t base, off, len;	/* payload */
+	uint32_t level;		/* socket cgroupv2 */
+	bool masked;
+	uint8_t mask[16];
+	bool swapped;		/* byteorder */
+};
+
+#define NREG32 16
+
+static int reg32(uint32_t reg)
+{
+	if (reg >= NFT_REG_1 && reg <= NFT_REG_4)
+		return (int)(reg - NFT_REG_1) * 4;
+	if (reg >= NFT_REG32_00 && reg < NFT_REG32_00 + NREG32)
+		return (int)(reg - NFT_REG32_00);
+	return -1;
+}
+
+struct decoder {
+	struct model *m;
+	struct mrule *r;
+	struct regsrc regs[NREG32];
+	uint32_t nfproto, l4proto;	/* protocol context */
+	bool bad;
+	char why[64];
+	/* a pending `cmp gte` of a port range */
+	bool have_gte;
+	int gte_reg;
+	uint8_t gte_data[2];
+};
+
+static void bad(struct decoder *d, const char *why)
+{
+	if (!d->bad)
+		snprintf(d->why, sizeof(d->why), "%s", why);
+	d->bad = true;
+}
+
+/* The model key a register source stands for, or -1. */
+static int src_key(const struct decoder *d, const struct regsrc *src,
+		   uint8_t *family)
+{
+	*family = 0;
+	switch (src->kind) {
+	case SRC_META:
+		switch (src->key) {
+		case NFT_META_NFPROTO:	return KEY_NFPROTO;
+		case NFT_META_L4PROTO:	return KEY_L4PROTO;
+		case NFT_META_IIFNAME:	return KEY_IIFNAME;
+		case NFT_META_OIFNAME:	return KEY_OIFNAME;
+		case NFT_META_SKUID:	return KEY_SKUID;
+		case NFT_META_SKGID:	return KEY_SKGID;
+		}
+		return -1;
+	case SRC_PAYLOAD:
+		if (src->base == NFT_PAYLOAD_NETWORK_HEADER) {
+			if (d->nfproto == NFPROTO_IPV4 && src->len <= 4 &&
+			    (src->off == 12 || src->off == 16)) {
+				*family = 4;
+				return src->off == 12 ? KEY_SADDR : KEY_DADDR;
+			}
+			if (d->nfproto == NFPROTO_IPV6 && src->len <= 16 &&
+			    (src->off == 8 || src->off == 24)) {
+				*family = 6;
+				return src->off == 8 ? KEY_SADDR : KEY_DADDR;
+			}
+			return -1;
+		}
+		if (src->base != NFT_PAYLOAD_TRANSPORT_HEADER)
+			return -1;
+		if (src->len == 2 && (src->off == 0 || src->off == 2))
+			return src->off == 0 ? KEY_SPORT : KEY_DPORT;
+		if (src->len == 1 && src->off == 0) {
+			if (d->l4proto == IPPROTO_ICMP)
+				return KEY_ICMP_TYPE;
+			if (d->l4proto == IPPROTO_ICMPV6)
+				return KEY_ICMPV6_TYPE;
+		}
+		return -1;
+	case SRC_CT:
+		return src->key == NFT_CT_STATE ? KEY_CT_STATE : -1;
+	case SRC_SOCKET:
+		return src->key == NFT_SOCKET_CGROUPV2 ? KEY_CGROUPV2 : -1;
+	default:
+		return -1;
+	}
+}
+
+static unsigned int mask_plen(const uint8_t *mask, uint32_t len, bool *ok)
+{
+	unsigned int plen = 0, i;
+	bool zero = false;
+
+	*ok = true;
+	for (i = 0; i < len * 8; i++) {
+		bool bit = mask[i / 8] & (0x80 >> (i % 8));
+
+		if (bit && zero)
+			*ok = false;
+		if (bit)
+			plen++;
+		else
+			zero = true;
+	}
+	return plen;
+}
+
+/* Find the path below the cgroup root whose directory has inode @id. */
+static char *cgroup_path(const char *dir, const char *rel, unsigned int depth,
+			 uint64_t id)
+{
+	DIR *dh;
+	struct dirent *de;
+	char *found = NULL;
+
+	if (!depth)
+		return NULL;
+	dh = opendir(dir);
+	if (!dh)
+		return NULL;
+	while (!found && (de = readdir(dh))) {
+		char *full, *r;
+		struct stat st;
+
+		if (de->d_name[0] == '.')
+			continue;
+		full = xasprintf("%s/%s", dir, de->d_name);
+		r = *rel ? xasprintf("%s/%s", rel, de->d_name) : xstrdup(de->d_name);
+		if (!lstat(full, &st) && S_ISDIR(st.st_mode)) {
+			if (depth == 1 && st.st_ino == id)
+				found = xstrdup(r);
+			else if (depth > 1)
+				found = cgroup_path(full, r, depth - 1, id);
+		}
+		free(full);
+		free(r);
+	}
+	closedir(dh);
+	return found;
+}
+
+static void set_value(struct match *mt, int key, uint8_t family,
+		      const struct regsrc *src, const uint8_t *data,
+		      uint32_t len)
+{
+	struct mvalue *v = &mt->value;
+
+	switch (key) {
+	case KEY_SADDR:
+	case KEY_DADDR: {
+		bool ok;
+
+		v->prefix.family = family;
+		memcpy(v->prefix.addr, data, len > 16 ? 16 : len);
+		if (src->masked)
+			v->prefix.plen = (uint8_t)mask_plen(src->mask, src->len, &ok);
+		else
+			v->prefix.plen = (uint8_t)(len * 8);
+		mt->family = family;
+		break;
+	}
+	case KEY_SPORT:
+	case KEY_DPORT:
+		v->range.lo = v->range.hi = (uint16_t)(data[0] << 8 | data[1]);
+		break;
+	case KEY_IIFNAME:
+	case KEY_OIFNAME:
+		v->str = xstrndup((const char *)data, len);
+		break;
+	case KEY_SKUID:
+	case KEY_SKGID:
+		memcpy(&v->num, data, 4);
+		break;
+	case KEY_CGROUPV2: {
+		uint64_t id = 0;
+
+		memcpy(&id, data, len < 8 ? len : 8);
+		v->num = src->level;
+		v->str = cgroup_path(NL_CGROUP_ROOT, "", src->level, id);
+		if (!v->str)
+			v->str = xasprintf("inode:%llu", (unsigned long long)id);
+		break;
+	}
+	default:
+		v->num = data[0];
+		break;
+	}
+}
+
+static void update_ctx(struct decoder *d, const struct match *mt)
+{
+	if (mt->negate || mt->set >= 0)
+		return;
+	if (mt->key == KEY_NFPROTO)
+		d->nfproto = mt->value.num;
+	else if (mt->key == KEY_L4PROTO)
+		d->l4proto = mt->value.num;
+}
+
+static void on_cmp(struct decoder *d, struct nftnl_expr *e)
+{
+	uint32_t sreg = nftnl_expr_get_u32(e, NFTNL_EXPR_CMP_SREG);
+	uint32_t op = nftnl_expr_get_u32(e, NFTNL_EXPR_CMP_OP), len;
+	const uint8_t *data = nftnl_expr_get(e, NFTNL_EXPR_CMP_DATA, &len);
+	int r = reg32(sreg), key;
+	struct regsrc *src;
+	struct match *mt;
+	uint8_t family;
+
+	if (r < 0 || !data) {
+		bad(d, "cmp");
+		return;
+	}
+	src = &d->regs[r];
+	if (src->kind == SRC_PAYLOAD && src->base == NFT_PAYLOAD_TRANSPORT_HEADER &&
+	    src->off == 0 && src->len == 4 && len == 4 && !src->masked &&
+	    (op == NFT_CMP_EQ || op == NFT_CMP_NEQ)) {
+		/* nft's merged `th sport X th dport Y` */
+		mt = mrule_add_match(d->r, KEY_SPORT);
+		mt->negate = op == NFT_CMP_NEQ;
+		mt->value.range.lo = mt->value.range.hi = (uint16_t)(data[0] << 8 | data[1]);
+		mt = mrule_add_match(d->r, KEY_DPORT);
+		mt->negate = op == NFT_CMP_NEQ;
+		mt->value.range.lo = mt->value.range.hi = (uint16_t)(data[2] << 8 | data[3]);
+		return;
+	}
+	key = src_key(d, src, &family);
+	if (key < 0) {
+		bad(d, "cmp operand");
+		return;
+	}
+	if (key == KEY_CT_STATE) {
+		uint32_t z = 0;
+
+		if (!src->masked || len != 4 || memcmp(data, &z, 4) ||
+		    (op != NFT_CMP_NEQ && op != NFT_CMP_EQ)) {
+			bad(d, "ct state");
+			return;
+		}
+		mt = mrule_add_match(d->r, KEY_CT_STATE);
+		memcpy(&mt->value.num, src->mask, 4);
+		mt->negate = op == NFT_CMP_EQ;
+		return;
+	}
+	if ((key == KEY_SPORT || key == KEY_DPORT) && len == 2) {
+		if (op == NFT_CMP_GTE) {
+			d->have_gte = true;
+			d->gte_reg = r;
+			memcpy(d->gte_data, data, 2);
+			return;
+		}
+		if (op == NFT_CMP_LTE && d->have_gte && d->gte_reg == r) {
+			d->have_gte = false;
+			mt = mrule_add_match(d->r, (enum match_key)key);
+			mt->value.range.lo = (uint16_t)(d->gte_data[0] << 8 | d->gte_data[1]);
+			mt->value.range.hi = (uint16_t)(data[0] << 8 | data[1]);
+			return;
+		}
+	}
+	if (op != NFT_CMP_EQ && op != NFT_CMP_NEQ) {
+		bad(d, "cmp op");
+		return;
+	}
+	if (src->masked && key != KEY_SADDR && key != KEY_DADDR) {
+		bad(d, "mask");
+		return;
+	}
+	mt = mrule_add_match(d->r, (enum match_key)key);
+	mt->negate = op == NFT_CMP_NEQ;
+	set_value(mt, key, family, src, data, len);
+	update_ctx(d, mt);
+}
+
+static void on_range(struct decoder *d, struct nftnl_expr *e)
+{
+	uint32_t sreg = nftnl_expr_get_u32(e, NFTNL_EXPR_RANGE_SREG);
+	uint32_t op = nftnl_expr_get_u32(e, NFTNL_EXPR_RANGE_OP), l1, l2;
+	const uint8_t *from = nftnl_expr_get(e, NFTNL_EXPR_RANGE_FROM_DATA, &l1);
+	const uint8_t *to = nftnl_expr_get(e, NFTNL_EXPR_RANGE_TO_DATA, &l2);
+	int r = reg32(sreg), key;
+	struct match *mt;
+	uint8_t family;
+
+	if (r < 0 || !from || !to || l1 != 2 || l2 != 2) {
+		bad(d, "range");
+		return;
+	}
+	key = src_key(d, &d->regs[r], &family);
+	if (key != KEY_SPORT && key != KEY_DPORT) {
+		bad(d, "range operand");
+		return;
+	}
+	mt = mrule_add_match(d->r, (enum match_key)key);
+	mt->negate = op == NFT_RANGE_NEQ;
+	mt->value.range.lo = (uint16_t)(from[0] << 8 | from[1]);
+	mt->value.range.hi = (uint16_t)(to[0] << 8 | to[1]);
+}
+
+/* Keys of a set that a rule's lookup tells apart (saddr vs daddr). */
+static void on_lookup(struct decoder *d, struct nftnl_expr *e)
+{
+	uint32_t sreg = nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_SREG);
+	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET);
+	uint32_t flags = nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_FLAGS) ?
+			 nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_FLAGS) : 0;
+	int r = reg32(sreg), si, key;
+	struct mset *s;
+	struct match *mt;
+	uint8_t family;
+	size_t k;
+	uint32_t off = 0;
+
+	if (nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_DREG) || r < 0 || !name ||
+	    (flags & ~NFT_LOOKUP_F_INV)) {
+		bad(d, "lookup");
+		return;
+	}
+	si = model_find_set(d->m, name);
+	if (si < 0) {
+		bad(d, "lookup set");
+		return;
+	}
+	s = &d->m->sets[si];
+	if (s->n_keys == 1) {
+		key = src_key(d, &d->regs[r], &family);
+		if (key < 0 || d->regs[r].masked) {
+			bad(d, "lookup operand");
+			return;
+		}
+		/* the kernel does not know whether a set of addresses is for
+		 * saddr or daddr: the rule that uses it says */
+		if ((key == KEY_SADDR || key == KEY_DADDR ||
+		     key == KEY_SPORT || key == KEY_DPORT ||
+		     key == KEY_IIFNAME || key == KEY_OIFNAME))
+			s->keys[0] = (enum match_key)key;
+		mt = mrule_add_match(d->r, (enum match_key)key);
+		mt->set = si;
+		mt->family = family ? family : s->family;
+		mt->negate = flags & NFT_LOOKUP_F_INV;
+		return;
+	}
+	for (k = 0; k < s->n_keys; k++) {
+		struct nl_keyinfo ki;
+		int rk = r + (int)off;
+
+		if (rk >= NREG32 || nl_keyinfo(s->keys[k], s->family, &ki) < 0) {
+			bad(d, "concat");
+			return;
+		}
+		key = src_key(d, &d->regs[rk], &family);
+		if (key < 0 || (key == KEY_L4PROTO) != d->regs[rk].swapped) {
+			bad(d, "concat operand");
+			return;
+		}
+		s->keys[k] = (enum match_key)key;
+		off += nl_reg_round(ki.len) / 4;
+	}
+	mt = mrule_add_match(d->r, KEY_CONCAT);
+	mt->set = si;
+	mt->family = s->family;
+	mt->negate = flags & NFT_LOOKUP_F_INV;
+}
+
+static int decode_expr(struct nftnl_expr *e, void *data)
+{
+	struct decoder *d = data;
+	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+	struct mrule *r = d->r;
+	int dr;
+
+	if (d->bad)
+		return 0;
+	if (d->have_gte && strcmp(name, "cmp")) {
+		bad(d, "lone cmp gte");
+		return 0;
+	}
+	if (!strcmp(name, "meta")) {
+		if (nftnl_expr_is_set(e, NFTNL_EXPR_META_SREG)) {
+			bad(d, "meta set");
+			return 0;
+		}
+		dr = reg32(nftnl_expr_get_u32(e, NFTNL_EXPR_META_DREG));
+		if (dr < 0)
+			return bad(d, "meta reg"), 0;
+		d->regs[dr] = (struct regsrc){ .kind = SRC_META,
+			.key = nftnl_expr_get_u32(e, NFTNL_EXPR_META_KEY) };
+	} else if (!strcmp(name, "payload")) {
+		dr = reg32(nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_DREG));
+		if (dr < 0 || nftnl_expr_is_set(e, NFTNL_EXPR_PAYLOAD_SREG))
+			return bad(d, "payload"), 0;
+		d->regs[dr] = (struct regsrc){ .kind = SRC_PAYLOAD,
+			.base = nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_BASE),
+			.off = nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET),
+			.len = nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_LEN) };
+	} else if (!strcmp(name, "ct")) {
+		dr = reg32(nftnl_expr_get_u32(e, NFTNL_EXPR_CT_DREG));
+		if (dr < 0 || nftnl_expr_is_set(e, NFTNL_EXPR_CT_DIR))
+			return bad(d, "ct"), 0;
+		d->regs[dr] = (struct regsrc){ .kind = SRC_CT,
+			.key = nftnl_expr_get_u32(e, NFTNL_EXPR_CT_KEY) };
+	} else if (!strcmp(name, "socket")) {
+		dr = reg32(nftnl_expr_get_u32(e, NFTNL_EXPR_SOCKET_DREG));
+		if (dr < 0)
+			return bad(d, "socket"), 0;
+		d->regs[dr] = (struct regsrc){ .kind = SRC_SOCKET,
+			.key = nftnl_expr_get_u32(e, NFTNL_EXPR_SOCKET_KEY),
+			.level = nftnl_expr_get_u32(e, NFTNL_EXPR_SOCKET_LEVEL) };
+	} else if (!strcmp(name, "bitwise")) {
+		uint32_t ml, xl;
+		const uint8_t *mask = nftnl_expr_get(e, NFTNL_EXPR_BITWISE_MASK, &ml);
+		const uint8_t *xr = nftnl_expr_get(e, NFTNL_EXPR_BITWISE_XOR, &xl);
+		uint32_t sreg = nftnl_expr_get_u32(e, NFTNL_EXPR_BITWISE_SREG);
+		uint8_t zero[16] = { 0 };
+
+		dr = reg32(nftnl_expr_get_u32(e, NFTNL_EXPR_BITWISE_DREG));
+		if (dr < 0 || sreg != nftnl_expr_get_u32(e, NFTNL_EXPR_BITWISE_DREG) ||
+		    !mask || !xr || ml > 16 || xl != ml || memcmp(xr, zero, xl) ||
+		    d->regs[dr].masked)
+			return bad(d, "bitwise"), 0;
+		d->regs[dr].masked = true;
+		memcpy(d->regs[dr].mask, mask, ml);
+	} else if (!strcmp(name, "byteorder")) {
+		dr = reg32(nftnl_expr_get_u32(e, NFTNL_EXPR_BYTEORDER_DREG));
+		if (dr < 0 || nftnl_expr_get_u32(e, NFTNL_EXPR_BYTEORDER_SREG) !=
+			      nftnl_expr_get_u32(e, NFTNL_EXPR_BYTEORDER_DREG))
+			return bad(d, "byteorder"), 0;
+		d->regs[dr].swapped = true;
+	} else if (!strcmp(name, "cmp")) {
+		on_cmp(d, e);
+	} else if (!strcmp(name, "range")) {
+		on_range(d, e);
+	} else if (!strcmp(name, "lookup")) {
+		on_lookup(d, e);
+	} else if (!strcmp(name, "counter")) {
+		r->counter = true;
+		r->packets = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
+		r->bytes = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_BYTES);
+	} else if (!strcmp(name, "limit")) {
+		if (nftnl_expr_get_u64(e, NFTNL_EXPR_LIMIT_RATE) != 5 ||
+		    nftnl_expr_get_u64(e, NFTNL_EXPR_LIMIT_UNIT) != 60 ||
+		    nftnl_expr_get_u32(e, NFTNL_EXPR_LIMIT_BURST) != 5 ||
+		    nftnl_expr_get_u32(e, NFTNL_EXPR_LIMIT_TYPE) != NFT_LIMIT_PKTS ||
+		    nftnl_expr_get_u32(e, NFTNL_EXPR_LIMIT_FLAGS) != 0 || r->log_prefix)
+			return bad(d, "limit"), 0;
+		r->log_prefix = xstrdup("");
+	} else if (!strcmp(name, "log")) {
+		const char *p = nftnl_expr_get_str(e, NFTNL_EXPR_LOG_PREFIX);
+
+		if (!r->log_prefix || *r->log_prefix || !p)
+			return bad(d, "log"), 0;
+		free(r->log_prefix);
+		r->log_prefix = xstrdup(p);
+	} else if (!strcmp(name, "immediate")) {
+		uint32_t v = nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_VERDICT);
+
+		if (nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_DREG) != NFT_REG_VERDICT ||
+		    (v != NF_ACCEPT && v != NF_DROP) || r->verdict != MV_NONE)
+			return bad(d, "immediate"), 0;
+		r->verdict = v == NF_ACCEPT ? MV_ACCEPT : MV_DROP;
+	} else if (!strcmp(name, "reject")) {
+		uint32_t t = nftnl_expr_get_u32(e, NFTNL_EXPR_REJECT_TYPE);
+		uint8_t c = nftnl_expr_get_u8(e, NFTNL_EXPR_REJECT_CODE);
+
+		if (t == NFT_REJECT_TCP_RST && c == 0)
+			r->verdict = MV_REJECT_TCP;
+		else if (t == NFT_REJECT_ICMPX_UNREACH &&
+			 c == NFT_REJECT_ICMPX_PORT_UNREACH &&
+			 d->nfproto != NFPROTO_IPV4 && d->nfproto != NFPROTO_IPV6)
+			r->verdict = MV_REJECT_ICMPX;
+		else if (t == NFT_REJECT_ICMP_UNREACH &&
+			 ((d->nfproto == NFPROTO_IPV4 && c == 3) ||
+			  (d->nfproto == NFPROTO_IPV6 && c == 4)))
+			r->verdict = MV_REJECT_ICMPX;
+		else
+			return bad(d, "reject"), 0;
+	} else {
+		bad(d, name);
+	}
+	return 0;
+}
+
+static int comment_cb(const struct nftnl_udata *attr, void *data)
+{
+	const char *v = nftnl_udata_get(attr);
+	uint8_t len = nftnl_udata_len(attr);
+
+	if (nftnl_udata_type(attr) == NFTNL_UDATA_RULE_COMMENT && len &&
+	    v[len - 1] == '\0')
+		*(const char **)data = v;
+	return 0;
+}
+
+/* ---- the objects of one table ---- */
+
+struct reader {
+	struct model *m;
+	const char *table;
+	bool found;
+};
+
+static int table_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct reader *rd = data;
+	struct nftnl_table *t = nftnl_table_alloc();
+	int ret = 0;
+
+	if (!t)
+		return -ENOMEM;
+	if (nftnl_table_nlmsg_parse(nlh, t) < 0) {
+		ret = -EINVAL;
+	} else if (nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY) == NFPROTO_INET &&
+		   !strcmp(nftnl_table_get_str(t, NFTNL_TABLE_NAME), rd->table)) {
+		rd->found = true;
+	}
+	nftnl_table_free(t);
+	return ret;
+}
+
+static bool in_table(struct reader *rd, uint32_t family, const char *table)
+{
+	return family == NFPROTO_INET && table && !strcmp(table, rd->table);
+}
+
+static void key_from_type(uint32_t type, enum match_key *key, uint8_t *family)
+{
+	*family = 0;
+	switch (type) {
+	case NL_TYPE_IPADDR:		*key = KEY_DADDR; *family = 4; return;
+	case NL_TYPE_IP6ADDR:		*key = KEY_DADDR; *family = 6; return;
+	case NL_TYPE_INET_SERVICE:	*key = KEY_DPORT; return;
+	case NL_TYPE_INET_PROTOCOL:	*key = KEY_L4PROTO; return;
+	case NL_TYPE_ICMP_TYPE:		*key = KEY_ICMP_TYPE; return;
+	case NL_TYPE_ICMPV6_TYPE:	*key = KEY_ICMPV6_TYPE; return;
+	case NL_TYPE_UID:		*key = KEY_SKUID; return;
+	case NL_TYPE_GID:		*key = KEY_SKGID; return;
+	case NL_TYPE_IFNAME:		*key = KEY_OIFNAME; return;
+	default:			*key = KEY_CONCAT; return;
+	}
+}
+
+/* A rule of a chain that is not there: kept in a chain no policy makes. */
+static struct mrule *unknown_rule(struct model *m, const char *what)
+{
+	struct mchain *c = NULL;
+	struct mrule *r;
+	size_t i;
+
+	for (i = 0; i < m->n_chains; i++)
+		if (!strcmp(m->chains[i].name, "unknown:"))
+			c = &m->chains[i];
+	if (!c)
+		c = model_add_chain(m, "unknown:", HOOK_INPUT, 0, MV_ACCEPT);
+	r = mchain_add_rule(c);
+	r->comment = xasprintf("unknown: %s", what);
+	return r;
+}
+
+static int set_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct reader *rd = data;
+	struct nftnl_set *ns = nftnl_set_alloc();
+	uint32_t type, flags, len, sum = 0;
+	struct mset *s;
+	uint8_t fam, comps[MSET_MAX_KEYS + 1];
+	size_t n = 0, k;
+	int ret = 0;
+
+	if (!ns)
+		return -ENOMEM;
+	if (nftnl_set_nlmsg_parse(nlh, ns) < 0) {
+		ret = -EINVAL;
+		goto out;
+	}
+	if (!in_table(rd, nftnl_set_get_u32(ns, NFTNL_SET_FAMILY),
+		      nftnl_set_get_str(ns, NFTNL_SET_TABLE)))
+		goto out;
+	type = nftnl_set_get_u32(ns, NFTNL_SET_KEY_TYPE);
+	flags = nftnl_set_get_u32(ns, NFTNL_SET_FLAGS);
+	len = nftnl_set_get_u32(ns, NFTNL_SET_KEY_LEN);
+	s = model_add_set(rd->m, nftnl_set_get_str(ns, NFTNL_SET_NAME));
+	s->interval = flags & NFT_SET_INTERVAL;
+	while (type && n <= MSET_MAX_KEYS) {
+		comps[n++] = (uint8_t)(type & NL_TYPE_MASK);
+		type >>= NL_TYPE_BITS;
+	}
+	if (type || !n || n > MSET_MAX_KEYS || (flags & ~(NFT_SET_INTERVAL | NFT_SET_CONCAT)) ||
+	    nftnl_set_is_set(ns, NFTNL_SET_DATA_TYPE)) {
+		s->n_keys = 0;	/* compares unequal to every compiled set */
+		goto out;
+	}
+	s->n_keys = n;
+	for (k = 0; k < n; k++) {
+		struct nl_keyinfo ki;
+
+		key_from_type(comps[n - 1 - k], &s->keys[k], &fam);
+		if (fam)
+			s->family = fam;
+		if (nl_keyinfo(s->keys[k], fam, &ki) < 0) {
+			s->n_keys = 0;
+			goto out;
+		}
+		sum += n > 1 ? nl_reg_round(ki.len) : ki.len;
+	}
+	if (sum != len)
+		s->n_keys = 0;
+out:
+	nftnl_set_free(ns);
+	return ret;
+}
+
+/* One key component from element bytes. */
+static void elem_value(const struct mset *s, size_t k, const uint8_t *p,
+		       const uint8_t *end_p, struct mvalue *v)
+{
+	switch (s->keys[k]) {
+	case KEY_SADDR:
+	case KEY_DADDR: {
+		size_t alen = s->family == 6 ? 16 : 4, i;
+		unsigned int plen = (unsigned int)alen * 8;
+
+		v->prefix.family = s->family;
+		memcpy(v->prefix.addr, p, alen);
+		if (end_p) {	/* start..end as a prefix */
+			for (i = alen * 8; i-- > 0;) {
+				uint8_t bit = (uint8_t)(0x80 >> (i % 8));
+
+				if ((p[i / 8] & bit) || !(end_p[i / 8] & bit))
+					break;
+				plen = (unsigned int)i;
+			}
+		}
+		v->prefix.plen = (uint8_t)plen;
+		break;
+	}
+	case KEY_SPORT:
+	case KEY_DPORT:
+		v->range.lo = (uint16_t)(p[0] << 8 | p[1]);
+		v->range.hi = end_p ? (uint16_t)(end_p[0] << 8 | end_p[1]) : v->range.lo;
+		break;
+	case KEY_SKUID:
+	case KEY_SKGID:
+		memcpy(&v->num, p, 4);
+		break;
+	case KEY_IIFNAME:
+	case KEY_OIFNAME:
+		v->str = xstrndup((const char *)p, NL_IFNAMSIZ);
+		break;
+	default:
+		v->num = p[0];
+		break;
+	}
+}
+
+/* An interval boundary of a one-key interval set. */
+struct bound {
+	uint8_t key[16];
+	bool end;
+};
+
+struct elem_reader {
+	struct mset *s;
+	uint32_t klen;
+	struct bound *b;
+	size_t n_b, cap_b;
+	bool bad;
+};
+
+static int elem_iter_cb(struct nftnl_set_elem *e, void *data)
+{
+	struct elem_reader *er = data;
+	struct mset *s = er->s;
+	uint32_t len = 0, elen = 0, flags = 0;
+	const uint8_t *key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
+	const uint8_t *kend = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_KEY_END) ?
+			      nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY_END, &elen) : NULL;
+	struct melem *me;
+	uint32_t off = 0;
+	size_t k;
+
+	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS))
+		flags = nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS);
+	if (!key || len != er->klen || (kend && elen != len)) {
+		er->bad = true;
+		return 0;
+	}
+	if (s->interval && s->n_keys == 1) {
+		struct bound *b;
+
+		if (len > 16) {
+			er->bad = true;
+			return 0;
+		}
+		b = ARRAY_PUSH(er->b, er->n_b, er->cap_b);
+		memset(b, 0, sizeof(*b));
+		memcpy(b->key, key, len);
+		b->end = flags & NFT_SET_ELEM_INTERVAL_END;
+		return 0;
+	}
+	me = mset_add_elem(s);
+	for (k = 0; k < s->n_keys; k++) {
+		struct nl_keyinfo ki;
+
+		nl_keyinfo(s->keys[k], s->family, &ki);
+		elem_value(s, k, key + off, kend ? kend + off : NULL, &me->v[k]);
+		off += s->n_keys > 1 ? nl_reg_round(ki.len) : ki.len;
+	}
+	return 0;
+}
+
+static int bound_cmp(const void *pa, const void *pb, void *ctx)
+{
+	const struct bound *a = pa, *b = pb;
+	int c = memcmp(a->key, b->key, *(uint32_t *)ctx);
+
+	if (c)
+		return c;
+	return (int)b->end - (int)a->end;	/* an end before a start */
+}
+
+/* Decrement a big-endian number. */
+static void be_dec(uint8_t *p, size_t len)
+{
+	while (len--) {
+		if (p[len]--)
+			return;
+	}
+}
+
+/* Turn [lo, hi] of an address interval set into prefixes. */
+static void add_addr_range(struct mset *s, const uint8_t *lo, const uint8_t *hi,
+			   uint32_t alen)
+{
+	uint8_t cur[16];
+
+	memcpy(cur, lo, alen);
+	for (;;) {
+		unsigned int host = 0;
+		struct melem *e;
+
+		/* the largest aligned block at cur that stays <= hi */
+		while (host < alen * 8) {
+			unsigned int i = alen * 8 - 1 - host;
+			uint8_t last[16];
+			unsigned int j;
+
+			if (cur[i / 8] & (0x80 >> (i % 8)))
+				break;
+			memcpy(last, cur, alen);
+			for (j = i; j < alen * 8; j++)
+				last[j / 8] |= (uint8_t)(0x80 >> (j % 8));
+			if (memcmp(last, hi, alen) > 0)
+				break;
+			host++;
+		}
+		e = mset_add_elem(s);
+		e->v[0].prefix.family = s->family;
+		e->v[0].prefix.plen = (uint8_t)(alen * 8 - host);
+		memcpy(e->v[0].prefix.addr, cur, alen);
+		{
+			uint8_t last[16];
+			unsigned int j;
+
+			memcpy(last, cur, alen);
+			for (j = alen * 8 - host; j < alen * 8; j++)
+				last[j / 8] |= (uint8_t)(0x80 >> (j % 8));
+			if (!memcmp(last, hi, alen))
+				return;
+			memcpy(cur, last, alen);
+			if (!nl_be_inc(cur, alen))
+				return;
+		}
+	}
+}
+
+/* Rebuild the intervals of a one-key interval set from its boundaries. */
+static void intervals_finish(struct elem_reader *er)
+{
+	struct mset *s = er->s;
+	uint32_t len = er->klen;
+	uint8_t open[16], hi[16];
+	bool have_open = false;
+	size_t i;
+
+	qsort_r(er->b, er->n_b, sizeof(*er->b), bound_cmp, &len);
+	for (i = 0; i <= er->n_b; i++) {
+		bool last = i == er->n_b;
+
+		if (!last && !er->b[i].end) {
+			if (have_open) {	/* start without end: one value */
+				memcpy(hi, open, len);
+				goto emit;
+			}
+			memcpy(open, er->b[i].key, len);
+			have_open = true;
+			continue;
+		}
+		if (!have_open)
+			continue;
+		if (last)
+			memset(hi, 0xff, len);
+		else {
+			memcpy(hi, er->b[i].key, len);
+			be_dec(hi, len);
+		}
+emit:
+		if (s->keys[0] == KEY_SADDR || s->keys[0] == KEY_DADDR) {
+			add_addr_range(s, open, hi, len);
+		} else if (s->keys[0] == KEY_SPORT || s->keys[0] == KEY_DPORT) {
+			struct melem *e = mset_add_elem(s);
+
+			e->v[0].range.lo = (uint16_t)(open[0] << 8 | open[1]);
+			e->v[0].range.hi = (uint16_t)(hi[0] << 8 | hi[1]);
+		} else {
+			unsigned int v;
+
+			for (v = open[0]; v <= hi[0]; v++)
+				mset_add_elem(s)->v[0].num = v;
+		}
+		have_open = false;
+		if (!last && !er->b[i].end) {
+			memcpy(open, er->b[i].key, len);
+			have_open = true;
+		}
+	}
+}
+
+static int elems_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct elem_reader *er = data;
+	struct nftnl_set *ns = nftnl_set_alloc();
+	int ret = 0;
+
+	if (!ns)
+		return -ENOMEM;
+	if (nftnl_set_elems_nlmsg_parse(nlh, ns) < 0)
+		ret = -EINVAL;
+	else
+		nftnl_set_elem_foreach(ns, elem_iter_cb, er);
+	nftnl_set_free(ns);
+	return ret;
+}
+
+static int read_elems(struct nl_sock *s, struct model *m, size_t si)
+{
+	struct mset *set = &m->sets[si];
+	struct elem_reader er = { .s = set };
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nftnl_set *ns;
+	struct nlmsghdr *nlh;
+	size_t k;
+	int ret;
+
+	if (!set->n_keys)
+		return 0;
+	for (k = 0; k < set->n_keys; k++) {
+		struct nl_keyinfo ki;
+
+		nl_keyinfo(set->keys[k], set->family, &ki);
+		er.klen += set->n_keys > 1 ? nl_reg_round(ki.len) : ki.len;
+	}
+	ns = nftnl_set_alloc();
+	if (!ns)
+		return -ENOMEM;
+	nftnl_set_set_str(ns, NFTNL_SET_TABLE, m->table);
+	nftnl_set_set_str(ns, NFTNL_SET_NAME, set->name);
+	nftnl_set_set_u32(ns, NFTNL_SET_FAMILY, NFPROTO_INET);
+	nlh = req_hdr(s, buf, NFT_MSG_GETSETELEM, NLM_F_DUMP);
+	nftnl_set_elems_nlmsg_build_payload(nlh, ns);
+	nftnl_set_free(ns);
+	ret = nl_query(s, nlh, elems_cb, &er);
+	if (!ret && set->interval && set->n_keys == 1)
+		intervals_finish(&er);
+	if (er.bad)
+		set->n_keys = 0;
+	free(er.b);
+	if (!ret)
+		mset_sort(set);
+	return ret;
+}
+
+static int chain_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct reader *rd = data;
+	struct nftnl_chain *nc = nftnl_chain_alloc();
+	uint32_t hook, policy;
+	struct mchain *c;
+	int ret = 0;
+
+	if (!nc)
+		return -ENOMEM;
+	if (nftnl_chain_nlmsg_parse(nlh, nc) < 0) {
+		ret = -EINVAL;
+		goto out;
+	}
+	if (!in_table(rd, nftnl_chain_get_u32(nc, NFTNL_CHAIN_FAMILY),
+		      nftnl_chain_get_str(nc, NFTNL_CHAIN_TABLE)))
+		goto out;
+	hook = nftnl_chain_is_set(nc, NFTNL_CHAIN_HOOKNUM) ?
+	       nftnl_chain_get_u32(nc, NFTNL_CHAIN_HOOKNUM) : 0xffff;
+	policy = nftnl_chain_get_u32(nc, NFTNL_CHAIN_POLICY);
+	c = model_add_chain(rd->m, nftnl_chain_get_str(nc, NFTNL_CHAIN_NAME),
+			    hook == NF_INET_LOCAL_OUT ? HOOK_OUTPUT : HOOK_INPUT,
+			    nftnl_chain_get_s32(nc, NFTNL_CHAIN_PRIO),
+			    policy == NF_DROP ? MV_DROP : MV_ACCEPT);
+	if ((hook != NF_INET_LOCAL_IN && hook != NF_INET_LOCAL_OUT) ||
+	    !nftnl_chain_is_set(nc, NFTNL_CHAIN_TYPE) ||
+	    strcmp(nftnl_chain_get_str(nc, NFTNL_CHAIN_TYPE), "filter")) {
+		/* no compiled model has such a chain: make it differ */
+		free(c->name);
+		c->name = xasprintf("unknown: %s",
+				    nftnl_chain_get_str(nc, NFTNL_CHAIN_NAME));
+	}
+out:
+	nftnl_chain_free(nc);
+	return ret;
+}
+
+static struct mchain *chain_by_name(struct model *m, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < m->n_chains; i++)
+		if (!strcmp(m->chains[i].name, name))
+			return &m->chains[i];
+	return NULL;
+}
+
+static int rule_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct reader *rd = data;
+	struct nftnl_rule *nr = nftnl_rule_alloc();
+	struct decoder d = { .m = rd->m };
+	struct mchain *c;
+	const char *comment = NULL;
+	int ret = 0;
+
+	if (!nr)
+		return -ENOMEM;
+	if (nftnl_rule_nlmsg_parse(nlh, nr) < 0) {
+		ret = -EINVAL;
+		goto out;
+	}
+	if (!in_table(rd, nftnl_rule_get_u32(nr, NFTNL_RULE_FAMILY),
+		      nftnl_rule_get_str(nr, NFTNL_RULE_TABLE)))
+		goto out;
+	c = chain_by_name(rd->m, nftnl_rule_get_str(nr, NFTNL_RULE_CHAIN));
+	if (!c) {
+		unknown_rule(rd->m, "rule of an unknown chain");
+		goto out;
+	}
+	d.r = mchain_add_rule(c);
+	d.r->handle = nftnl_rule_get_u64(nr, NFTNL_RULE_HANDLE);
+	nftnl_expr_foreach(nr, decode_expr, &d);
+	if (!d.bad && d.have_gte)
+		bad(&d, "lone cmp gte");
+	if (d.r->log_prefix && !*d.r->log_prefix)
+		bad(&d, "limit without log");
+	if (nftnl_rule_is_set(nr, NFTNL_RULE_USERDATA)) {
+		uint32_t len;
+		const void *ud = nftnl_rule_get_data(nr, NFTNL_RULE_USERDATA, &len);
+
+		nftnl_udata_parse(ud, len, comment_cb, &comment);
+	}
+	if (d.bad) {
+		uint64_t handle = d.r->handle, pk = d.r->packets, by = d.r->bytes;
+		size_t i;
+
+		for (i = 0; i < d.r->n_matches; i++)
+			free(d.r->matches[i].value.str);
+		free(d.r->matches);
+		free(d.r->log_prefix);
+		memset(d.r, 0, sizeof(*d.r));
+		d.r->handle = handle;
+		d.r->packets = pk;
+		d.r->bytes = by;
+		d.r->comment = xasprintf("unknown: %s%s%s", d.why,
+					 comment ? ": " : "", comment ? comment : "");
+		goto out;
+	}
+	if (comment)
+		d.r->comment = xstrdup(comment);
+	mrule_strip_deps(d.r);
+out:
+	nftnl_rule_free(nr);
+	return ret;
+}
+
+static int dump_kind(struct nl_sock *s, struct reader *rd, uint16_t type,
+		     dump_cb cb)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = req_hdr(s, buf, type, NLM_F_DUMP);
+
+	/* the kernel filters rule and set dumps by table */
+	if (type == NFT_MSG_GETRULE) {
+		struct nftnl_rule *r = nftnl_rule_alloc();
+
+		nftnl_rule_set_str(r, NFTNL_RULE_TABLE, rd->table);
+		nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+		nftnl_rule_nlmsg_build_payload(nlh, r);
+		nftnl_rule_free(r);
+	} else if (type == NFT_MSG_GETSET) {
+		struct nftnl_set *st = nftnl_set_alloc();
+
+		nftnl_set_set_str(st, NFTNL_SET_TABLE, rd->table);
+		nftnl_set_set_u32(st, NFTNL_SET_FAMILY, NFPROTO_INET);
+		nftnl_set_nlmsg_build_payload(nlh, st);
+		nftnl_set_free(st);
+	}
+	return nl_query(s, nlh, cb, rd);
+}
+
+static int read_once(struct nl_sock *s, const char *table, struct model **out)
+{
+	struct reader rd = { .table = table };
+	uint32_t gen0 = 0, gen1 = 0;
+	size_t i;
+	int ret;
+
+	*out = NULL;
+	ret = get_gen(s, &gen0);
+	if (ret < 0)
+		return ret;
+	ret = dump_kind(s, &rd, NFT_MSG_GETTABLE, table_cb);
+	if (ret < 0)
+		return ret;
+	if (!rd.found)
+		return -ENOENT;
+	rd.m = model_new(table);
+	ret = dump_kind(s, &rd, NFT_MSG_GETSET, set_cb);
+	for (i = 0; !ret && i < rd.m->n_sets; i++)
+		ret = read_elems(s, rd.m, i);
+	if (!ret)
+		ret = dump_kind(s, &rd, NFT_MSG_GETCHAIN, chain_cb);
+	if (!ret)
+		ret = dump_kind(s, &rd, NFT_MSG_GETRULE, rule_cb);
+	if (!ret)
+		ret = get_gen(s, &gen1);
+	if (!ret && gen0 != gen1)
+		ret = -EINTR;
+	if (ret < 0) {
+		model_free(rd.m);
+		return ret;
+	}
+	*out = rd.m;
+	return 0;
+}
+
+int nl_read_table(struct nl_sock *s, const char *table, struct model **out)
+{
+	int ret = -EINTR, tries;
+
+	for (tries = 0; tries < DUMP_RETRIES; tries++) {
+		ret = read_once(s, table, out);
+		if (ret != -EINTR && ret != -ENOBUFS && ret != -EAGAIN)
+			break;
+		if (ret == -ENOBUFS)
+			nl_sock_bufsize(s, (size_t)(tries + 1) * 16 * 1024 * 1024);
+	}
+	return ret;
+}
