@@ -372,7 +372,13 @@ static void syntax_error(struct parser *ps, yaml_parser_t *yp)
 	}
 	line = (unsigned int)yp->problem_mark.line + 1;
 	col = (unsigned int)yp->problem_mark.column + 1;
-	if (yp->context)
+	if (yp->context && (yp->context_mark.line != yp->problem_mark.line ||
+			    yp->context_mark.column != yp->problem_mark.column))
+		perr(ps, line, col, "YAML syntax error: %s %s started at line %u, column %u",
+		     problem, yp->context,
+		     (unsigned int)yp->context_mark.line + 1,
+		     (unsigned int)yp->context_mark.column + 1);
+	else if (yp->context)
 		perr(ps, line, col, "YAML syntax error: %s %s", problem,
 		     yp->context);
 	else

@@ -48,6 +48,16 @@ int chk_get_bool(struct ctx *c, const struct node *n, bool *out)
 			}
 		}
 	}
+	if (n->kind == NODE_SCALAR && !n->plain) {
+		for (i = 0; i < ARRAY_SIZE(t); i++)
+			if (!strcmp(n->str, t[i]) || !strcmp(n->str, f[i]))
+				break;
+		if (i < ARRAY_SIZE(t)) {
+			err(c, n, "expected true or false, got the string '%s' (drop the quotes)",
+			    n->str);
+			return -EINVAL;
+		}
+	}
 	if (n->kind == NODE_SCALAR && !node_is_null(n))
 		err(c, n, "expected true or false, got '%s'", n->str);
 	else

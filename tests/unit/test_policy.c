@@ -419,7 +419,7 @@ static void test_errors_top(void **state)
 	bad("portwarden: 1\nloopback: 5\n", 2, 11,
 	    "expected true or false, got '5'");
 	bad("portwarden: 1\nestablished: \"true\"\n", 2, 14,
-	    "expected true or false, got 'true'");
+	    "expected true or false, got the string 'true' (drop the quotes)");
 	bad("portwarden: 1\nicmp: essentail\n", 2, 7,
 	    "unknown icmp mode 'essentail'; did you mean 'essential'?");
 	bad("portwarden: 1\ninbound: {a: 1}\n", 2, 10,
