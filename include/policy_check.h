@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "diag.h"
 #include "policy.h"
@@ -46,6 +47,15 @@ struct ctx {
 	size_t *set_order;	/* indices of p->sets sorted by name */
 	bool *set_used;
 	bool *set_empty;
+	struct id_cache *ids;	/* user/group names already resolved */
+	size_t n_ids, cap_ids;
+};
+
+/* getpwnam()/getgrnam() read files or ask NSS: once per name, not per rule. */
+struct id_cache {
+	const char *name;	/* points into a YAML tree */
+	bool group, found;
+	uint32_t id;
 };
 
 static inline struct loc at(const struct ctx *c, const struct node *n)

@@ -604,6 +604,7 @@ out:
 	free(c.set_order);
 	free(c.set_used);
 	free(c.set_empty);
+	free(c.ids);
 	if (d->errors != errors) {
 		policy_free(p);
 		return -EINVAL;

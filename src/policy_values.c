@@ -620,6 +620,37 @@ static int u32_cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+static const struct id_cache *lookup_id(struct ctx *c, const char *name,
+				       bool group)
+{
+	struct id_cache *e;
+	size_t i;
+
+	for (i = 0; i < c->n_ids; i++)
+		if (c->ids[i].group == group && !strcmp(c->ids[i].name, name))
+			return &c->ids[i];
+	e = ARRAY_PUSH(c->ids, c->n_ids, c->cap_ids);
+	e->name = name;
+	e->group = group;
+	e->found = false;
+	if (group) {
+		struct group *g = getgrnam(name);
+
+		if (g) {
+			e->found = true;
+			e->id = (uint32_t)g->gr_gid;
+		}
+	} else {
+		struct passwd *pw = getpwnam(name);
+
+		if (pw) {
+			e->found = true;
+			e->id = (uint32_t)pw->pw_uid;
+		}
+	}
+	return e;
+}
+
 /* user/group: names resolve on this host; numbers are taken as they are. */
 void chk_parse_ids(struct ctx *c, const struct node *n, bool group,
 		      struct id_set *out)
@@ -646,22 +677,14 @@ void chk_parse_ids(struct ctx *c, const struct node *n, bool group,
 				continue;
 			}
 			id = (uint32_t)v;
-		} else if (group) {
-			struct group *g = getgrnam(s);
-
-			if (!g) {
-				err(c, items[i], "unknown group '%s'", s);
-				continue;
-			}
-			id = (uint32_t)g->gr_gid;
 		} else {
-			struct passwd *pw = getpwnam(s);
+			const struct id_cache *e = lookup_id(c, s, group);
 
-			if (!pw) {
-				err(c, items[i], "unknown user '%s'", s);
+			if (!e->found) {
+				err(c, items[i], "unknown %s '%s'", what, s);
 				continue;
 			}
-			id = (uint32_t)pw->pw_uid;
+			id = e->id;
 		}
 		ARRAY_PUSH(out->v, out->n, cap);
 		out->v[out->n - 1] = id;
