@@ -189,24 +189,24 @@ static int new_set(struct compiler *cc, const char *base)
 	return (int)cc->m->n_sets - 1;
 }
 
-/* Comments and log prefixes go into nft's quoted strings: no quotes. */
+/* Comments and log prefixes go into nft's quoted strings: no quotes, no
+ * backslashes, no control characters; cut to @max bytes, not inside a
+ * UTF-8 sequence. */
 static char *clean_text(const char *s, size_t max)
 {
 	size_t n = strlen(s), i;
 	char *t;
 
-	if (n > max)
+	if (n > max) {
 		n = max;
+		while (n && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;
+	}
 	t = xstrndup(s, n);
 	for (i = 0; t[i]; i++)
 		if (t[i] == '"' || t[i] == '\\' || (unsigned char)t[i] < 0x20 ||
 		    t[i] == 0x7f)
 			t[i] = '\'';
-	/* do not cut a UTF-8 sequence in half */
-	while (n && ((unsigned char)t[n - 1] & 0xc0) == 0x80 && n == max)
-		t[--n] = '\0';
-	if (n && n == max && ((unsigned char)t[n - 1] & 0xc0) == 0xc0)
-		t[--n] = '\0';
 	return t;
 }
 
@@ -335,9 +335,9 @@ static const struct cidr *first_of_family(const struct addr_set *a,
 /* ---- building one rule ---------------------------------------------- */
 
 /*
- * Add an address match for @a restricted to family @fam. Returns false
- * when the field constrains addresses but has none of this family (the
- * variant can never match and is left out).
+ * Add an address match for the prefixes of family @fam in @a (the caller
+ * makes sure there is at least one): inline for one prefix, else the
+ * $set's shared set or a set of the rule's own.
  */
 static void add_addr_match(struct compiler *cc, struct mrule *mr,
 			   const struct rule *r, struct rule_sets *rs,
