@@ -46,6 +46,11 @@ a=$("$PORTWARDEN" compile tests/golden/fold.yaml 2>/dev/null | md5sum)
 b=$("$PORTWARDEN" compile tests/golden/fold.yaml 2>/dev/null | md5sum)
 check_eq "golden deterministic" "$a" "$b"
 
+# --format json carries the same text.
+json_nft=$("$PORTWARDEN" compile --format json policies/webserver.yaml 2>/dev/null |
+	python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["table"]); print(d["nft"], end="")' 2>&1)
+check_eq "golden compile json = text" "$(printf 'portwarden\n'; "$PORTWARDEN" compile policies/webserver.yaml 2>/dev/null)" "$json_nft"
+
 # A policy that cannot be read compiles to nothing, and says so.
 out=$("$PORTWARDEN" compile tests/golden/does-not-exist.yaml 2>/dev/null)
 rc=$?
