@@ -450,6 +450,7 @@ static int match_build(struct nftnl_rule *r, const struct model *m,
 	uint8_t family = mt->family;
 	uint8_t b[16] = { 0 };
 	uint32_t u32;
+	size_t len;
 
 	if (mt->set >= 0) {
 		if ((size_t)mt->set >= m->n_sets)
@@ -476,8 +477,13 @@ static int match_build(struct nftnl_rule *r, const struct model *m,
 		if (!mt->value.str || strlen(mt->value.str) >= NL_IFNAMSIZ)
 			return -ENAMETOOLONG;
 		e_load(r, mt->key, 0, NFT_REG_1);
-		memcpy(b, mt->value.str, strlen(mt->value.str));
-		e_cmp(r, op, b, NL_IFNAMSIZ);
+		len = strlen(mt->value.str);
+		memcpy(b, mt->value.str, len);
+		/* "eth*" compares the prefix only, without the terminator */
+		if (len && mt->value.str[len - 1] == '*')
+			e_cmp(r, op, b, (uint32_t)len - 1);
+		else
+			e_cmp(r, op, b, NL_IFNAMSIZ);
 		return 0;
 	case KEY_SADDR:
 	case KEY_DADDR:

@@ -327,7 +327,10 @@ static void set_value(struct match *mt, int key, uint8_t family,
 		break;
 	case KEY_IIFNAME:
 	case KEY_OIFNAME:
-		v->str = xstrndup((const char *)data, len);
+		if (len < NL_IFNAMSIZ)	/* a prefix: "eth*" */
+			v->str = xasprintf("%.*s*", (int)len, (const char *)data);
+		else
+			v->str = xstrndup((const char *)data, len);
 		break;
 	case KEY_SKUID:
 	case KEY_SKGID:
