@@ -161,6 +161,7 @@ int apply_main(struct cli *c)
 {
 	struct nft_run r = { .lock = -1 };
 	struct model_diff df = { 0 };
+	struct safe_txn txn;	/* safe ops */
 	size_t n_rules, n_elems;
 	int rc, ret;
 
@@ -191,10 +192,14 @@ int apply_main(struct cli *c)
 	/* safe ops: save the live table (r.live) for rollback and --confirm
 	 * before sending; refuse with EXIT_LOCKOUT when the policy would cut
 	 * live established inbound connections unless c->force. */
+	rc = safe_before_apply(c, r.live, r.want, &txn);
+	if (rc != EXIT_OK)
+		goto out;
 
 	ret = nl_apply(r.sock, r.want, &r.d);
 
 	/* safe ops: record the outcome; arm the --confirm timer (c->confirm). */
+	rc = safe_after_apply(c, r.sock, &txn, ret);
 
 	if (ret < 0) {
 		cli_print_diag(c, &r.d);
@@ -203,6 +208,8 @@ int apply_main(struct cli *c)
 		rc = EXIT_RUNTIME;
 		goto out;
 	}
+	if (rc != EXIT_OK)	/* safe ops: the confirm timer failed */
+		goto out;
 	model_counts(r.want, &n_rules, &n_elems);
 	if (c->format == FMT_JSON)
 		print_json_diff(r.want->table, true, &df, NULL);

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# rollback: restores the table from before the last apply (removes it when
+# there was none), says so when there is nothing to undo, refuses to
+# clobber a table changed behind portwarden's back, keeps its record 0600.
+# Runs as root in the private namespace tests/run.sh made.
+. "$(dirname "$0")/../lib.sh"
+need_root_netns
+
+T=pwsafe
+WORK=$(mktemp -d /run/pwsafe.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+umask 022
+
+cat > "$WORK/p1.yaml" <<EOF
+portwarden: 1
+table: $T
+defaults:
+  inbound: drop
+inbound:
+  - { name: ssh, proto: tcp, port: 22 }
+EOF
+cat > "$WORK/p2.yaml" <<EOF
+portwarden: 1
+table: $T
+defaults: { inbound: accept, outbound: drop }
+sets:
+  web: [80, 443, 8000-8999]
+outbound:
+  - { name: web, proto: tcp, port: \$web }
+  - { name: dns, port: 53, to: [10.0.0.2, "2001:db8::53"] }
+EOF
+
+live() { nft -s list table inet $T 2>/dev/null || echo absent; }
+pw() { "$PORTWARDEN" "$@" > "$WORK/out" 2>&1; }
+
+# 1. an apply over no table, rolled back: the table is gone again
+check_eq "no table at start" absent "$(live)"
+if pw apply "$WORK/p1.yaml"; then ok "apply p1"; else not_ok "apply p1" "$(cat "$WORK/out")"; fi
+L1=$(live)
+check "p1 is live" test "$L1" != absent
+st=$(stat -c %a /run/portwarden/net-*/state 2>/dev/null)
+check_eq "state file is 0600" 600 "$st"
+if pw rollback; then ok "rollback exit 0"; else not_ok "rollback exit 0" "$(cat "$WORK/out")"; fi
+check_eq "rollback removed a table that did not exist before" absent "$(live)"
+check "rollback says it removed the table" grep -q "removed" "$WORK/out"
+
+# 2. a second rollback has nothing to undo: it says so and changes nothing
+if pw rollback; then ok "second rollback exit 0"; else not_ok "second rollback exit 0" "$(cat "$WORK/out")"; fi
+check "second rollback says nothing to roll back" grep -q "nothing to roll back" "$WORK/out"
+check_eq "second rollback changed nothing" absent "$(live)"
+
+# 3. p1 then p2: rollback brings p1 back, exactly
+pw apply "$WORK/p1.yaml"
+pw apply "$WORK/p2.yaml"
+L2=$(live)
+check "p2 differs from p1" test "$L2" != "$L1"
+check_eq "p2 is live" "$L2" "$(live)"
+pw rollback
+check_eq "rollback restored p1 exactly" "$L1" "$(live)"
+
+# 4. the table changed since the last apply: refused, table untouched
+pw apply "$WORK/p2.yaml"
+nft add chain inet $T extra
+changed=$(live)
+rc=0; pw rollback || rc=$?
+check_eq "rollback over a foreign change exits 3" 3 "$rc"
+check "the refusal says why" grep -q "changed since" "$WORK/out"
+check_eq "refused rollback left the table alone" "$changed" "$(live)"
+nft delete chain inet $T extra
+check_eq "after undoing the change, the table is p2 again" "$L2" "$(live)"
+pw rollback
+check_eq "then rollback works" "$L1" "$(live)"
+
+# 5. other tables are never touched by apply or rollback
+nft add table inet bystander
+nft add chain inet bystander c '{ type filter hook input priority 10; }'
+before=$(nft -s list table inet bystander)
+pw apply "$WORK/p2.yaml"
+pw rollback
+check_eq "another table survives apply + rollback" "$before" "$(nft -s list table inet bystander)"
+
+# 6. no record at all: a clear message and a failure exit
+rm -rf /run/portwarden/net-*
+rc=0; pw rollback || rc=$?
+check_eq "rollback with no record exits 3" 3 "$rc"
+check "rollback with no record says so" grep -q "no apply is recorded" "$WORK/out"
+
+exit $((T_FAILED > 0))
