@@ -253,20 +253,23 @@ static int count_nodes(struct parser *ps, size_t weight,
 	return -E2BIG;
 }
 
+struct key_ref {
+	const struct node *key;
+	size_t pair;
+};
+
+/* By text, then by position in the mapping: the first of equal keys wins. */
 static int key_cmp(const void *a, const void *b)
 {
-	const struct node *x = *(const struct node *const *)a;
-	const struct node *y = *(const struct node *const *)b;
-	size_t l = x->len < y->len ? x->len : y->len;
-	int c = memcmp(x->str, y->str, l);
+	const struct key_ref *x = a, *y = b;
+	size_t l = x->key->len < y->key->len ? x->key->len : y->key->len;
+	int c = memcmp(x->key->str, y->key->str, l);
 
 	if (c)
 		return c;
-	if (x->len != y->len)
-		return x->len < y->len ? -1 : 1;
-	if (x->loc.line != y->loc.line)
-		return x->loc.line < y->loc.line ? -1 : 1;
-	return x->loc.col < y->loc.col ? -1 : (x->loc.col > y->loc.col);
+	if (x->key->len != y->key->len)
+		return x->key->len < y->key->len ? -1 : 1;
+	return (x->pair > y->pair) - (x->pair < y->pair);
 }
 
 static bool same_key(const struct node *a, const struct node *b)
@@ -277,16 +280,18 @@ static bool same_key(const struct node *a, const struct node *b)
 /*
  * A finished mapping: non-scalar keys and repeated keys are errors and are
  * dropped (the first of a repeated key stays), so the checker never sees
- * the same key twice.
+ * the same key twice. Sorting keeps this O(n log n) for huge mappings.
  */
 static void finish_map(struct parser *ps, struct frame *f)
 {
-	struct node **keys, **items = f->items;
-	size_t pairs = f->n / 2, i, j, out;
+	struct node **items = f->items;
+	size_t pairs = f->n / 2, i, j, first, out;
+	struct key_ref *keys;
 	bool *drop;
 
 	drop = xcalloc(pairs ? pairs : 1, sizeof(*drop));
-	for (i = 0; i < pairs; i++) {
+	keys = xcalloc(pairs ? pairs : 1, sizeof(*keys));
+	for (i = 0, j = 0; i < pairs; i++) {
 		struct node *k = items[2 * i];
 
 		if (k->kind != NODE_SCALAR) {
@@ -294,33 +299,25 @@ static void finish_map(struct parser *ps, struct frame *f)
 			     "a mapping key must be a string, not %s",
 			     node_kind_name(k));
 			drop[i] = true;
+			continue;
 		}
+		keys[j].key = k;
+		keys[j++].pair = i;
 	}
-	if (pairs > 1) {
-		keys = xmalloc(pairs * sizeof(*keys));
-		for (i = 0, j = 0; i < pairs; i++)
-			if (!drop[i])
-				keys[j++] = items[2 * i];
+	if (j > 1)
 		qsort(keys, j, sizeof(*keys), key_cmp);
-		for (i = 1; i < j; i++) {
-			size_t first = i - 1;
-
-			while (first > 0 && same_key(keys[first - 1], keys[i]))
-				first--;
-			if (!same_key(keys[first], keys[i]))
-				continue;
-			perr(ps, keys[i]->loc.line, keys[i]->loc.col,
-			     "duplicate key '%s' (first at line %u, column %u)",
-			     keys[i]->str, keys[first]->loc.line,
-			     keys[first]->loc.col);
-			keys[i]->weight = 0;	/* mark: dropped below */
+	for (i = 1, first = 0; i < j; i++) {
+		if (!same_key(keys[first].key, keys[i].key)) {
+			first = i;
+			continue;
 		}
-		free(keys);
-		for (i = 0; i < pairs; i++)
-			if (items[2 * i]->kind == NODE_SCALAR &&
-			    !items[2 * i]->weight)
-				drop[i] = true;
+		perr(ps, keys[i].key->loc.line, keys[i].key->loc.col,
+		     "duplicate key '%s' (first at line %u, column %u)",
+		     keys[i].key->str, keys[first].key->loc.line,
+		     keys[first].key->loc.col);
+		drop[keys[i].pair] = true;
 	}
+	free(keys);
 	for (i = 0, out = 0; i < pairs; i++) {
 		if (drop[i])
 			continue;

@@ -313,10 +313,16 @@ static struct named_set *set_find(struct ctx *c, const char *name, size_t *idx)
 
 static void undefined_set(struct ctx *c, const struct node *n)
 {
-	const char **names = xcalloc(c->p->n_sets + 1, sizeof(*names));
-	const char *hint;
+	const char **names;
+	const char *hint = NULL;
 	size_t i;
 
+	/* hints cost an edit distance per set: not for huge policies */
+	if (c->p->n_sets > 1000) {
+		err(c, n, "undefined set '%s'", n->str);
+		return;
+	}
+	names = xcalloc(c->p->n_sets + 1, sizeof(*names));
 	for (i = 0; i < c->p->n_sets; i++)
 		names[i] = c->p->sets[i].name;
 	hint = chk_hint_for(n->str + 1, names, c->p->n_sets);
@@ -415,7 +421,7 @@ static void check_set(struct ctx *c, struct pending *pd, struct named_set *s)
 void chk_check_sets(struct ctx *c)
 {
 	struct policy *p = c->p;
-	size_t i;
+	size_t i, first;
 
 	p->sets = xcalloc(c->sets.n + 1, sizeof(*p->sets));
 	c->set_order = xcalloc(c->sets.n + 1, sizeof(*c->set_order));
@@ -436,17 +442,14 @@ void chk_check_sets(struct ctx *c)
 	p->n_sets = c->sets.n;
 	qsort_r(c->set_order, p->n_sets, sizeof(*c->set_order), set_order_cmp,
 		p->sets);
-	for (i = 1; i < p->n_sets; i++) {
-		struct named_set *a = &p->sets[c->set_order[i - 1]];
+	for (i = 1, first = 0; i < p->n_sets; i++) {
+		struct named_set *a = &p->sets[c->set_order[first]];
 		struct named_set *b = &p->sets[c->set_order[i]];
-		size_t first = i - 1;
 
-		if (strcmp(a->name, b->name))
+		if (strcmp(a->name, b->name)) {
+			first = i;
 			continue;
-		while (first > 0 &&
-		       !strcmp(p->sets[c->set_order[first - 1]].name, b->name))
-			first--;
-		a = &p->sets[c->set_order[first]];
+		}
 		c->file = c->sets.v[c->set_order[i]].file;
 		err(c, c->sets.v[c->set_order[i]].key,
 		    "set '%s' is already defined at %s:%u:%u", b->name,
