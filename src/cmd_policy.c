@@ -184,7 +184,7 @@ static int explain_usage(const char *why, const char *arg)
 /* Fill the packet from the command line; prints and returns an exit code
  * on a usage error, else -1. */
 static int explain_packet(struct cli *c, struct packet *pkt,
-			  const char **proto_name)
+			  const char **proto_name, bool *icmp_type_given)
 {
 	const char *dir = c->args[c->n_args - 3];
 	const char *proto = c->args[c->n_args - 2];
@@ -205,6 +205,10 @@ static int explain_packet(struct cli *c, struct packet *pkt,
 				     proto);
 	if (parse_endpoint(dst, &pkt->dst, &pkt->has_dport, &pkt->dport) < 0)
 		return explain_usage("bad destination '%s' (ADDR, ADDR:PORT or [V6]:PORT)", dst);
+	if ((pkt->l4proto == 1 && pkt->dst.family == 6) ||
+	    (pkt->l4proto == 58 && pkt->dst.family == 4))
+		return explain_usage("'%s' does not travel in this address family (icmp is IPv4, icmpv6 IPv6)",
+				     proto);
 	if (c->from) {
 		if (parse_endpoint(c->from, &pkt->src, &pkt->has_sport,
 				   &pkt->sport) < 0)
@@ -218,6 +222,9 @@ static int explain_packet(struct cli *c, struct packet *pkt,
 	if (pkt->l4proto == 1 || pkt->l4proto == 58) {
 		/* no ports: the "port" names the ICMP type, echo-request
 		 * by default */
+		if (pkt->has_dport && pkt->dport > 255)
+			return explain_usage("an ICMP type is 0 to 255: '%s'", dst);
+		*icmp_type_given = pkt->has_dport;
 		pkt->icmp_type = pkt->has_dport ? (uint8_t)pkt->dport :
 				 (pkt->l4proto == 1 ? 8 : 128);
 		pkt->has_dport = pkt->has_sport = false;
@@ -266,11 +273,12 @@ int explain_main(struct cli *c)
 	struct packet pkt;
 	const char *proto_name;
 	char to[80], from[80];
+	bool icmp_type_given = false;
 	int rc;
 
 	if (c->n_args < 3)
 		return explain_usage("needs in|out, a protocol and an address%s", "");
-	rc = explain_packet(c, &pkt, &proto_name);
+	rc = explain_packet(c, &pkt, &proto_name, &icmp_type_given);
 	if (rc >= 0)
 		return rc;
 	rc = EXIT_OK;
@@ -282,7 +290,10 @@ int explain_main(struct cli *c)
 		rc = EXIT_RUNTIME;
 		goto out;
 	}
-	endpoint_format(to, sizeof(to), &pkt.dst, pkt.has_dport, pkt.dport);
+	/* the destination as given: for ICMP the "port" is the type */
+	endpoint_format(to, sizeof(to), &pkt.dst,
+			pkt.has_dport || icmp_type_given,
+			icmp_type_given ? pkt.icmp_type : pkt.dport);
 	if (pkt.has_src)
 		endpoint_format(from, sizeof(from), &pkt.src, pkt.has_sport,
 				pkt.sport);

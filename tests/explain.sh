@@ -64,5 +64,10 @@ check_rc "explain bad address" 2 "$PORTWARDEN" explain $HO out tcp 1.2.3.400:80
 check_rc "explain bad port" 2 "$PORTWARDEN" explain $HO out tcp 1.2.3.4:70000
 check_rc "explain family mismatch" 2 "$PORTWARDEN" explain $HO out tcp 1.2.3.4:80 --from ::1
 check_rc "explain unknown user" 2 "$PORTWARDEN" explain $HO out tcp 1.2.3.4:80 --user no-such-user-pw
+check_rc "explain icmp to an IPv6 address" 2 "$PORTWARDEN" explain $HO out icmp 2001:db8::1
+check_eq "explain icmp type as port" "out icmp 192.0.2.1:13 -> reject (default outbound policy)" \
+	"$(pw explain $HO out icmp 192.0.2.1:13)"
+check_eq "explain icmp echo by default" "out icmp 192.0.2.1 -> accept (built-in \"icmp\")" \
+	"$(pw explain $HO out icmp 192.0.2.1)"
 check_rc "explain too few arguments" 2 "$PORTWARDEN" explain out tcp
 exit 0
