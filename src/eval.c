@@ -48,6 +48,19 @@ static bool field_known(enum match_key key, uint8_t family,
 	return false;
 }
 
+/* nft's interface names: "eth*" matches every name that starts "eth" */
+static bool ifname_match(const char *pattern, const char *name)
+{
+	size_t n;
+
+	if (!pattern)
+		return false;
+	n = strlen(pattern);
+	if (n && pattern[n - 1] == '*')
+		return !strncmp(pattern, name, n - 1);
+	return !strcmp(pattern, name);
+}
+
 /* Does one value hold? (the field is known) */
 static bool value_match(enum match_key key, const struct mvalue *v,
 			const struct packet *p)
@@ -61,9 +74,9 @@ static bool value_match(enum match_key key, const struct mvalue *v,
 	case KEY_L4PROTO:
 		return v->num == p->l4proto;
 	case KEY_IIFNAME:
-		return v->str && !strcmp(v->str, p->iif);
+		return ifname_match(v->str, p->iif);
 	case KEY_OIFNAME:
-		return v->str && !strcmp(v->str, p->oif);
+		return ifname_match(v->str, p->oif);
 	case KEY_SADDR:
 		return cidr_contains(&v->prefix, &p->src);
 	case KEY_DADDR:

@@ -283,6 +283,15 @@ static void test_interface_and_cgroup(void **state)
 	EXPECT(m, k, "drop", "default");
 	k.oif = "wg0";
 	EXPECT(m, k, "accept", "wg");
+	k.oif = "wg1";
+	EXPECT(m, k, "drop", "default");
+	model_free(m);
+	free(p->rules[DIR_OUT][1].iface);
+	p->rules[DIR_OUT][1].iface = xstrdup("wg*");
+	m = compile_ok(p);
+	EXPECT(m, k, "accept", "wg");
+	k.oif = "eth0";
+	EXPECT(m, k, "drop", "default");
 	model_free(m);
 	tp_free(p);
 }
