@@ -72,8 +72,8 @@ net_setup() {
 # about the verdict on each packet, not about ND).
 net_pin_neighbours() {
 	local mac_here mac_peer a
-	mac_here=$(cat /sys/class/net/veth0/address)
-	mac_peer=$(in_peer cat /sys/class/net/veth1/address)
+	mac_here=$(ip -br link show dev veth0 | awk '{ print $3 }')
+	mac_peer=$(in_peer ip -br link show dev veth1 | awk '{ print $3 }')
 	for a in 10.77.0.2 10.77.0.3 10.77.0.4 fd77::2 fd77::3 fd77::4; do
 		ip neigh replace "$a" lladdr "$mac_peer" nud permanent dev veth0
 	done

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Differential test: random policies (fixed seeds) and random packets;
+# `portwarden explain` must agree with what the kernel does with the
+# applied policy, packet for packet. Zero disagreements expected.
+# DIFF_SEEDS="1 2 3" / DIFF_PROBES=60 override the seed list / probes each.
+. "$(dirname "$0")/../lib.sh"
+. "$TESTS_DIR/netlib.sh"
+net_setup
+net_pin_neighbours
+
+# Observers, tables of our own: the source port of every TCP/UDP packet
+# that got through portwarden's input chain here (a later priority), and
+# of every packet that reached the peer (so got through our output chain).
+observer() { # HOOK PRIORITY IFNAME
+	cat <<-N
+	table inet pwobs {
+		set seen { type inet_service; flags dynamic; size 65535; }
+		chain obs {
+			type filter hook $1 priority $2; policy accept;
+			iifname "$3" meta l4proto { tcp, udp } add @seen { th sport }
+		}
+	}
+	N
+}
+if ! observer input 100 veth0 | nft -f - ||
+   ! observer prerouting -400 veth1 | in_peer nft -f -; then
+	not_ok "environment" "cannot install the observer tables"
+	exit 1
+fi
+
+seeds=${DIFF_SEEDS:-$(seq 1 60)}
+$PY "$TESTS_DIR/tools/differential.py" "$PORTWARDEN" "$WORK" \
+	"$PROBE" $seeds
+# the observer table here must have survived every apply
+if nft list table inet pwobs >/dev/null 2>&1; then ok "applies leave a foreign table alone"
+else not_ok "applies leave a foreign table alone" "table inet pwobs is gone"; fi
+exit 0
