@@ -108,6 +108,10 @@ struct melem {
  * @family:   4 or 6 when a key is an address, else 0
  * @interval: `flags interval` (needed when any element is a range/prefix)
  * @elems:    sorted by components, no duplicates
+ * @sorted:   set by mset_sort(), cleared by mset_add_elem(): @elems are in
+ *            melem_cmp() order without duplicates, so that eval may use a
+ *            binary search (address sets: prefixes must not overlap, as
+ *            the policy's normalised lists and kernel interval sets are)
  */
 struct mset {
 	char *name;
@@ -117,6 +121,7 @@ struct mset {
 	bool interval;
 	struct melem *elems;
 	size_t n_elems, cap_elems;
+	bool sorted;
 };
 
 /**

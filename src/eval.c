@@ -109,6 +109,32 @@ static bool value_match(enum match_key key, const struct mvalue *v,
 	return false;
 }
 
+/*
+ * A sorted set of non-overlapping prefixes (a block list of 100,000 CIDRs
+ * is looked up once per socket by audit): the only candidate is the last
+ * element that starts at or before the address.
+ */
+static int addr_set_search(const struct mset *s, const struct cidr *a,
+			   const struct melem **elem)
+{
+	size_t lo = 0, hi = s->n_elems, mid;
+	const struct cidr *c;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		c = &s->elems[mid].v[0].prefix;
+		if (c->family < a->family ||
+		    (c->family == a->family && memcmp(c->addr, a->addr, 16) <= 0))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo || !cidr_contains(&s->elems[lo - 1].v[0].prefix, a))
+		return 0;
+	*elem = &s->elems[lo - 1];
+	return 1;
+}
+
 /* Is the packet in @s? 1 yes (*@elem the element), 0 no, -1 the lookup
  * cannot happen (a key field is unknown). */
 static int set_lookup(const struct mset *s, uint8_t family,
@@ -121,6 +147,10 @@ static int set_lookup(const struct mset *s, uint8_t family,
 	for (k = 0; k < s->n_keys; k++)
 		if (!field_known(s->keys[k], fam, p))
 			return -1;
+	if (s->sorted && s->n_keys == 1 &&
+	    (s->keys[0] == KEY_SADDR || s->keys[0] == KEY_DADDR))
+		return addr_set_search(s, s->keys[0] == KEY_SADDR ? &p->src :
+								      &p->dst, elem);
 	for (i = 0; i < s->n_elems; i++) {
 		for (k = 0; k < s->n_keys; k++)
 			if (!value_match(s->keys[k], &s->elems[i].v[k], p))

@@ -123,6 +123,7 @@ struct melem *mset_add_elem(struct mset *s)
 	struct melem *e = ARRAY_PUSH(s->elems, s->n_elems, s->cap_elems);
 
 	memset(e, 0, sizeof(*e));
+	s->sorted = false;
 	return e;
 }
 
@@ -213,6 +214,7 @@ void mset_sort(struct mset *s)
 {
 	size_t i, n = 0, k;
 
+	s->sorted = true;
 	if (s->n_elems < 2)
 		return;
 	qsort_r(s->elems, s->n_elems, sizeof(*s->elems), elem_cmp_r, s);

@@ -260,6 +260,58 @@ static void test_fold_attribution(void **state)
 	tp_free(p);
 }
 
+/* Binary search in big sorted address sets agrees with a linear scan. */
+static void test_big_address_set(void **state)
+{
+	struct policy *p = tp_new();
+	struct model *m;
+	struct mset *s;
+	struct packet k;
+	struct rule *r;
+	struct eval_result a, b;
+	char addr[64];
+	unsigned int i, x = 12345;
+
+	(void)state;
+	r = tp_rule(p, DIR_OUT, "blocklist", 4);
+	for (i = 0; i < 2000; i++) {
+		snprintf(addr, sizeof(addr), "10.%u.%u.0/24", i / 100, (i % 100) * 2);
+		tp_addr(&r->to, addr);
+	}
+	tp_addr(&r->to, "2001:db8::/48");
+	tp_addr(&r->to, "2001:db8:2::1");
+	r->action = VERDICT_DROP;
+	m = compile_ok(p);
+	s = &m->sets[m->n_sets - 2];
+	assert_int_equal(s->n_elems, 2000);
+	assert_true(s->sorted);
+	k = pkt(DIR_OUT, 6, "10.0.0.0", 80);
+	EXPECT(m, k, "drop", "blocklist");
+	k = pkt(DIR_OUT, 6, "10.19.198.255", 80);
+	EXPECT(m, k, "drop", "blocklist");
+	k = pkt(DIR_OUT, 6, "10.19.199.0", 80);
+	EXPECT(m, k, "accept", "default");
+	k = pkt(DIR_OUT, 6, "9.255.255.255", 80);
+	EXPECT(m, k, "accept", "default");
+	k = pkt(DIR_OUT, 6, "2001:db8:2::1", 80);
+	EXPECT(m, k, "drop", "blocklist");
+	k = pkt(DIR_OUT, 6, "2001:db8:2::2", 80);
+	EXPECT(m, k, "accept", "default");
+	for (i = 0; i < 3000; i++) {
+		x = x * 1103515245u + 12345u;
+		snprintf(addr, sizeof(addr), "10.%u.%u.%u", (x >> 8) % 22,
+			 (x >> 16) % 256, x % 256);
+		k = pkt(DIR_OUT, 17, addr, 53);
+		m->sets[m->n_sets - 2].sorted = true;
+		assert_int_equal(eval_packet(m, &k, &a), 0);
+		m->sets[m->n_sets - 2].sorted = false;
+		assert_int_equal(eval_packet(m, &k, &b), 0);
+		assert_int_equal(a.verdict, b.verdict);
+	}
+	model_free(m);
+	tp_free(p);
+}
+
 static void test_interface_and_cgroup(void **state)
 {
 	struct policy *p = tp_new();
@@ -303,6 +355,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_fields),
 		cmocka_unit_test(test_folded_lookup),
 		cmocka_unit_test(test_fold_attribution),
+		cmocka_unit_test(test_big_address_set),
 		cmocka_unit_test(test_interface_and_cgroup),
 	};
 
