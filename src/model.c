@@ -217,6 +217,12 @@ void mset_sort(struct mset *s)
 	s->sorted = true;
 	if (s->n_elems < 2)
 		return;
+	/* compiled sets mostly arrive in order already: one pass then */
+	for (i = 1; i < s->n_elems; i++)
+		if (melem_cmp(s, &s->elems[i - 1], &s->elems[i]) >= 0)
+			break;
+	if (i == s->n_elems)
+		return;
 	qsort_r(s->elems, s->n_elems, sizeof(*s->elems), elem_cmp_r, s);
 	for (i = 0; i < s->n_elems; i++) {
 		if (n && !melem_cmp(s, &s->elems[n - 1], &s->elems[i])) {
