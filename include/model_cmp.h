@@ -71,6 +71,14 @@ int model_diff(const struct model *old, const struct model *new,
 	       struct model_diff *out);
 void model_diff_release(struct model_diff *d);
 
+/**
+ * model_hash() - a 64-bit fingerprint of everything model_equal() compares
+ * (FNV-1a, in the model's own order: equal compiles hash equal). apply
+ * remembers it with the ruleset generation it made, to tell "nothing
+ * changed since" without dumping a large table again.
+ */
+uint64_t model_hash(const struct model *m);
+
 /* mrule_expand() then drop the dependencies nft would add back itself, so
  * that a rule read from the kernel renders as `nft list` prints it. */
 void mrule_strip_deps(struct mrule *r);

@@ -31,6 +31,21 @@ int nl_apply(struct nl_sock *s, const struct model *m, struct diag *d);
  */
 int nl_read_table(struct nl_sock *s, const char *table, struct model **out);
 
+/**
+ * nl_get_generation() - the ruleset generation of the socket's namespace
+ * It changes with every committed transaction, whoever sent it.
+ * Return: 0 or a negative errno.
+ */
+int nl_get_generation(struct nl_sock *s, uint32_t *gen);
+
+/* The generation nl_apply()'s transaction committed, or 0 when unknown
+ * (another transaction committed around it). */
+uint32_t nl_applied_generation(const struct nl_sock *s);
+
+/* SO_NETNS_COOKIE: names the socket's network namespace for this boot
+ * (never reused, unlike the namespace's inode). 0 or a negative errno. */
+int nl_netns_cookie(struct nl_sock *s, uint64_t *cookie);
+
 /* Delete the inet table @table; -ENOENT when it does not exist. */
 int nl_delete_table(struct nl_sock *s, const char *table);
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "model_cmp.h"
@@ -28,6 +29,9 @@ struct nft_run {
 	struct nl_sock *sock;
 	int lock;
 	struct diag d;
+	bool cached;		/* the generation cache says live == want */
+	uint32_t gen;		/* generation r->live was read at, or 0 */
+	uint64_t hash;		/* model_hash(want) */
 };
 
 static void nft_run_release(struct nft_run *r)
@@ -67,13 +71,77 @@ static int nft_connect(struct cli *c, struct nl_sock **sock)
 }
 
 /*
+ * The generation cache. Dumping a table of 100,000 elements costs the
+ * kernel far more than loading it, so apply remembers, per namespace and
+ * table, the ruleset generation its last transaction (or its last full
+ * comparison) left and the fingerprint of the model. While the generation
+ * has not moved, no transaction of anyone has touched any table since, and
+ * an equal fingerprint means the table is still exactly that model. The
+ * namespace is named by its cookie, which is never reused during a boot;
+ * /run does not outlive a boot.
+ */
+static char *cache_path(struct nft_run *r)
+{
+	uint64_t cookie;
+
+	if (nl_netns_cookie(r->sock, &cookie) < 0)
+		return NULL;
+	return xasprintf("%s/gen-%016" PRIx64 "-%s", RUN_DIR, cookie,
+			 r->want->table);
+}
+
+static bool cache_hit(struct nft_run *r, uint32_t gen)
+{
+	char *path = cache_path(r);
+	unsigned long long g = 0, h = 0;
+	bool hit = false;
+	FILE *f;
+
+	if (!path)
+		return false;
+	f = fopen(path, "re");
+	if (f) {
+		hit = fscanf(f, "%llu %llx", &g, &h) == 2 && g == gen &&
+		      h == r->hash;
+		fclose(f);
+	}
+	free(path);
+	return hit;
+}
+
+/* Call with the run lock held. A cache that cannot be written only costs
+ * the next run a full read. */
+static void cache_store(struct nft_run *r, uint32_t gen)
+{
+	char *path, *tmp;
+	FILE *f;
+
+	if (!gen || r->lock < 0)
+		return;
+	path = cache_path(r);
+	if (!path)
+		return;
+	tmp = xasprintf("%s.tmp", path);
+	f = fopen(tmp, "we");
+	if (f) {
+		fprintf(f, "%" PRIu32 " %" PRIx64 "\n", gen, r->hash);
+		if (fclose(f) || rename(tmp, path))
+			unlink(tmp);
+	}
+	free(tmp);
+	free(path);
+}
+
+/*
  * Load and compile the policy, enter the namespace, take the run lock and
- * read the live table. Return: EXIT_OK or the exit code of the failure
+ * read the live table (unless the generation cache already knows it equals
+ * the policy: then r->cached). Return: EXIT_OK or the exit code of the failure
  * (already reported).
  */
 static int nft_prepare(struct cli *c, struct nft_run *r, bool lock)
 {
 	int rc = EXIT_INVALID, ret;
+	uint32_t g0, g1;
 
 	diag_init(&r->d);
 	r->lock = -1;
@@ -95,6 +163,13 @@ static int nft_prepare(struct cli *c, struct nft_run *r, bool lock)
 			return fail(c->cmd, "cannot take the lock", RUN_DIR "/lock",
 				    r->lock);
 	}
+	r->hash = model_hash(r->want);
+	if (nl_get_generation(r->sock, &g0) < 0)
+		g0 = 0;
+	if (g0 && cache_hit(r, g0)) {
+		r->cached = true;
+		return EXIT_OK;
+	}
 	ret = nl_read_table(r->sock, r->want->table, &r->live);
 	if (ret == -ENOENT) {
 		r->live = NULL;
@@ -102,6 +177,8 @@ static int nft_prepare(struct cli *c, struct nft_run *r, bool lock)
 	}
 	if (ret < 0)
 		return fail(c->cmd, "cannot read table inet", r->want->table, ret);
+	if (g0 && nl_get_generation(r->sock, &g1) == 0 && g1 == g0)
+		r->gen = g0;
 	return EXIT_OK;
 }
 
@@ -168,7 +245,9 @@ int apply_main(struct cli *c)
 	rc = nft_prepare(c, &r, true);
 	if (rc != EXIT_OK)
 		goto out;
-	if (model_equal(r.live, r.want)) {
+	if (r.cached || model_equal(r.live, r.want)) {
+		if (!r.cached)
+			cache_store(&r, r.gen);
 		if (c->format == FMT_JSON)
 			print_json_diff(r.want->table, false, NULL, NULL);
 		else if (!c->quiet)
@@ -210,6 +289,7 @@ int apply_main(struct cli *c)
 	}
 	if (rc != EXIT_OK)	/* safe ops: the confirm timer failed */
 		goto out;
+	cache_store(&r, nl_applied_generation(r.sock));
 	model_counts(r.want, &n_rules, &n_elems);
 	if (c->format == FMT_JSON)
 		print_json_diff(r.want->table, true, &df, NULL);
@@ -233,7 +313,7 @@ int diff_main(struct cli *c)
 	rc = nft_prepare(c, &r, false);
 	if (rc != EXIT_OK)
 		goto out;
-	same = model_equal(r.live, r.want);
+	same = r.cached || model_equal(r.live, r.want);
 	if (!same)
 		model_diff(r.live, r.want, &df);
 	if (c->format == FMT_JSON) {

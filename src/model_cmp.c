@@ -543,6 +543,91 @@ void model_diff_release(struct model_diff *d)
 	memset(d, 0, sizeof(*d));
 }
 
+/* ---- fingerprint ---- */
+
+struct fnv {
+	uint64_t h;
+};
+
+static void fnv_bytes(struct fnv *f, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	while (n--) {
+		f->h ^= *b++;
+		f->h *= 0x100000001b3ULL;
+	}
+}
+
+static void fnv_u32(struct fnv *f, uint32_t v)
+{
+	fnv_bytes(f, &v, sizeof(v));
+}
+
+static void fnv_str(struct fnv *f, const char *s)
+{
+	if (s)
+		fnv_bytes(f, s, strlen(s) + 1);
+	else
+		fnv_u32(f, 0xfffffffeu);
+}
+
+static void fnv_value(struct fnv *f, const struct mvalue *v)
+{
+	fnv_u32(f, v->num);
+	fnv_u32(f, (uint32_t)v->range.lo << 16 | v->range.hi);
+	fnv_u32(f, (uint32_t)v->prefix.family << 8 | v->prefix.plen);
+	fnv_bytes(f, v->prefix.addr, sizeof(v->prefix.addr));
+	fnv_str(f, v->str);
+}
+
+uint64_t model_hash(const struct model *m)
+{
+	struct fnv f = { 0xcbf29ce484222325ULL };
+	size_t i, j, k;
+
+	fnv_str(&f, m->table);
+	for (i = 0; i < m->n_sets; i++) {
+		const struct mset *s = &m->sets[i];
+
+		fnv_str(&f, s->name);
+		fnv_u32(&f, (uint32_t)s->n_keys << 16 | (uint32_t)s->family << 8 |
+			    s->interval);
+		for (k = 0; k < s->n_keys; k++)
+			fnv_u32(&f, s->keys[k]);
+		fnv_u32(&f, (uint32_t)s->n_elems);
+		for (j = 0; j < s->n_elems; j++)
+			for (k = 0; k < s->n_keys; k++)
+				fnv_value(&f, &s->elems[j].v[k]);
+	}
+	for (i = 0; i < m->n_chains; i++) {
+		const struct mchain *c = &m->chains[i];
+
+		fnv_str(&f, c->name);
+		fnv_u32(&f, c->hook);
+		fnv_u32(&f, (uint32_t)c->priority);
+		fnv_u32(&f, c->policy);
+		fnv_u32(&f, (uint32_t)c->n_rules);
+		for (j = 0; j < c->n_rules; j++) {
+			const struct mrule *r = &c->rules[j];
+
+			fnv_u32(&f, (uint32_t)r->n_matches);
+			for (k = 0; k < r->n_matches; k++) {
+				const struct match *mt = &r->matches[k];
+
+				fnv_u32(&f, mt->key);
+				fnv_u32(&f, (uint32_t)mt->negate << 8 | mt->family);
+				fnv_u32(&f, (uint32_t)mt->set);
+				fnv_value(&f, &mt->value);
+			}
+			fnv_u32(&f, (uint32_t)r->counter << 8 | r->verdict);
+			fnv_str(&f, r->log_prefix);
+			fnv_str(&f, r->comment);
+		}
+	}
+	return f.h;
+}
+
 /* ---- display form of rules read back ---- */
 
 static bool match_list_eq(const struct match *a, size_t na,

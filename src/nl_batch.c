@@ -1201,17 +1201,43 @@ static int batch_build(struct batch *b, const struct model *m, struct diag *d)
 int nl_apply(struct nl_sock *s, const struct model *m, struct diag *d)
 {
 	struct batch b = { 0 };
+	uint32_t gen, after;
 	int ret;
 
 	b.seq0 = ++s->seq;
+	s->applied_gen = 0;
 	ret = batch_build(&b, m, d);
 	if (ret < 0)
 		goto out;
 	s->seq = b.seq0 + (uint32_t)b.n_info;
+	if (nl_get_generation(s, &gen) < 0)
+		gen = 0;
 	ret = batch_talk(s, &b, m, d);
+	/* every commit moves the generation by one: when it moved by exactly
+	 * one, ours was the only one and the table is the model as of then */
+	if (!ret && gen && nl_get_generation(s, &after) == 0 && after == gen + 1)
+		s->applied_gen = after;
 out:
 	batch_release(&b);
 	return ret;
+}
+
+uint32_t nl_applied_generation(const struct nl_sock *s)
+{
+	return s->applied_gen;
+}
+
+int nl_netns_cookie(struct nl_sock *s, uint64_t *cookie)
+{
+	socklen_t len = sizeof(*cookie);
+
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
+	if (getsockopt(mnl_socket_get_fd(s->nl), SOL_SOCKET, SO_NETNS_COOKIE,
+		       cookie, &len) < 0)
+		return -errno;
+	return 0;
 }
 
 int nl_delete_table(struct nl_sock *s, const char *table)

@@ -18,6 +18,7 @@ struct nl_sock {
 	struct mnl_socket *nl;
 	uint32_t portid;
 	uint32_t seq;
+	uint32_t applied_gen;	/* NEWGEN echoed for the last batch, or 0 */
 };
 
 /* nft datatype ids (nftables include/datatype.h) and byte orders */

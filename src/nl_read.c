@@ -139,7 +139,7 @@ static int gen_cb(const struct nlmsghdr *nlh, void *data)
 	return ret;
 }
 
-static int get_gen(struct nl_sock *s, uint32_t *gen)
+int nl_get_generation(struct nl_sock *s, uint32_t *gen)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = req_hdr(s, buf, NFT_MSG_GETGEN, NLM_F_ACK);
@@ -1183,7 +1183,7 @@ static int read_once(struct nl_sock *s, const char *table, struct model **out)
 	int ret;
 
 	*out = NULL;
-	ret = get_gen(s, &gen0);
+	ret = nl_get_generation(s, &gen0);
 	if (ret < 0)
 		return ret;
 	ret = dump_kind(s, &rd, NFT_MSG_GETTABLE, table_cb);
@@ -1200,7 +1200,7 @@ static int read_once(struct nl_sock *s, const char *table, struct model **out)
 	if (!ret)
 		ret = dump_kind(s, &rd, NFT_MSG_GETRULE, rule_cb);
 	if (!ret)
-		ret = get_gen(s, &gen1);
+		ret = nl_get_generation(s, &gen1);
 	if (!ret && gen0 != gen1)
 		ret = -EINTR;
 	if (ret < 0) {
