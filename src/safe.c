@@ -747,8 +747,10 @@ int safe_arm_timer(const char *dir, uint64_t gen, long seconds,
 		;
 	while (waitpid(first, &status, 0) < 0 && errno == EINTR)
 		;
-	if (n != (ssize_t)sizeof(timer) || !WIFEXITED(status) ||
-	    WEXITSTATUS(status) != 0 || timer <= 0) {
+	/* The pid is the proof that the timer runs; the first child's exit
+	 * status is not (a tool such as valgrind may change it). */
+	(void)status;
+	if (n != (ssize_t)sizeof(timer) || timer <= 0) {
 		ret = -ECHILD;
 		goto fail;
 	}

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Concurrent applies, rollbacks and confirm timers: at every moment the
-# table is one whole policy (p1, p2 or none), never a mix, and afterwards
-# the rollback record is still usable.
+# Concurrent applies, rollbacks and confirm timers, and SIGTERM in the
+# middle of applies: at every moment the table is one whole policy (p1, p2
+# or none), never a mix, and the rollback record stays usable.
 # Runs as root in the private namespace tests/run.sh made.
 . "$(dirname "$0")/../lib.sh"
 need_root_netns
@@ -85,6 +85,23 @@ check_eq "every sampled table was a whole policy ($samples samples)" 0 "$mixed"
 # let any confirm timer still waiting fire (1 s each)
 sleep 2.5
 check "final table is a whole policy" whole "$(live)"
+
+# SIGTERM at random moments of an apply: the table is whole each time and
+# the record agrees with it, so rollback never finds a foreign change
+bad_rb=0 bad_tbl=0
+for ((i = 0; i < 16; i++)); do
+	"$PORTWARDEN" apply "$WORK/p$((i % 2 + 1)).yaml" > /dev/null 2>&1 &
+	sleep "0.0$((RANDOM % 4))$((RANDOM % 10))"
+	kill -TERM $! 2>/dev/null
+	wait $! 2>/dev/null
+	whole "$(live)" || bad_tbl=$((bad_tbl + 1))
+	if ((i % 4 == 3)); then
+		"$PORTWARDEN" rollback > "$WORK/out" 2>&1 || { bad_rb=$((bad_rb + 1)); cat "$WORK/out"; }
+		whole "$(live)" || bad_tbl=$((bad_tbl + 1))
+	fi
+done
+check_eq "SIGTERM during apply: table always whole" 0 "$bad_tbl"
+check_eq "SIGTERM during apply: rollback record always consistent" 0 "$bad_rb"
 
 # the record survived the race: a fresh apply and rollback behave
 pw apply "$WORK/p1.yaml"

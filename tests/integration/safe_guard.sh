@@ -5,7 +5,8 @@
 # unchanged) a policy that would drop or reject that connection's first
 # packet, naming the connection and the deciding rule; --force applies;
 # a policy that still admits it applies; outbound connections and
-# loopback (when the policy accepts lo) do not count.
+# loopback (when the policy accepts lo) do not count; connected inbound
+# UDP counts like TCP.
 # Runs as root in the private namespace tests/run.sh made.
 . "$(dirname "$0")/../lib.sh"
 . "$TESTS_DIR/netlib.sh"
@@ -138,5 +139,30 @@ hold_listener peer $PEER4 3333
 hold_client here $PEER4 3333
 if pw apply "$WORK/drop.yaml"; then ok "outbound connections do not trigger the guard"
 else not_ok "outbound connections do not trigger the guard" "$(cat "$WORK/out")"; fi
+
+# 7. connected inbound UDP (a server socket connect()ed to its client,
+#    beside the unconnected one on the same port) is protected too
+fifo="$WORK/u.fifo"
+mkfifo "$fifo"
+timeout 120 $PY -c '
+import socket, sys, time
+a, p, peer = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+def sock():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((a, p))
+    return s
+u = sock()
+c = sock(); c.connect((peer, 40000))
+print("ready", flush=True)
+time.sleep(120)
+' $HERE4 5353 $PEER4 > "$fifo" 2>&1 &
+NET_PIDS+=($!)
+read -r -t 5 line < "$fifo"
+[ "$line" = ready ] || not_ok "environment" "udp sockets: $line"
+rc=0; pw apply "$WORK/keep.yaml" || rc=$?
+check_eq "guard refuses over a connected inbound UDP socket" 4 "$rc"
+check "it names the UDP peer" \
+	grep -qF "connected inbound udp $PEER4:40000 -> $HERE4:5353" "$WORK/out"
 
 exit $((T_FAILED > 0))

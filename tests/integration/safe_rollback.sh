@@ -80,7 +80,23 @@ pw apply "$WORK/p2.yaml"
 pw rollback
 check_eq "another table survives apply + rollback" "$before" "$(nft -s list table inet bystander)"
 
-# 6. no record at all: a clear message and a failure exit
+# 6. a failed apply (the kernel or netlink refuses) leaves the record of
+#    the last good apply: rollback still undoes that one
+cat > "$WORK/bad.yaml" <<EOF
+portwarden: 1
+table: $T
+outbound:
+  - { name: cg, cgroup: no/such/group.slice, proto: tcp, port: 443 }
+EOF
+pw apply "$WORK/p1.yaml"
+pw apply "$WORK/p2.yaml"
+rc=0; pw apply "$WORK/bad.yaml" || rc=$?
+check_eq "an apply that cannot load exits 3" 3 "$rc"
+check_eq "the failed apply changed nothing" "$L2" "$(live)"
+pw rollback
+check_eq "rollback after a failed apply undoes the last good one" "$L1" "$(live)"
+
+# 7. no record at all: a clear message and a failure exit
 rm -rf /run/portwarden/net-*
 rc=0; pw rollback || rc=$?
 check_eq "rollback with no record exits 3" 3 "$rc"
