@@ -182,6 +182,8 @@ static char *batch_reserve(struct batch *b, size_t need)
 		while (cap - b->len < need)
 			cap *= 2;
 		b->buf = xrealloc(b->buf, cap);
+		/* attribute padding is not always written: send zeros */
+		memset(b->buf + b->cap, 0, cap - b->cap);
 		b->cap = cap;
 	}
 	return b->buf + b->len;

@@ -116,9 +116,12 @@ out:
 	return ret;
 }
 
+/* @buf holds MNL_SOCKET_BUFFER_SIZE bytes; zeroed, as attribute padding
+ * is not written by every builder. */
 static struct nlmsghdr *req_hdr(struct nl_sock *s, char *buf, uint16_t type,
 				uint16_t flags)
 {
+	memset(buf, 0, MNL_SOCKET_BUFFER_SIZE);
 	return nftnl_nlmsg_build_hdr(buf, type, NFPROTO_INET, flags, ++s->seq);
 }
 
