@@ -49,6 +49,8 @@ struct ctx {
 	bool *set_empty;
 	struct id_cache *ids;	/* user/group names already resolved */
 	size_t n_ids, cap_ids;
+	char quote[4][80];	/* chk_q() buffers: four per message */
+	unsigned int quote_next;
 };
 
 /* getpwnam()/getgrnam() read files or ask NSS: once per name, not per rule. */
@@ -105,6 +107,12 @@ static inline void warn_at(struct ctx *c, const struct loc *l, const char *fmt, 
 
 /* ---- policy_values.c ---- */
 
+/**
+ * chk_q() - a policy string made safe for a message: control and non-ASCII
+ * bytes shown as '?', cut to 64 characters with "..."; valid until four
+ * more calls
+ */
+const char *chk_q(struct ctx *c, const char *s);
 /** chk_want_scalar() - @n is a non-null scalar, else an error naming @what */
 bool chk_want_scalar(struct ctx *c, const struct node *n, const char *what);
 /** chk_get_bool() - true/false (and yes/no/on/off); 0 or -EINVAL */

@@ -195,14 +195,14 @@ static void check_rule(struct ctx *c, struct pending *pd, enum direction dir,
 		if (!chk_text_ok(s, len, 4096) || strstr(s, "//") ||
 		    strstr(s, ".."))
 			err(c, f[RK_CGROUP], "bad cgroup path '%s' (a cgroup v2 path such as system.slice/nginx.service)",
-			    f[RK_CGROUP]->str);
+			    chk_q(c, f[RK_CGROUP]->str));
 		else
 			r->cgroup = xstrndup(s, len);
 	}
 	if (f[RK_INTERFACE] && chk_want_scalar(c, f[RK_INTERFACE], "an interface name")) {
 		if (!chk_iface_ok(f[RK_INTERFACE]->str, f[RK_INTERFACE]->len))
 			err(c, f[RK_INTERFACE], "bad interface name '%s' (1 to 15 characters, no spaces, '/', ':' or '\"'; '*' only at the end)",
-			    f[RK_INTERFACE]->str);
+			    chk_q(c, f[RK_INTERFACE]->str));
 		else
 			r->iface = xstrdup(f[RK_INTERFACE]->str);
 	}
@@ -451,11 +451,11 @@ static void top_level(struct ctx *c, const struct yaml_tree *t)
 				break;
 			if (val->kind == NODE_SCALAR && chk_all_digits(val->str))
 				err(c, val, "unsupported schema version %s (this portwarden reads version 1)",
-				    val->str);
+				    chk_q(c, val->str));
 			else
 				err(c, val, "'portwarden' must be the schema version 1, not %s%s%s",
 				    val->kind == NODE_SCALAR ? "'" : "",
-				    val->kind == NODE_SCALAR ? val->str :
+				    val->kind == NODE_SCALAR ? chk_q(c, val->str) :
 				    node_kind_name(val),
 				    val->kind == NODE_SCALAR ? "'" : "");
 			break;
@@ -464,7 +464,7 @@ static void top_level(struct ctx *c, const struct yaml_tree *t)
 				break;
 			if (!table_name_ok(val->str, val->len)) {
 				err(c, val, "bad table name '%s' (a letter, then letters, digits, '_' or '-'; at most 32)",
-				    val->str);
+				    chk_q(c, val->str));
 				break;
 			}
 			if (c->table.set && strcmp(c->table.text, val->str)) {
@@ -592,7 +592,7 @@ int policy_check_trees(struct policy **out, struct yaml_tree *const *trees,
 	for (i = 0; i < p->n_sets; i++)
 		if (!c.set_used[i])
 			warn_at(&c, &p->sets[i].loc, "set '%s' is never used",
-				p->sets[i].name);
+				chk_q(&c, p->sets[i].name));
 	if (d->errors == errors)
 		for (k = 0; k < DIR_MAX; k++)
 			chk_lint_shadowed(&c, (enum direction)k);

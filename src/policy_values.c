@@ -18,6 +18,21 @@
 
 /* ---- scalars -------------------------------------------------------- */
 
+const char *chk_q(struct ctx *c, const char *s)
+{
+	char *buf = c->quote[c->quote_next++ % 4];
+	size_t i;
+
+	for (i = 0; s[i] && i < 64; i++)
+		buf[i] = ((unsigned char)s[i] < 0x20 ||
+			  (unsigned char)s[i] > 0x7e) ? '?' : s[i];
+	if (s[i])
+		memcpy(buf + i, "...", 4);
+	else
+		buf[i] = '\0';
+	return buf;
+}
+
 /* A scalar that is not null; else an error naming what was expected. */
 bool chk_want_scalar(struct ctx *c, const struct node *n, const char *what)
 {
@@ -54,12 +69,12 @@ int chk_get_bool(struct ctx *c, const struct node *n, bool *out)
 				break;
 		if (i < ARRAY_SIZE(t)) {
 			err(c, n, "expected true or false, got the string '%s' (drop the quotes)",
-			    n->str);
+			    chk_q(c, n->str));
 			return -EINVAL;
 		}
 	}
 	if (n->kind == NODE_SCALAR && !node_is_null(n))
-		err(c, n, "expected true or false, got '%s'", n->str);
+		err(c, n, "expected true or false, got '%s'", chk_q(c, n->str));
 	else
 		err(c, n, "expected true or false, got %s", node_kind_name(n));
 	return -EINVAL;
@@ -106,7 +121,7 @@ int chk_get_enum(struct ctx *c, const struct node *n, const char *what,
 		}
 	hint = chk_hint_for(n->str, names, count);
 	if (hint) {
-		err(c, n, "unknown %s '%s'; did you mean '%s'?", what, n->str,
+		err(c, n, "unknown %s '%s'; did you mean '%s'?", what, chk_q(c, n->str),
 		    hint);
 		return -EINVAL;
 	}
@@ -114,7 +129,7 @@ int chk_get_enum(struct ctx *c, const struct node *n, const char *what,
 		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s",
 					i ? (i + 1 == count ? " or " : ", ") : "",
 					names[i]);
-	err(c, n, "unknown %s '%s' (expected %s)", what, n->str, list);
+	err(c, n, "unknown %s '%s' (expected %s)", what, chk_q(c, n->str), list);
 	return -EINVAL;
 }
 
@@ -124,10 +139,10 @@ void chk_unknown_key(struct ctx *c, const struct node *k, const char *where,
 	const char *hint = chk_hint_for(k->str, keys, n);
 
 	if (hint)
-		err(c, k, "unknown key '%s' in %s; did you mean '%s'?", k->str,
+		err(c, k, "unknown key '%s' in %s; did you mean '%s'?", chk_q(c, k->str),
 		    where, hint);
 	else
-		err(c, k, "unknown key '%s' in %s", k->str, where);
+		err(c, k, "unknown key '%s' in %s", chk_q(c, k->str), where);
 }
 
 int chk_key_index(const struct node *k, const char *const *keys, size_t n)
@@ -220,11 +235,11 @@ static int port_elem(struct ctx *c, const struct node *n, struct port_range *r)
 	names = port_names(&count);
 	hint = chk_hint_for(s, names, count);
 	if (hint)
-		err(c, n, "unknown port name '%s'; did you mean '%s'?", s, hint);
+		err(c, n, "unknown port name '%s'; did you mean '%s'?", chk_q(c, s), hint);
 	else if (strspn(s, "0123456789-") == strlen(s) || strchr(s, ' '))
-		err(c, n, "bad port '%s' (expected 1-65535, a range such as 8000-8999, a service name or a $set)", s);
+		err(c, n, "bad port '%s' (expected 1-65535, a range such as 8000-8999, a service name or a $set)", chk_q(c, s));
 	else
-		err(c, n, "unknown port name '%s' (names come from portwarden's built-in table)", s);
+		err(c, n, "unknown port name '%s' (names come from portwarden's built-in table)", chk_q(c, s));
 	return -EINVAL;
 }
 
@@ -250,7 +265,7 @@ static int addr_elem(struct ctx *c, const struct node *n, struct cidr *out)
 
 	if (cidr_parse(n->str, out, &host_bits) < 0) {
 		err(c, n, "bad address '%s' (expected an IPv4 or IPv6 address or prefix, 'any' or a $set)",
-		    n->str);
+		    chk_q(c, n->str));
 		return -EINVAL;
 	}
 	if (host_bits) {
@@ -319,7 +334,7 @@ static void undefined_set(struct ctx *c, const struct node *n)
 
 	/* hints cost an edit distance per set: not for huge policies */
 	if (c->p->n_sets > 1000) {
-		err(c, n, "undefined set '%s'", n->str);
+		err(c, n, "undefined set '%s'", chk_q(c, n->str));
 		return;
 	}
 	names = xcalloc(c->p->n_sets + 1, sizeof(*names));
@@ -327,9 +342,9 @@ static void undefined_set(struct ctx *c, const struct node *n)
 		names[i] = c->p->sets[i].name;
 	hint = chk_hint_for(n->str + 1, names, c->p->n_sets);
 	if (hint)
-		err(c, n, "undefined set '%s'; did you mean '$%s'?", n->str, hint);
+		err(c, n, "undefined set '%s'; did you mean '$%s'?", chk_q(c, n->str), hint);
 	else
-		err(c, n, "undefined set '%s'", n->str);
+		err(c, n, "undefined set '%s'", chk_q(c, n->str));
 	free(names);
 }
 
@@ -381,7 +396,7 @@ static void check_set(struct ctx *c, struct pending *pd, struct named_set *s)
 		const struct node *e = items[i];
 
 		if (e->str[0] == '$') {
-			err(c, e, "a set cannot contain another set ('%s'); list its elements", e->str);
+			err(c, e, "a set cannot contain another set ('%s'); list its elements", chk_q(c, e->str));
 		} else if (!strcmp(e->str, "any")) {
 			err(c, e, "'any' cannot be a set element; leave the field out to match every address");
 		} else if (!strpbrk(e->str, ".:/")) {
@@ -411,8 +426,9 @@ static void check_set(struct ctx *c, struct pending *pd, struct named_set *s)
 	s->addrs.n = na;
 	if (first_port && first_addr)
 		err(c, pd->key, "set '%s' mixes ports ('%s', line %u) and addresses ('%s', line %u)",
-		    s->name, first_port->str, first_port->loc.line,
-		    first_addr->str, first_addr->loc.line);
+		    chk_q(c, s->name), chk_q(c, first_port->str),
+		    first_port->loc.line, chk_q(c, first_addr->str),
+		    first_addr->loc.line);
 	s->is_port = first_port && !first_addr;
 	chk_ports_normalise(&s->ports);
 	chk_addrs_normalise(&s->addrs);
@@ -437,7 +453,7 @@ void chk_check_sets(struct ctx *c)
 		c->set_order[i] = i;
 		if (!set_name_ok(s->name))
 			err(c, pd->key, "bad set name '%s' (a letter or '_', then letters, digits, '_' or '-'; at most 32)",
-			    s->name);
+			    chk_q(c, s->name));
 	}
 	p->n_sets = c->sets.n;
 	qsort_r(c->set_order, p->n_sets, sizeof(*c->set_order), set_order_cmp,
@@ -452,7 +468,7 @@ void chk_check_sets(struct ctx *c)
 		}
 		c->file = c->sets.v[c->set_order[i]].file;
 		err(c, c->sets.v[c->set_order[i]].key,
-		    "set '%s' is already defined at %s:%u:%u", b->name,
+		    "set '%s' is already defined at %s:%u:%u", chk_q(c, b->name),
 		    a->loc.file, a->loc.line, a->loc.col);
 	}
 	for (i = 0; i < p->n_sets; i++) {
@@ -463,7 +479,8 @@ void chk_check_sets(struct ctx *c)
 		if (!s->ports.n && !s->addrs.n && c->sets.v[i].val->kind == NODE_SEQ &&
 		    !c->sets.v[i].val->n) {
 			c->set_empty[i] = true;
-			warn(c, c->sets.v[i].key, "set '%s' is empty", s->name);
+			warn(c, c->sets.v[i].key, "set '%s' is empty",
+			     chk_q(c, s->name));
 		}
 	}
 }
@@ -507,7 +524,7 @@ void chk_parse_ports(struct ctx *c, const struct node *n, const char *field,
 		c->set_used[idx] = true;
 		if (!s->is_port && s->addrs.n) {
 			err(c, e, "set '%s' holds addresses, not ports ('%s' takes ports)",
-			    e->str, field);
+			    chk_q(c, e->str), field);
 			continue;
 		}
 		if (count == 1) {
@@ -588,7 +605,7 @@ void chk_parse_addrs(struct ctx *c, const struct node *n, const char *field,
 		c->set_used[idx] = true;
 		if (s->is_port) {
 			err(c, e, "set '%s' holds ports, not addresses ('%s' takes addresses)",
-			    e->str, field);
+			    chk_q(c, e->str), field);
 			continue;
 		}
 		if (count == 1) {
@@ -684,7 +701,7 @@ void chk_parse_ids(struct ctx *c, const struct node *n, bool group,
 			const struct id_cache *e = lookup_id(c, s, group);
 
 			if (!e->found) {
-				err(c, items[i], "unknown %s '%s'", what, s);
+				err(c, items[i], "unknown %s '%s'", what, chk_q(c, s));
 				continue;
 			}
 			id = e->id;

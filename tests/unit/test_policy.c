@@ -538,6 +538,11 @@ static void test_errors_rule(void **state)
 	    "expected a comment, got a list");
 	bad("portwarden: 1\ninbound:\n  - comment: say \"hi\"\n", 3, 14,
 	    "comment must be 1 to 100 printable ASCII characters without '\"'");
+	/* policy text in messages: no terminal escapes, bounded length */
+	bad("portwarden: 1\ninbound:\n  - port: \"\\e[31mx\"\n", 3, 11,
+	    "unknown port name '?[31mx' (names come from portwarden's built-in table)");
+	bad("portwarden: 1\ninbound:\n  - from: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
+	    3, 11, "bad address 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...' (expected an IPv4 or IPv6 address or prefix, 'any' or a $set)");
 	bad("portwarden: 1\ninbound:\n  - 22\n", 3, 5,
 	    "inbound[0]: a rule must be a mapping, not a scalar");
 }
