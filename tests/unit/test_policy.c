@@ -812,6 +812,16 @@ static void test_permissions(void **state)
 	assert_int_equal(load_paths(&p, &d, "fine.yaml", "ww.yaml"), -EINVAL);
 	assert_null(p);
 	diag_release(&d);
+	/* owned by someone who is neither root nor the caller */
+	if (geteuid() == 0) {
+		char *path = xasprintf("%s/fine.yaml", tmpdir);
+
+		assert_int_equal(chown(path, 65534, 65534), 0);
+		assert_int_equal(load_paths(&p, &d, "fine.yaml", NULL), -EINVAL);
+		assert_true(has_text(&d, "refusing a policy file owned by uid 65534 (neither root nor you); fix: chown root "));
+		diag_release(&d);
+		free(path);
+	}
 	assert_int_equal(mkdir(sub, 0777), 0);
 	assert_int_equal(chmod(sub, 0777), 0);
 	write_file("open.d/a.yaml", "portwarden: 1\n", 0644);
