@@ -664,6 +664,7 @@ struct reader {
 	struct model *m;
 	const char *table;
 	bool found;
+	uint32_t flags;		/* NFTA_TABLE_FLAGS */
 };
 
 static int table_cb(const struct nlmsghdr *nlh, void *data)
@@ -679,6 +680,10 @@ static int table_cb(const struct nlmsghdr *nlh, void *data)
 	} else if (nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY) == NFPROTO_INET &&
 		   !strcmp(nftnl_table_get_str(t, NFTNL_TABLE_NAME), rd->table)) {
 		rd->found = true;
+		/* a dormant (or otherwise flagged) table is not the one apply
+		 * makes, even with the same rules */
+		if (nftnl_table_is_set(t, NFTNL_TABLE_FLAGS))
+			rd->flags = nftnl_table_get_u32(t, NFTNL_TABLE_FLAGS);
 	}
 	nftnl_table_free(t);
 	return ret;
@@ -1202,6 +1207,8 @@ static int read_once(struct nl_sock *s, const char *table, struct model **out)
 		ret = dump_kind(s, &rd, NFT_MSG_GETCHAIN, chain_cb);
 	if (!ret)
 		ret = dump_kind(s, &rd, NFT_MSG_GETRULE, rule_cb);
+	if (!ret && rd.flags)
+		unknown_rule(rd.m, "table flags")->handle = rd.flags;
 	if (!ret)
 		ret = nl_get_generation(s, &gen1);
 	if (!ret && gen0 != gen1)

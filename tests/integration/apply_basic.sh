@@ -152,6 +152,12 @@ nft add element inet pw_forms web '{ 7000 }'
 out=$(pw diff "$W/forms.yaml" 2>/dev/null)
 if grep -q '^- element web { 7000 }' <<<"$out"; then ok "diff names an extra set element"
 else not_ok "diff names an extra set element" "$out"; fi
+pw apply -q "$W/forms.yaml"
+nft add table inet pw_forms '{ flags dormant; }'
+check_rc "diff sees a dormant table" 1 pw diff "$W/forms.yaml"
+pw apply -q "$W/forms.yaml"
+if nft list table inet pw_forms | grep -q dormant; then not_ok "apply wakes a dormant table"
+else ok "apply wakes a dormant table"; fi
 nft delete table inet pw_forms
 out=$(pw diff "$W/forms.yaml" 2>/dev/null); rc=$?
 check_eq "diff of an absent table exits 1" 1 "$rc"
