@@ -1046,6 +1046,7 @@ static int batch_talk(struct nl_sock *s, struct batch *b,
 	size_t bufsz = MNL_SOCKET_BUFFER_SIZE * 4;
 	char *rbuf = xmalloc(bufsz);
 	size_t got = 0;
+	bool lost = false;
 	ssize_t n;
 	int ret = 0;
 
@@ -1063,6 +1064,10 @@ static int batch_talk(struct nl_sock *s, struct batch *b,
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;
+		if (n < 0 && errno == ENOBUFS) {
+			lost = true;	/* some replies dropped; read the rest */
+			continue;
+		}
 		if (n < 0) {
 			ret = -errno;
 			diag_error(d, NULL, "reading the kernel's replies: %s",
@@ -1084,14 +1089,28 @@ static int batch_talk(struct nl_sock *s, struct batch *b,
 		}
 	}
 	ret = c.err;
-	if (!ret && got < b->n_acks) {
-		ret = -EPROTO;
-		diag_error(d, NULL, "the kernel answered %zu of %zu messages for table \"%s\"",
-			   got, b->n_acks, m->table);
-	}
+	if (!ret && (lost || got < b->n_acks))
+		ret = -ENOBUFS;	/* the caller finds out from the table */
 out:
 	free(rbuf);
 	return ret;
+}
+
+/* Replies were lost: the table itself says whether the batch committed. */
+static int outcome_from_table(struct nl_sock *s, const struct model *m,
+			      struct diag *d)
+{
+	struct model *live = NULL;
+	int ret = nl_read_table(s, m->table, &live);
+
+	if (!ret && model_equal(live, m)) {
+		model_free(live);
+		return 0;
+	}
+	model_free(live);
+	diag_error(d, NULL, "the kernel did not take the transaction for table \"%s\" (its replies were lost)",
+		   m->table);
+	return -EPROTO;
 }
 
 static void put_table(struct batch *b, const char *name, uint16_t type)
@@ -1215,6 +1234,8 @@ int nl_apply(struct nl_sock *s, const struct model *m, struct diag *d)
 	if (nl_get_generation(s, &gen) < 0)
 		gen = 0;
 	ret = batch_talk(s, &b, m, d);
+	if (ret == -ENOBUFS)
+		ret = outcome_from_table(s, m, d);
 	/* every commit moves the generation by one: when it moved by exactly
 	 * one, ours was the only one and the table is the model as of then */
 	if (!ret && gen && nl_get_generation(s, &after) == 0 && after == gen + 1)
