@@ -587,7 +587,7 @@ static int read_fd(int fd, const char *path, const struct stat *st,
 	if (st->st_size > (off_t)POLICY_MAX_FILE_SIZE) {
 		diag_error(d, &l, "file is larger than %u MiB (file size limit)",
 			   POLICY_MAX_FILE_SIZE >> 20);
-		return -EFBIG;
+		return -EPERM;	/* invalid, not a runtime failure */
 	}
 	cap = (size_t)st->st_size + 1;
 	p = xmalloc(cap);
@@ -597,7 +597,7 @@ static int read_fd(int fd, const char *path, const struct stat *st,
 				free(p);
 				diag_error(d, &l, "file is larger than %u MiB (file size limit)",
 					   POLICY_MAX_FILE_SIZE >> 20);
-				return -EFBIG;
+				return -EPERM;	/* invalid, not a runtime failure */
 			}
 			cap *= 2;
 			p = xrealloc(p, cap);
@@ -621,6 +621,20 @@ static int read_fd(int fd, const char *path, const struct stat *st,
 	return 0;
 }
 
+/*
+ * Results of loading, from good to bad: 0; -EINVAL, parsed with errors
+ * (checking goes on, to report everything); -EPERM, refused or unusable
+ * (the policy is invalid and is not checked); any other errno, a file
+ * could not be read (a runtime failure, which outranks an invalid policy).
+ */
+static int worse(int a, int b)
+{
+	int ra = !a ? 0 : a == -EINVAL ? 1 : a == -EPERM ? 2 : 3;
+	int rb = !b ? 0 : b == -EINVAL ? 1 : b == -EPERM ? 2 : 3;
+
+	return rb > ra ? b : a;
+}
+
 struct tree_list {
 	struct yaml_tree **v;
 	size_t n, cap;
@@ -642,7 +656,7 @@ static int load_fd(struct tree_list *tl, int fd, const char *path,
 	}
 	if (!S_ISREG(st.st_mode)) {
 		diag_error(d, &l, "not a regular file or directory");
-		return -EINVAL;
+		return -EPERM;
 	}
 	ret = check_owner(path, &st, false, d);
 	if (ret < 0)
@@ -696,7 +710,7 @@ static int load_dir(struct tree_list *tl, int dfd, const char *path,
 	}
 	if (!n) {
 		diag_error(d, &l, "no *.yaml or *.yml policy files in this directory");
-		ret = -EINVAL;
+		ret = -EPERM;
 		goto out;
 	}
 	qsort(names, n, sizeof(*names), str_cmp);
@@ -716,8 +730,7 @@ static int load_dir(struct tree_list *tl, int dfd, const char *path,
 			err = load_fd(tl, fd, full, d);
 			close(fd);
 		}
-		if (err < 0 && (ret == 0 || ret == -EINVAL))
-			ret = err;
+		ret = worse(ret, err);
 		free(full);
 	}
 out:
@@ -773,27 +786,21 @@ int policy_load(struct policy **out, const char *const *paths, size_t n,
 {
 	struct tree_list tl = { 0 };
 	size_t i, start = d->n;
-	bool refused = false, broken = false;
 	int ret = 0, err;
 
 	*out = NULL;
-	for (i = 0; i < n; i++) {
-		err = load_path(&tl, paths[i], d);
-		if (err == -EPERM)
-			refused = true;
-		/* a file that cannot be read outranks a bad one */
-		else if (err < 0 && (!ret || ret == -EINVAL))
-			ret = err;
-	}
+	for (i = 0; i < n; i++)
+		ret = worse(ret, load_path(&tl, paths[i], d));
 	for (i = 0; i < tl.n; i++)
-		broken |= tl.v[i]->broken;
+		if (tl.v[i]->broken)
+			ret = worse(ret, -EPERM);
 	/*
-	 * Check what parsed unless some file was refused, unreadable or
-	 * broken off: checking a part would report references to sets of the
-	 * missing file as undefined. Duplicate keys alone do not stop it, so
-	 * that one run reports every error.
+	 * Check unless some file was refused, unreadable or broken off:
+	 * checking a part would report references to sets of the missing
+	 * file as undefined. Duplicate keys alone do not stop it, so that
+	 * one run reports every error.
 	 */
-	if (!refused && !broken && (!ret || ret == -EINVAL)) {
+	if (!ret || ret == -EINVAL) {
 		struct policy *p = NULL;
 
 		err = policy_check_trees(&p, (struct yaml_tree *const *)tl.v,
@@ -802,10 +809,9 @@ int policy_load(struct policy **out, const char *const *paths, size_t n,
 			*out = p;
 		else
 			policy_free(p);
-		if (err < 0 && !ret)
-			ret = err;
+		ret = worse(ret, err);
 	}
-	if (!ret && (refused || broken))
+	if (ret == -EPERM)
 		ret = -EINVAL;
 	policy_sort_diags(d, start, (struct yaml_tree *const *)tl.v, tl.n);
 	free_trees(&tl);

@@ -785,6 +785,31 @@ static void test_directory(void **state)
 	diag_release(&d);
 	free(sub);
 
+	/* a file over the size limit is invalid, and is not read */
+	{
+		char *path = xasprintf("%s/huge.yaml", tmpdir);
+
+		write_file("huge.yaml", "portwarden: 1\n", 0644);
+		assert_int_equal(truncate(path, (64 << 20) + 1), 0);
+		assert_int_equal(load_paths(&p, &d, "huge.yaml", NULL), -EINVAL);
+		assert_true(has_text(&d, "file is larger than 64 MiB (file size limit)"));
+		diag_release(&d);
+		unlink(path);
+		free(path);
+	}
+	/* an unusable entry stops the check: no follow-on errors */
+	sub = xasprintf("%s/odd.d", tmpdir);
+	assert_int_equal(mkdir(sub, 0755), 0);
+	free(sub);
+	sub = xasprintf("%s/odd.d/10-dir.yaml", tmpdir);
+	assert_int_equal(mkdir(sub, 0755), 0);
+	write_file("odd.d/20-rules.yaml", "portwarden: 1\ninbound:\n  - from: $corp\n", 0644);
+	assert_int_equal(load_paths(&p, &d, "odd.d", NULL), -EINVAL);
+	assert_int_equal(d.errors, 1);
+	assert_true(has_text(&d, "not a regular file or directory"));
+	diag_release(&d);
+	free(sub);
+
 	/* a missing file is a runtime error, not an invalid policy */
 	assert_int_equal(load_paths(&p, &d, "missing.yaml", NULL), -ENOENT);
 	assert_true(has_text(&d, "cannot open: No such file or directory"));
