@@ -8,7 +8,7 @@
 # of it disappears when the demo ends.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
-policy=$top/policies/https-only.yaml
+policy=policies/https-only.yaml
 PEER=pwdemo-peer
 HOST_IP=192.0.2.1
 PEER_IP=192.0.2.2
@@ -16,7 +16,7 @@ PEER_IP=192.0.2.2
 if [ -t 1 ]; then B=$'\e[1m' G=$'\e[32m' R=$'\e[31m' N=$'\e[0m'; else B="" G="" R="" N=""; fi
 say()  { printf '\n%s==> %s%s\n' "$B" "$*" "$N"; }
 good() { printf '    %s%s%s\n' "$G" "$*" "$N"; }
-bad()  { printf '    %s%s%s\n' "$R" "$*" "$N"; }
+bad()  { printf '    %s%s%s\n' "$R" "$*" "$N"; surprises=$((surprises + 1)); }
 die()  { printf 'demo: %s\n' "$*" >&2; exit 1; }
 
 # --- outside: dependencies, build, then into the private namespaces -------
@@ -29,31 +29,36 @@ if [ "${PORTWARDEN_DEMO_INSIDE:-}" != 1 ]; then
 		make -C "$top" --no-print-directory all
 		bin=$top/build/portwarden
 	fi
-	[ -f "$policy" ] || die "$policy is missing"
+	[ -f "$top/$policy" ] || die "$top/$policy is missing"
 	bin=$(realpath "$bin")
 	exec env PORTWARDEN_DEMO_INSIDE=1 unshare -m -n --propagation private -- \
-		bash "$0" "$bin"
+		bash "$(realpath "$0")" "$bin"
 fi
 
 # --- inside: a private network namespace and a private /run ---------------
 bin=$1
+cd "$top"
+surprises=0
 portwarden() { "$bin" "$@"; }
 # run CMD...: show the command as a user would type it, run it, show its
 # exit status; never stops the demo.
+# The last command's exit status and output stay in $last_rc, $last_out.
+last_out=$(mktemp)
+last_rc=0
 run() {
-	local rc=0 out
-	out=$(mktemp)
+	last_rc=0
 	printf '    %s$ %s%s\n' "$B" "$*" "$N"
-	"$@" > "$out" 2>&1 || rc=$?
-	sed 's/^/    /' "$out"
-	rm -f "$out"
-	printf '    (exit %d)\n' "$rc"
+	"$@" > "$last_out" 2>&1 || last_rc=$?
+	sed 's/^/    /' "$last_out"
+	printf '    (exit %d)\n' "$last_rc"
 }
 pids=()
 cleanup() {
 	local p
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	pids=()
 	ip netns del "$PEER" 2>/dev/null || true
+	rm -f "$last_out"
 }
 trap cleanup EXIT
 
@@ -122,16 +127,21 @@ sed -n '/^portwarden:/,$p' "$policy" | sed 's/^/    | /'
 say "Validate it, then apply it (one atomic netlink transaction, no nft involved)"
 run portwarden check "$policy"
 run portwarden apply "$policy"
+[ "$last_rc" -eq 0 ] || bad "-> UNEXPECTED: apply failed"
 run portwarden apply "$policy" --format json
-echo "    The second apply finds the live table equal to the policy and sends nothing."
+if grep -q '"changed": *false' "$last_out"; then
+	good "-> the live table already equals the policy: nothing was sent"
+else
+	bad "-> UNEXPECTED: a second apply should change nothing"
+fi
 
 say "Now the same two connections"
 printf '    port 443:  '
-if connect "$PEER_IP" 443; then good "allowed, as the policy says"
-else bad "UNEXPECTED: HTTPS should be allowed"; fi
+if connect "$PEER_IP" 443; then good "-> allowed, as the policy says"
+else bad "-> UNEXPECTED: HTTPS should be allowed"; fi
 printf '    port 8080: '
-if connect "$PEER_IP" 8080; then bad "UNEXPECTED: port 8080 should be blocked"
-else good "blocked by portwarden"; fi
+if connect "$PEER_IP" 8080; then bad "-> UNEXPECTED: port 8080 should be blocked"
+else good "-> blocked by portwarden"; fi
 
 say "Ask portwarden why"
 run portwarden explain "$policy" out tcp "$PEER_IP:443"
@@ -145,8 +155,13 @@ serve 9000 &
 pids+=($!)
 wait_listen "" 9000
 run portwarden audit "$policy"
-echo "    audit exits 1 on findings; --format json, junit and prometheus are"
-echo "    there for automation and monitoring."
+if [ "$last_rc" -eq 1 ] && grep -q 'unexpected-listener.*:9000' "$last_out"; then
+	good "-> audit caught the unexpected listener (exit 1: findings)"
+else
+	bad "-> UNEXPECTED: audit should report an unexpected listener on 9000"
+fi
+echo "    --format json, junit and prometheus are there for automation and"
+echo "    monitoring; contrib/systemd has a timer for node_exporter."
 
 say "Cleaning up"
 run portwarden flush
@@ -154,3 +169,7 @@ cleanup
 trap - EXIT
 echo "    The peer namespace is gone; this demo's own namespace ends with it."
 echo "    Nothing outside it was changed."
+if [ "$surprises" -ne 0 ]; then
+	printf '\n%d step(s) did not behave as described above.\n' "$surprises" >&2
+	exit 1
+fi
