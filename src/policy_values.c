@@ -364,6 +364,13 @@ struct node *const *chk_field_items(struct ctx *c, struct node *const *one,
 		*count = 1;
 		return one;
 	}
+	if (!n->n) {
+		/* ports and addresses take [] (never matches); ids, protocols
+		 * have no "nothing" to say, and absent means every one */
+		err(c, n, "expected %s or a list of them, got an empty list",
+		    what);
+		return NULL;
+	}
 	if (n->n > POLICY_MAX_ELEMENTS) {
 		err(c, n, "more than %u elements (element limit per set or field)",
 		    POLICY_MAX_ELEMENTS);

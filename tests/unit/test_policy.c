@@ -510,6 +510,10 @@ static void test_errors_rule(void **state)
 	    "'group' applies to outbound rules only (inbound packets have no local socket owner yet)");
 	bad("portwarden: 1\ninbound:\n  - cgroup: a.slice\n", 3, 13,
 	    "'cgroup' applies to outbound rules only (inbound packets have no local socket owner yet)");
+	bad("portwarden: 1\noutbound:\n  - user: []\n", 3, 11,
+	    "expected a user name or number or a list of them, got an empty list");
+	bad("portwarden: 1\noutbound:\n  - proto: []\n", 3, 12,
+	    "expected a protocol or a list of them, got an empty list");
 	bad("portwarden: 1\noutbound:\n  - user: no-such-user-x\n", 3, 11,
 	    "unknown user 'no-such-user-x'");
 	bad("portwarden: 1\noutbound:\n  - group: [root, no-such-group-x]\n", 3, 19,
