@@ -133,14 +133,38 @@ int chk_get_enum(struct ctx *c, const struct node *n, const char *what,
 	return -EINVAL;
 }
 
+/* Words from other firewalls' vocabularies, pointing at ours. */
+static const char *const synonyms[][2] = {
+	{ "protocol", "proto" }, { "src", "from" }, { "source", "from" },
+	{ "saddr", "from" }, { "dst", "to" }, { "destination", "to" },
+	{ "daddr", "to" }, { "dest", "to" }, { "iface", "interface" },
+	{ "dev", "interface" }, { "iif", "interface" }, { "oif", "interface" },
+	{ "verdict", "action" }, { "target", "action" }, { "jump", "action" },
+	{ "uid", "user" }, { "gid", "group" }, { "owner", "user" },
+	{ "exclude", "not_from" }, { "except", "not_from" },
+	{ "version", "portwarden" }, { "policy", "defaults" },
+	{ "rules", "inbound" }, { "input", "inbound" }, { "output", "outbound" },
+	{ "in", "inbound" }, { "out", "outbound" }, { "ingress", "inbound" },
+	{ "egress", "outbound" }, { "listen", "listeners" },
+	{ "command", "process" }, { "comm", "process" },
+};
+
 void chk_unknown_key(struct ctx *c, const struct node *k, const char *where,
-			const char *const *keys, size_t n)
+		     const char *const *keys, size_t n)
 {
 	const char *hint = chk_hint_for(k->str, keys, n);
+	size_t i, j;
 
+	for (i = 0; !hint && i < ARRAY_SIZE(synonyms); i++) {
+		if (strcmp(k->str, synonyms[i][0]))
+			continue;
+		for (j = 0; j < n; j++)
+			if (!strcmp(keys[j], synonyms[i][1]))
+				hint = keys[j];
+	}
 	if (hint)
-		err(c, k, "unknown key '%s' in %s; did you mean '%s'?", chk_q(c, k->str),
-		    where, hint);
+		err(c, k, "unknown key '%s' in %s; did you mean '%s'?",
+		    chk_q(c, k->str), where, hint);
 	else
 		err(c, k, "unknown key '%s' in %s", chk_q(c, k->str), where);
 }

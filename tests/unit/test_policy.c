@@ -454,6 +454,10 @@ static void test_errors_rule(void **state)
 	(void)state;
 	bad("portwarden: 1\ninbound:\n  - prot: tcp\n", 3, 5,
 	    "unknown key 'prot' in a rule; did you mean 'proto'?");
+	bad("portwarden: 1\ninbound:\n  - protocol: tcp\n", 3, 5,
+	    "unknown key 'protocol' in a rule; did you mean 'proto'?");
+	bad("portwarden: 1\noutbound:\n  - dst: 10.0.0.1\n", 3, 5,
+	    "unknown key 'dst' in a rule; did you mean 'to'?");
 	bad("portwarden: 1\ninbound:\n  - proto: tpc\n", 3, 12,
 	    "unknown protocol 'tpc'; did you mean 'tcp'?");
 	bad("portwarden: 1\ninbound:\n  - proto: sctp\n", 3, 12,
