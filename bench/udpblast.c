@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * udpblast: send small UDP datagrams to one address and port as fast as
+ * one thread can for a fixed time, and print how many sendto() calls
+ * succeeded per second. Every datagram passes the output hook, so the
+ * rate measures what the ruleset costs per packet (dataplane.sh points it
+ * at a sink device, which discards what it is given).
+ *
+ *   udpblast ADDR PORT SECONDS    prints "PPS SENT FAILED"
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int main(int argc, char **argv)
+{
+	struct sockaddr_in dst = { .sin_family = AF_INET };
+	unsigned long long sent = 0, failed = 0, i;
+	char payload[32] = "portwarden dataplane bench";
+	double start, end, t;
+	int fd, ret = 1;
+
+	if (argc != 4 || inet_pton(AF_INET, argv[1], &dst.sin_addr) != 1) {
+		fprintf(stderr, "usage: udpblast ADDR PORT SECONDS\n");
+		return 2;
+	}
+	dst.sin_port = htons((unsigned short)atoi(argv[2]));
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0) {
+		perror("udpblast: socket");
+		return 1;
+	}
+	start = now();
+	end = start + atof(argv[3]);
+	t = start;
+	for (i = 0; t < end; i++) {
+		if (sendto(fd, payload, sizeof(payload), 0,
+			   (struct sockaddr *)&dst, sizeof(dst)) < 0)
+			failed++;
+		else
+			sent++;
+		if ((i & 1023) == 0)
+			t = now();
+	}
+	t = now();
+	printf("%.0f %llu %llu\n", (double)sent / (t - start), sent, failed);
+	if (failed && !sent)
+		fprintf(stderr, "udpblast: every send failed: %s\n", strerror(errno));
+	else
+		ret = 0;
+	close(fd);
+	return ret;
+}
