@@ -78,7 +78,7 @@ static inline void err(struct ctx *c, const struct node *n, const char *fmt, ...
 	va_list ap;
 
 	va_start(ap, fmt);
-	diag_vadd(c->d, DIAG_ERROR, &l, fmt, ap);
+	policy_vdiag(c->d, DIAG_ERROR, &l, fmt, ap);
 	va_end(ap);
 }
 
@@ -88,19 +88,30 @@ static inline void warn(struct ctx *c, const struct node *n, const char *fmt, ..
 	va_list ap;
 
 	va_start(ap, fmt);
-	diag_vadd(c->d, DIAG_WARNING, &l, fmt, ap);
+	policy_vdiag(c->d, DIAG_WARNING, &l, fmt, ap);
 	va_end(ap);
 }
 
 static inline void warn_at(struct ctx *c, const struct loc *l, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+static inline void err_at(struct ctx *c, const struct loc *l, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static inline void err_at(struct ctx *c, const struct loc *l, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	policy_vdiag(c->d, DIAG_ERROR, l, fmt, ap);
+	va_end(ap);
+}
 
 static inline void warn_at(struct ctx *c, const struct loc *l, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	diag_vadd(c->d, DIAG_WARNING, l, fmt, ap);
+	policy_vdiag(c->d, DIAG_WARNING, l, fmt, ap);
 	va_end(ap);
 }
 

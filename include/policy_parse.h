@@ -20,6 +20,7 @@
 #define POLICY_MAX_NODES	2000000u	/* nodes, aliases expanded */
 #define POLICY_MAX_RULES	100000u		/* rules per direction */
 #define POLICY_MAX_ELEMENTS	1000000u	/* elements per set or field */
+#define POLICY_MAX_DIAGS	1000u		/* shown errors, and warnings */
 
 enum node_kind {
 	NODE_SCALAR,
@@ -100,6 +101,14 @@ bool node_is_null(const struct node *n);
  */
 int policy_check_trees(struct policy **out, struct yaml_tree *const *trees,
 		       size_t n, struct diag *d);
+
+/**
+ * policy_vdiag() - diag_vadd() that shows at most POLICY_MAX_DIAGS errors
+ * and as many warnings: the rest are counted but not stored, so hostile
+ * input cannot fill memory with messages; a note says so once.
+ */
+void policy_vdiag(struct diag *d, enum diag_severity sev,
+		  const struct loc *l, const char *fmt, va_list ap);
 
 /**
  * policy_sort_diags() - order diagnostics by file, line and column

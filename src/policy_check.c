@@ -280,7 +280,7 @@ static void check_rule_names(struct ctx *c, enum direction dir)
 			first = i;
 			continue;
 		}
-		diag_error(c->d, &b->loc,
+		err_at(c, &b->loc,
 			   "duplicate %s rule name '%s' (first at %s:%u:%u)",
 			   direction_name(dir), b->name, a->loc.file,
 			   a->loc.line, a->loc.col);
@@ -433,7 +433,7 @@ static void top_level(struct ctx *c, const struct yaml_tree *t)
 	if (!root || node_is_null(root)) {
 		struct loc l = { c->file, 1, 1 };
 
-		diag_error(c->d, &l, "empty policy: expected a mapping with 'portwarden: 1'");
+		err_at(c, &l, "empty policy: expected a mapping with 'portwarden: 1'");
 		return;
 	}
 	if (root->kind != NODE_MAP) {

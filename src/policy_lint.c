@@ -385,7 +385,7 @@ void policy_sort_diags(struct diag *d, size_t start,
 			for (f = 0; f < n_trees; f++)
 				if (!strcmp(trees[f]->file, e->file))
 					break;
-		k[i].file = e->file ? f + 1 : 0;
+		k[i].file = e->file ? f : SIZE_MAX;	/* notes last */
 		k[i].index = i;
 		k[i].line = e->loc.line;
 		k[i].col = e->loc.col;

@@ -137,6 +137,22 @@ struct parser {
 	int errors;
 };
 
+void policy_vdiag(struct diag *d, enum diag_severity sev,
+		  const struct loc *l, const char *fmt, va_list ap)
+{
+	unsigned int *count = sev == DIAG_ERROR ? &d->errors :
+			      sev == DIAG_WARNING ? &d->warnings : NULL;
+
+	if (!count || *count < POLICY_MAX_DIAGS) {
+		diag_vadd(d, sev, l, fmt, ap);
+		return;
+	}
+	if (*count == POLICY_MAX_DIAGS)
+		diag_add(d, DIAG_NOTE, NULL, "more than %u %s; the rest are counted but not shown",
+			 POLICY_MAX_DIAGS, sev == DIAG_ERROR ? "errors" : "warnings");
+	(*count)++;
+}
+
 static void perr(struct parser *ps, unsigned int line, unsigned int col,
 		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
@@ -147,7 +163,7 @@ static void perr(struct parser *ps, unsigned int line, unsigned int col,
 	va_list ap;
 
 	va_start(ap, fmt);
-	diag_vadd(ps->d, DIAG_ERROR, &l, fmt, ap);
+	policy_vdiag(ps->d, DIAG_ERROR, &l, fmt, ap);
 	va_end(ap);
 	ps->errors++;
 }

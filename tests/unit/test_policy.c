@@ -939,6 +939,26 @@ static void test_limits(void **state)
 	diag_release(&d);
 	free(buf);
 
+	/* shown diagnostics are capped, the count is not */
+	len = 1500 * 16 + 64;
+	buf = xmalloc(len);
+	strcpy(buf, "portwarden: 1\ninbound:\n");
+	len = strlen(buf);
+	for (i = 0; i < 1500; i++) {
+		memcpy(buf + len, "  - port: 0\n", 12);
+		len += 12;
+	}
+	buf[len] = '\0';
+	assert_int_equal(load(buf, &p, &d), -EINVAL);
+	assert_int_equal(d.errors, 1500);
+	assert_int_equal(d.n, 1001);
+	assert_int_equal(d.v[1000].severity, DIAG_NOTE);
+	assert_string_equal(d.v[1000].msg,
+			    "more than 1000 errors; the rest are counted but not shown");
+	assert_int_equal(d.v[999].loc.line, 1002);
+	diag_release(&d);
+	free(buf);
+
 	/* file size */
 	len = (64u << 20) + 1;
 	buf = xcalloc(1, len);
