@@ -120,6 +120,10 @@ struct audit *audit_new(const struct policy *p, const struct model *m,
 			struct procmap *pm);
 void audit_free(struct audit *a);
 
+/* Attach the process map late (it may be built while sockets are dumped);
+ * needed before audit_end_netns() for `process` of listeners entries. */
+void audit_set_procmap(struct audit *a, struct procmap *pm);
+
 /* Start a namespace; @label is copied ("/proc/1/ns/net", "/run/netns/x"). */
 void audit_begin_netns(struct audit *a, const char *label);
 

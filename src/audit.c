@@ -216,6 +216,11 @@ void audit_free(struct audit *a)
 	free(a);
 }
 
+void audit_set_procmap(struct audit *a, struct procmap *pm)
+{
+	a->pm = pm;
+}
+
 const struct audit_report *audit_report(const struct audit *a)
 {
 	return &a->r;

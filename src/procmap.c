@@ -31,6 +31,12 @@ struct owner {
 
 #define NONE UINT32_MAX
 
+/* The inode sits in the bucket itself: a probe touches one cache line. */
+struct slot {
+	uint64_t inode;
+	uint32_t head;
+};
+
 struct cg_entry {
 	uint64_t id;
 	char *path;
@@ -41,7 +47,7 @@ struct procmap {
 	size_t n_procs, cap_procs;
 	struct owner *owners;
 	size_t n_owners, cap_owners;
-	uint32_t *slots;	/* head owner index per bucket, or NONE */
+	struct slot *slots;	/* chain head per bucket (head NONE: empty) */
 	size_t n_slots;		/* power of two */
 	size_t denied;
 	/* cgroup id -> path, filled on first use */
@@ -62,22 +68,23 @@ static size_t find_slot(const struct procmap *pm, uint64_t inode)
 {
 	size_t mask = pm->n_slots - 1, i = hash_inode(inode) & mask;
 
-	while (pm->slots[i] != NONE && pm->owners[pm->slots[i]].inode != inode)
+	while (pm->slots[i].head != NONE && pm->slots[i].inode != inode)
 		i = (i + 1) & mask;
 	return i;
 }
 
 static void rehash(struct procmap *pm)
 {
-	uint32_t *old = pm->slots;
+	struct slot *old = pm->slots;
 	size_t n_old = pm->n_slots, i;
 
 	pm->n_slots = n_old ? n_old * 2 : 1024;
 	pm->slots = xmalloc(pm->n_slots * sizeof(*pm->slots));
-	memset(pm->slots, 0xff, pm->n_slots * sizeof(*pm->slots));
+	for (i = 0; i < pm->n_slots; i++)
+		pm->slots[i].head = NONE;
 	for (i = 0; i < n_old; i++)
-		if (old[i] != NONE)
-			pm->slots[find_slot(pm, pm->owners[old[i]].inode)] = old[i];
+		if (old[i].head != NONE)
+			pm->slots[find_slot(pm, old[i].inode)] = old[i];
 	free(old);
 }
 
@@ -92,7 +99,7 @@ static void add_owner(struct procmap *pm, uint64_t inode, uint32_t proc)
 	if ((pm->n_owners + 1) * 2 > pm->n_slots)
 		rehash(pm);
 	slot = find_slot(pm, inode);
-	head = pm->slots[slot];
+	head = pm->slots[slot].head;
 	/* The same process holding one socket twice (dup, fork-then-exec
 	 * leftovers) is listed once; its fds are read consecutively. */
 	if (head != NONE && pm->owners[head].proc == proc)
@@ -101,7 +108,8 @@ static void add_owner(struct procmap *pm, uint64_t inode, uint32_t proc)
 	o->inode = inode;
 	o->proc = proc;
 	o->next = head;
-	pm->slots[slot] = (uint32_t)(pm->n_owners - 1);
+	pm->slots[slot].inode = inode;
+	pm->slots[slot].head = (uint32_t)(pm->n_owners - 1);
 }
 
 static void read_comm(int procfd, const char *pid, char *comm, size_t len)
@@ -236,7 +244,7 @@ const struct proc_info *procmap_next(const struct procmap *pm, uint64_t inode,
 	if (!pm || !inode)
 		return NULL;
 	if (*it == 0)
-		o = pm->slots[find_slot(pm, inode)];
+		o = pm->slots[find_slot(pm, inode)].head;
 	else if (*it - 1 < pm->n_owners)
 		o = pm->owners[*it - 1].next;
 	else
