@@ -44,7 +44,7 @@ done
 
 for t in tests/*.sh; do
 	[ -f "$t" ] || continue
-	case "$t" in tests/run.sh|tests/lib.sh) continue;; esac
+	case "$t" in tests/run.sh|tests/*lib.sh) continue;; esac
 	name=$(basename "$t" .sh)
 	want "$name" || continue
 	out="$log/$name.out"
