@@ -16,9 +16,20 @@ observer() { # HOOK PRIORITY IFNAME
 	cat <<-N
 	table inet pwobs {
 		set seen { type inet_service; flags dynamic; size 65535; }
+		set icmp4 { typeof icmp id; flags dynamic; size 65535; }
+		set icmp6 { typeof icmpv6 id; flags dynamic; size 65535; }
+		set lo_in { type inet_service; flags dynamic; size 65535; }
+		set lo_out { type inet_service; flags dynamic; size 65535; }
 		chain obs {
 			type filter hook $1 priority $2; policy accept;
 			iifname "$3" meta l4proto { tcp, udp } add @seen { th sport }
+			iifname "$3" icmp type echo-request add @icmp4 { icmp id }
+			iifname "$3" icmpv6 type echo-request add @icmp6 { icmpv6 id }
+			iifname "lo" meta l4proto { tcp, udp } add @lo_in { th sport }
+		}
+		chain obs_out {
+			type filter hook output priority $2; policy accept;
+			oifname "lo" meta l4proto { tcp, udp } add @lo_out { th sport }
 		}
 	}
 	N

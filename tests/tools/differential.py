@@ -6,10 +6,11 @@ kernel's verdict on each real packet compared with `portwarden explain`.
   differential.py PORTWARDEN WORKDIR PROBE_TOOL SEED...
 
 Runs inside the topology of tests/netlib.sh with the observer tables that
-differential.sh installs: `inet pwobs` set `seen` here (input hook, after
-portwarden's chain) and in the peer (prerouting) records the source port
-of every TCP/UDP packet that got through. Every probe has a source port of
-its own, so one lookup tells whether the kernel accepted it.
+differential.sh installs (`inet pwobs`): here, after portwarden's chains
+(input and output hooks, priority 100), and in the peer (prerouting), its
+sets record the source port of every TCP/UDP packet and the identifier of
+every echo request that got through. Every probe has a source port (or
+identifier) of its own, so one lookup tells whether the kernel accepted it.
 
 Prints "ok - policy SEED (N probes)" or "not ok - ..." with every
 disagreement (policy file, packet, explain's answer, kernel's answer).
@@ -25,11 +26,13 @@ import time
 HERE = {4: ["10.77.0.1", "10.77.0.11"], 6: ["fd77::1", "fd77::11"]}
 PEER = {4: ["10.77.0.2", "10.77.0.3", "10.77.0.4"],
         6: ["fd77::2", "fd77::3", "fd77::4"]}
+LO = {4: "127.0.0.1", 6: "::1"}
 ADDR_ATOMS = {
     4: HERE[4] + PEER[4] + ["10.77.0.0/24", "10.77.0.2/31", "10.77.0.0/30",
-                            "10.77.0.8/29", "192.0.2.0/24", "10.0.0.0/8"],
+                            "10.77.0.8/29", "192.0.2.0/24", "10.0.0.0/8",
+                            "127.0.0.1", "127.0.0.0/8"],
     6: HERE[6] + PEER[6] + ["fd77::/64", "fd77::2/127", "fd77::/126",
-                            "fd77::8/125", "2001:db8::/32"],
+                            "fd77::8/125", "2001:db8::/32", "::1"],
 }
 DPORTS = [22, 53, 80, 443, 8000, 8001, 8002, 8003, 9000, 9999]
 PORT_ATOMS = [22, 53, 80, 443, 8000, 8001, 8003, 9000, "8000-8001",
@@ -79,13 +82,16 @@ class Gen:
             f["port"] = self.ports()
             p = r.choice([None, "tcp", "udp", "[tcp, udp]"])
         else:
-            p = r.choice([None, "tcp", "udp", "any"])
+            p = r.choice([None, "tcp", "udp", "any", "icmp", "icmpv6",
+                          "[tcp, icmp]", "[udp, icmpv6]", "[icmp, icmpv6]"])
         if p:
             f["proto"] = p
         if p in ("tcp", "udp", "[tcp, udp]") and r.random() < 0.2:
             a = r.randint(SPORT_LO, SPORT_HI - 1000)
             f["sport"] = q("%d-%d" % (a, min(SPORT_HI, a + r.randint(2000, 25000))))
         fam = r.choice([0, 4, 6])
+        if p and "icmp" in p and p != "[icmp, icmpv6]":
+            fam = 6 if "icmpv6" in p else 4
         remote, local = ("from", "to") if d == "in" else ("to", "from")
         used = False
         if r.random() < 0.45:
@@ -102,6 +108,8 @@ class Gen:
             f["family"] = "ipv%d" % fam
         if d == "out" and r.random() < 0.15:
             f["user"] = r.choice(["root", "nobody", "65534", "[root, nobody]"])
+        elif d == "out" and r.random() < 0.1:
+            f["group"] = r.choice(["root", "nogroup", "65534", "[root, nogroup]"])
         return f
 
     def fold_run(self, d, start):
@@ -149,23 +157,42 @@ def bracket(a, port):
 
 
 def make_probes(r, n, sports):
+    """Random packets: TCP/UDP over the veth (both ways), ICMP echo
+    requests over the veth (both ways), and TCP/UDP over lo, which pass
+    the output chain and then the input chain. "sport" is unique in the
+    whole run (the ICMP identifier for echo requests)."""
     probes = []
     for _ in range(n):
-        d = r.choice(["in", "out"])
         fam = r.choice([4, 6])
-        src, dst = (PEER, HERE) if d == "in" else (HERE, PEER)
-        probes.append({
-            "dir": d, "proto": r.choice(["tcp", "udp"]),
-            "src": r.choice(src[fam]), "dst": r.choice(dst[fam]),
-            "sport": sports.pop(), "dport": r.choice(DPORTS),
-            "user": r.choice(["root", "nobody"]) if d == "out" else None})
+        kind = r.random()
+        p = {"sport": sports.pop(), "dport": r.choice(DPORTS),
+             "proto": r.choice(["tcp", "udp"]), "user": None}
+        if kind < 0.15:
+            p["dir"] = "lo"
+            p["src"] = p["dst"] = LO[fam]
+            p["user"] = r.choice(["root", "nobody"])
+        else:
+            p["dir"] = r.choice(["in", "out"])
+            src, dst = (PEER, HERE) if p["dir"] == "in" else (HERE, PEER)
+            p["src"], p["dst"] = r.choice(src[fam]), r.choice(dst[fam])
+            if kind < 0.3:
+                p["proto"] = "icmp" if fam == 4 else "icmpv6"
+                p["dport"] = None
+            if p["dir"] == "out":
+                p["user"] = ("root" if p["dport"] is None
+                             else r.choice(["root", "nobody"]))
+        probes.append(p)
     return probes
 
 
-def explain(pw, pol, p):
-    cmd = [pw, "explain", pol, p["dir"], p["proto"], bracket(p["dst"], p["dport"]),
-           "--from", bracket(p["src"], p["sport"])]
-    if p["user"]:
+def explain(pw, pol, p, d=None):
+    d = d or p["dir"]
+    if p["dport"] is None:	# echo request: addresses only
+        cmd = [pw, "explain", pol, d, p["proto"], p["dst"], "--from", p["src"]]
+    else:
+        cmd = [pw, "explain", pol, d, p["proto"], bracket(p["dst"], p["dport"]),
+               "--from", bracket(p["src"], p["sport"])]
+    if p["user"] and d == "out":
         cmd += ["--user", p["user"]]
     res = subprocess.run(cmd, capture_output=True, text=True)
     if res.returncode not in (0, 1):
@@ -174,8 +201,8 @@ def explain(pw, pol, p):
     return res.returncode == 0, res.stdout.strip()
 
 
-def seen(peer):
-    cmd = ["nft", "-j", "list", "set", "inet", "pwobs", "seen"]
+def seen(peer, name):
+    cmd = ["nft", "-j", "list", "set", "inet", "pwobs", name]
     if peer:
         cmd = ["ip", "netns", "exec", "peer"] + cmd
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
@@ -189,7 +216,8 @@ def seen(peer):
 
 def blast(tool, probes, where, user):
     lines = "".join("%s %s %d %s %d\n" % (p["proto"], p["src"], p["sport"],
-                                          p["dst"], p["dport"]) for p in probes)
+                                          p["dst"], p["dport"] or 0)
+                    for p in probes)
     if not lines:
         return
     cmd = ["/usr/bin/python3", tool, "blast", "-w", "0.25"]
@@ -206,6 +234,7 @@ def main():
     sports = list(range(SPORT_LO, SPORT_HI + 1))
     random.Random(0).shuffle(sports)
     total = bad_total = 0
+    observed = {}
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=4)
     for seed in seeds:
         g = Gen(seed)
@@ -220,44 +249,64 @@ def main():
             bad_total += 1
             continue
         probes = make_probes(g.r, int(os.environ.get("DIFF_PROBES", "60")), sports)
-        answers = list(pool.map(lambda p: explain(pw, pol, p), probes))
+        # a packet on lo passes the output chain, then the input chain
+        checks = [(p, d) for p in probes
+                  for d in (("out", "in") if p["dir"] == "lo" else (p["dir"],))]
+        answers = list(pool.map(lambda c: explain(pw, pol, c[0], c[1]), checks))
         groups = [("peer", "root", [p for p in probes if p["dir"] == "in"]),
                   ("here", "root", [p for p in probes
-                                    if p["dir"] == "out" and p["user"] == "root"]),
+                                    if p["dir"] != "in" and p["user"] == "root"]),
                   ("here", "nobody", [p for p in probes
-                                      if p["dir"] == "out" and p["user"] == "nobody"])]
+                                      if p["dir"] != "in" and p["user"] == "nobody"])]
         futs = [pool.submit(blast, tool, ps, w, u) for w, u, ps in groups]
         for f in futs:
             f.result()
         time.sleep(0.05)
-        got_here, got_peer = seen(False), seen(True)
+        got = {("here", n): seen(False, n)
+               for n in ("seen", "icmp4", "icmp6", "lo_in", "lo_out")}
+        got.update({("peer", n): seen(True, n) for n in ("seen", "icmp4", "icmp6")})
+        observed = {k: len(v) for k, v in got.items()}	# sets only grow
         bad = []
-        for p, (want, text) in zip(probes, answers):
+        accepted = {}
+        for (p, d), (want, text) in zip(checks, answers):
             if want is None:
                 bad.append("explain failed: " + text)
                 continue
-            kernel = p["sport"] in (got_here if p["dir"] == "in" else got_peer)
+            if d == "in" and p["dir"] == "lo":
+                # reaches the input chain only when output accepted it
+                if not accepted.get(id(p), False):
+                    continue
+            accepted[id(p)] = want
+            where = "here" if d == "in" else "peer"
+            name = {"icmp": "icmp4", "icmpv6": "icmp6"}.get(p["proto"], "seen")
+            if p["dir"] == "lo":
+                where, name = "here", "lo_" + d
+            kernel = p["sport"] in got[(where, name)]
             if kernel != want:
                 bad.append("%s %s %s -> %s%s: explain says %s [%s], kernel %s" % (
-                    p["dir"], p["proto"], bracket(p["src"], p["sport"]),
-                    bracket(p["dst"], p["dport"]),
-                    " user " + p["user"] if p["user"] else "",
+                    d + (" (lo)" if p["dir"] == "lo" else ""), p["proto"],
+                    bracket(p["src"], p["sport"]) if p["dport"] else p["src"],
+                    bracket(p["dst"], p["dport"]) if p["dport"] else
+                    p["dst"] + " echo-request id %d" % p["sport"],
+                    " user " + p["user"] if p["user"] and d == "out" else "",
                     "accept" if want else "not accept", text,
                     "accepted" if kernel else "did not accept"))
-        total += len(probes)
+        total += len(checks)
         if bad:
             bad_total += 1
             print("not ok - policy %d: %d of %d probes disagree" %
-                  (seed, len(bad), len(probes)))
+                  (seed, len(bad), len(checks)))
             for b in bad:
                 print("#   " + b)
             print("# policy %s:\n# " % pol + open(pol).read().replace("\n", "\n# "))
         else:
-            print("ok - policy %d (%d probes, %d accepted)" %
-                  (seed, len(probes), sum(1 for a in answers if a[0])))
+            print("ok - policy %d (%d verdicts on %d packets, %d accepted)" %
+                  (seed, len(checks), len(probes), sum(1 for a in answers if a[0])))
         sys.stdout.flush()
-    print("# %d probes over %d policies, %d policies with disagreements" %
+    print("# %d verdicts over %d policies, %d policies with disagreements" %
           (total, len(seeds), bad_total))
+    print("# packets seen getting through, by observer set: " +
+          ", ".join("%s %s %d" % (w, n, c) for (w, n), c in sorted(observed.items())))
 
 
 if __name__ == "__main__":

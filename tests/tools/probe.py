@@ -9,8 +9,10 @@
                                  "ID tcp|udp DST PORT [SRC [SPORT]]"; prints
                                  "ID OUTCOME" per probe, in input order.
   probe.py blast [-w SECONDS]    one SYN or one datagram per stdin line
-                                 "tcp|udp SRC SPORT DST DPORT"; no waiting
-                                 for answers (an observer counts arrivals).
+                                 "tcp|udp SRC SPORT DST DPORT", or one echo
+                                 request "icmp|icmpv6 SRC ID DST 0"; no
+                                 waiting for answers (an observer counts
+                                 arrivals).
   probe.py ping ADDR [-t S]      one ICMP/ICMPv6 echo; prints an OUTCOME.
 
 OUTCOME: open (TCP banner or UDP echo received), refused (TCP RST or ICMP
@@ -171,6 +173,12 @@ def blast(wait):
             continue
         proto, src, sport, dst, dport = f[0], f[1], int(f[2]), f[3], int(f[4])
         fam = family_of(dst)
+        if proto in ("icmp", "icmpv6"):	# echo request, SPORT is its id
+            try:
+                echo(src, dst, sport)
+            except OSError:
+                pass
+            continue
         kind = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
         s = socket.socket(fam, kind)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -203,21 +211,35 @@ def checksum(b):
     return ~s & 0xffff
 
 
+def echo_socket(fam):
+    if fam == socket.AF_INET6:
+        return socket.socket(fam, socket.SOCK_RAW, socket.IPPROTO_ICMPV6), 128
+    return socket.socket(fam, socket.SOCK_RAW, socket.IPPROTO_ICMP), 8
+
+
+def echo_request(fam, req, ident, payload):
+    hdr = struct.pack("!BBHHH", req, 0, 0, ident, 1)
+    if fam == socket.AF_INET:	# the kernel sums ICMPv6 itself
+        hdr = struct.pack("!BBHHH", req, 0, checksum(hdr + payload), ident, 1)
+    return hdr + payload
+
+
+def echo(src, dst, ident):
+    """One echo request from SRC with identifier IDENT; no waiting."""
+    fam = family_of(dst)
+    s, req = echo_socket(fam)
+    with s:
+        s.bind((src, 0))
+        s.sendto(echo_request(fam, req, ident, b"pw"), (dst, 0))
+
+
 def ping(addr, timeout):
     fam = family_of(addr)
     ident = os.getpid() & 0xffff
-    if fam == socket.AF_INET6:
-        s = socket.socket(fam, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
-        req, want = 128, 129
-    else:
-        s = socket.socket(fam, socket.SOCK_RAW, socket.IPPROTO_ICMP)
-        req, want = 8, 0
-    payload = b"portwarden-ping"
-    hdr = struct.pack("!BBHHH", req, 0, 0, ident, 1)
-    if fam == socket.AF_INET:
-        hdr = struct.pack("!BBHHH", req, 0, checksum(hdr + payload), ident, 1)
+    s, req = echo_socket(fam)
+    want = 129 if fam == socket.AF_INET6 else 0
     try:
-        s.sendto(hdr + payload, (addr, 0))
+        s.sendto(echo_request(fam, req, ident, b"portwarden-ping"), (addr, 0))
     except OSError as ex:
         return outcome_of_errno(ex.errno)
     deadline = time.monotonic() + timeout
