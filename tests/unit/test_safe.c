@@ -3,7 +3,9 @@
  * The saved-state side of safe operations, no kernel needed: the model
  * text form round-trips exactly and refuses damaged input; the state and
  * pending files round-trip, are 0600 and are replaced whole; confirm
- * behaves as documented with and without a waiting timer.
+ * behaves as documented with and without a waiting timer; the lock-out
+ * guard, over a recorded socket table, names exactly the inbound
+ * connections a policy would cut, with the deciding rule.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -19,8 +21,16 @@
 #include <cmocka.h>
 
 #include "model_io.h"
+#include "policy.h"
 #include "safe.h"
 #include "util.h"
+
+/* The sock_diag recording the audit tests replay (tests/data/
+ * make-audit-basic.sh): listeners on tcp 22, 8080 (dual-stack), 8443,
+ * 127.0.0.1:6379, udp 5353 and 123; inbound 192.0.2.2 -> 192.0.2.1:22
+ * and 192.0.2.2 -> [::ffff:192.0.2.1]:8080; outbound udp to :53 and the
+ * client ends of the two TCP connections. */
+#define BASIC_DUMP "tests/data/audit-basic.nlmsg"
 
 static struct model *sample_model(const char *table)
 {
@@ -461,6 +471,93 @@ static void test_pending_and_confirm(void **state)
 	remove_dir(dir);
 }
 
+
+/* ---- the lock-out guard over a recorded socket table ------------------- */
+
+struct guard_fx {
+	struct policy *p;
+	struct model *m;
+	struct safe_conns cs;
+};
+
+static void guard_run(struct guard_fx *fx, const char *yaml)
+{
+	struct diag d;
+
+	memset(fx, 0, sizeof(*fx));
+	diag_init(&d);
+	if (policy_load_buffer(&fx->p, "guard.yaml", yaml, strlen(yaml), &d) < 0) {
+		diag_print(&d, stderr);
+		fail_msg("policy does not load");
+	}
+	assert_int_equal(compile_policy(fx->p, &fx->m, &d), 0);
+	diag_release(&d);
+	assert_int_equal(safe_guard(fx->m, BASIC_DUMP, &fx->cs), 0);
+}
+
+static void guard_release(struct guard_fx *fx)
+{
+	safe_conns_release(&fx->cs);
+	model_free(fx->m);
+	policy_free(fx->p);
+}
+
+static void test_guard_names_cut_connections(void **state)
+{
+	struct guard_fx fx;
+
+	/* Only 22 stays open: the connection to 8080 (a v4 peer on a
+	 * dual-stack socket, judged as IPv4) would be cut by the default. */
+	guard_run(&fx, "portwarden: 1\ndefaults: { inbound: drop }\n"
+		  "inbound:\n  - { name: ssh, proto: tcp, port: 22 }\n");
+	assert_int_equal(fx.cs.checked, 2);
+	assert_int_equal(fx.cs.n, 1);
+	assert_true(strncmp(fx.cs.v[0].text, "tcp 192.0.2.2:", 14) == 0);
+	assert_non_null(strstr(fx.cs.v[0].text, " -> 192.0.2.1:8080"));
+	assert_string_equal(fx.cs.v[0].rule, "default");
+	assert_null(fx.cs.v[0].origin);
+	assert_string_equal(fx.cs.v[0].verdict, "drop");
+	guard_release(&fx);
+}
+
+static void test_guard_names_the_deciding_rule(void **state)
+{
+	struct guard_fx fx;
+
+	guard_run(&fx, "portwarden: 1\n"
+		  "inbound:\n"
+		  "  - { name: lan-ssh, proto: tcp, port: 22, from: 10.0.0.0/8 }\n"
+		  "  - { name: no-ssh, proto: tcp, port: 22, action: reject }\n");
+	assert_int_equal(fx.cs.n, 1);
+	assert_non_null(strstr(fx.cs.v[0].text, " -> 192.0.2.1:22"));
+	assert_string_equal(fx.cs.v[0].rule, "no-ssh");
+	assert_non_null(fx.cs.v[0].origin);
+	assert_string_equal(fx.cs.v[0].origin->loc.file, "guard.yaml");
+	assert_int_equal(fx.cs.v[0].origin->loc.line, 4);
+	assert_string_equal(fx.cs.v[0].verdict, "reject");
+	guard_release(&fx);
+}
+
+static void test_guard_passes_what_stays_open(void **state)
+{
+	struct guard_fx fx;
+
+	/* Both inbound connections admitted; outbound ones (udp to :53,
+	 * the client ends) are not the guard's business even under a
+	 * drop-everything outbound policy. */
+	guard_run(&fx, "portwarden: 1\n"
+		  "defaults: { inbound: drop, outbound: drop }\n"
+		  "inbound:\n"
+		  "  - { name: admin, proto: tcp, port: [22, 8080], from: 192.0.2.0/24 }\n");
+	assert_int_equal(fx.cs.checked, 2);
+	assert_int_equal(fx.cs.n, 0);
+	guard_release(&fx);
+
+	guard_run(&fx, "portwarden: 1\n");
+	assert_int_equal(fx.cs.n, 0);
+	guard_release(&fx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -470,6 +567,9 @@ int main(void)
 		cmocka_unit_test(test_state_round_trip),
 		cmocka_unit_test(test_state_damaged),
 		cmocka_unit_test(test_pending_and_confirm),
+		cmocka_unit_test(test_guard_names_cut_connections),
+		cmocka_unit_test(test_guard_names_the_deciding_rule),
+		cmocka_unit_test(test_guard_passes_what_stays_open),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
