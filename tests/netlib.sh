@@ -15,10 +15,12 @@ WORK=$(mktemp -d /run/pwtest.XXXXXX)
 chmod 755 "$WORK"
 umask 022
 
+CGROUP_DIR=
 net_cleanup() {
 	local p
 	for p in "${NET_PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	wait 2>/dev/null
+	[ -n "$CGROUP_DIR" ] && rmdir "$CGROUP_DIR/app" "$CGROUP_DIR" 2>/dev/null
 	ip netns del peer 2>/dev/null
 	rm -rf "$WORK"
 }
@@ -99,13 +101,30 @@ serve() {
 	rm -f "$fifo"
 }
 
-# run_as WHERE USER CMD...: WHERE here|peer, USER root|nobody
+# cgroup_setup: a cgroup v2 "$CGROUP_NAME/app" for `run_as here cgapp`.
+# nft and portwarden resolve cgroup paths under /sys/fs/cgroup; where the
+# v2 hierarchy sits at /sys/fs/cgroup/unified (hybrid hosts) it is bound
+# there, in this test's own mount namespace only.
+cgroup_setup() {
+	if [ ! -f /sys/fs/cgroup/cgroup.controllers ] &&
+	   [ -f /sys/fs/cgroup/unified/cgroup.controllers ]; then
+		mount --bind /sys/fs/cgroup/unified /sys/fs/cgroup || return 1
+	fi
+	CGROUP_NAME=pwtest-$$
+	CGROUP_DIR=/sys/fs/cgroup/$CGROUP_NAME
+	mkdir -p "$CGROUP_DIR/app"
+}
+
+# run_as WHERE USER CMD...: WHERE here|peer, USER root|nobody|cgapp
+# (cgapp: root, in the cgroup made by cgroup_setup)
 run_as() {
 	local where=$1 user=$2; shift 2
 	local pre=()
 	[ "$where" = peer ] && pre=(ip netns exec peer)
 	if [ "$user" = nobody ]; then
 		pre+=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+	elif [ "$user" = cgapp ]; then
+		pre+=(bash -c 'echo $$ > "$0/app/cgroup.procs" && exec "$@"' "$CGROUP_DIR")
 	fi
 	"${pre[@]}" "$@"
 }
@@ -118,7 +137,7 @@ run_as() {
 expect_probes() {
 	local t=$1 spec="$WORK/spec.$RANDOM" g name where user rest pids=()
 	grep -v '^[[:space:]]*\(#\|$\)' > "$spec"
-	for g in here:root here:nobody peer:root peer:nobody; do
+	for g in here:root here:nobody here:cgapp peer:root peer:nobody; do
 		where=${g%:*} user=${g#*:}
 		awk -v w="$where" -v u="$user" '$2 == w && $3 == u {
 			print $1, $4, $5, $6, ($8 == "" ? "-" : $8), ($9 == "" ? 0 : $9) }' \

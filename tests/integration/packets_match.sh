@@ -6,8 +6,12 @@
 . "$(dirname "$0")/../lib.sh"
 . "$TESTS_DIR/netlib.sh"
 net_setup
-serve here "$HERE4,10.77.0.11,$HERE6,fd77::11" 22,7000,7001,7002,7003,8080,8081,8082,8083,8084,8443,9100,9101,9102,9103
-serve peer "10.77.0.2,10.77.0.3,10.77.0.4,fd77::2,fd77::3,fd77::4" 443,8080,8081,8082,8083,8084,8085,8086
+if ! cgroup_setup; then
+	not_ok "environment" "no cgroup v2 hierarchy to test cgroup rules"
+	exit 1
+fi
+serve here "$HERE4,10.77.0.11,$HERE6,fd77::11" 22,7000,7001,7002,7003,8080,8081,8082,8083,8084,8085,8086,8443,9100,9101,9102,9103
+serve peer "10.77.0.2,10.77.0.3,10.77.0.4,fd77::2,fd77::3,fd77::4" 443,8080,8081,8082,8083,8084,8085,8086,8087,8088
 
 # ---- inbound matches (clients in the peer; SRC picks the peer address)
 policy in.yaml <<'Y'
@@ -27,6 +31,8 @@ inbound:
   - { name: first-reject, proto: tcp, port: 8083, from: 10.77.0.3, action: reject }
   - { name: first-accept, proto: tcp, port: 8083 }
   - { name: to-only, proto: tcp, port: 8084, to: 10.77.0.11 }
+  - { name: on-veth, proto: tcp, port: 8085, interface: veth0 }
+  - { name: on-other, proto: tcp, port: 8086, interface: eth9 }
 Y
 pw_apply "apply inbound match policy" "$WORK/in.yaml" &&
 expect_probes 0.7 <<T
@@ -60,10 +66,13 @@ in-first-accept6     peer root tcp fd77::1   8083 open fd77::3
 in-to-hit            peer root tcp 10.77.0.11 8084 open
 in-to-miss           peer root tcp 10.77.0.1 8084 drop
 in-to-miss6          peer root tcp fd77::11  8084 drop
+in-iface-hit         peer root tcp 10.77.0.1 8085 open
+in-iface-hit6        peer root tcp fd77::1   8085 open
+in-iface-miss        peer root tcp 10.77.0.1 8086 drop
 T
 
 # ---- outbound matches (clients here, as root or as nobody)
-policy out.yaml <<'Y'
+policy out.yaml <<Y
 portwarden: 1
 table: portwarden
 defaults: { inbound: accept, outbound: drop }
@@ -74,12 +83,15 @@ outbound:
   - { name: group-nogroup, group: nogroup, proto: udp, port: 8080 }
   - { name: uid-number, user: 0, proto: tcp, port: 8081 }
   - { name: https, proto: tcp, port: https }
-  - { name: dests, port: 8082, to: $dests }
+  - { name: dests, port: 8082, to: \$dests }
   - { name: notto, proto: tcp, port: 8083, to: 10.77.0.0/24, not_to: [10.77.0.3] }
   - { name: sport-out, proto: tcp, port: 8084, sport: "41000-41010" }
   - { name: v4only, proto: udp, port: 8085, family: ipv4 }
   - { name: first-reject, proto: tcp, port: 8086, to: "fd77::2", action: reject }
   - { name: then-all, proto: tcp, port: 8086 }
+  - { name: out-veth, proto: udp, port: 8087, interface: veth0 }
+  - { name: out-other, proto: udp, port: 8088, interface: eth9 }
+  - { name: app-cgroup, cgroup: $CGROUP_NAME/app, proto: tcp, port: 8088 }
 Y
 pw_apply "apply outbound match policy" "$WORK/out.yaml" &&
 expect_probes 0.7 <<T
@@ -106,6 +118,12 @@ out-family4-miss6    here root   udp fd77::4   8085 drop
 out-first-reject     here root   tcp fd77::2   8086 refused
 out-first-accept6    here root   tcp fd77::3   8086 open
 out-first-accept4    here root   tcp 10.77.0.2 8086 open
+out-iface-hit        here root   udp fd77::2   8087 open
+out-iface-miss       here root   udp 10.77.0.2 8088 drop
+out-cgroup-hit4      here cgapp  tcp 10.77.0.2 8088 open
+out-cgroup-hit6      here cgapp  tcp fd77::4   8088 open
+out-cgroup-miss      here root   tcp 10.77.0.2 8088 drop
+out-cgroup-other     here cgapp  tcp 10.77.0.2 8087 drop
 T
 
 # ---- a directory of policies, merged in name order, plus one more file
