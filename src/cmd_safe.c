@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "netns.h"
 #include "safe.h"
+#include "util.h"
 
 /* The command that talks to the same namespace, for the hints we print. */
 static void print_cmd(FILE *f, const struct cli *c, const char *cmd)
@@ -80,14 +81,16 @@ int confirm_main(struct cli *c)
 	run_unlock(lock);
 	switch (ret) {
 	case 0:
-		if (c->format == FMT_JSON)
+		if (c->format == FMT_JSON) {
 			printf("{\"confirmed\": true, \"generation\": %" PRIu64
-			       ", \"table\": \"%s\"}\n", gen,
-			       st ? st->table : "");
-		else if (!c->quiet)
+			       ", \"table\": ", gen);
+			json_string(stdout, st ? st->table : NULL);
+			printf("}\n");
+		} else if (!c->quiet) {
 			printf("confirmed: keeping generation %" PRIu64
 			       " of table %s; the confirm timer stands down\n",
 			       gen, st ? st->table : "?");
+		}
 		rc = EXIT_OK;
 		break;
 	case -ENOENT:
@@ -143,6 +146,15 @@ int rollback_main(struct cli *c)
 	}
 	ret = safe_rollback(dir, s, 0, c->force, false, &st);
 	rc = EXIT_RUNTIME;
+	if (c->format == FMT_JSON && (ret == 0 || ret == -EALREADY)) {
+		/* apply's shape: did the kernel change, and to what */
+		printf("{\"changed\": %s, \"table\": ", ret ? "false" : "true");
+		json_string(stdout, st->table);
+		printf(", \"generation\": %" PRIu64 ", \"restored\": \"%s\"}\n",
+		       st->generation, st->previous ? "table" : "absent");
+		rc = EXIT_OK;
+		goto out;
+	}
 	switch (ret) {
 	case 0:
 		if (!c->quiet && st->previous)

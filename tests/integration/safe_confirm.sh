@@ -95,8 +95,17 @@ check_eq "confirmed apply stays" "$L2" "$(live)"
 if pw confirm; then ok "second confirm exit 0"; else not_ok "second confirm exit 0" "$(cat "$WORK/out")"; fi
 check "second confirm says nothing to confirm" grep -q "nothing to confirm" "$WORK/out"
 
+# 3b. confirm --format json
+pw apply --confirm 5 "$WORK/p1.yaml"
+"$PORTWARDEN" confirm --format json > "$WORK/json" 2>&1
+check_eq "confirm --format json" "True pwsafe" \
+	"$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["confirmed"], d["table"])' "$WORK/json" 2>&1)"
+pw apply "$WORK/p2.yaml"
+check_eq "back to p2" "$L2" "$(live)"
+
 # 4. a newer apply supersedes a waiting timer: it must not undo the newer one
 pw apply --confirm 1 "$WORK/p1.yaml"
+check "the superseded apply armed a timer" grep -q "timer pid" "$WORK/out"
 pw apply "$WORK/p2.yaml"
 sleep 2
 check_eq "old timer does not undo a newer apply" "$L2" "$(live)"

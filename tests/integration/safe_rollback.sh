@@ -96,7 +96,16 @@ check_eq "the failed apply changed nothing" "$L2" "$(live)"
 pw rollback
 check_eq "rollback after a failed apply undoes the last good one" "$L1" "$(live)"
 
-# 7. no record at all: a clear message and a failure exit
+# 7. --format json: apply's shape, parsed by a JSON parser
+pw apply "$WORK/p2.yaml"
+"$PORTWARDEN" rollback --format json > "$WORK/json" 2>&1
+check_eq "rollback --format json" "True pwsafe table" \
+	"$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["changed"], d["table"], d["restored"])' "$WORK/json" 2>&1)"
+"$PORTWARDEN" rollback --format json > "$WORK/json" 2>&1
+check_eq "rollback --format json with nothing to do" "False" \
+	"$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["changed"])' "$WORK/json" 2>&1)"
+
+# 8. no record at all: a clear message and a failure exit
 rm -rf /run/portwarden/net-*
 rc=0; pw rollback || rc=$?
 check_eq "rollback with no record exits 3" 3 "$rc"
