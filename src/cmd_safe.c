@@ -181,7 +181,7 @@ int rollback_main(struct cli *c)
 			       st->by_timer ? " by the confirm timer" : "");
 		else if (!c->quiet)
 			printf("nothing to roll back: table %s is already as it was before generation %"
-			       PRIu64 " (that apply did not take effect)\n",
+			       PRIu64 " (that apply did not take effect, or was undone some other way)\n",
 			       st->table, st->generation);
 		rc = EXIT_OK;
 		break;

@@ -165,4 +165,26 @@ check_eq "guard refuses over a connected inbound UDP socket" 4 "$rc"
 check "it names the UDP peer" \
 	grep -qF "connected inbound udp $PEER4:40000 -> $HERE4:5353" "$WORK/out"
 
+# 8. IPv6: a v6 peer is judged as v6 (a v4-only rule does not admit it)
+policy v4only.yaml <<EOF
+portwarden: 1
+table: $T
+defaults: { inbound: drop }
+inbound:
+  - { name: v4-admins, proto: tcp, port: 2224, from: 10.77.0.0/24 }
+  - { name: dns, proto: udp, port: 5353 }
+EOF
+policy open.yaml <<EOF
+portwarden: 1
+table: $T
+EOF
+pw apply --force "$WORK/open.yaml"	# let the connection in first
+hold_listener here $HERE6 2224
+hold_client peer $HERE6 2224
+rc=0; pw apply "$WORK/v4only.yaml" || rc=$?
+check_eq "guard refuses over an IPv6 connection" 4 "$rc"
+# (the peer picks any of its fd77:: addresses as the source)
+check "it names the IPv6 peer in brackets" \
+	grep -q "inbound tcp \[fd77::[0-9]\]:$CPORT -> \[$HERE6\]:2224 (rule \"default\")" "$WORK/out"
+
 exit $((T_FAILED > 0))
