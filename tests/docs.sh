@@ -108,6 +108,42 @@ else
 	not_ok "the audit unit writes its textfile by rename, findings are no failure"
 fi
 
+# --- Ansible module ------------------------------------------------------
+if ! command -v ansible-doc >/dev/null; then
+	not_ok "ansible module documentation" "ansible-core is missing (contrib/install-deps.sh)"
+else
+	export ANSIBLE_LOCAL_TEMP="$tmp/ansible"
+	out=$(ansible-doc -M contrib/ansible/library portwarden 2>&1)
+	rc=$?
+	if [ "$rc" -eq 0 ] && ! grep -q 'ERROR\|WARNING' <<<"$out"; then
+		ok "ansible-doc reads the module's documentation"
+	else
+		not_ok "ansible-doc reads the module's documentation" "exit $rc: $(head -3 <<<"$out")"
+	fi
+	# The documented options are the ones the module accepts, and the
+	# examples and return values are valid YAML.
+	out=$(python3 - contrib/ansible/library/portwarden.py <<'EOF' 2>&1
+import ast, sys, yaml
+tree = ast.parse(open(sys.argv[1]).read())
+doc = {n.targets[0].id: n.value.value for n in tree.body
+       if isinstance(n, ast.Assign) and isinstance(n.value, ast.Constant)}
+documented = set(yaml.safe_load(doc["DOCUMENTATION"])["options"])
+yaml.safe_load(doc["EXAMPLES"]); yaml.safe_load(doc["RETURN"])
+spec = set()
+for n in ast.walk(tree):
+    if isinstance(n, ast.keyword) and n.arg == "argument_spec":
+        spec = {k.arg for k in n.value.keywords}
+if documented != spec:
+    print("documented %s, accepted %s" % (sorted(documented), sorted(spec)))
+EOF
+)
+	check_eq "the module documents exactly the options it accepts" "" "$out"
+	out=$(ansible-playbook --syntax-check -i localhost, contrib/ansible/playbook.yml 2>&1)
+	rc=$?
+	if [ "$rc" -eq 0 ]; then ok "the example playbook passes ansible-playbook --syntax-check"
+	else not_ok "the example playbook passes ansible-playbook --syntax-check" "$(head -3 <<<"$out")"; fi
+fi
+
 # --- bash completion ---------------------------------------------------
 mkdir -p "$tmp/pol/conf.d"
 : > "$tmp/pol/a.yaml"; : > "$tmp/pol/b.yml"; : > "$tmp/pol/notes.txt"

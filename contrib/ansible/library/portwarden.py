@@ -49,12 +49,12 @@ options:
     type: str
   confirm:
     description:
-      - With I(state=applied), apply with C(--confirm SECONDS): portwarden
-        restores the previous table after that many seconds unless
-        confirmed. The module confirms (C(portwarden confirm)) once the
-        apply succeeded and the live table equals the policy; if anything
-        goes wrong in between, the kernel rolls back on its own, even if
-        the Ansible connection is gone.
+      - With I(state=applied), apply with C(--confirm SECONDS), so that
+        portwarden restores the previous table after that many seconds
+        unless confirmed. The module confirms (C(portwarden confirm)) once
+        the apply succeeded and the live table equals the policy. If
+        anything goes wrong in between, portwarden's detached timer on the
+        host rolls back by itself, even if the Ansible connection is gone.
     type: int
   force:
     description:
@@ -260,8 +260,8 @@ class Portwarden(object):
             self.fail('portwarden confirm', rc, out, err, table=table)
 
     def table_exists(self, table):
-        rc, out, err = self.run(['status', '--table', table, '--format',
-                                 'json'] + self.netns())
+        # Text, not JSON: it is also the "before" of diff mode.
+        rc, out, err = self.run(['status', '--table', table] + self.netns())
         if rc == 0:
             return True, out
         text = (err + out).lower()
