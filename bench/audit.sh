@@ -55,25 +55,32 @@ for j in $(seq 0 $((k - 1))); do
 	for i in $(seq 600); do [ -s "$tmp/ready.$j" ] && break; sleep 0.1; done
 	[ -s "$tmp/ready.$j" ] || { echo "helper $j did not start"; kill "${helpers[@]}"; exit 1; }
 done
-t() { # LABEL CMD... : best of 3 wall-clock seconds, and peak RSS
-	local label=$1 key=$2 best=999 s e d rss=0
+t() { # LABEL KEY CMD... : best of 5 by wall clock; its CPU time and peak RSS
+	local label=$1 key=$2 best=999 s e d rss=0 cpu=0
 	shift 2
-	for _ in 1 2 3; do
+	for _ in 1 2 3 4 5; do
 		s=$(date +%s.%N)
-		/usr/bin/time -f %M -o "$tmp/rss" "$@" > "$tmp/out" 2>/dev/null || true
+		/usr/bin/time -f '%M %U %S' -o "$tmp/rss" "$@" > "$tmp/out" 2>/dev/null || true
 		e=$(date +%s.%N)
 		d=$(echo "$e - $s" | bc)
-		if [ "$(echo "$d < $best" | bc)" = 1 ]; then best=$d; rss=$(tail -1 "$tmp/rss"); fi
+		if [ "$(echo "$d < $best" | bc)" = 1 ]; then
+			best=$d
+			read -r rss u sy < <(tail -1 "$tmp/rss")
+			cpu=$(echo "$u + $sy" | bc)
+		fi
 	done
-	printf '%-28s %7.3f s  %7d KiB max RSS  %8d lines\n' "$label" "$best" "$rss" "$(wc -l < "$tmp/out")"
+	printf '%-26s %7.3f s wall  %6.2f s cpu  %7d KiB max RSS  %6d lines\n' \
+		"$label" "$best" "$cpu" "$rss" "$(wc -l < "$tmp/out")"
 	echo "$best" > "$tmp/t.$key"
+	echo "$cpu" > "$tmp/c.$key"
 }
 echo "sockets: $(ss -tan | tail -n +2 | wc -l) TCP ($nl listeners, $((2 * nc)) established)"
 t "ss -tanp" ssp ss -tanp
 t "ss -tan" ss ss -tan
 t "portwarden audit (json)" pw "$pw" audit "$tmp/policy.yaml" --format json
 t "portwarden audit (text)" pwt "$pw" audit "$tmp/policy.yaml"
-printf 'audit / ss -tanp = %.3f   audit / ss -tan = %.3f\n' \
-	"$(echo "$(cat "$tmp/t.pw") / $(cat "$tmp/t.ssp")" | bc -l)" \
-	"$(echo "$(cat "$tmp/t.pw") / $(cat "$tmp/t.ss")" | bc -l)"
+r() { echo "$(cat "$tmp/$1") / $(cat "$tmp/$2")" | bc -l; }
+printf 'wall: audit / ss -tanp = %.3f   audit / ss -tan = %.3f\n' "$(r t.pw t.ssp)" "$(r t.pw t.ss)"
+printf 'cpu:  audit / ss -tanp = %.3f   audit / ss -tan = %.3f\n' "$(r c.pw c.ssp)" "$(r c.pw c.ss)"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores"
 EOS

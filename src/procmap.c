@@ -11,6 +11,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,9 +152,31 @@ static uint64_t socket_inode(const char *link, ssize_t n)
 	return ino;
 }
 
-static void scan_process(struct procmap *pm, int procfd, const char *pid)
+/* What one scanning thread found, merged into the map afterwards. */
+struct pair {
+	uint64_t inode;
+	uint32_t proc;		/* index into the part's procs */
+};
+
+struct scan_part {
+	struct proc_info *procs;
+	size_t n_procs, cap_procs;
+	struct pair *pairs;
+	size_t n_pairs, cap_pairs;
+	size_t denied;
+};
+
+struct scan {
+	int procfd;
+	int *pids;
+	size_t n_pids;
+	atomic_size_t next;		/* next index into pids to take */
+	struct scan_part *parts;
+};
+
+static void scan_process(struct scan_part *part, int procfd, int pidnum)
 {
-	char path[300], link[64];
+	char pid[16], path[64], link[64];
 	struct dirent *de;
 	uint32_t me = NONE;
 	uint64_t ino;
@@ -160,11 +184,12 @@ static void scan_process(struct procmap *pm, int procfd, const char *pid)
 	DIR *dir;
 	int fd;
 
+	snprintf(pid, sizeof(pid), "%d", pidnum);
 	snprintf(path, sizeof(path), "%s/fd", pid);
 	fd = openat(procfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == EACCES || errno == EPERM)
-			pm->denied++;
+			part->denied++;
 		return;
 	}
 	dir = fdopendir(fd);
@@ -173,6 +198,8 @@ static void scan_process(struct procmap *pm, int procfd, const char *pid)
 		return;
 	}
 	while ((de = readdir(dir))) {
+		struct pair *pr;
+
 		if (de->d_name[0] == '.')
 			continue;
 		n = readlinkat(fd, de->d_name, link, sizeof(link));
@@ -184,39 +211,92 @@ static void scan_process(struct procmap *pm, int procfd, const char *pid)
 		if (me == NONE) {
 			struct proc_info *p;
 
-			p = ARRAY_PUSH(pm->procs, pm->n_procs, pm->cap_procs);
-			p->pid = atoi(pid);
+			p = ARRAY_PUSH(part->procs, part->n_procs, part->cap_procs);
+			p->pid = pidnum;
 			read_comm(procfd, pid, p->comm, sizeof(p->comm));
-			me = (uint32_t)(pm->n_procs - 1);
+			me = (uint32_t)(part->n_procs - 1);
 		}
-		add_owner(pm, ino, me);
+		pr = ARRAY_PUSH(part->pairs, part->n_pairs, part->cap_pairs);
+		pr->inode = ino;
+		pr->proc = me;
 	}
 	closedir(dir);
 }
 
+static void *scan_worker(void *arg)
+{
+	struct scan *sc = ((void **)arg)[0];
+	struct scan_part *part = ((void **)arg)[1];
+	size_t i;
+
+	while ((i = atomic_fetch_add(&sc->next, 1)) < sc->n_pids)
+		scan_process(part, sc->procfd, sc->pids[i]);
+	return NULL;
+}
+
+#define SCAN_THREADS_MAX 4
+
 int procmap_build(struct procmap **out, const char *proc)
 {
+	pthread_t threads[SCAN_THREADS_MAX];
+	struct scan_part parts[SCAN_THREADS_MAX];
+	void *args[SCAN_THREADS_MAX][2];
+	struct scan sc = { .pids = NULL };
+	size_t cap = 0, i, j, nthreads, started = 1;
 	struct procmap *pm;
 	struct dirent *de;
+	long cpus;
 	DIR *dir;
-	int procfd;
 
-	procfd = open(proc, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (procfd < 0)
+	sc.procfd = open(proc, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (sc.procfd < 0)
 		return -errno;
-	dir = fdopendir(procfd);
+	dir = opendir(proc);
 	if (!dir) {
 		int ret = -errno;
 
-		close(procfd);
+		close(sc.procfd);
 		return ret;
 	}
-	pm = xcalloc(1, sizeof(*pm));
-	rehash(pm);
 	while ((de = readdir(dir)))
 		if (isdigit((unsigned char)de->d_name[0]))
-			scan_process(pm, procfd, de->d_name);
+			*ARRAY_PUSH(sc.pids, sc.n_pids, cap) = atoi(de->d_name);
 	closedir(dir);
+	atomic_init(&sc.next, 0);
+
+	/* Reading fd links is all kernel time and scales with cores. */
+	cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	nthreads = cpus < 1 ? 1 : cpus > SCAN_THREADS_MAX ? SCAN_THREADS_MAX
+							  : (size_t)cpus;
+	memset(parts, 0, sizeof(parts));
+	for (i = 0; i < nthreads; i++) {
+		args[i][0] = &sc;
+		args[i][1] = &parts[i];
+	}
+	for (i = 1; i < nthreads; i++, started++)
+		if (pthread_create(&threads[i], NULL, scan_worker, args[i]))
+			break;
+	scan_worker(args[0]);
+	for (i = 1; i < started; i++)
+		pthread_join(threads[i], NULL);
+	close(sc.procfd);
+	free(sc.pids);
+
+	pm = xcalloc(1, sizeof(*pm));
+	rehash(pm);
+	for (i = 0; i < started; i++) {
+		size_t base = pm->n_procs;
+
+		for (j = 0; j < parts[i].n_procs; j++)
+			*ARRAY_PUSH(pm->procs, pm->n_procs, pm->cap_procs) =
+				parts[i].procs[j];
+		for (j = 0; j < parts[i].n_pairs; j++)
+			add_owner(pm, parts[i].pairs[j].inode,
+				  (uint32_t)(base + parts[i].pairs[j].proc));
+		pm->denied += parts[i].denied;
+		free(parts[i].procs);
+		free(parts[i].pairs);
+	}
 	*out = pm;
 	return 0;
 }
