@@ -181,4 +181,17 @@ for o in $options; do
 	grep -q -- "$o" contrib/bash-completion/portwarden || missing="$missing $o"
 done
 check_eq "the completion knows every option" "" "$missing"
+# With the bash-completion package loaded, policies go through its _filedir.
+bc=/usr/share/bash-completion/bash_completion
+if [ -f "$bc" ]; then
+	got=$(cd "$tmp/pol" && bash -c '
+		source "$0"; source "$1"; shift
+		COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMP_LINE="$*"
+		COMP_POINT=${#COMP_LINE}; COMPREPLY=()
+		_portwarden portwarden "" "${COMP_WORDS[-2]}" 2>/dev/null
+		printf "%s\n" "${COMPREPLY[@]}" | sort | tr "\n" " "' \
+		"$bc" "$TOP/contrib/bash-completion/portwarden" portwarden explain a.yaml '')
+	check_eq "with bash-completion: policies, directories and in|out" \
+		"a.yaml b.yml conf.d in out " "$got"
+fi
 exit 0
