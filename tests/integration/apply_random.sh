@@ -32,9 +32,10 @@ def v6():
     val &= ((1 << 128) - 1) ^ ((1 << (128 - p)) - 1)
     s = ":".join("%x" % (val >> (112 - 16 * i) & 0xffff) for i in range(8))
     return '"%s/%d"' % (s, p)
-def addrs():
+def addrs(fam=None):
     k = rnd.choice([1, 1, 2, 3])
-    return "[" + ", ".join(rnd.choice([v4, v4, v6])() for _ in range(k)) + "]"
+    pick = {4: [v4], 6: [v6]}.get(fam, [v4, v4, v6])
+    return "[" + ", ".join(rnd.choice(pick)() for _ in range(k)) + "]"
 def ports():
     c = rnd.choice(["one", "list", "range", "name", "iana"])
     if c == "one": return str(rnd.randint(1, 65535))
@@ -65,22 +66,24 @@ for i in range(n):
         for j in range(rnd.randint(1, 6)):
             r = ["name: %s%d" % (d[:2], j)]
             proto = rnd.choice([None, "tcp", "udp", "[tcp, udp]", "icmp", "icmpv6", "any"])
+            fam = {"icmp": 4, "icmpv6": 6}.get(proto, rnd.choice([None, None, 4, 6]))
             if proto: r.append("proto: %s" % proto)
             if proto not in ("icmp", "icmpv6", "any") and rnd.random() < 0.7:
                 r.append("port: %s" % ("$svc" if "svc" in sets and rnd.random() < 0.3 else ports()))
                 if rnd.random() < 0.2: r.append("sport: %s" % ports())
             peer = "from" if d == "inbound" else "to"
             if rnd.random() < 0.5:
-                r.append("%s: %s" % (peer, "$nets" if "nets" in sets and rnd.random() < 0.4 else addrs()))
+                use_set = "nets" in sets and fam is None and rnd.random() < 0.4
+                r.append("%s: %s" % (peer, "$nets" if use_set else addrs(fam)))
             if rnd.random() < 0.2:
-                r.append("not_%s: %s" % (peer, addrs()))
+                r.append("not_%s: %s" % (peer, addrs(fam)))
             if d == "outbound" and rnd.random() < 0.15: r.append("user: %d" % rnd.choice([0, 1000]))
             if d == "outbound" and rnd.random() < 0.1: r.append("group: [0, 100]")
             if d == "outbound" and rnd.random() < 0.1: r.append("cgroup: system.slice/a.service")
             if rnd.random() < 0.15: r.append("interface: %s" % rnd.choice(["eth0", "veth*", "wg0"]))
             if rnd.random() < 0.2: r.append("action: %s" % rnd.choice(["drop", "reject"]))
             if rnd.random() < 0.15: r.append("log: true")
-            if rnd.random() < 0.1: r.append("family: %s" % rnd.choice(["ipv4", "ipv6"]))
+            if fam and rnd.random() < 0.3: r.append("family: ipv%d" % fam)
             lines.append("  - { " + ", ".join(r) + " }")
     open("%s/r%d.yaml" % (out, i), "w").write("\n".join(lines) + "\n")
 EOF
