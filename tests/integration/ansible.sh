@@ -11,10 +11,11 @@ command -v ansible >/dev/null || { not_ok "environment" "ansible-core is not ins
 NS=pwans
 TABLE=pwansible
 tmp=$(mktemp -d)
-listener=""
+listener="" server="" client=""
 cleanup() {
-	[ -n "$listener" ] && kill "$listener" 2>/dev/null
+	for p in $listener $server $client; do kill "$p" 2>/dev/null; done
 	ip netns del "$NS" 2>/dev/null
+	ip netns del pwpeer 2>/dev/null
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -178,7 +179,60 @@ check_eq "an invalid policy reports exit 2" 2 "$(field "$tmp/r8" 'r.get("rc")')"
 if [ -n "$after" ] && [ "$after" = "$(live)" ]; then ok "an invalid policy changed nothing"
 else not_ok "an invalid policy changed nothing" "table missing or changed"; fi
 
-# 8. absent: check mode keeps the table, then it goes, then nothing to do
+# 8. the lock-out guard: a live inbound connection the new policy would
+# cut fails the task with rc 4 and changes nothing; force overrides it
+cat > "$tmp/pol/guard.yaml" <<EOF
+portwarden: 1
+table: $TABLE
+defaults: { inbound: drop, outbound: drop }
+inbound:
+  - { name: admin, proto: tcp, port: 2222 }
+EOF
+chmod 0600 "$tmp/pol/guard.yaml"
+ip netns add pwpeer
+ip link add pwv0 type veth peer name pwv1
+ip link set pwv0 netns "$NS"
+ip link set pwv1 netns pwpeer
+ip -n "$NS" addr add 10.99.0.1/24 dev pwv0
+ip -n "$NS" link set pwv0 up
+ip -n pwpeer addr add 10.99.0.2/24 dev pwv1
+ip -n pwpeer link set pwv1 up
+run_module "$tmp/g1" "{\"policy\": [\"$tmp/pol/guard.yaml\"], \"netns\": \"$NS\", \"binary\": \"$PORTWARDEN\"}"
+ip netns exec "$NS" python3 -c '
+import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 2222)); s.listen(4); c = s.accept(); time.sleep(120)' &
+server=$!
+sleep 0.5
+ip netns exec pwpeer python3 -c '
+import socket, time
+c = socket.create_connection(("10.99.0.1", 2222), timeout=3); time.sleep(120)' &
+client=$!
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+	ip netns exec "$NS" ss -Htn state established '( sport = :2222 )' | grep -q . && break
+	sleep 0.2
+done
+guarded=$(live)
+run_module "$tmp/g2" "{$M}"
+if [ "$(field "$tmp/g2" 'r.get("failed")')" = True ] && [ "$(field "$tmp/g2" 'r.get("rc")')" = 4 ]; then
+	ok "the lock-out guard fails the task with rc 4"
+else
+	not_ok "the lock-out guard fails the task with rc 4" "$(why "$tmp/g2")"
+fi
+if [ -n "$guarded" ] && [ "$guarded" = "$(live)" ]; then ok "a refused apply changed nothing"
+else not_ok "a refused apply changed nothing"; fi
+run_module "$tmp/g3" "{$M, \"force\": true}"
+if [ "$(field "$tmp/g3" 'r["changed"]')" = True ] && live | grep -q 'dport 993'; then
+	ok "force overrides the lock-out guard"
+else
+	not_ok "force overrides the lock-out guard" "$(why "$tmp/g3")"
+fi
+kill "$server" "$client" 2>/dev/null
+wait "$server" "$client" 2>/dev/null
+server="" client=""
+ip netns del pwpeer
+
+# 9. absent: check mode keeps the table, then it goes, then nothing to do
 A='"state": "absent", "table": "'"$TABLE"'", "netns": "'"$NS"'", "binary": "'"$PORTWARDEN"'"'
 run_module "$tmp/r9" "{$A}" --check
 check_eq "absent in check mode reports changed=true" True "$(field "$tmp/r9" 'r["changed"]')"
@@ -192,7 +246,7 @@ run_module "$tmp/r11" "{$A}"
 check_eq "absent again changed=false" False "$(field "$tmp/r11" 'r["changed"]')"
 check_eq "absent again does not fail" False "$(field "$tmp/r11" 'r.get("failed", False)')"
 
-# 9. absent without a table name: found from the policy
+# 10. absent without a table name: found from the policy
 run_module "$tmp/r12" "{$P}"
 run_module "$tmp/r13" "{$P, \"state\": \"absent\"}"
 if [ "$(field "$tmp/r12" 'r.get("changed")')" = True ] &&
