@@ -108,6 +108,42 @@ else
 	not_ok "the audit unit writes its textfile by rename, findings are no failure"
 fi
 
+# The audit unit's Exec lines, run in order the way systemd runs them
+# (every one with stdout appended to the StandardOutput= file), against a
+# recorded sock_diag dump and a scratch textfile directory. Twice: the
+# second report must replace the first, not follow it.
+mkdir -p "$tmp/textfile" "$tmp/etc"
+cp policies/audit-baseline.yaml "$tmp/etc/"
+chmod 0700 "$tmp/etc"; chmod 0600 "$tmp/etc/audit-baseline.yaml"
+sed -e "s|/var/lib/prometheus/node-exporter|$tmp/textfile|g" \
+    -e "s|/etc/portwarden|$tmp/etc|g" \
+    -e "s|/usr/local/sbin/portwarden|$PORTWARDEN|g" \
+    -e "s|^ExecStart=.*|& --replay $TOP/tests/data/audit-basic.nlmsg|" \
+    "$aud" > "$tmp/audit.service"
+stdout=$(sed -n 's/^StandardOutput=append://p' "$tmp/audit.service")
+success=" 0 $(sed -n 's/^SuccessExitStatus=//p' "$tmp/audit.service") "
+run_unit() {
+	local key line rc
+	for key in ExecStartPre ExecStart ExecStartPost; do
+		while IFS= read -r line; do
+			# shellcheck disable=SC2086
+			${line#-} >> "$stdout" 2>/dev/null
+			rc=$?
+			[[ $success == *" $rc "* ]] || { echo "$key exit $rc"; return 1; }
+		done < <(sed -n "s/^$key=//p" "$tmp/audit.service")
+	done
+}
+echo "stale" > "$stdout"
+r1=$(run_unit) && r2=$(run_unit)
+prom=$tmp/textfile/portwarden.prom
+if [ -n "$stdout" ] && [ -z "$r1$r2" ] && [ -f "$prom" ] && [ ! -e "$stdout" ] &&
+   [ "$(grep -c '^portwarden_compliant 0$' "$prom")" = 1 ] && ! grep -q stale "$prom"; then
+	ok "the audit unit's commands leave exactly one fresh report in place"
+else
+	not_ok "the audit unit's commands leave exactly one fresh report in place" \
+		"$r1 $r2; $(ls "$tmp/textfile" | tr '\n' ' ')"
+fi
+
 # --- Ansible module ------------------------------------------------------
 if ! command -v ansible-doc >/dev/null; then
 	not_ok "ansible module documentation" "ansible-core is missing (contrib/install-deps.sh)"
