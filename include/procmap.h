@@ -38,6 +38,21 @@ struct procmap;
  */
 int procmap_build(struct procmap **out, const char *proc);
 
+/* The same, always by reading /proc (never the BPF iterator). */
+int procmap_build_scan(struct procmap **out, const char *proc);
+
+/* "bpf" when the map came from the task_file iterator, else "proc". */
+const char *procmap_method(const struct procmap *pm);
+
+/*
+ * procmap_bpf_scan() - internal to procmap: every (tgid, socket inode) pair
+ * of the system from a BPF task_file iterator, when /proc is @proc ==
+ * "/proc" and the process may load BPF tracing programs.
+ * Return: 0, or a negative errno (the caller then scans /proc).
+ */
+int procmap_bpf_scan(void (*emit)(void *arg, uint32_t tgid, uint64_t inode),
+		     void *arg);
+
 void procmap_free(struct procmap *pm);
 
 /**

@@ -52,6 +52,7 @@ struct procmap {
 	struct slot *slots;	/* chain head per bucket (head NONE: empty) */
 	size_t n_slots;		/* power of two */
 	size_t denied;
+	bool bpf;
 	/* cgroup id -> path, filled on first use */
 	bool cg_loaded;
 	struct cg_entry *cgs;
@@ -236,7 +237,69 @@ static void *scan_worker(void *arg)
 
 #define SCAN_THREADS_MAX 4
 
+struct bpf_ctx {
+	struct procmap *pm;
+	int procfd;
+	uint32_t last_tgid;
+	uint32_t me;
+};
+
+/* Pairs arrive task by task (threads sharing the leader's table skipped). */
+static void bpf_emit(void *arg, uint32_t tgid, uint64_t inode)
+{
+	struct bpf_ctx *bc = arg;
+	struct procmap *pm = bc->pm;
+
+	if (bc->me == NONE || tgid != bc->last_tgid) {
+		struct proc_info *p;
+		char pid[16];
+
+		p = ARRAY_PUSH(pm->procs, pm->n_procs, pm->cap_procs);
+		p->pid = (int)tgid;
+		snprintf(pid, sizeof(pid), "%u", tgid);
+		read_comm(bc->procfd, pid, p->comm, sizeof(p->comm));
+		bc->me = (uint32_t)(pm->n_procs - 1);
+		bc->last_tgid = tgid;
+	}
+	add_owner(pm, inode, bc->me);
+}
+
 int procmap_build(struct procmap **out, const char *proc)
+{
+	struct bpf_ctx bc = { .me = NONE };
+	struct procmap *pm;
+	size_t i;
+
+	if (strcmp(proc, "/proc"))
+		return procmap_build_scan(out, proc);
+	bc.procfd = open(proc, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (bc.procfd < 0)
+		return -errno;
+	pm = xcalloc(1, sizeof(*pm));
+	rehash(pm);
+	bc.pm = pm;
+	if (procmap_bpf_scan(bpf_emit, &bc) < 0) {
+		/* not allowed or not supported: read /proc instead */
+		close(bc.procfd);
+		procmap_free(pm);
+		return procmap_build_scan(out, proc);
+	}
+	close(bc.procfd);
+	/* A process that exited between the walk and reading its comm. */
+	for (i = 0; i < pm->n_procs; i++)
+		if (!pm->procs[i].comm[0])
+			snprintf(pm->procs[i].comm, sizeof(pm->procs[i].comm), "?");
+	pm->bpf = true;
+	*out = pm;
+	return 0;
+}
+
+const char *procmap_method(const struct procmap *pm)
+{
+	return pm && pm->bpf ? "bpf" : "proc";
+}
+
+int procmap_build_scan(struct procmap **out, const char *proc)
 {
 	pthread_t threads[SCAN_THREADS_MAX];
 	struct scan_part parts[SCAN_THREADS_MAX];

@@ -23,6 +23,7 @@
 #include "audit.h"
 #include "procmap.h"
 #include "sockdiag.h"
+#include "util.h"
 
 #ifndef TOP_DIR
 #define TOP_DIR "."
@@ -519,6 +520,46 @@ static void test_procmap_self(void **state)
 	close(fd);
 }
 
+/* The BPF iterator (when this process may use it) and the /proc scan
+ * name the same owner for each of our sockets. */
+static void test_procmap_methods_agree(void **state)
+{
+	struct procmap *pm[2] = { NULL, NULL };
+	const struct proc_info *pi;
+	struct stat st;
+	int fds[32];
+	size_t i, k, it;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(fds); i++) {
+		fds[i] = socket(i % 2 ? AF_INET6 : AF_INET,
+				i % 3 ? SOCK_DGRAM : SOCK_STREAM, 0);
+		assert_true(fds[i] >= 0);
+	}
+	assert_int_equal(procmap_build(&pm[0], "/proc"), 0);
+	assert_int_equal(procmap_build_scan(&pm[1], "/proc"), 0);
+	assert_string_equal(procmap_method(pm[1]), "proc");
+	for (i = 0; i < ARRAY_SIZE(fds); i++) {
+		assert_int_equal(fstat(fds[i], &st), 0);
+		for (k = 0; k < 2; k++) {
+			bool me = false;
+
+			it = 0;
+			while ((pi = procmap_next(pm[k], st.st_ino, &it)))
+				if (pi->pid == getpid()) {
+					me = true;
+					assert_string_equal(pi->comm, "test_audit");
+				}
+			if (!me)
+				fail_msg("socket %zu not attributed by %s", i,
+					 procmap_method(pm[k]));
+		}
+		close(fds[i]);
+	}
+	procmap_free(pm[0]);
+	procmap_free(pm[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -532,6 +573,7 @@ int main(void)
 		cmocka_unit_test(test_direction),
 		cmocka_unit_test(test_drift),
 		cmocka_unit_test(test_procmap_self),
+		cmocka_unit_test(test_procmap_methods_agree),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
