@@ -98,8 +98,8 @@ except OSError as e:
 EOF
 }
 wait_listen() { # NETNS|"" PORT
-	local i
-	for i in $(seq 1 30); do
+	local _
+	for _ in $(seq 1 30); do
 		if [ -n "$1" ]; then ip netns exec "$1" ss -Htln "sport = :$2" | grep -q . && return 0
 		else ss -Htln "sport = :$2" | grep -q . && return 0; fi
 		sleep 0.1
