@@ -255,7 +255,10 @@ int apply_main(struct cli *c)
 		rc = EXIT_OK;
 		goto out;
 	}
-	model_diff(r.live, r.want, &df);
+	/* the lines are printed by --dry-run and JSON only: a first apply of
+	 * 100,000 elements need not format each of them */
+	if (c->dry_run || c->format == FMT_JSON)
+		model_diff(r.live, r.want, &df);
 	if (c->dry_run) {
 		if (c->format == FMT_JSON) {
 			print_json_diff(r.want->table, true, &df, ", \"dry_run\": true");

@@ -24,6 +24,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -165,28 +166,38 @@ struct msg_info {
 	size_t elem;			/* first model element of a chunk */
 };
 
-struct batch {
+/* The batch lives in pages that are never moved: no copy when it grows,
+ * and no more memory than the messages plus one page's slack. */
+#define PAGE_BYTES	(1u << 20)
+
+struct bpage {
 	char *buf;
 	size_t len, cap;
+};
+
+struct batch {
+	struct bpage *pages;
+	size_t n_pages, cap_pages;
+	size_t len;			/* bytes in all pages */
 	uint32_t seq0;
 	struct msg_info *info;		/* by seq - seq0 */
 	size_t n_info, cap_info;
 	size_t n_acks;
 };
 
+/* Room for a message of up to @need bytes; zeroed, as attribute padding
+ * is not always written. */
 static char *batch_reserve(struct batch *b, size_t need)
 {
-	if (b->cap - b->len < need) {
-		size_t cap = b->cap ? b->cap : 1u << 20;
+	struct bpage *pg = b->n_pages ? &b->pages[b->n_pages - 1] : NULL;
 
-		while (cap - b->len < need)
-			cap *= 2;
-		b->buf = xrealloc(b->buf, cap);
-		/* attribute padding is not always written: send zeros */
-		memset(b->buf + b->cap, 0, cap - b->cap);
-		b->cap = cap;
+	if (!pg || pg->cap - pg->len < need) {
+		pg = ARRAY_PUSH(b->pages, b->n_pages, b->cap_pages);
+		pg->cap = need > PAGE_BYTES ? need : PAGE_BYTES;
+		pg->buf = xcalloc(1, pg->cap);
+		pg->len = 0;
 	}
-	return b->buf + b->len;
+	return pg->buf + pg->len;
 }
 
 /* Account for a message just built at the end of the buffer. */
@@ -195,6 +206,7 @@ static void batch_commit(struct batch *b, struct nlmsghdr *nlh,
 {
 	struct msg_info *slot;
 
+	b->pages[b->n_pages - 1].len += NLMSG_ALIGN(nlh->nlmsg_len);
 	b->len += NLMSG_ALIGN(nlh->nlmsg_len);
 	slot = ARRAY_PUSH(b->info, b->n_info, b->cap_info);
 	*slot = mi ? *mi : (struct msg_info){ .what = MSG_OTHER };
@@ -1037,6 +1049,27 @@ static void ack_one(struct ack_ctx *c, const struct nlmsghdr *nlh)
 	}
 }
 
+/* One sendmsg of all pages: the kernel sees a single batch. */
+static ssize_t batch_send(struct nl_sock *s, const struct batch *b)
+{
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	struct iovec *iov = xcalloc(b->n_pages, sizeof(*iov));
+	struct msghdr msg = {
+		.msg_name = &kernel, .msg_namelen = sizeof(kernel),
+		.msg_iov = iov, .msg_iovlen = b->n_pages,
+	};
+	ssize_t n;
+	size_t i;
+
+	for (i = 0; i < b->n_pages; i++) {
+		iov[i].iov_base = b->pages[i].buf;
+		iov[i].iov_len = b->pages[i].len;
+	}
+	n = sendmsg(mnl_socket_get_fd(s->nl), &msg, 0);
+	free(iov);
+	return n;
+}
+
 /* Send the whole batch in one sendmsg and read every reply. The kernel
  * handles a batch within sendmsg, so all replies are queued on return. */
 static int batch_talk(struct nl_sock *s, struct batch *b,
@@ -1051,7 +1084,7 @@ static int batch_talk(struct nl_sock *s, struct batch *b,
 	int ret = 0;
 
 	nl_sock_bufsize(s, b->len + b->n_acks * 1024);
-	n = mnl_socket_sendto(s->nl, b->buf, b->len);
+	n = batch_send(s, b);
 	if (n < 0) {
 		ret = -errno;
 		diag_error(d, NULL, "cannot send the batch for table \"%s\": %s",
@@ -1155,7 +1188,11 @@ static void put_chain(struct batch *b, const struct model *m, size_t i)
 
 static void batch_release(struct batch *b)
 {
-	free(b->buf);
+	size_t i;
+
+	for (i = 0; i < b->n_pages; i++)
+		free(b->pages[i].buf);
+	free(b->pages);
 	free(b->info);
 }
 
