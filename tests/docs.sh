@@ -66,6 +66,17 @@ done
 if [ "$n" -ge 3 ] && [ -z "$bad" ]; then ok "the $n policies in portwarden.yaml(5) pass check"
 else not_ok "the policies in portwarden.yaml(5) pass check" "$n examples;$bad"; fi
 
+# The README's policy example is valid too.
+awk '/^```yaml/{on=1; n++; next} /^```/{on=0} on && n == 1' README.md > "$tmp/readme.yaml"
+chmod 0600 "$tmp/readme.yaml"
+sed -i "s/user: backup/user: $(id -un)/" "$tmp/readme.yaml"
+if grep -q '^portwarden: 1' "$tmp/readme.yaml" &&
+   "$PORTWARDEN" check "$tmp/readme.yaml" > "$tmp/check.out" 2>&1; then
+	ok "the README's policy passes check"
+else
+	not_ok "the README's policy passes check" "$(head -3 "$tmp/check.out" | tr '\n' ' ')"
+fi
+
 # Every test the README's comparison cites as proof exists.
 missing=""
 for t in $(grep -o '`tests/[^`]*`' README.md | tr -d '`' | sort -u); do
