@@ -72,6 +72,36 @@ static inline bool nl_be_inc(uint8_t *p, size_t len)
 	return false;
 }
 
+static inline void nl_put_be16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+struct nftnl_rule;
+struct mchain;
+struct mrule;
+
+/**
+ * nl_rule_build() - the libnftnl rule for one model rule (nl_expr.c)
+ * @err: set to 0, or to a negative errno when a match cannot be expressed
+ *       (an interface name too long, a cgroup that does not exist)
+ * Return: the rule (nftnl_rule_free() it), or NULL.
+ */
+struct nftnl_rule *nl_rule_build(const struct model *m, const struct mchain *c,
+				 const struct mrule *mr, int *err);
+
+/**
+ * nl_rule_decode() - the matches and statements of a live rule (nl_decode.c)
+ * @m:   the model being read; its sets are already in it (a lookup may
+ *       tell a set's saddr/daddr or sport/dport key)
+ * @r:   filled in: matches, counter and its values, log, verdict
+ * @why: when false is returned, what was not understood
+ * Return: true when every expression was understood.
+ */
+bool nl_rule_decode(struct model *m, struct nftnl_rule *nr, struct mrule *r,
+		    char *why, size_t len);
+
 /* Set up a freshly opened socket's buffers for a payload of @bytes. */
 void nl_sock_bufsize(struct nl_sock *s, size_t bytes);
 
