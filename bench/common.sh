@@ -7,7 +7,10 @@ REPEAT=${REPEAT:-3}
 PW=$(cd "$(dirname "$PW")" && pwd)/$(basename "$PW")
 [ -x "$PW" ] || { echo "bench: $PW is not executable" >&2; exit 2; }
 [ "$(id -u)" -eq 0 ] || { echo "bench: needs root (network namespaces)" >&2; exit 2; }
-[ -x /usr/bin/time ] || { echo "bench: needs /usr/bin/time (apt-get install time)" >&2; exit 2; }
+if [ ! -x /usr/bin/time ]; then	# GNU time, for peak memory
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null 2>&1 ||
+		{ echo "bench: needs /usr/bin/time (apt-get install time)" >&2; exit 2; }
+fi
 
 # One input directory per run, generated once (fixed seed) and shared by
 # the scripts when run.sh exports BENCH_WORK.

@@ -109,4 +109,35 @@ if pw_apply "apply rich policy" "$WORK/rich.yaml"; then
 	*) not_ok "re-apply over nft's copy: changed false" "$out";;
 	esac
 fi
+# status counts what the rules decided: 5 new UDP flows to "web", 3 to
+# ports no rule names (the default), each flow's first packet only.
+policy counters.yaml <<-Y
+portwarden: 1
+table: portwarden
+defaults: { inbound: drop }
+inbound:
+  - { name: web, proto: udp, port: 8080 }
+Y
+if pw_apply "apply counters policy" "$WORK/counters.yaml"; then
+	expect_probes 0.7 <<-T
+	count-web1 peer root udp $HERE4 8080 open
+	count-web2 peer root udp $HERE4 8080 open
+	count-web3 peer root udp $HERE6 8080 open
+	count-web4 peer root udp $HERE6 8080 open
+	count-web5 peer root udp $HERE4 8080 open
+	count-def1 peer root udp $HERE4 8081 drop
+	count-def2 peer root udp $HERE6 8082 drop
+	count-def3 peer root udp $HERE4 8083 drop
+	T
+	counts=$("$PORTWARDEN" status --format json | $PY -c '
+import json, sys
+t = json.load(sys.stdin)
+c = {r["rule"]: r["packets"] for ch in t["chains"] if ch["name"] == "input"
+     for r in ch["rules"] if r["rule"]}
+print(c.get("web"), c.get("default"))')
+	set -- $counts
+	check_eq "status: web counted 5 packets" 5 "${1:-}"
+	if [ "${2:-0}" -ge 3 ] 2>/dev/null; then ok "status: default counted the 3 drops"
+	else not_ok "status: default counted the 3 drops" "got ${2:-nothing}"; fi
+fi
 exit 0
