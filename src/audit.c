@@ -38,6 +38,7 @@ struct audit {
 	struct procmap *pm;
 	const char *cgroup_root;
 	bool uses_cgroup;
+	bool uses_gid;
 	struct cand_list src[2], dst[2];	/* [0] IPv4, [1] IPv6 */
 	struct str_list iifs;
 	/* the current namespace's part of the report */
@@ -144,6 +145,8 @@ static void collect_value(struct audit *a, enum match_key key,
 		add_iif(a, v->str);
 	else if (key == KEY_CGROUPV2)
 		a->uses_cgroup = true;
+	else if (key == KEY_SKGID)
+		a->uses_gid = true;
 }
 
 static void collect_candidates(struct audit *a)
@@ -321,6 +324,37 @@ const char *audit_why_unattributed(const struct procmap *pm,
 	if (procmap_denied(pm))
 		return "no permission";
 	return "no process holds it";
+}
+
+/*
+ * `meta skgid` is the fsgid of the credentials the socket was opened with;
+ * sock_diag does not carry it. The owning process's current fsgid (the
+ * fourth Gid: field) is the same unless it changed groups since.
+ */
+static bool owner_fsgid(const struct procmap *pm, uint64_t inode, uint32_t *gid)
+{
+	const struct proc_info *pi;
+	unsigned int g[4];
+	char path[64], line[256];
+	size_t it = 0;
+	bool found = false;
+	FILE *f;
+
+	pi = procmap_next(pm, inode, &it);
+	if (!pi)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/status", pi->pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Gid: %u %u %u %u", &g[0], &g[1], &g[2], &g[3]) == 4) {
+			*gid = g[3];
+			found = true;
+			break;
+		}
+	fclose(f);
+	return found;
 }
 
 /* ---- feeding ----------------------------------------------------------- */
@@ -587,6 +621,8 @@ static void judge_conn(struct audit *a, struct audit_sock *c)
 		pkt.has_uid = c->s.inode != 0;
 		if (a->uses_cgroup)
 			pkt.cgroup = audit_cgroup_path(a, &c->s);
+		if (a->uses_gid && a->pm)
+			pkt.has_gid = owner_fsgid(a->pm, c->s.inode, &pkt.gid);
 	}
 	if (eval_packet(a->model, &pkt, &res) < 0) {
 		c->verdict = MV_ACCEPT;

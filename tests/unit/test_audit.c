@@ -442,6 +442,48 @@ static void test_user_rule_outbound(void **state)
 	unload(&fx);
 }
 
+/* `group` rules see the fsgid of the socket's owner (from /proc). */
+static void test_group_rule_outbound(void **state)
+{
+	struct fixture fx = { 0 };
+	struct procmap *pm = NULL;
+	struct sock_info v[2];
+	const struct audit_report *r;
+	struct stat st[2];
+	char yaml[512];
+	int fd[2];
+
+	(void)state;
+	snprintf(yaml, sizeof(yaml),
+		 "portwarden: 1\n"
+		 "defaults: {outbound: drop}\n"
+		 "outbound:\n"
+		 "  - {name: mine, group: %u, proto: tcp, port: 9}\n",
+		 (unsigned int)getegid());
+	load(&fx, yaml);
+	fd[0] = socket(AF_INET, SOCK_STREAM, 0);
+	fd[1] = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd[0] >= 0 && fd[1] >= 0);
+	assert_int_equal(fstat(fd[0], &st[0]), 0);
+	assert_int_equal(fstat(fd[1], &st[1]), 0);
+	assert_int_equal(procmap_build_scan(&pm, "/proc"), 0);
+	audit_set_procmap(fx.a, pm);
+	v[0] = mk(IPPROTO_TCP, TCP_ESTABLISHED, "192.0.2.1", 40001, "192.0.2.9", 9);
+	v[0].inode = st[0].st_ino;
+	v[1] = mk(IPPROTO_TCP, TCP_ESTABLISHED, "192.0.2.1", 40002, "192.0.2.9", 10);
+	v[1].inode = st[1].st_ino;
+	run(&fx, v, 2);
+	r = audit_report(fx.a);
+	assert_int_equal(r->conns[0].verdict, MV_ACCEPT);
+	assert_string_equal(r->conns[0].rule, "mine");
+	assert_int_not_equal(r->conns[1].verdict, MV_ACCEPT);
+	assert_int_equal(r->n_findings, 1);
+	unload(&fx);
+	procmap_free(pm);
+	close(fd[0]);
+	close(fd[1]);
+}
+
 /* Direction: a connection is inbound when its local port has a listener
  * of the same protocol (a UDP listener does not make TCP inbound). */
 static void test_direction(void **state)
@@ -570,6 +612,7 @@ int main(void)
 		cmocka_unit_test(test_v6only_and_dual_stack),
 		cmocka_unit_test(test_open_from_one_corner),
 		cmocka_unit_test(test_user_rule_outbound),
+		cmocka_unit_test(test_group_rule_outbound),
 		cmocka_unit_test(test_direction),
 		cmocka_unit_test(test_drift),
 		cmocka_unit_test(test_procmap_self),
