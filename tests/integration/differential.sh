@@ -34,7 +34,7 @@ observer() { # HOOK PRIORITY IFNAME
 	}
 	N
 }
-if ! observer input 100 veth0 | nft -f - ||
+if ! observer input 1000 veth0 | nft -f - ||
    ! observer prerouting -400 veth1 | in_peer nft -f -; then
 	not_ok "environment" "cannot install the observer tables"
 	exit 1

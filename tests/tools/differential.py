@@ -7,7 +7,7 @@ kernel's verdict on each real packet compared with `portwarden explain`.
 
 Runs inside the topology of tests/netlib.sh with the observer tables that
 differential.sh installs (`inet pwobs`): here, after portwarden's chains
-(input and output hooks, priority 100), and in the peer (prerouting), its
+(input and output hooks, priority 1000), and in the peer (prerouting), its
 sets record the source port of every TCP/UDP packet and the identifier of
 every echo request that got through. Every probe has a source port (or
 identifier) of its own, so one lookup tells whether the kernel accepted it.
