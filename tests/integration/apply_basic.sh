@@ -109,7 +109,7 @@ table inet docker {
 		type ipv4_addr
 		elements = { 172.17.0.2 }
 	}
-	chain fwd {
+	chain forward_c {
 		type filter hook forward priority 0; policy accept;
 		ip saddr @peers counter accept comment "docker rule"
 	}
@@ -117,6 +117,8 @@ table inet docker {
 EOF
 foreign() { nft -a list table inet docker 2>&1; }
 F0=$(foreign)
+if grep -q 'comment "docker rule"' <<<"$F0"; then ok "foreign table in place"
+else not_ok "foreign table in place" "$F0"; exit 1; fi
 
 # ---- idempotence: nothing is sent the second time ----
 pw apply -q "$W/forms.yaml"
