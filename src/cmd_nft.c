@@ -340,7 +340,7 @@ out:
 
 static const char *policy_word(enum mverdict v)
 {
-	return v == MV_DROP ? "drop" : "accept";
+	return v == MV_DROP ? "drop" : v == MV_ACCEPT ? "accept" : "none";
 }
 
 static void status_json(const struct model *m)
@@ -385,9 +385,13 @@ static void status_text(const struct model *m)
 	for (i = 0; i < m->n_chains; i++) {
 		const struct mchain *ch = &m->chains[i];
 
-		printf("chain %s (hook %s, policy %s)\n", ch->name,
-		       ch->hook == HOOK_OUTPUT ? "output" : "input",
-		       policy_word(ch->policy));
+		if (ch->policy == MV_NONE)
+			printf("chain %s (not an input or output filter chain)\n",
+			       ch->name);
+		else
+			printf("chain %s (hook %s, policy %s)\n", ch->name,
+			       ch->hook == HOOK_OUTPUT ? "output" : "input",
+			       policy_word(ch->policy));
 		printf("  %-24s %12s %14s  %s\n", "RULE", "PACKETS", "BYTES", "NFT");
 		for (j = 0; j < ch->n_rules; j++) {
 			const struct mrule *ru = &ch->rules[j];

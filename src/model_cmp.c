@@ -390,6 +390,8 @@ static void set_whole(struct model_diff *d, int side, const struct mset *s)
 
 static char *chain_line(const struct mchain *c)
 {
+	if (c->policy == MV_NONE)	/* read back: not one portwarden makes */
+		return xasprintf("chain %s { }", c->name);
 	return xasprintf("chain %s { type filter hook %s priority %d; policy %s; }",
 			 c->name, c->hook == HOOK_OUTPUT ? "output" : "input",
 			 c->priority, c->policy == MV_DROP ? "drop" : "accept");

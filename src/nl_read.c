@@ -579,10 +579,9 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 	if ((hook != NF_INET_LOCAL_IN && hook != NF_INET_LOCAL_OUT) ||
 	    !nftnl_chain_is_set(nc, NFTNL_CHAIN_TYPE) ||
 	    strcmp(nftnl_chain_get_str(nc, NFTNL_CHAIN_TYPE), "filter")) {
-		/* no compiled model has such a chain: make it differ */
-		free(c->name);
-		c->name = xasprintf("unknown: %s",
-				    nftnl_chain_get_str(nc, NFTNL_CHAIN_NAME));
+		/* not a base filter chain of input or output: no compiled
+		 * chain has "no policy", so it differs from every one */
+		c->policy = MV_NONE;
 	}
 out:
 	nftnl_chain_free(nc);
