@@ -252,9 +252,16 @@ static void match_ports(struct nftnl_rule *r, const struct match *mt)
 /* Inode of a cgroup v2 directory: what `socket cgroupv2` compares. */
 static int cgroup_id(const char *path, uint64_t *id)
 {
-	char *full = xasprintf("%s/%s", NL_CGROUP_ROOT, path);
 	struct stat st;
+	char *full, *end;
 	int ret = 0;
+
+	/* nl_decode.c's name for a cgroup it could not find: put back as is */
+	if (!strncmp(path, "inode:", 6)) {
+		*id = strtoull(path + 6, &end, 10);
+		return *end ? -EINVAL : 0;
+	}
+	full = xasprintf("%s/%s", NL_CGROUP_ROOT, path);
 
 	if (stat(full, &st) < 0)
 		ret = -errno;
