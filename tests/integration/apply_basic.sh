@@ -146,6 +146,11 @@ out=$(pw apply --dry-run "$W/forms.yaml" 2>&1)
 check_eq "dry-run sends nothing" "$H2" "$(nft -a list table inet pw_forms)"
 if grep -q '^- rule input .*31337' <<<"$out"; then ok "dry-run prints the change"
 else not_ok "dry-run prints the change" "$out"; fi
+out=$(pw apply --dry-run --format json "$W/forms.yaml" 2>/dev/null)
+if python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["changed"] is True and d["table"]=="pw_forms" and any("31337" in r for r in d["removed"]) and d["added"]==[]' "$out"; then
+	ok "dry-run JSON lists the change"
+else not_ok "dry-run JSON lists the change" "$out"; fi
+check_eq "dry-run JSON sends nothing" "$H2" "$(nft -a list table inet pw_forms)"
 out=$(pw apply "$W/forms.yaml" 2>&1)
 if [[ "$out" == "table inet pw_forms: applied ("*" rules, "*" set elements)" ]]; then ok "apply repairs drift"
 else not_ok "apply repairs drift" "$out"; fi
