@@ -53,19 +53,30 @@ static const char *const builtin_labels[] = {
 	"established", "loopback", "icmp", "default",
 };
 
+/* A name from the table, or the number of an enum value the table does
+ * not know yet (model.h grew): the state stays readable either way. */
 static int name_index(const char *const *names, size_t n, const char *s)
 {
+	unsigned long v;
+	char *end;
 	size_t i;
 
 	for (i = 0; i < n; i++)
 		if (names[i] && !strcmp(names[i], s))
 			return (int)i;
-	return -EINVAL;
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	v = strtoul(s, &end, 10);
+	return *end || v > 255 ? -EINVAL : (int)v;
 }
 
-static const char *name_of(const char *const *names, size_t n, unsigned int i)
+static const char *name_of(const char *const *names, size_t n, unsigned int i,
+			   char *buf, size_t len)
 {
-	return i < n && names[i] ? names[i] : "?";
+	if (i < n && names[i])
+		return names[i];
+	snprintf(buf, len, "%u", i);
+	return buf;
 }
 
 /* ---- writing ---------------------------------------------------------- */
@@ -109,6 +120,7 @@ static void write_value(FILE *f, const struct mvalue *v)
 int model_write(const struct model *m, FILE *f)
 {
 	size_t i, j, k, l;
+	char nb[16];
 
 	fprintf(f, "model %d\ntable", MODEL_IO_VERSION);
 	write_str(f, m->table);
@@ -122,7 +134,7 @@ int model_write(const struct model *m, FILE *f)
 			s->interval ? 1 : 0);
 		for (k = 0; k < s->n_keys; k++)
 			fprintf(f, " %s", name_of(key_names, ARRAY_SIZE(key_names),
-						  s->keys[k]));
+						  s->keys[k], nb, sizeof(nb)));
 		fputc('\n', f);
 		for (j = 0; j < s->n_elems; j++) {
 			fputs("elem", f);
@@ -136,16 +148,17 @@ int model_write(const struct model *m, FILE *f)
 
 		fputs("chain", f);
 		write_str(f, c->name);
-		fprintf(f, " hook %s priority %d policy %s\n",
-			name_of(hook_names, ARRAY_SIZE(hook_names), c->hook),
-			c->priority,
-			name_of(verdict_names, ARRAY_SIZE(verdict_names), c->policy));
+		fprintf(f, " hook %s", name_of(hook_names, ARRAY_SIZE(hook_names),
+						c->hook, nb, sizeof(nb)));
+		fprintf(f, " priority %d policy %s\n", c->priority,
+			name_of(verdict_names, ARRAY_SIZE(verdict_names),
+				c->policy, nb, sizeof(nb)));
 		for (j = 0; j < c->n_rules; j++) {
 			const struct mrule *r = &c->rules[j];
 
 			fprintf(f, "rule verdict %s counter %d log",
 				name_of(verdict_names, ARRAY_SIZE(verdict_names),
-					r->verdict),
+					r->verdict, nb, sizeof(nb)),
 				r->counter ? 1 : 0);
 			write_str(f, r->log_prefix);
 			fputs(" comment", f);
@@ -158,7 +171,7 @@ int model_write(const struct model *m, FILE *f)
 
 				fprintf(f, "match %s negate %d set %d family %u value",
 					name_of(key_names, ARRAY_SIZE(key_names),
-						mt->key),
+						mt->key, nb, sizeof(nb)),
 					mt->negate ? 1 : 0, mt->set, mt->family);
 				write_value(f, &mt->value);
 				fputc('\n', f);
