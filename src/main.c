@@ -42,7 +42,7 @@ static const struct command {
 	  "replace portwarden's table with the policy, atomically" },
 	{ "confirm", confirm_main, OPT_NETNS, "",
 	  "keep a ruleset applied with --confirm" },
-	{ "rollback", rollback_main, OPT_NETNS, "",
+	{ "rollback", rollback_main, OPT_NETNS | OPT_FORCE, "[--force]",
 	  "restore the ruleset from before the last apply" },
 	{ "diff", diff_main, OPT_NETNS, "[POLICY...]",
 	  "compare the live table with the policy" },
