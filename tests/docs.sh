@@ -228,6 +228,19 @@ for o in $options; do
 	grep -q -- "$o" contrib/bash-completion/portwarden || missing="$missing $o"
 done
 check_eq "the completion knows every option" "" "$missing"
+# Per command: the options its --help names are in its synopsis line of
+# portwarden(8) and among its completions.
+syn_missing="" comp_missing=""
+for c in $commands; do
+	syn=$(grep -E "^ {7}portwarden $c( |$)" "$tmp/man8.txt" | head -1)
+	comp=$(complete_words portwarden "$c" --)
+	for o in $("$PORTWARDEN" "$c" --help 2>/dev/null | head -1 | grep -o -- '--[a-z-]*'); do
+		grep -q -- "$o" <<<"$syn" || syn_missing="$syn_missing $c:$o"
+		[[ " $comp" == *" $o "* ]] || comp_missing="$comp_missing $c:$o"
+	done
+done
+check_eq "each command's synopsis in portwarden(8) has its options" "" "$syn_missing"
+check_eq "each command completes its options" "" "$comp_missing"
 # With the bash-completion package loaded, policies go through its _filedir.
 bc=/usr/share/bash-completion/bash_completion
 if [ -f "$bc" ]; then
