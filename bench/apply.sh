@@ -35,6 +35,7 @@ reapply pw_reapply
 
 header "apply (issue 3): 100k IPv4 + 10k IPv6 CIDRs, fresh namespace each"
 row "apply vs nft -f (hand-written):" pw_apply nft_apply "<= 0.4x" "<= 0.5x"
+cpu_row "apply vs nft -f (hand-written):" pw_apply nft_apply
 row "apply vs nft -f (compile output):" pw_apply nft_apply_compiled "-" "-"
 row "re-apply unchanged vs nft -f:" pw_reapply nft_apply "<= 0.1x" "-"
 case ${O[pw_reapply]} in

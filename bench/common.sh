@@ -30,22 +30,22 @@ in_netns() {
 # measure KEY [--netns] CMD...: best wall time (s) and peak RSS (KB) of
 # REPEAT runs, in T[KEY] and M[KEY]; the last run's stdout in O[KEY].
 # --netns: each run in a throwaway namespace (not counted in the time).
-declare -A T M O
+declare -A T M O U S
 measure() {
-	local key=$1 i f="$BENCH_WORK/time.$$" e="$BENCH_WORK/err.$$" t m
+	local key=$1 i f="$BENCH_WORK/time.$$" e="$BENCH_WORK/err.$$" t m u s
 	local pre=()
 	shift
 	if [ "$1" = --netns ]; then pre=(in_netns); shift; fi
 	T[$key]= M[$key]=
 	for i in $(seq "$REPEAT"); do
-		if ! O[$key]=$("${pre[@]}" /usr/bin/time -f "%e %M" -o "$f" "$@" 2>"$e"); then
+		if ! O[$key]=$("${pre[@]}" /usr/bin/time -f "%e %M %U %S" -o "$f" "$@" 2>"$e"); then
 			echo "bench: $key failed: $(head -3 "$e")" >&2
 			T[$key]=FAILED M[$key]=FAILED
 			return 1
 		fi
-		read -r t m < "$f"
+		read -r t m u s < "$f"
 		if [ -z "${T[$key]}" ] || awk -v a="$t" -v b="${T[$key]}" 'BEGIN { exit !(a < b) }'; then
-			T[$key]=$t
+			T[$key]=$t U[$key]=$u S[$key]=$s
 		fi
 		if [ -z "${M[$key]}" ] || [ "$m" -gt "${M[$key]}" ]; then M[$key]=$m; fi
 	done
@@ -67,6 +67,11 @@ row() {
 		"$(secs "${T[$2]}")" "$(secs "${T[$3]}")" "$(ratio "${T[$2]}" "${T[$3]}")" "$4"
 	printf '%-46s %10s %10s   %-7s (goal %s)\n' "$1 peak memory" \
 		"$(mb "${M[$2]}")" "$(mb "${M[$3]}")" "$(ratio "${M[$2]}" "${M[$3]}")" "$5"
+}
+# cpu_row LABEL PW_KEY NFT_KEY: user and system (kernel) CPU of the best runs
+cpu_row() {
+	printf '%-46s %10s %10s\n' "$1 CPU user/sys" \
+		"${U[$2]:-?}/${S[$2]:-?} s" "${U[$3]:-?}/${S[$3]:-?} s"
 }
 header() {
 	printf '\n== %s (best of %s runs)\n' "$1" "$REPEAT"

@@ -6,7 +6,12 @@
  * rate measures what the ruleset costs per packet (dataplane.sh points it
  * at a sink device, which discards what it is given).
  *
- *   udpblast ADDR PORT SECONDS    prints "PPS SENT FAILED"
+ *   udpblast ADDR PORT SECONDS    prints "PPS CPU_PPS SENT FAILED"
+ *
+ * PPS is per second of wall clock; CPU_PPS per second of CPU time this
+ * process used (user + system, which includes the output hook and the
+ * device's transmit), so that other load on a shared machine, which
+ * steals wall-clock time, does not move it much.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -14,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,12 +32,21 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static double cpu_seconds(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
 int main(int argc, char **argv)
 {
 	struct sockaddr_in dst = { .sin_family = AF_INET };
 	unsigned long long sent = 0, failed = 0, i;
 	char payload[32] = "portwarden dataplane bench";
-	double start, end, t;
+	double start, end, t, cpu0, cpu;
 	int fd, ret = 1;
 
 	if (argc != 4 || inet_pton(AF_INET, argv[1], &dst.sin_addr) != 1) {
@@ -44,6 +59,7 @@ int main(int argc, char **argv)
 		perror("udpblast: socket");
 		return 1;
 	}
+	cpu0 = cpu_seconds();
 	start = now();
 	end = start + atof(argv[3]);
 	t = start;
@@ -57,7 +73,9 @@ int main(int argc, char **argv)
 			t = now();
 	}
 	t = now();
-	printf("%.0f %llu %llu\n", (double)sent / (t - start), sent, failed);
+	cpu = cpu_seconds() - cpu0;
+	printf("%.0f %.0f %llu %llu\n", (double)sent / (t - start),
+	       cpu > 0 ? (double)sent / cpu : 0.0, sent, failed);
 	if (failed && !sent)
 		fprintf(stderr, "udpblast: every send failed: %s\n", strerror(errno));
 	else
