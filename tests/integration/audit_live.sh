@@ -215,6 +215,13 @@ check "text: udp v6 listener open by rule ntp" \
 	grep -Eq '^udp +\[fd00:9::1\]:123 +open .* ntp$' "$tmp/a.txt"
 check "text: no colour when not a terminal" bash -c "! grep -q $'\e' '$tmp/a.txt'"
 
+# ---- without privileges: still audits, says what it cannot see -----------
+out=$(setpriv --reuid 65534 --regid 65534 --clear-groups \
+	"$PORTWARDEN" audit "$tmp/policy.yaml" --format json 2>"$tmp/u.err" |
+	python3 -c 'import json,sys; d=json.load(sys.stdin); print([(f["processes"], f["detail"].endswith("(unattributed: no permission)")) for f in d["findings"] if f["local"] == "0.0.0.0:9000"])')
+check_eq "unprivileged: root's sockets are unattributed, saying why" "[([], True)]" "$out"
+check "unprivileged: warns that drift was not checked" grep -q 'ruleset drift not checked' "$tmp/u.err"
+
 # ---- junit ---------------------------------------------------------------
 "$PORTWARDEN" audit "$tmp/policy.yaml" --format junit > "$tmp/a.xml" 2>/dev/null
 out=$(python3 - "$tmp/a.xml" "$tmp/a.json" <<'EOF' 2>&1
