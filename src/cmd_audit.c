@@ -40,6 +40,7 @@ struct out_ctx {
 	const struct cli *c;
 	const struct audit_report *r;
 	const struct procmap *pm;
+	struct audit *a;
 	bool show_netns;
 	bool color;
 };
@@ -243,9 +244,13 @@ static void print_text(const struct out_ctx *o)
 		if (f->has_sock) {
 			char *p = procs_text(o, &f->sock.s);
 
+			const char *cg = audit_cgroup_path(o->a, &f->sock.s);
+
 			printf("; processes: %s", p);
 			if (f->sock.s.inode)
 				printf("; uid %u", f->sock.s.uid);
+			if (cg)
+				printf("; cgroup /%s", cg);
 			free(p);
 		}
 		printf("\n");
@@ -683,6 +688,13 @@ int audit_main(struct cli *c)
 	}
 	o.r = audit_report(a);
 	o.pm = job.pm;
+	o.a = a;
+	if (c->verbose)
+		fprintf(stderr, "portwarden: audit: %zu sockets in %zu namespace%s; processes %s\n",
+			o.r->sockets, o.r->n_netns, o.r->n_netns == 1 ? "" : "s",
+			c->replay ? "not attributed (replay)" :
+			!strcmp(procmap_method(job.pm), "bpf") ?
+			"from the BPF task_file iterator" : "from /proc/PID/fd");
 	o.color = c->format == FMT_TEXT && isatty(STDOUT_FILENO);
 	switch (c->format) {
 	case FMT_JSON:
