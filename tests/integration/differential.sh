@@ -20,12 +20,20 @@ observer() { # HOOK PRIORITY IFNAME
 		set icmp6 { typeof icmpv6 id; flags dynamic; size 65535; }
 		set lo_in { type inet_service; flags dynamic; size 65535; }
 		set lo_out { type inet_service; flags dynamic; size 65535; }
+		set rst { type inet_service; flags dynamic; size 65535; }
+		set unreach4 { type inet_service; flags dynamic; size 65535; }
+		set unreach6 { type inet_service; flags dynamic; size 65535; }
 		chain obs {
 			type filter hook $1 priority $2; policy accept;
 			iifname "$3" meta l4proto { tcp, udp } add @seen { th sport }
 			iifname "$3" icmp type echo-request add @icmp4 { icmp id }
 			iifname "$3" icmpv6 type echo-request add @icmp6 { icmpv6 id }
 			iifname "lo" meta l4proto { tcp, udp } add @lo_in { th sport }
+			# answers to rejected packets: a reset to the probe's port,
+			# or port unreachable quoting it (inner IPv4/IPv6 + ports)
+			iifname "$3" tcp flags rst add @rst { tcp dport }
+			iifname "$3" icmp type destination-unreachable add @unreach4 { @th,224,16 }
+			iifname "$3" icmpv6 type destination-unreachable add @unreach6 { @th,384,16 }
 		}
 		chain obs_out {
 			type filter hook output priority $2; policy accept;

@@ -19,6 +19,7 @@ import concurrent.futures
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 import time
@@ -132,7 +133,8 @@ class Gen:
         y = ["portwarden: 1", "table: portwarden", "defaults:"]
         for d in ("inbound", "outbound"):
             y.append("  %s: %s" % (d, r.choice(["accept", "drop", "reject"])))
-        y.append("established: %s" % r.choice(["true", "true", "false"]))
+        self.established = r.choice([True, True, False])
+        y.append("established: %s" % str(self.established).lower())
         y.append("loopback: %s" % r.choice(["true", "false"]))
         y.append("icmp: %s" % r.choice(["essential", "all", "none"]))
         y.append("sets:")
@@ -234,6 +236,7 @@ def main():
     sports = list(range(SPORT_LO, SPORT_HI + 1))
     random.Random(0).shuffle(sports)
     total = bad_total = 0
+    rejects = {}
     observed = {}
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=4)
     for seed in seeds:
@@ -264,7 +267,8 @@ def main():
         time.sleep(0.05)
         got = {("here", n): seen(False, n)
                for n in ("seen", "icmp4", "icmp6", "lo_in", "lo_out")}
-        got.update({("peer", n): seen(True, n) for n in ("seen", "icmp4", "icmp6")})
+        got.update({("peer", n): seen(True, n) for n in
+                    ("seen", "icmp4", "icmp6", "rst", "unreach4", "unreach6")})
         observed = {k: len(v) for k, v in got.items()}	# sets only grow
         bad = []
         accepted = {}
@@ -282,6 +286,26 @@ def main():
             if p["dir"] == "lo":
                 where, name = "here", "lo_" + d
             kernel = p["sport"] in got[(where, name)]
+            if (kernel == want and not want and d == "in" and p["dir"] == "in"
+                    and p["dport"] and g.established):
+                # not accepted: a reject answers (reset for TCP, port
+                # unreachable otherwise), a drop stays silent; the answer
+                # leaves through the output chain as related traffic
+                m = re.search(r"-> (drop|reject)\b", text)
+                verdict = m.group(1) if m else "?"
+                unreach = "unreach%d" % (6 if ":" in p["dst"] else 4)
+                answer = ("reset" if p["sport"] in got[("peer", "rst")] else
+                          "port-unreachable" if p["sport"] in got[("peer", unreach)]
+                          else "nothing")
+                expect = {"drop": "nothing", "reject": "reset" if p["proto"] == "tcp"
+                          else "port-unreachable"}.get(verdict, "?")
+                rejects[verdict] = rejects.get(verdict, 0) + 1
+                if answer != expect:
+                    bad.append("in %s %s -> %s: explain says %s [%s], the kernel "
+                               "answered with %s" % (
+                                   p["proto"], bracket(p["src"], p["sport"]),
+                                   bracket(p["dst"], p["dport"]), verdict, text,
+                                   answer))
             if kernel != want:
                 bad.append("%s %s %s -> %s%s: explain says %s [%s], kernel %s" % (
                     d + (" (lo)" if p["dir"] == "lo" else ""), p["proto"],
@@ -305,6 +329,8 @@ def main():
         sys.stdout.flush()
     print("# %d verdicts over %d policies, %d policies with disagreements" %
           (total, len(seeds), bad_total))
+    print("# inbound TCP/UDP not accepted, answer checked: %s" %
+          ", ".join("%s %d" % kv for kv in sorted(rejects.items())))
     print("# packets seen getting through, by observer set: " +
           ", ".join("%s %s %d" % (w, n, c) for (w, n), c in sorted(observed.items())))
 
