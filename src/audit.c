@@ -32,6 +32,20 @@ struct str_list {
 	size_t n, cap;
 };
 
+/* One answer of reachable(), shared by listeners the policy cannot tell
+ * apart: same protocol, family, destination and port class. */
+struct reach_key {
+	uint8_t proto, fi, wild;
+	uint32_t port_class;
+	uint8_t addr[16];
+};
+
+struct reach_entry {
+	bool used, open;
+	struct reach_key key;
+	struct eval_result first, hit;
+};
+
 struct audit {
 	const struct policy *policy;
 	const struct model *model;
@@ -41,6 +55,12 @@ struct audit {
 	bool uses_gid;
 	struct cand_list src[2], dst[2];	/* [0] IPv4, [1] IPv6 */
 	struct str_list iifs;
+	/* destination-port edges of every match and set element: ports
+	 * between two edges are treated alike by the whole table */
+	uint32_t *port_edges;
+	size_t n_port_edges, cap_port_edges;
+	struct reach_entry *reach;
+	size_t n_reach, cap_reach;	/* cap_reach: power of two or 0 */
 	/* the current namespace's part of the report */
 	size_t first_listener, first_conn;
 	uint8_t ports[2][65536 / 8];		/* [0] tcp, [1] udp */
@@ -147,6 +167,19 @@ static void collect_value(struct audit *a, enum match_key key,
 		a->uses_cgroup = true;
 	else if (key == KEY_SKGID)
 		a->uses_gid = true;
+	else if (key == KEY_DPORT) {
+		*ARRAY_PUSH(a->port_edges, a->n_port_edges, a->cap_port_edges) =
+			v->range.lo;
+		*ARRAY_PUSH(a->port_edges, a->n_port_edges, a->cap_port_edges) =
+			(uint32_t)v->range.hi + 1;
+	}
+}
+
+static int u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
 }
 
 static void collect_candidates(struct audit *a)
@@ -175,6 +208,16 @@ static void collect_candidates(struct audit *a)
 							      &s->elems[e].v[k]);
 			}
 		}
+	}
+	if (a->n_port_edges) {
+		size_t out = 0;
+
+		qsort(a->port_edges, a->n_port_edges, sizeof(*a->port_edges),
+		      u32_cmp);
+		for (i = 0; i < a->n_port_edges; i++)
+			if (!out || a->port_edges[out - 1] != a->port_edges[i])
+				a->port_edges[out++] = a->port_edges[i];
+		a->n_port_edges = out;
 	}
 	cand_finish(&a->src[0], 4);
 	cand_finish(&a->src[1], 6);
@@ -208,6 +251,8 @@ void audit_free(struct audit *a)
 		free(a->dst[i].v);
 	}
 	free(a->iifs.v);
+	free(a->port_edges);
+	free(a->reach);
 	for (i = 0; i < a->r.n_findings; i++)
 		free(a->r.findings[i].detail);
 	free(a->r.findings);
@@ -553,6 +598,90 @@ static bool reachable(struct audit *a, uint8_t proto, int fi,
 	return false;
 }
 
+/* Number of port edges at or below @port: equal for ports no match or
+ * set element of the table tells apart. */
+static uint32_t port_class(const struct audit *a, uint16_t port)
+{
+	size_t lo = 0, hi = a->n_port_edges;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (a->port_edges[mid] <= port)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (uint32_t)lo;
+}
+
+static size_t reach_hash(const struct reach_key *k)
+{
+	uint64_t h = 1469598103934665603ULL;
+	const uint8_t *p = (const uint8_t *)k;
+	size_t i;
+
+	for (i = 0; i < sizeof(*k); i++)
+		h = (h ^ p[i]) * 1099511628211ULL;
+	return (size_t)h;
+}
+
+static struct reach_entry *reach_slot(struct reach_entry *v, size_t cap,
+				      const struct reach_key *k)
+{
+	size_t i = reach_hash(k) & (cap - 1);
+
+	while (v[i].used && memcmp(&v[i].key, k, sizeof(*k)))
+		i = (i + 1) & (cap - 1);
+	return &v[i];
+}
+
+static void reach_grow(struct audit *a)
+{
+	struct reach_entry *old = a->reach;
+	size_t n_old = a->cap_reach, i;
+
+	a->cap_reach = n_old ? n_old * 2 : 64;
+	a->reach = xcalloc(a->cap_reach, sizeof(*a->reach));
+	for (i = 0; i < n_old; i++)
+		if (old[i].used)
+			*reach_slot(a->reach, a->cap_reach, &old[i].key) = old[i];
+	free(old);
+}
+
+/* reachable(), remembered: a busy host has thousands of listeners on
+ * ports the policy treats alike, and a block list makes each answer for a
+ * filtered port cost one evaluation per prefix edge. */
+static bool reachable_cached(struct audit *a, uint8_t proto, int fi,
+			     const struct cidr *dst, uint16_t port,
+			     struct eval_result *first, struct eval_result *hit)
+{
+	struct reach_key k;
+	struct reach_entry *e;
+
+	memset(&k, 0, sizeof(k));
+	k.proto = proto;
+	k.fi = (uint8_t)fi;
+	k.wild = !dst;
+	k.port_class = port_class(a, port);
+	if (dst)
+		memcpy(k.addr, dst->addr, 16);
+	if ((a->n_reach + 1) * 2 > a->cap_reach)
+		reach_grow(a);
+	e = reach_slot(a->reach, a->cap_reach, &k);
+	if (!e->used) {
+		e->used = true;
+		e->key = k;
+		e->first.verdict = MV_DROP;
+		e->open = reachable(a, proto, fi, dst, port, &e->first, &e->hit);
+		a->n_reach++;
+	}
+	*first = e->first;
+	if (e->open)
+		*hit = e->hit;
+	return e->open;
+}
+
 static void judge_listener(struct audit *a, struct audit_sock *l)
 {
 	struct eval_result first = { .verdict = MV_DROP }, hit;
@@ -567,11 +696,11 @@ static void judge_listener(struct audit *a, struct audit_sock *l)
 	wild = addr_is_zero(&addr);
 	l->dual = l->s.family == AF_INET6 && wild && !l->s.v6only;
 	if (addr.family == 4 || l->dual)
-		open = reachable(a, l->s.proto, 0, wild ? NULL : &addr,
-				 l->s.sport, &first, &hit);
+		open = reachable_cached(a, l->s.proto, 0, wild ? NULL : &addr,
+					l->s.sport, &first, &hit);
 	if (!open && addr.family == 6)
-		open = reachable(a, l->s.proto, 1, wild ? NULL : &addr,
-				 l->s.sport, &first, &hit);
+		open = reachable_cached(a, l->s.proto, 1, wild ? NULL : &addr,
+					l->s.sport, &first, &hit);
 	l->state = open ? LISTEN_OPEN : LISTEN_FILTERED;
 	l->rule = rule_label(open ? &hit : &first);
 }
