@@ -9,9 +9,13 @@
 net_setup
 net_pin_neighbours
 
-# Observers, tables of our own: the source port of every TCP/UDP packet
-# that got through portwarden's input chain here (a later priority), and
-# of every packet that reached the peer (so got through our output chain).
+# Observers, tables of our own. Here, after portwarden's chains: the source
+# port of every TCP/UDP packet that got through the input chain from the
+# veth or from lo, or through the output chain to lo; the identifier of
+# every echo request that got through. In the peer (before anything): the
+# same for what reached it (so got through our output chain), and the
+# resets and port-unreachables our rejects sent back, keyed by the port of
+# the probe they answer.
 observer() { # HOOK PRIORITY IFNAME
 	cat <<-N
 	table inet pwobs {
@@ -50,7 +54,7 @@ fi
 
 seeds=${DIFF_SEEDS:-$(seq 1 60)}
 $PY "$TESTS_DIR/tools/differential.py" "$PORTWARDEN" "$WORK" \
-	"$PROBE" $seeds
+	"$PROBE" $seeds || not_ok "differential driver" "exit $?"
 # the observer table here must have survived every apply
 if nft list table inet pwobs >/dev/null 2>&1; then ok "applies leave a foreign table alone"
 else not_ok "applies leave a foreign table alone" "table inet pwobs is gone"; fi
