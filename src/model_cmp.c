@@ -360,9 +360,12 @@ static const char *const key_type_names[] = {
 
 static char *set_line(const struct mset *s)
 {
-	char *type = xstrdup(""), *t;
+	char *type, *t;
 	size_t k;
 
+	if (!s->n_keys)		/* read back, of a kind portwarden never makes */
+		return xasprintf("set %s { }", s->name);
+	type = xstrdup("");
 	for (k = 0; k < s->n_keys; k++) {
 		const char *n = key_type_names[s->keys[k]];
 

@@ -361,6 +361,10 @@ static void on_lookup(struct decoder *d, struct nftnl_expr *e)
 		return;
 	}
 	s = &d->m->sets[si];
+	if (!s->n_keys) {	/* a set of a kind portwarden never makes */
+		bad(d, "lookup of a foreign set");
+		return;
+	}
 	if (s->n_keys == 1) {
 		key = src_key(d, &d->regs[r], &family);
 		if (key < 0 || d->regs[r].masked) {
