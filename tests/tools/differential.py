@@ -16,6 +16,7 @@ Prints "ok - policy SEED (N probes)" or "not ok - ..." with every
 disagreement (policy file, packet, explain's answer, kernel's answer).
 """
 import concurrent.futures
+import errno
 import json
 import os
 import random
@@ -135,7 +136,8 @@ class Gen:
             y.append("  %s: %s" % (d, r.choice(["accept", "drop", "reject"])))
         self.established = r.choice([True, True, False])
         y.append("established: %s" % str(self.established).lower())
-        y.append("loopback: %s" % r.choice(["true", "false"]))
+        self.loopback = r.choice([True, False])
+        y.append("loopback: %s" % str(self.loopback).lower())
         y.append("icmp: %s" % r.choice(["essential", "all", "none"]))
         y.append("sets:")
         y.append("  peers: %s" % ylist(self.addrs(0, 2)))
@@ -221,13 +223,15 @@ def blast(tool, probes, where, user):
                                           p["dst"], p["dport"] or 0)
                     for p in probes)
     if not lines:
-        return
+        return {}
     cmd = ["/usr/bin/python3", tool, "blast", "-w", "0.25"]
     if user == "nobody":
         cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] + cmd
     if where == "peer":
         cmd = ["ip", "netns", "exec", "peer"] + cmd
-    subprocess.run(cmd, input=lines, text=True, check=True)
+    out = subprocess.run(cmd, input=lines, text=True, check=True,
+                         capture_output=True).stdout
+    return {int(a): int(b) for a, b in (l.split() for l in out.splitlines())}
 
 
 def main():
@@ -262,8 +266,9 @@ def main():
                   ("here", "nobody", [p for p in probes
                                       if p["dir"] != "in" and p["user"] == "nobody"])]
         futs = [pool.submit(blast, tool, ps, w, u) for w, u, ps in groups]
+        sock_err = {}
         for f in futs:
-            f.result()
+            sock_err.update(f.result())
         time.sleep(0.05)
         got = {("here", n): seen(False, n)
                for n in ("seen", "icmp4", "icmp6", "lo_in", "lo_out")}
@@ -299,13 +304,28 @@ def main():
                           else "nothing")
                 expect = {"drop": "nothing", "reject": "reset" if p["proto"] == "tcp"
                           else "port-unreachable"}.get(verdict, "?")
-                rejects[verdict] = rejects.get(verdict, 0) + 1
+                rejects["in " + verdict] = rejects.get("in " + verdict, 0) + 1
                 if answer != expect:
                     bad.append("in %s %s -> %s: explain says %s [%s], the kernel "
                                "answered with %s" % (
                                    p["proto"], bracket(p["src"], p["sport"]),
                                    bracket(p["dst"], p["dport"]), verdict, text,
                                    answer))
+            if (kernel == want and not want and d == "out" and p["dir"] == "out"
+                    and p["dport"] and g.loopback):
+                # not accepted on the way out: a reject answers the local
+                # socket (over lo) with ECONNREFUSED, a drop does not
+                m = re.search(r"-> (drop|reject)\b", text)
+                verdict = m.group(1) if m else "?"
+                refused = sock_err.get(p["sport"]) == errno.ECONNREFUSED
+                rejects["out " + verdict] = rejects.get("out " + verdict, 0) + 1
+                if refused != (verdict == "reject"):
+                    bad.append("out %s %s -> %s user %s: explain says %s [%s], "
+                               "the socket %s" % (
+                                   p["proto"], bracket(p["src"], p["sport"]),
+                                   bracket(p["dst"], p["dport"]), p["user"],
+                                   verdict, text, "was refused" if refused
+                                   else "was not refused"))
             if kernel != want:
                 bad.append("%s %s %s -> %s%s: explain says %s [%s], kernel %s" % (
                     d + (" (lo)" if p["dir"] == "lo" else ""), p["proto"],
@@ -329,7 +349,7 @@ def main():
         sys.stdout.flush()
     print("# %d verdicts over %d policies, %d policies with disagreements" %
           (total, len(seeds), bad_total))
-    print("# inbound TCP/UDP not accepted, answer checked: %s" %
+    print("# TCP/UDP not accepted, answer checked: %s" %
           ", ".join("%s %d" % kv for kv in sorted(rejects.items())))
     print("# packets seen getting through, by observer set: " +
           ", ".join("%s %s %d" % (w, n, c) for (w, n), c in sorted(observed.items())))

@@ -12,7 +12,8 @@
                                  "tcp|udp SRC SPORT DST DPORT", or one echo
                                  request "icmp|icmpv6 SRC ID DST 0"; no
                                  waiting for answers (an observer counts
-                                 arrivals).
+                                 arrivals); after -w seconds prints
+                                 "SPORT ERRNO" (SO_ERROR) per TCP/UDP line.
   probe.py ping ADDR [-t S]      one ICMP/ICMPv6 echo; prints an OUTCOME.
 
 OUTCOME: open (TCP banner or UDP echo received), refused (TCP RST or ICMP
@@ -188,18 +189,24 @@ def blast(wait):
             if kind == socket.SOCK_STREAM:
                 s.connect_ex((dst, dport))
             else:
-                s.sendto(b"x", (dst, dport))
+                s.connect((dst, dport))
+                s.send(b"x")
         except OSError:
             pass
-        socks.append(s)
+        socks.append((sport, s))
         if len(socks) >= 400:	# stay far from the fd limit
-            time.sleep(wait)
-            for t in socks:
-                t.close()
+            blast_close(socks, wait)
             socks = []
+    blast_close(socks, wait)
+
+
+def blast_close(socks, wait):
+    """After WAIT, print "SPORT ERRNO" of each socket's pending error
+    (ECONNREFUSED when a reset or port unreachable came back), close."""
     time.sleep(wait)
-    for t in socks:
-        t.close()
+    for sport, s in socks:
+        print(sport, s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR))
+        s.close()
 
 
 def checksum(b):
