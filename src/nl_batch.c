@@ -121,7 +121,8 @@ enum msg_what {
 struct msg_info {
 	enum msg_what what;
 	size_t set, chain, rule;	/* indexes into the model */
-	size_t elem;			/* first model element of a chunk */
+	size_t elem;			/* 1 + first model element of a
+					 * NEWSETELEM message, or 0 */
 };
 
 /* The batch lives in pages that are never moved: no copy when it grows,
@@ -334,6 +335,8 @@ struct elem_writer {
 	struct nlmsghdr *nlh;
 	struct nlattr *list;
 	size_t n_in_msg;
+	size_t elem;		/* model element being written */
+	size_t first;		/* first model element of the open message */
 };
 
 static void ew_flush(struct elem_writer *w)
@@ -342,7 +345,8 @@ static void ew_flush(struct elem_writer *w)
 		return;
 	mnl_attr_nest_end(w->nlh, w->list);
 	batch_commit(w->b, w->nlh, &(struct msg_info){ .what = MSG_SET,
-						      .set = w->set });
+						      .set = w->set,
+						      .elem = w->first + 1 });
 	w->nlh = NULL;
 }
 
@@ -360,6 +364,7 @@ static void ew_put(struct elem_writer *w, const struct kelem *k)
 				 htonl((uint32_t)w->set + 1));
 		w->list = mnl_attr_nest_start(w->nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
 		w->n_in_msg = 0;
+		w->first = w->elem;
 	}
 	put_kelem(w->nlh, (uint16_t)(w->n_in_msg + 1), k);
 	w->n_in_msg++;
@@ -398,6 +403,8 @@ static int set_elems(struct batch *b, const struct model *m, size_t si,
 		qsort_r(order, s->n_elems, sizeof(*order), elem_idx_cmp, (void *)s);
 	for (i = 0; i < s->n_elems; i++) {
 		const struct melem *e = &s->elems[order[i]];
+
+		w.elem = order[i];
 		struct kelem ke = { .key = key, .len = d->len };
 
 		if (d->concat) {
@@ -495,9 +502,18 @@ static void report_error(struct ack_ctx *c, uint32_t seq, int err,
 			   c->m->chains[mi->chain].name, reason);
 	} else if (mi && mi->what == MSG_SET) {
 		const struct mset *s = &c->m->sets[mi->set];
+		const struct rule *o = NULL;
 
-		diag_error(c->d, NULL, "kernel refused set \"%s\": %s",
-			   s->name, reason);
+		/* an element message names the rule of its first element */
+		if (mi->elem && mi->elem - 1 < s->n_elems)
+			o = s->elems[mi->elem - 1].origin;
+		if (o)
+			diag_error(c->d, &o->loc,
+				   "kernel refused elements of set \"%s\" (from rule \"%s\" and others): %s",
+				   s->name, o->name, reason);
+		else
+			diag_error(c->d, NULL, "kernel refused set \"%s\": %s",
+				   s->name, reason);
 	} else if (mi && mi->what == MSG_CHAIN) {
 		diag_error(c->d, NULL, "kernel refused chain \"%s\": %s",
 			   c->m->chains[mi->chain].name, reason);
