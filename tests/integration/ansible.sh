@@ -82,7 +82,12 @@ EOF
 field() {
 	python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2" 2>/dev/null
 }
-live() { ip netns exec "$NS" nft list table inet "$TABLE" 2>/dev/null; }
+# The live table without counter values: traffic such as IPv6 neighbour
+# discovery on the veth moves them while the rules stay the same.
+live() {
+	ip netns exec "$NS" nft list table inet "$TABLE" 2>/dev/null |
+		sed 's/counter packets [0-9]* bytes [0-9]*/counter/'
+}
 why() { # a short reason from a result file
 	echo "$(field "$1" 'r.get("msg", "")' | head -c 300) $(head -c 300 "$tmp/raw.err")"
 }
@@ -220,7 +225,7 @@ else
 	not_ok "the lock-out guard fails the task with rc 4" "$(why "$tmp/g2")"
 fi
 if [ -n "$guarded" ] && [ "$guarded" = "$(live)" ]; then ok "a refused apply changed nothing"
-else not_ok "a refused apply changed nothing"; fi
+else not_ok "a refused apply changed nothing" "$(diff <(echo "$guarded") <(live) | head -5 | tr "\n" "|")"; fi
 run_module "$tmp/g3" "{$M, \"force\": true}"
 if [ "$(field "$tmp/g3" 'r["changed"]')" = True ] && live | grep -q 'dport 993'; then
 	ok "force overrides the lock-out guard"
