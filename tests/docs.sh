@@ -10,13 +10,17 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 # --- man pages ---------------------------------------------------------
+if ! command -v man >/dev/null; then
+	not_ok "man pages" "man is missing (Debian package man-db)"
+	exit 1
+fi
 for page in doc/portwarden.8 doc/portwarden.yaml.5; do
 	w=$(MANWIDTH=80 man --warnings -l "$page" 2>&1 >/dev/null)
 	rc=$?
 	if [ "$rc" -eq 0 ] && [ -z "$w" ]; then ok "$page renders without warnings"
 	else not_ok "$page renders without warnings" "exit $rc: $(echo "$w" | head -3)"; fi
 done
-MANWIDTH=200 man -l doc/portwarden.8 2>/dev/null | col -b > "$tmp/man8.txt"
+MANWIDTH=200 man -l doc/portwarden.8 2>/dev/null > "$tmp/man8.txt"
 
 # The commands and options the binary really has, from its --help and
 # from the option parser in src/main.c.
