@@ -535,8 +535,9 @@ static int audit_one(struct audit *a, struct pm_job *job, const char *label,
 	audit_begin_netns(a, label);
 	ret = sockdiag_open(&sd, record);
 	if (ret < 0) {
-		fprintf(stderr, "portwarden: audit: sock_diag in %s: %s\n",
-			label, strerror(-ret));
+		fprintf(stderr, "portwarden: audit: cannot open sock_diag in %s%s%s: %s\n",
+			label, record ? " or write " : "", record ? record : "",
+			strerror(-ret));
 		goto out;
 	}
 	ret = audit_dump(a, sd);
