@@ -4,7 +4,8 @@
 set -eu
 pkgs="build-essential pkg-config libyaml-dev libnftnl-dev libmnl-dev
       libcmocka-dev nftables iproute2 clang libclang-rt-dev valgrind
-      python3 ansible-core util-linux procps"
+      python3 ansible-core util-linux procps man-db systemd
+      bash-completion time"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

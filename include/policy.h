@@ -156,6 +156,7 @@ struct named_set {
  * struct policy - a whole checked policy, possibly merged from many files
  * @table:       nft table name (family inet)
  * @def:         default verdict per direction
+ * @def_loc:     where each default was set (line 0: not set, built-in)
  * @log_default: log what the defaults drop or reject
  * @established: accept ct state established,related first
  * @loopback:    accept everything on lo
@@ -166,6 +167,7 @@ struct named_set {
 struct policy {
 	char *table;
 	enum verdict def[DIR_MAX];
+	struct loc def_loc[DIR_MAX];
 	bool log_default;
 	bool established;
 	bool loopback;

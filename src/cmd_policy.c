@@ -326,6 +326,10 @@ int explain_main(struct cli *c)
 			       res.origin->loc.line);
 		else if (res.label && strcmp(res.label, "default"))
 			printf("(built-in \"%s\")\n", res.label);
+		else if (p->def_loc[pkt.dir].line)
+			printf("(default %s policy, %s:%u)\n",
+			       direction_name(pkt.dir), p->def_loc[pkt.dir].file,
+			       p->def_loc[pkt.dir].line);
 		else
 			printf("(default %s policy)\n", direction_name(pkt.dir));
 	}

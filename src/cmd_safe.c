@@ -235,6 +235,10 @@ static int guard(struct cli *c, const struct model *next)
 		if (sc->origin && sc->origin->loc.file)
 			fprintf(stderr, ", %s:%u", sc->origin->loc.file,
 				sc->origin->loc.line);
+		else if (!sc->origin && !strcmp(sc->rule, "default") &&
+			 next->policy && next->policy->def_loc[DIR_IN].line)
+			fprintf(stderr, ", %s:%u", next->policy->def_loc[DIR_IN].file,
+				next->policy->def_loc[DIR_IN].line);
 		fprintf(stderr, ")%s\n", c->force ? "; applying anyway (--force)" :
 			"; use --force to apply anyway");
 	}

@@ -575,9 +575,12 @@ int policy_check_trees(struct policy **out, struct yaml_tree *const *trees,
 		top_level(&c, trees[i]);
 	}
 	p->table = xstrdup(c.table.set ? c.table.text : "portwarden");
-	for (k = 0; k < DIR_MAX; k++)
+	for (k = 0; k < DIR_MAX; k++) {
 		p->def[k] = c.def[k].set ? (enum verdict)c.def[k].value :
 					   VERDICT_ACCEPT;
+		if (c.def[k].set)
+			p->def_loc[k] = c.def[k].loc;
+	}
 	p->log_default = c.log.set && c.log.value;
 	p->established = !c.established.set || c.established.value;
 	p->loopback = !c.loopback.set || c.loopback.value;

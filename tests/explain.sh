@@ -17,7 +17,7 @@ check_eq "explain https accepted" \
 	"out tcp 93.184.216.34:443 -> accept (rule \"https\", $HO:$(line_of $HO https))" \
 	"$(pw explain $HO out tcp 93.184.216.34:443)"
 check_rc "explain accept exits 0" 0 "$PORTWARDEN" explain $HO out tcp 93.184.216.34:443
-check_eq "explain default reject" "out tcp 93.184.216.34:80 -> reject (default outbound policy)" \
+check_eq "explain default reject" "out tcp 93.184.216.34:80 -> reject (default outbound policy, policies/https-only.yaml:8)" \
 	"$(pw explain $HO out tcp 93.184.216.34:80)"
 check_rc "explain reject exits 1" 1 "$PORTWARDEN" explain $HO out tcp 93.184.216.34:80
 check_eq "explain first match: reject before https" \
@@ -32,14 +32,14 @@ check_eq "explain icmpv6 essential" "out icmpv6 2001:db8::1 -> accept (built-in 
 check_eq "explain dns to a resolver, json" \
 	"{\"direction\":\"out\",\"proto\":\"udp\",\"to\":\"10.0.0.2:53\",\"from\":null,\"verdict\":\"accept\",\"rule\":\"dns\",\"file\":\"$HO\",\"line\":$(line_of $HO dns),\"label\":null}" \
 	"$(pw explain $HO out udp 10.0.0.2:53 --format json)"
-check_eq "explain dns elsewhere rejected" "out udp 10.9.9.9:53 -> reject (default outbound policy)" \
+check_eq "explain dns elsewhere rejected" "out udp 10.9.9.9:53 -> reject (default outbound policy, policies/https-only.yaml:8)" \
 	"$(pw explain $HO out udp 10.9.9.9:53)"
 check_eq "explain ipv6 source in mgmt set" \
 	"in tcp [2001:db8::1]:22 from [2001:db8:100::5]:5555 -> accept (rule \"ssh-from-mgmt\", $WS:$(line_of $WS ssh-from-mgmt))" \
 	"$(pw explain $WS in tcp '[2001:db8::1]:22' --from '[2001:db8:100::5]:5555')"
-check_eq "explain not_from excludes" "in tcp 192.0.2.1:22 from 10.20.66.1 -> drop (default inbound policy)" \
+check_eq "explain not_from excludes" "in tcp 192.0.2.1:22 from 10.20.66.1 -> drop (default inbound policy, policies/webserver.yaml:7)" \
 	"$(pw explain $WS in tcp 192.0.2.1:22 --from 10.20.66.1)"
-check_eq "explain unknown source matches no from rule" "in tcp 192.0.2.1:22 -> drop (default inbound policy)" \
+check_eq "explain unknown source matches no from rule" "in tcp 192.0.2.1:22 -> drop (default inbound policy, policies/webserver.yaml:7)" \
 	"$(pw explain $WS in tcp 192.0.2.1:22)"
 check_eq "explain port set" "in tcp 192.0.2.1:80 from 198.51.100.7:40000 -> accept (rule \"web\", $WS:$(line_of $WS web))" \
 	"$(pw explain $WS in tcp 192.0.2.1:80 --from 198.51.100.7:40000)"
@@ -48,7 +48,7 @@ check_eq "explain options before arguments" "in udp 192.0.2.1:443 -> accept (rul
 check_eq "explain folded rule names the first match" \
 	"out tcp 198.51.100.3:8003 -> accept (rule \"api3\", tests/golden/fold.yaml:$(line_of tests/golden/fold.yaml api3))" \
 	"$(pw explain tests/golden/fold.yaml out tcp 198.51.100.3:8003)"
-check_eq "explain folded rule, no match" "out tcp 198.51.100.3:8004 -> drop (default outbound policy)" \
+check_eq "explain folded rule, no match" "out tcp 198.51.100.3:8004 -> drop (default outbound policy, tests/golden/fold.yaml:6)" \
 	"$(pw explain tests/golden/fold.yaml out tcp 198.51.100.3:8004)"
 check_eq "explain user by number" \
 	"out tcp 192.0.2.10:873 -> accept (rule \"backup\", tests/golden/owner.yaml:$(line_of tests/golden/owner.yaml backup))" \
@@ -56,7 +56,7 @@ check_eq "explain user by number" \
 check_eq "explain user by name" \
 	"out tcp 192.0.2.10:873 -> accept (rule \"root-anything\", tests/golden/owner.yaml:$(line_of tests/golden/owner.yaml root-anything))" \
 	"$(pw explain tests/golden/owner.yaml out tcp 192.0.2.10:873 --user root)"
-check_eq "explain no user matches no user rule" "out tcp 192.0.2.10:873 -> drop (default outbound policy)" \
+check_eq "explain no user matches no user rule" "out tcp 192.0.2.10:873 -> drop (default outbound policy, tests/golden/owner.yaml:6)" \
 	"$(pw explain tests/golden/owner.yaml out tcp 192.0.2.10:873)"
 check_rc "explain bad direction" 2 "$PORTWARDEN" explain $HO sideways tcp 1.2.3.4
 check_rc "explain bad proto" 2 "$PORTWARDEN" explain $HO out sctpx 1.2.3.4
@@ -65,7 +65,7 @@ check_rc "explain bad port" 2 "$PORTWARDEN" explain $HO out tcp 1.2.3.4:70000
 check_rc "explain family mismatch" 2 "$PORTWARDEN" explain $HO out tcp 1.2.3.4:80 --from ::1
 check_rc "explain unknown user" 2 "$PORTWARDEN" explain $HO out tcp 1.2.3.4:80 --user no-such-user-pw
 check_rc "explain icmp to an IPv6 address" 2 "$PORTWARDEN" explain $HO out icmp 2001:db8::1
-check_eq "explain icmp type as port" "out icmp 192.0.2.1:13 -> reject (default outbound policy)" \
+check_eq "explain icmp type as port" "out icmp 192.0.2.1:13 -> reject (default outbound policy, policies/https-only.yaml:8)" \
 	"$(pw explain $HO out icmp 192.0.2.1:13)"
 check_eq "explain icmp echo by default" "out icmp 192.0.2.1 -> accept (built-in \"icmp\")" \
 	"$(pw explain $HO out icmp 192.0.2.1)"

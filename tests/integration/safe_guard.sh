@@ -185,6 +185,6 @@ rc=0; pw apply "$WORK/v4only.yaml" || rc=$?
 check_eq "guard refuses over an IPv6 connection" 4 "$rc"
 # (the peer picks any of its fd77:: addresses as the source)
 check "it names the IPv6 peer in brackets" \
-	grep -q "inbound tcp \[fd77::[0-9]\]:$CPORT -> \[$HERE6\]:2224 (rule \"default\")" "$WORK/out"
+	grep -q "inbound tcp \[fd77::[0-9]\]:$CPORT -> \[$HERE6\]:2224 (rule \"default\", [^)]*v4only.yaml:[0-9]*)" "$WORK/out"
 
 exit $((T_FAILED > 0))
