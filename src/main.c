@@ -51,7 +51,8 @@ static const struct command {
 	{ "flush", flush_main, OPT_TABLE | OPT_NETNS, "[--table NAME]",
 	  "remove portwarden's table" },
 	{ "audit", audit_main, OPT_NETNS | OPT_ALL_NETNS | OPT_RECORD,
-	  "[POLICY...] [--netns NAME|PATH] [--all-netns]",
+	  "[POLICY...] [--netns NAME|PATH] [--all-netns] "
+	  "[--format text|json|junit|prometheus] [--record FILE] [--replay FILE]",
 	  "check live sockets against the policy" },
 	{ "explain", explain_main, OPT_FROM | OPT_USER,
 	  "POLICY... in|out PROTO ADDR[:PORT] [--from ADDR[:PORT]] [--user USER]",
