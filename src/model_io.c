@@ -81,105 +81,240 @@ static const char *name_of(const char *const *names, size_t n, unsigned int i,
 
 /* ---- writing ---------------------------------------------------------- */
 
-static void write_str(FILE *f, const char *s)
+/*
+ * The writer formats into its own buffer and hands the stream 64 KiB at a
+ * time: a 110,000-element table is 3 MB of text, and fprintf() per field
+ * made writing it a tenth of a whole apply.
+ */
+#define OUT_CHUNK (64u * 1024)
+
+struct out {
+	FILE *f;
+	char buf[OUT_CHUNK + 256];	/* room for one field past the mark */
+	size_t len;
+	bool err;
+};
+
+static void out_flush(struct out *o)
 {
+	if (o->len && fwrite(o->buf, 1, o->len, o->f) != o->len)
+		o->err = true;
+	o->len = 0;
+}
+
+/* Call before each field of at most 128 bytes. */
+static void out_room(struct out *o)
+{
+	if (o->len >= OUT_CHUNK)
+		out_flush(o);
+}
+
+static void out_mem(struct out *o, const char *s, size_t n)
+{
+	while (n) {
+		size_t k;
+
+		out_room(o);
+		k = sizeof(o->buf) - o->len;
+		if (k > n)
+			k = n;
+		memcpy(o->buf + o->len, s, k);
+		o->len += k;
+		s += k;
+		n -= k;
+	}
+}
+
+static void out_puts(struct out *o, const char *s)
+{
+	out_mem(o, s, strlen(s));
+}
+
+static void out_c(struct out *o, char c)
+{
+	out_room(o);
+	o->buf[o->len++] = c;
+}
+
+static void out_u(struct out *o, uint64_t v)
+{
+	char tmp[24];
+	size_t n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	out_room(o);
+	while (n)
+		o->buf[o->len++] = tmp[--n];
+}
+
+static void out_i(struct out *o, int v)
+{
+	if (v < 0) {
+		out_c(o, '-');
+		out_u(o, (uint64_t)-(int64_t)v);
+		return;
+	}
+	out_u(o, (uint64_t)v);
+}
+
+static void out_hex(struct out *o, const uint8_t *p, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	out_room(o);
+	for (i = 0; i < n; i++) {
+		o->buf[o->len++] = digits[p[i] >> 4];
+		o->buf[o->len++] = digits[p[i] & 15];
+	}
+}
+
+static void write_str(struct out *o, const char *s)
+{
+	static const char digits[] = "0123456789abcdef";
 	const unsigned char *p;
 
 	if (!s) {
-		fputs(" -", f);
+		out_mem(o, " -", 2);
 		return;
 	}
-	fputs(" \"", f);
+	out_mem(o, " \"", 2);
 	for (p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p < 0x21 || *p > 0x7e)
-			fprintf(f, "\\x%02x", *p);
-		else
-			fputc(*p, f);
+		out_room(o);
+		if (*p == '"' || *p == '\\') {
+			o->buf[o->len++] = '\\';
+			o->buf[o->len++] = (char)*p;
+		} else if (*p < 0x21 || *p > 0x7e) {
+			o->buf[o->len++] = '\\';
+			o->buf[o->len++] = 'x';
+			o->buf[o->len++] = digits[*p >> 4];
+			o->buf[o->len++] = digits[*p & 15];
+		} else {
+			o->buf[o->len++] = (char)*p;
+		}
 	}
-	fputc('"', f);
+	out_c(o, '"');
 }
 
-static void write_value(FILE *f, const struct mvalue *v)
+static void write_value(struct out *o, const struct mvalue *v)
 {
-	unsigned int i, len;
-
-	fprintf(f, " %" PRIu32 " %u-%u", v->num, v->range.lo, v->range.hi);
+	out_c(o, ' ');
+	out_u(o, v->num);
+	out_c(o, ' ');
+	out_u(o, v->range.lo);
+	out_c(o, '-');
+	out_u(o, v->range.hi);
 	if (v->prefix.family == 4 || v->prefix.family == 6) {
-		len = v->prefix.family == 4 ? 4 : 16;
-		fprintf(f, " %u/%u/", v->prefix.family, v->prefix.plen);
-		for (i = 0; i < len; i++)
-			fprintf(f, "%02x", v->prefix.addr[i]);
+		out_c(o, ' ');
+		out_u(o, v->prefix.family);
+		out_c(o, '/');
+		out_u(o, v->prefix.plen);
+		out_c(o, '/');
+		out_hex(o, v->prefix.addr, v->prefix.family == 4 ? 4 : 16);
 	} else {
-		fputs(" -", f);
+		out_mem(o, " -", 2);
 	}
-	write_str(f, v->str);
+	write_str(o, v->str);
 }
 
-int model_write(const struct model *m, FILE *f)
+static void write_name(struct out *o, const char *const *names, size_t n,
+		       unsigned int i)
 {
-	size_t i, j, k, l;
 	char nb[16];
 
-	fprintf(f, "model %d\ntable", MODEL_IO_VERSION);
-	write_str(f, m->table);
-	fputc('\n', f);
+	out_puts(o, name_of(names, n, i, nb, sizeof(nb)));
+}
+
+static void write_model(struct out *o, const struct model *m)
+{
+	size_t i, j, k, l;
+
+	out_puts(o, "model ");
+	out_u(o, MODEL_IO_VERSION);
+	out_puts(o, "\ntable");
+	write_str(o, m->table);
+	out_c(o, '\n');
 	for (i = 0; i < m->n_sets; i++) {
 		const struct mset *s = &m->sets[i];
 
-		fputs("set", f);
-		write_str(f, s->name);
-		fprintf(f, " family %u interval %d keys", s->family,
-			s->interval ? 1 : 0);
-		for (k = 0; k < s->n_keys; k++)
-			fprintf(f, " %s", name_of(key_names, ARRAY_SIZE(key_names),
-						  s->keys[k], nb, sizeof(nb)));
-		fputc('\n', f);
+		out_puts(o, "set");
+		write_str(o, s->name);
+		out_puts(o, " family ");
+		out_u(o, s->family);
+		out_puts(o, s->interval ? " interval 1 keys" : " interval 0 keys");
+		for (k = 0; k < s->n_keys; k++) {
+			out_c(o, ' ');
+			write_name(o, key_names, ARRAY_SIZE(key_names), s->keys[k]);
+		}
+		out_c(o, '\n');
 		for (j = 0; j < s->n_elems; j++) {
-			fputs("elem", f);
+			out_mem(o, "elem", 4);
 			for (k = 0; k < s->n_keys; k++)
-				write_value(f, &s->elems[j].v[k]);
-			fputc('\n', f);
+				write_value(o, &s->elems[j].v[k]);
+			out_c(o, '\n');
 		}
 	}
 	for (i = 0; i < m->n_chains; i++) {
 		const struct mchain *c = &m->chains[i];
 
-		fputs("chain", f);
-		write_str(f, c->name);
-		fprintf(f, " hook %s", name_of(hook_names, ARRAY_SIZE(hook_names),
-						c->hook, nb, sizeof(nb)));
-		fprintf(f, " priority %d policy %s\n", c->priority,
-			name_of(verdict_names, ARRAY_SIZE(verdict_names),
-				c->policy, nb, sizeof(nb)));
+		out_puts(o, "chain");
+		write_str(o, c->name);
+		out_puts(o, " hook ");
+		write_name(o, hook_names, ARRAY_SIZE(hook_names), c->hook);
+		out_puts(o, " priority ");
+		out_i(o, c->priority);
+		out_puts(o, " policy ");
+		write_name(o, verdict_names, ARRAY_SIZE(verdict_names), c->policy);
+		out_c(o, '\n');
 		for (j = 0; j < c->n_rules; j++) {
 			const struct mrule *r = &c->rules[j];
 
-			fprintf(f, "rule verdict %s counter %d log",
-				name_of(verdict_names, ARRAY_SIZE(verdict_names),
-					r->verdict, nb, sizeof(nb)),
-				r->counter ? 1 : 0);
-			write_str(f, r->log_prefix);
-			fputs(" comment", f);
-			write_str(f, r->comment);
-			fputs(" label", f);
-			write_str(f, r->origin_name);
-			fputc('\n', f);
+			out_puts(o, "rule verdict ");
+			write_name(o, verdict_names, ARRAY_SIZE(verdict_names),
+				   r->verdict);
+			out_puts(o, r->counter ? " counter 1 log" : " counter 0 log");
+			write_str(o, r->log_prefix);
+			out_puts(o, " comment");
+			write_str(o, r->comment);
+			out_puts(o, " label");
+			write_str(o, r->origin_name);
+			out_c(o, '\n');
 			for (l = 0; l < r->n_matches; l++) {
 				const struct match *mt = &r->matches[l];
 
-				fprintf(f, "match %s negate %d set %d family %u value",
-					name_of(key_names, ARRAY_SIZE(key_names),
-						mt->key, nb, sizeof(nb)),
-					mt->negate ? 1 : 0, mt->set, mt->family);
-				write_value(f, &mt->value);
-				fputc('\n', f);
+				out_puts(o, "match ");
+				write_name(o, key_names, ARRAY_SIZE(key_names),
+					   mt->key);
+				out_puts(o, mt->negate ? " negate 1 set " :
+					 " negate 0 set ");
+				out_i(o, mt->set);
+				out_puts(o, " family ");
+				out_u(o, mt->family);
+				out_puts(o, " value");
+				write_value(o, &mt->value);
+				out_c(o, '\n');
 			}
 		}
 	}
-	fputs("end\n", f);
-	return ferror(f) ? -EIO : 0;
+	out_puts(o, "end\n");
+}
+
+int model_write(const struct model *m, FILE *f)
+{
+	struct out *o = xmalloc(sizeof(*o));
+	bool err;
+
+	o->f = f;
+	o->len = 0;
+	o->err = false;
+	write_model(o, m);
+	out_flush(o);
+	err = o->err;
+	free(o);
+	return err || ferror(f) ? -EIO : 0;
 }
 
 /* ---- reading ---------------------------------------------------------- */
