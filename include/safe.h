@@ -129,7 +129,8 @@ struct safe_txn {
  * @live: the live table, read under the run lock, or NULL when absent
  * @next: the table about to be applied
  *
- * Call with the run lock held. Saves copies of @live and @next: writes
+ * Call with the run lock held. @live and @next are borrowed, not copied:
+ * keep both alive and unchanged until safe_txn_release(). Writes
  * the new state with status SAFE_APPLYING and generation + 1, and
  * blocks SIGINT, SIGTERM and SIGHUP so that neither the transaction nor
  * the state files are cut in the middle.

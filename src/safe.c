@@ -369,35 +369,6 @@ static int64_t now_realtime(void)
 	return (int64_t)time(NULL);
 }
 
-/* A deep copy through the saved-state form: also proves @m can be saved. */
-static int model_copy(const struct model *m, struct model **out)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f;
-	int ret;
-
-	*out = NULL;
-	f = open_memstream(&buf, &len);
-	if (!f)
-		return -errno;
-	ret = model_write(m, f);
-	if (fclose(f) && !ret)
-		ret = -EIO;
-	if (ret < 0)
-		goto out;
-	f = fmemopen(buf, len, "r");
-	if (!f) {
-		ret = -errno;
-		goto out;
-	}
-	ret = model_read(f, out);
-	fclose(f);
-out:
-	free(buf);
-	return ret;
-}
-
 static void block_signals(sigset_t *old)
 {
 	sigset_t set;
@@ -434,11 +405,11 @@ int safe_apply_begin(struct safe_txn *t, const char *dir,
 	cur->status = SAFE_APPLYING;
 	cur->time = now_realtime();
 	cur->table = xstrdup(next->table);
-	ret = live ? model_copy(live, &cur->previous) : 0;
-	if (!ret)
-		ret = model_copy(next, &cur->applied);
-	if (ret < 0)
-		goto fail;
+	/* Borrowed, not copied: the caller keeps both alive until
+	 * safe_txn_release() (a copy of 110,000 elements doubled the peak
+	 * memory of an apply). */
+	cur->previous = (struct model *)live;
+	cur->applied = (struct model *)next;
 	block_signals(&t->oldmask);
 	t->blocked = true;
 	ret = safe_state_save(dir, cur);
@@ -484,6 +455,10 @@ void safe_txn_release(struct safe_txn *t)
 		sigprocmask(SIG_SETMASK, &t->oldmask, NULL);
 	t->blocked = false;
 	safe_state_free(t->old);
+	if (t->cur) {	/* its tables are the caller's (safe_apply_begin) */
+		t->cur->previous = NULL;
+		t->cur->applied = NULL;
+	}
 	safe_state_free(t->cur);
 	t->old = NULL;
 	t->cur = NULL;
