@@ -399,7 +399,10 @@ static int set_elems(struct batch *b, const struct model *m, size_t si,
 	order = xcalloc(s->n_elems, sizeof(*order));
 	for (i = 0; i < s->n_elems; i++)
 		order[i] = i;
-	if (s->interval && !d->concat)
+	/* compile.c and nl_read.c hand over sets already in melem_cmp()
+	 * order (s->sorted): sorting 110,000 elements again cost 3% of an
+	 * apply */
+	if (s->interval && !d->concat && !s->sorted)
 		qsort_r(order, s->n_elems, sizeof(*order), elem_idx_cmp, (void *)s);
 	for (i = 0; i < s->n_elems; i++) {
 		const struct melem *e = &s->elems[order[i]];
