@@ -60,6 +60,11 @@ enum safe_status {
  * @table:      the table name
  * @previous:   the table before the apply, or NULL when it did not exist
  * @applied:    the table the apply made
+ * @kernel_gen: the nftables ruleset generation the apply's transaction
+ *              committed, 0 when not known (another transaction committed
+ *              around it); while the kernel is still at it, the live table
+ *              is @applied (see safe_state_is_live())
+ * @netns_cookie: SO_NETNS_COOKIE of the namespace of @kernel_gen
  */
 struct safe_state {
 	uint64_t generation;
@@ -69,9 +74,22 @@ struct safe_state {
 	char *table;
 	struct model *previous;
 	struct model *applied;
+	uint32_t kernel_gen;
+	uint64_t netns_cookie;
 };
 
 void safe_state_free(struct safe_state *st);
+
+/**
+ * safe_state_is_live() - is the live table still the one @st's apply made?
+ * True when @st is SAFE_APPLIED with a known @kernel_gen and @s's
+ * namespace (same cookie) is still at that ruleset generation: no
+ * transaction of anyone has committed since, so @st->applied is the live
+ * table and need not be dumped (a dump of 110,000 interval elements costs
+ * the kernel about 0.5 s: it walks the set from its start for every 32 KiB
+ * of reply).
+ */
+bool safe_state_is_live(const struct safe_state *st, struct nl_sock *s);
 
 /**
  * safe_state_load() - read @dir/state
@@ -113,6 +131,8 @@ int safe_pending_clear(const char *dir);
  * @cur:      the state of this apply
  * @oldmask:  the signal mask to restore
  * @blocked:  SIGINT, SIGTERM and SIGHUP are blocked
+ * @gen_before: the ruleset generation when the apply began (0: unknown)
+ * @cookie:   the namespace's SO_NETNS_COOKIE
  */
 struct safe_txn {
 	char dir[256];
@@ -120,6 +140,8 @@ struct safe_txn {
 	struct safe_state *cur;
 	sigset_t oldmask;
 	bool blocked;
+	uint32_t gen_before;
+	uint64_t cookie;
 };
 
 /**
@@ -144,7 +166,9 @@ int safe_apply_begin(struct safe_txn *t, const char *dir,
  * safe_apply_end() - record the outcome of the transaction
  * @apply_ret: what nl_apply() returned
  *
- * On success the state becomes SAFE_APPLIED and the pending file of any
+ * On success the state becomes SAFE_APPLIED, with the ruleset generation
+ * the transaction committed when exactly one commit happened since
+ * safe_apply_begin() (then it was ours), and the pending file of any
  * older timer is removed (that timer would find a newer generation and do
  * nothing); on failure the state from before is put back. The signals stay
  * blocked (arm the confirm timer first), safe_txn_release() unblocks them.

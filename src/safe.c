@@ -169,6 +169,9 @@ static int state_write(FILE *f, const void *arg)
 		"by-timer %d\ntime %" PRId64 "\ntable %s\n",
 		st->generation, status_names[st->status], st->by_timer ? 1 : 0,
 		st->time, st->table);
+	if (st->kernel_gen)
+		fprintf(f, "kernel-generation %" PRIu32 " %" PRIu64 "\n",
+			st->kernel_gen, st->netns_cookie);
 	if (!st->previous) {
 		fputs("previous absent\n", f);
 	} else {
@@ -192,11 +195,28 @@ int safe_state_save(const char *dir, const struct safe_state *st)
 	return write_atomic(dir, STATE_FILE, state_write, st);
 }
 
-/* Read one "KEY VALUE" line into @val (owned by @buf). */
+/* Does the line in @buf read "KEY" or "KEY VALUE"? @val: the VALUE. */
+static int kv_key(const char *buf, const char *key, const char **val)
+{
+	size_t klen = strlen(key);
+
+	if (strncmp(buf, key, klen))
+		return -EINVAL;
+	if (buf[klen] == '\0') {
+		*val = buf + klen;
+		return 0;
+	}
+	if (buf[klen] != ' ')
+		return -EINVAL;
+	*val = buf + klen + 1;
+	return 0;
+}
+
+/* Read one "KEY VALUE" line into @buf and @val (owned by @buf); on a
+ * line with another key, -EINVAL with the line left in @buf. */
 static int read_kv(FILE *f, char **buf, size_t *cap, const char *key,
 		   const char **val)
 {
-	size_t klen = strlen(key);
 	ssize_t n;
 
 	n = getline(buf, cap, f);
@@ -204,16 +224,7 @@ static int read_kv(FILE *f, char **buf, size_t *cap, const char *key,
 		return ferror(f) ? -EIO : -EINVAL;
 	if (n > 0 && (*buf)[n - 1] == '\n')
 		(*buf)[--n] = '\0';
-	if (strncmp(*buf, key, klen))
-		return -EINVAL;
-	if ((*buf)[klen] == '\0') {
-		*val = *buf + klen;
-		return 0;
-	}
-	if ((*buf)[klen] != ' ')
-		return -EINVAL;
-	*val = *buf + klen + 1;
-	return 0;
+	return kv_key(*buf, key, val);
 }
 
 static int parse_u64(const char *s, uint64_t *out)
@@ -275,8 +286,22 @@ int safe_state_load(const char *dir, struct safe_state **out)
 	if (read_kv(f, &buf, &cap, "table", &v) < 0 || !*v)
 		goto bad;
 	st->table = xstrdup(v);
-	if (read_kv(f, &buf, &cap, "previous", &v) < 0)
+	/* optional (newer files): "kernel-generation GEN COOKIE" */
+	if (read_kv(f, &buf, &cap, "kernel-generation", &v) == 0) {
+		char *sp = strchr(v, ' ');
+
+		if (!sp)
+			goto bad;
+		*sp = '\0';
+		if (parse_u64(v, &u) < 0 || !u || u > UINT32_MAX ||
+		    parse_u64(sp + 1, &st->netns_cookie) < 0)
+			goto bad;
+		st->kernel_gen = (uint32_t)u;
+		if (read_kv(f, &buf, &cap, "previous", &v) < 0)
+			goto bad;
+	} else if (kv_key(buf, "previous", &v) < 0) {
 		goto bad;
+	}
 	if (!strcmp(v, "")) {
 		ret = model_read(f, &st->previous);
 		if (ret < 0)
@@ -369,6 +394,33 @@ static int64_t now_realtime(void)
 	return (int64_t)time(NULL);
 }
 
+/* The ruleset generation and namespace cookie of the current namespace:
+ * 0 or a negative errno (then nothing is known). */
+static int kernel_gen_now(uint32_t *gen, uint64_t *cookie)
+{
+	struct nl_sock *s = NULL;
+	int ret = nl_sock_open(&s);
+
+	if (!ret)
+		ret = nl_get_generation(s, gen);
+	if (!ret)
+		ret = nl_netns_cookie(s, cookie);
+	nl_sock_close(s);
+	return ret;
+}
+
+bool safe_state_is_live(const struct safe_state *st, struct nl_sock *s)
+{
+	uint64_t cookie;
+	uint32_t gen;
+
+	if (!st || st->status != SAFE_APPLIED || !st->kernel_gen ||
+	    !st->applied)
+		return false;
+	return nl_get_generation(s, &gen) == 0 && gen == st->kernel_gen &&
+	       nl_netns_cookie(s, &cookie) == 0 && cookie == st->netns_cookie;
+}
+
 static void block_signals(sigset_t *old)
 {
 	sigset_t set;
@@ -410,6 +462,8 @@ int safe_apply_begin(struct safe_txn *t, const char *dir,
 	 * memory of an apply). */
 	cur->previous = (struct model *)live;
 	cur->applied = (struct model *)next;
+	if (kernel_gen_now(&t->gen_before, &t->cookie) < 0)
+		t->gen_before = 0;
 	block_signals(&t->oldmask);
 	t->blocked = true;
 	ret = safe_state_save(dir, cur);
@@ -423,6 +477,8 @@ fail:
 
 int safe_apply_end(struct safe_txn *t, int apply_ret)
 {
+	uint64_t cookie;
+	uint32_t gen;
 	char *path;
 	int ret;
 
@@ -439,6 +495,13 @@ int safe_apply_end(struct safe_txn *t, int apply_ret)
 	}
 	t->cur->status = SAFE_APPLIED;
 	t->cur->time = now_realtime();
+	/* One commit since safe_apply_begin(), and ours committed: the
+	 * kernel's table at that generation is t->cur->applied. */
+	if (t->gen_before && kernel_gen_now(&gen, &cookie) == 0 &&
+	    gen == t->gen_before + 1 && cookie == t->cookie) {
+		t->cur->kernel_gen = gen;
+		t->cur->netns_cookie = cookie;
+	}
 	ret = safe_state_save(t->dir, t->cur);
 	/* An older timer guards a table that is gone now: it would find a
 	 * newer generation and do nothing; remove its file so that `confirm`
@@ -510,6 +573,10 @@ int safe_rollback(const char *dir, struct nl_sock *s, uint64_t expect,
 		ret = -EALREADY;
 		goto out;
 	}
+	/* Nothing committed since the apply: the live table is the one it
+	 * made, no need to dump it back. */
+	if (safe_state_is_live(st, s))
+		goto restore;
 	ret = nl_read_table(s, st->table, &live);
 	if (ret < 0 && ret != -ENOENT)
 		goto out;
@@ -525,6 +592,7 @@ int safe_rollback(const char *dir, struct nl_sock *s, uint64_t expect,
 			goto out;
 		}
 	}
+restore:
 	if (st->previous && !model_restorable(st->previous)) {
 		ret = -EUCLEAN;
 		goto out;
@@ -538,6 +606,7 @@ int safe_rollback(const char *dir, struct nl_sock *s, uint64_t expect,
 		ret = 0;
 	if (!ret) {
 		st->status = SAFE_ROLLED_BACK;
+		st->kernel_gen = 0;	/* the live table is st->previous now */
 		st->by_timer = by_timer;
 		st->time = now_realtime();
 		ret = safe_state_save(dir, st);
