@@ -12,7 +12,15 @@ cd "$(dirname "$0")/.."
 only=${1:-}
 want() { [ -z "$only" ] || [[ "$1" == *$only* ]]; }
 BUILD=${BUILD:-build}
-export BUILD PORTWARDEN="$PWD/$BUILD/portwarden"
+# PORTWARDEN_WRAP (e.g. tests/valgrind.sh) runs every portwarden call
+# of the suites under a checker.
+if [ -n "${PORTWARDEN_WRAP:-}" ]; then
+	export PORTWARDEN_REAL="$PWD/$BUILD/portwarden"
+	PORTWARDEN=$(cd "$(dirname "$PORTWARDEN_WRAP")" && pwd)/$(basename "$PORTWARDEN_WRAP")
+else
+	PORTWARDEN="$PWD/$BUILD/portwarden"
+fi
+export BUILD PORTWARDEN
 passed=0 failed=0
 failures=()
 log=$(mktemp -d)
@@ -31,7 +39,7 @@ for t in "$BUILD"/tests/test_*; do
 	name=$(basename "$t")
 	want "$name" || continue
 	out="$log/$name.out"
-	CMOCKA_MESSAGE_OUTPUT=stdout timeout 300 "$t" > "$out" 2>&1
+	CMOCKA_MESSAGE_OUTPUT=stdout timeout 300 ${UNIT_WRAP:-} "$t" > "$out" 2>&1
 	rc=$?
 	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)
 	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)
@@ -44,7 +52,7 @@ done
 
 for t in tests/*.sh; do
 	[ -f "$t" ] || continue
-	case "$t" in tests/run.sh|tests/*lib.sh) continue;; esac
+	case "$t" in tests/run.sh|tests/*lib.sh|tests/valgrind.sh) continue;; esac
 	name=$(basename "$t" .sh)
 	want "$name" || continue
 	out="$log/$name.out"
