@@ -126,8 +126,10 @@ int safe_pending_clear(const char *dir);
 /**
  * struct safe_txn - one apply as the safe layer sees it
  * @dir:      the state directory
- * @old:      the state before this apply (NULL when none): put back when
- *            the transaction fails, so a failed apply leaves no trace
+ * @old:      no longer loaded (always NULL): the record before this apply
+ *            is kept as a file instead (@kept_old) and put back when the
+ *            transaction fails, so a failed apply leaves no trace
+ * @kept_old: that file exists
  * @cur:      the state of this apply
  * @oldmask:  the signal mask to restore
  * @blocked:  SIGINT, SIGTERM and SIGHUP are blocked
@@ -142,6 +144,7 @@ struct safe_txn {
 	bool blocked;
 	uint32_t gen_before;
 	uint64_t cookie;
+	bool kept_old;
 };
 
 /**

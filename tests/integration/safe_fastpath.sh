@@ -73,4 +73,22 @@ pw rollback
 check_eq "rollback after undoing the change restores p1" "$L1" "$(live)"
 check "a rolled-back record has no kernel generation" \
 	bash -c "! grep -q '^kernel-generation' /run/portwarden/net-*/state"
+
+# the record before an apply is kept as a file while it runs and put back
+# byte for byte when the kernel refuses the transaction; none is left over
+printf 'portwarden: 1\ntable: %s\noutbound:\n  - { name: cg, cgroup: no/such/group.slice, proto: tcp, port: 443 }\n' \
+	"$T" > "$WORK/bad.yaml"
+pw apply "$WORK/p2.yaml"
+cp /run/portwarden/net-*/state "$WORK/state.good"
+rc=0; pw apply "$WORK/bad.yaml" || rc=$?
+check_eq "an apply the kernel refuses exits 3" 3 "$rc"
+check "the record is the one from before, unchanged" \
+	cmp -s "$WORK/state.good" /run/portwarden/net-*/state
+check_eq "no copy of the old record is left" "" \
+	"$(ls -A /run/portwarden/net-*/ | grep -v '^state$')"
+pw apply "$WORK/p1.yaml"
+check_eq "nor after a good apply" "" \
+	"$(ls -A /run/portwarden/net-*/ | grep -v '^state$')"
+pw rollback
+check_eq "rollback undoes that apply" "$L2" "$(live)"
 exit $((T_FAILED > 0))
