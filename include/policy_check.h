@@ -17,6 +17,7 @@
 #include "diag.h"
 #include "policy.h"
 #include "policy_parse.h"
+#include "util.h"
 
 struct setting {
 	bool set;
@@ -49,7 +50,7 @@ struct ctx {
 	bool *set_empty;
 	struct id_cache *ids;	/* user/group names already resolved */
 	size_t n_ids, cap_ids;
-	char quote[4][80];	/* chk_q() buffers: four per message */
+	char quote[4][PRINTABLE_TEXT_SIZE];	/* chk_q() buffers: four per message */
 	unsigned int quote_next;
 };
 

@@ -29,6 +29,11 @@ unsigned int edit_distance(const char *a, const char *b);
 const char *closest_word(const char *word, const char *const *candidates,
 			 size_t n);
 
+/* Policy text fit for a message: control and non-ASCII bytes as '?',
+ * cut at 64 characters with "..."; @buf needs PRINTABLE_TEXT_SIZE bytes. */
+#define PRINTABLE_TEXT_SIZE 68
+const char *printable_text(const char *s, char *buf);
+
 /* Write a JSON string literal (with quotes) to a stdio stream. */
 void json_string(FILE *f, const char *s);
 

@@ -269,21 +269,6 @@ static int count_nodes(struct parser *ps, size_t weight,
 	return -E2BIG;
 }
 
-/* Control and non-ASCII bytes as '?', at most 64 characters. */
-static const char *safe_text(const char *s, char buf[80])
-{
-	size_t i;
-
-	for (i = 0; s[i] && i < 64; i++)
-		buf[i] = ((unsigned char)s[i] < 0x20 ||
-			  (unsigned char)s[i] > 0x7e) ? '?' : s[i];
-	if (s[i])
-		memcpy(buf + i, "...", 4);
-	else
-		buf[i] = '\0';
-	return buf;
-}
-
 struct key_ref {
 	const struct node *key;
 	size_t pair;
@@ -318,7 +303,7 @@ static void finish_map(struct parser *ps, struct frame *f)
 	struct node **items = f->items;
 	size_t pairs = f->n / 2, i, j, first, out;
 	struct key_ref *keys;
-	char shown[80];
+	char shown[PRINTABLE_TEXT_SIZE];
 	bool *drop;
 
 	drop = xcalloc(pairs ? pairs : 1, sizeof(*drop));
@@ -345,7 +330,7 @@ static void finish_map(struct parser *ps, struct frame *f)
 		}
 		perr(ps, keys[i].key->loc.line, keys[i].key->loc.col,
 		     "duplicate key '%s' (first at line %u, column %u)",
-		     safe_text(keys[i].key->str, shown), keys[first].key->loc.line,
+		     printable_text(keys[i].key->str, shown), keys[first].key->loc.line,
 		     keys[first].key->loc.col);
 		drop[keys[i].pair] = true;
 	}
@@ -424,7 +409,7 @@ static bool is_str_tag(const yaml_char_t *tag)
 static int handle_event(struct parser *ps, yaml_event_t *ev, int *docs)
 {
 	const yaml_mark_t *mark = &ev->start_mark;
-	char shown[80];
+	char shown[PRINTABLE_TEXT_SIZE];
 	struct frame *f;
 	struct node *n;
 	const char *anchor = NULL;
@@ -462,7 +447,7 @@ static int handle_event(struct parser *ps, yaml_event_t *ev, int *docs)
 			perr(ps, (unsigned int)mark->line + 1,
 			     (unsigned int)mark->column + 1,
 			     "alias '*%s' names no finished anchor",
-			     safe_text((const char *)ev->data.alias.anchor, shown));
+			     printable_text((const char *)ev->data.alias.anchor, shown));
 			return -EINVAL;
 		}
 		if (count_nodes(ps, n->weight, mark) < 0)

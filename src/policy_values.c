@@ -20,17 +20,7 @@
 
 const char *chk_q(struct ctx *c, const char *s)
 {
-	char *buf = c->quote[c->quote_next++ % 4];
-	size_t i;
-
-	for (i = 0; s[i] && i < 64; i++)
-		buf[i] = ((unsigned char)s[i] < 0x20 ||
-			  (unsigned char)s[i] > 0x7e) ? '?' : s[i];
-	if (s[i])
-		memcpy(buf + i, "...", 4);
-	else
-		buf[i] = '\0';
-	return buf;
+	return printable_text(s, c->quote[c->quote_next++ % 4]);
 }
 
 /* A scalar that is not null; else an error naming what was expected. */

@@ -155,3 +155,17 @@ void json_string(FILE *f, const char *s)
 	}
 	fputc('"', f);
 }
+
+const char *printable_text(const char *s, char *buf)
+{
+	size_t i;
+
+	for (i = 0; s[i] && i < 64; i++)
+		buf[i] = ((unsigned char)s[i] < 0x20 ||
+			  (unsigned char)s[i] > 0x7e) ? '?' : s[i];
+	if (s[i])
+		memcpy(buf + i, "...", 4);
+	else
+		buf[i] = '\0';
+	return buf;
+}
