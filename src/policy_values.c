@@ -508,6 +508,24 @@ void chk_check_sets(struct ctx *c)
 
 /* ---- rule fields ---------------------------------------------------- */
 
+/* Append a named set's @n elements of @sz bytes to a field's list,
+ * within the element limit (past it: an error at @e, -E2BIG). */
+static int append_set(struct ctx *c, const struct node *e, void **v,
+		      size_t *len, size_t *cap, const void *src, size_t n,
+		      size_t sz)
+{
+	if (*len + n > POLICY_MAX_ELEMENTS) {
+		err(c, e, "more than %u elements (element limit per set or field)",
+		    POLICY_MAX_ELEMENTS);
+		return -E2BIG;
+	}
+	*v = xrealloc(*v, (*len + n + 1) * sz);
+	memcpy((char *)*v + *len * sz, src, n * sz);
+	*len += n;
+	*cap = *len + 1;
+	return 0;
+}
+
 void chk_parse_ports(struct ctx *c, const struct node *n, const char *field,
 			struct port_set *out)
 {
@@ -555,15 +573,9 @@ void chk_parse_ports(struct ctx *c, const struct node *n, const char *field,
 			out->ref = s->name;
 			return;
 		}
-		if (np + s->ports.n > POLICY_MAX_ELEMENTS) {
-			err(c, e, "more than %u elements (element limit per set or field)",
-			    POLICY_MAX_ELEMENTS);
+		if (append_set(c, e, (void **)&out->v, &np, &cap, s->ports.v,
+			       s->ports.n, sizeof(*out->v)) < 0)
 			break;
-		}
-		out->v = xrealloc(out->v, (np + s->ports.n + 1) * sizeof(*out->v));
-		memcpy(out->v + np, s->ports.v, s->ports.n * sizeof(*out->v));
-		np += s->ports.n;
-		cap = np + 1;
 	}
 	out->n = np;
 	/* elements in error: do not also call the field empty */
@@ -635,15 +647,9 @@ void chk_parse_addrs(struct ctx *c, const struct node *n, const char *field,
 			out->ref = s->name;
 			return;
 		}
-		if (na + s->addrs.n > POLICY_MAX_ELEMENTS) {
-			err(c, e, "more than %u elements (element limit per set or field)",
-			    POLICY_MAX_ELEMENTS);
+		if (append_set(c, e, (void **)&out->v, &na, &cap, s->addrs.v,
+			       s->addrs.n, sizeof(*out->v)) < 0)
 			break;
-		}
-		out->v = xrealloc(out->v, (na + s->addrs.n + 1) * sizeof(*out->v));
-		memcpy(out->v + na, s->addrs.v, s->addrs.n * sizeof(*out->v));
-		na += s->addrs.n;
-		cap = na + 1;
 	}
 	out->n = na;
 	if (!na && c->d->errors != errors) {
