@@ -50,6 +50,10 @@ static int fail(const char *cmd, const char *what, const char *arg, int err)
 		arg ? " " : "", arg ? arg : "", strerror(-err));
 	if (err == -EPERM || err == -EACCES)
 		fprintf(stderr, "portwarden: %s needs CAP_NET_ADMIN (run as root)\n", cmd);
+	else if (err == -EPROTONOSUPPORT || err == -EOPNOTSUPP ||
+		 err == -EAFNOSUPPORT)
+		fprintf(stderr, "portwarden: %s: the kernel has no nf_tables support loaded (modprobe nf_tables, or a kernel with CONFIG_NF_TABLES and CONFIG_NF_TABLES_INET)\n",
+			cmd);
 	return EXIT_RUNTIME;
 }
 
