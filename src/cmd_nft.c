@@ -137,6 +137,34 @@ static void cache_store(struct nft_run *r, uint32_t gen)
 }
 
 /*
+ * While nothing has committed to the kernel since portwarden's last apply
+ * here (same ruleset generation and namespace), the live table is the one
+ * that apply recorded for rollback: take it from the record instead of
+ * reading 100k elements back (the kernel re-walks an interval set for every
+ * dump reply). Call with the run lock held. Return: 0, or -ENOENT when
+ * the record cannot vouch for the live table.
+ */
+static int live_from_record(struct nft_run *r)
+{
+	struct safe_state *st = NULL;
+	char dir[256];
+	int ret = -ENOENT;
+
+	if (safe_state_dir(dir, sizeof(dir)) < 0 ||
+	    safe_state_load(dir, &st) < 0)
+		goto out;
+	if (strcmp(st->table, r->want->table) || !st->applied ||
+	    !safe_state_is_live(st, r->sock))
+		goto out;
+	r->live = st->applied;
+	st->applied = NULL;
+	ret = 0;
+out:
+	safe_state_free(st);
+	return ret;
+}
+
+/*
  * Load and compile the policy, enter the namespace, take the run lock and
  * read the live table (unless the generation cache already knows it equals
  * the policy: then r->cached). Return: EXIT_OK or the exit code of the failure
@@ -172,6 +200,10 @@ static int nft_prepare(struct cli *c, struct nft_run *r, bool lock)
 		g0 = 0;
 	if (g0 && cache_hit(r, g0)) {
 		r->cached = true;
+		return EXIT_OK;
+	}
+	if (lock && g0 && live_from_record(r) == 0) {
+		r->gen = g0;
 		return EXIT_OK;
 	}
 	ret = nl_read_table(r->sock, r->want->table, &r->live);
