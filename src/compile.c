@@ -30,6 +30,16 @@
  *    `<ref>_v6` (addresses) or `<ref>` (ports). Other sets are named
  *    `<rule>_<field>[_v4|_v6]` with the rule name reduced to [A-Za-z0-9_]
  *    (`_2`, `_3`... appended on a clash).
+ *  - Host split: an address set with both real prefixes and at least
+ *    SPLIT_MIN_HOSTS single hosts (/32, /128) is two sets: `<name>`
+ *    (`flags interval`, the prefixes) and `<name>_hosts` (a hash set, the
+ *    hosts), because the kernel inserts hash elements much faster than
+ *    interval ones. A positive match on it becomes two otherwise identical
+ *    rules, first `@<name>_hosts` then `@<name>` (same counter, comment,
+ *    origin; a split saddr and daddr give four); since the policy's lists
+ *    never overlap, a packet matches at most one of them and first-match
+ *    semantics are unchanged. A negated match stays one rule with
+ *    `!= @<name>_hosts` then `!= @<name>`. Smaller sets stay one set.
  *  - Every policy rule has `counter` and `comment "<name>"` (or
  *    "<name>: <comment>"), at most 127 bytes. `reject` is `reject with tcp
  *    reset` for tcp and `reject` (icmpx port-unreachable) otherwise; proto
@@ -67,6 +77,7 @@
 #include "util.h"
 
 #define FOLD_MIN	4
+#define SPLIT_MIN_HOSTS	64
 #define NAME_MAX_LEN	64
 #define COMMENT_MAX	127
 #define NFPROTO_V4	2
@@ -90,6 +101,7 @@ struct ref_set {
 	const char *ref;
 	uint8_t fam;		/* 0 for ports */
 	int idx;
+	int hosts;		/* the split-off `_hosts` set, or -1 */
 };
 
 struct compiler {
@@ -178,7 +190,7 @@ static void sanitize(char *dst, size_t len, const char *src)
 /* A new set named @base (or @base_2, _3...: the first free one). */
 static int new_set(struct compiler *cc, const char *base)
 {
-	char name[NAME_MAX_LEN + 16];
+	char name[NAME_MAX_LEN * 2];
 	unsigned int n = 2;
 
 	snprintf(name, sizeof(name), "%s", base);
@@ -235,35 +247,53 @@ static const char *const field_names[F_MAX] = {
 	"uid", "gid",
 };
 
-/* Set index per field and family (index 0: no family / v4, 1: v6). */
+/* Set index per field and family (index 0: no family / v4, 1: v6);
+ * @hosts: the split-off hosts set of an address field, or -1. */
 struct rule_sets {
 	int idx[F_MAX][2];
+	int hosts[F_MAX][2];
 };
 
 /* Shared $set references are found by (ref, family), never by set name,
  * so that a rule-named set can never be taken for a reference. */
-static int find_ref_set(struct compiler *cc, const char *ref, uint8_t fam)
+static int find_ref_set(struct compiler *cc, const char *ref, uint8_t fam,
+			int *hosts)
 {
 	size_t i;
 
-	for (i = 0; i < cc->n_refs; i++)
-		if (cc->refs[i].fam == fam && !strcmp(cc->refs[i].ref, ref))
+	for (i = 0; i < cc->n_refs; i++) {
+		if (cc->refs[i].fam == fam && !strcmp(cc->refs[i].ref, ref)) {
+			if (hosts)
+				*hosts = cc->refs[i].hosts;
 			return cc->refs[i].idx;
+		}
+	}
 	return -1;
 }
 
 static void remember_ref_set(struct compiler *cc, const char *ref,
-			     uint8_t fam, int idx)
+			     uint8_t fam, int idx, int hosts)
 {
 	struct ref_set *rs = ARRAY_PUSH(cc->refs, cc->n_refs, cc->cap_refs);
 
 	rs->ref = ref;
 	rs->fam = fam;
 	rs->idx = idx;
+	rs->hosts = hosts;
 }
 
+static bool is_host(const struct cidr *c)
+{
+	return c->plen == (c->family == 4 ? 32 : 128);
+}
+
+/*
+ * Fill @s with the addresses of family @fam in @a: all of them
+ * (@which 0), only the hosts (@which 1) or only the real prefixes
+ * (@which 2).
+ */
 static void fill_addr_set(struct mset *s, enum match_key key,
-			  const struct addr_set *a, uint8_t fam)
+			  const struct addr_set *a, uint8_t fam, int which)
 {
 	size_t i;
 
@@ -275,9 +305,12 @@ static void fill_addr_set(struct mset *s, enum match_key key,
 
 		if (a->v[i].family != fam)
 			continue;
+		if ((which == 1 && !is_host(&a->v[i])) ||
+		    (which == 2 && is_host(&a->v[i])))
+			continue;
 		e = mset_add_elem(s);
 		e->v[0].prefix = a->v[i];
-		if (a->v[i].plen != (fam == 4 ? 32 : 128))
+		if (!is_host(&a->v[i]))
 			s->interval = true;
 	}
 	mset_sort(s);
@@ -321,6 +354,29 @@ static size_t count_family(const struct addr_set *a, uint8_t fam)
 	return n;
 }
 
+/*
+ * Does the set for the addresses of family @fam in @a split into an
+ * interval set of its prefixes and a hash set of its hosts? Only when
+ * there are both and enough hosts for the kernel's interval insertion to
+ * matter; small sets stay one readable set.
+ */
+static bool addr_split(const struct addr_set *a, uint8_t fam)
+{
+	size_t i, hosts = 0, prefixes = 0;
+
+	if (a->any)
+		return false;
+	for (i = 0; i < a->n; i++) {
+		if (a->v[i].family != fam)
+			continue;
+		if (is_host(&a->v[i]))
+			hosts++;
+		else
+			prefixes++;
+	}
+	return prefixes && hosts >= SPLIT_MIN_HOSTS;
+}
+
 static const struct cidr *first_of_family(const struct addr_set *a,
 					  uint8_t fam)
 {
@@ -337,16 +393,21 @@ static const struct cidr *first_of_family(const struct addr_set *a,
 /*
  * Add an address match for the prefixes of family @fam in @a (the caller
  * makes sure there is at least one): inline for one prefix, else the
- * $set's shared set or a set of the rule's own.
+ * $set's shared set or a set of the rule's own. A split set (see
+ * addr_split()) is two sets, `<name>` (prefixes) and `<name>_hosts`: a
+ * negated match gets `!= @<name>_hosts` and `!= @<name>`, a positive one
+ * the hosts set when @hosts, else the prefix set.
  */
 static void add_addr_match(struct compiler *cc, struct mrule *mr,
 			   const struct rule *r, struct rule_sets *rs,
 			   enum field f, enum match_key key, bool negate,
-			   const struct addr_set *a, uint8_t fam)
+			   const struct addr_set *a, uint8_t fam, bool hosts)
 {
 	struct match *mt;
 	int *slot = &rs->idx[f][fam == 6];
-	char base[NAME_MAX_LEN + 24], rname[NAME_MAX_LEN];
+	int *hslot = &rs->hosts[f][fam == 6];
+	char base[NAME_MAX_LEN * 2], rname[NAME_MAX_LEN];
+	bool split = addr_split(a, fam);
 
 	if (*slot < 0 && !a->ref && count_family(a, fam) == 1) {
 		mt = mrule_add_match(mr, key);
@@ -356,7 +417,7 @@ static void add_addr_match(struct compiler *cc, struct mrule *mr,
 		return;
 	}
 	if (*slot < 0 && a->ref)
-		*slot = find_ref_set(cc, a->ref, fam);
+		*slot = find_ref_set(cc, a->ref, fam, hslot);
 	if (*slot < 0) {
 		if (a->ref) {
 			sanitize(rname, sizeof(rname), a->ref);
@@ -367,9 +428,25 @@ static void add_addr_match(struct compiler *cc, struct mrule *mr,
 				 field_names[f], fam);
 		}
 		*slot = new_set(cc, base);
-		fill_addr_set(&cc->m->sets[*slot], key, a, fam);
+		fill_addr_set(&cc->m->sets[*slot], key, a, fam,
+			      split ? 2 : 0);
+		*hslot = -1;
+		if (split) {
+			snprintf(base, sizeof(base), "%s_hosts",
+				 cc->m->sets[*slot].name);
+			*hslot = new_set(cc, base);
+			fill_addr_set(&cc->m->sets[*hslot], key, a, fam, 1);
+		}
 		if (a->ref)
-			remember_ref_set(cc, a->ref, fam, *slot);
+			remember_ref_set(cc, a->ref, fam, *slot, *hslot);
+	}
+	if (*hslot >= 0 && (negate || hosts)) {
+		mt = mrule_add_match(mr, key);
+		mt->negate = negate;
+		mt->family = fam;
+		mt->set = *hslot;
+		if (!negate)
+			return;
 	}
 	mt = mrule_add_match(mr, key);
 	mt->negate = negate;
@@ -394,7 +471,7 @@ static void add_port_match(struct compiler *cc, struct mrule *mr,
 		return;
 	}
 	if (*slot < 0 && ps->ref)
-		*slot = find_ref_set(cc, ps->ref, 0);
+		*slot = find_ref_set(cc, ps->ref, 0, NULL);
 	if (*slot < 0) {
 		if (ps->ref) {
 			sanitize(base, sizeof(base), ps->ref);
@@ -406,7 +483,7 @@ static void add_port_match(struct compiler *cc, struct mrule *mr,
 		*slot = new_set(cc, base);
 		fill_port_set(&cc->m->sets[*slot], key, ps);
 		if (ps->ref)
-			remember_ref_set(cc, ps->ref, 0, *slot);
+			remember_ref_set(cc, ps->ref, 0, *slot, -1);
 	}
 	mt = mrule_add_match(mr, key);
 	mt->set = *slot;
@@ -461,9 +538,14 @@ struct variant {
 	bool need_nfproto;
 };
 
+/*
+ * @prefixes: for a positive address field whose set is split, bit 0
+ * (saddr) / bit 1 (daddr) set picks the prefix set, clear the hosts set.
+ */
 static void build_matches(struct compiler *cc, struct mrule *mr,
 			  const struct rule *r, struct rule_sets *rs,
-			  const struct variant *v, uint8_t l4proto)
+			  const struct variant *v, uint8_t l4proto,
+			  unsigned int prefixes)
 {
 	struct match *mt;
 
@@ -483,16 +565,16 @@ static void build_matches(struct compiler *cc, struct mrule *mr,
 	if (v->fam) {
 		if (!r->from.any && count_family(&r->from, v->fam))
 			add_addr_match(cc, mr, r, rs, F_SADDR, KEY_SADDR, false,
-				       &r->from, v->fam);
+				       &r->from, v->fam, !(prefixes & 1));
 		if (!r->to.any && count_family(&r->to, v->fam))
 			add_addr_match(cc, mr, r, rs, F_DADDR, KEY_DADDR, false,
-				       &r->to, v->fam);
+				       &r->to, v->fam, !(prefixes & 2));
 		if (count_family(&r->not_from, v->fam))
 			add_addr_match(cc, mr, r, rs, F_NOT_SADDR, KEY_SADDR,
-				       true, &r->not_from, v->fam);
+				       true, &r->not_from, v->fam, false);
 		if (count_family(&r->not_to, v->fam))
 			add_addr_match(cc, mr, r, rs, F_NOT_DADDR, KEY_DADDR,
-				       true, &r->not_to, v->fam);
+				       true, &r->not_to, v->fam, false);
 	}
 	add_port_match(cc, mr, r, rs, F_SPORT, KEY_SPORT, &r->sport);
 	add_port_match(cc, mr, r, rs, F_DPORT, KEY_DPORT, &r->dport);
@@ -545,6 +627,44 @@ static size_t rule_variants(const struct rule *r, struct variant v[2])
 	return n;
 }
 
+/* The rules of one (family variant, protocol, split selection): the log
+ * copy when the rule logs, then the rule itself. */
+static void emit_rule(struct compiler *cc, struct mchain *c,
+		      const struct rule *r, struct rule_sets *rs,
+		      const struct variant *v, uint8_t l4proto,
+		      unsigned int sel)
+{
+	size_t k;
+
+	for (k = r->log ? 0 : 1; k < 2; k++) {
+		struct mrule *mr = mchain_add_rule(c);
+
+		mr->origin = r;
+		mr->comment = rule_comment(r);
+		build_matches(cc, mr, r, rs, v, l4proto, sel);
+		if (!k) {
+			char *s = xasprintf("portwarden %s: ", r->name);
+
+			mr->log_prefix = clean_text(s, 127);
+			free(s);
+			continue;
+		}
+		mr->counter = true;
+		switch (r->action) {
+		case VERDICT_ACCEPT:
+			mr->verdict = MV_ACCEPT;
+			break;
+		case VERDICT_DROP:
+			mr->verdict = MV_DROP;
+			break;
+		case VERDICT_REJECT:
+			mr->verdict = l4proto == IPPROTO_TCP_ ?
+				MV_REJECT_TCP : MV_REJECT_ICMPX;
+			break;
+		}
+	}
+}
+
 static void compile_rule(struct compiler *cc, struct mchain *c,
 			 const struct rule *r)
 {
@@ -555,7 +675,8 @@ static void compile_rule(struct compiler *cc, struct mchain *c,
 	struct rule_sets rs;
 	struct variant v[2];
 	uint8_t pl[6];
-	size_t nv, np = 0, i, j, k;
+	size_t nv, np = 0, i, j;
+	unsigned int split, sel;
 
 	memset(&rs, 0xff, sizeof(rs));
 	nv = rule_variants(r, v);
@@ -569,36 +690,18 @@ static void compile_rule(struct compiler *cc, struct mchain *c,
 				pl[np++] = protos[i].num;
 	}
 	for (i = 0; i < nv; i++) {
-		for (j = 0; j < np; j++) {
-			for (k = r->log ? 0 : 1; k < 2; k++) {
-				struct mrule *mr = mchain_add_rule(c);
-
-				mr->origin = r;
-				mr->comment = rule_comment(r);
-				build_matches(cc, mr, r, &rs, &v[i], pl[j]);
-				if (!k) {
-					char *s = xasprintf("portwarden %s: ",
-							    r->name);
-
-					mr->log_prefix = clean_text(s, 127);
-					free(s);
-					continue;
-				}
-				mr->counter = true;
-				switch (r->action) {
-				case VERDICT_ACCEPT:
-					mr->verdict = MV_ACCEPT;
-					break;
-				case VERDICT_DROP:
-					mr->verdict = MV_DROP;
-					break;
-				case VERDICT_REJECT:
-					mr->verdict = pl[j] == IPPROTO_TCP_ ?
-						MV_REJECT_TCP : MV_REJECT_ICMPX;
-					break;
-				}
-			}
-		}
+		/* a split positive field: one rule with its hosts set, then
+		 * one with its prefix set (disjoint sets, same verdict) */
+		split = 0;
+		if (v[i].fam && addr_split(&r->from, v[i].fam))
+			split |= 1;
+		if (v[i].fam && addr_split(&r->to, v[i].fam))
+			split |= 2;
+		for (j = 0; j < np; j++)
+			for (sel = 0; sel <= split; sel++)
+				if (!(sel & ~split))
+					emit_rule(cc, c, r, &rs, &v[i], pl[j],
+						  sel);
 	}
 }
 

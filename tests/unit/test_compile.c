@@ -11,6 +11,7 @@
 #include "pw_testpol.h"
 #include "model.h"
 #include "render.h"
+#include "eval.h"
 
 static struct model *compile_ok(const struct policy *p)
 {
@@ -435,6 +436,117 @@ static void test_render_whole(void **state)
 	tp_free(p);
 }
 
+/* @n hosts 10.1.x.y, then 10.9.0.0/16 when @prefix */
+static void add_hosts(struct addr_set *a, unsigned int n, bool prefix)
+{
+	char buf[32];
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(buf, sizeof(buf), "10.1.%u.%u", i / 200, i % 200 + 1);
+		tp_addr(a, buf);
+	}
+	if (prefix)
+		tp_addr(a, "10.9.0.0/16");
+}
+
+static const char *eval_src(const struct model *m, const char *src)
+{
+	struct packet pkt = { .dir = DIR_IN, .l4proto = 6, .has_src = true,
+			      .dport = 22, .has_dport = true };
+	struct eval_result res;
+
+	assert_int_equal(cidr_parse(src, &pkt.src, NULL), 0);
+	assert_int_equal(cidr_parse("192.0.2.1", &pkt.dst, NULL), 0);
+	assert_int_equal(eval_packet(m, &pkt, &res), 0);
+	if (res.origin)
+		return res.origin->name;
+	return res.label ? res.label : "(chain policy)";
+}
+
+/* A large address set with hosts and prefixes: hosts go to a hash set. */
+static void test_split_hosts(void **state)
+{
+	struct policy *p = tp_new();
+	struct model *m;
+	struct rule *r;
+
+	(void)state;
+	p->icmp = ICMP_NONE;
+	p->established = p->loopback = false;
+	r = tp_rule(p, DIR_IN, "blk", 3);
+	add_hosts(&r->from, 70, true);
+	r->from.ref = "bad";
+	r->families = FAM_V4;
+	r->action = VERDICT_DROP;
+	r = tp_rule(p, DIR_IN, "not bad", 4);
+	r->protos = PROTO_TCP;
+	add_hosts(&r->not_from, 70, true);
+	r->not_from.ref = "bad";
+	r->families = FAM_V4;
+	r = tp_rule(p, DIR_IN, "few", 5);
+	add_hosts(&r->from, 63, true);
+	r->families = FAM_V4;
+	r = tp_rule(p, DIR_IN, "only hosts", 6);
+	add_hosts(&r->from, 80, false);
+	r->families = FAM_V4;
+	r = tp_rule(p, DIR_IN, "both", 7);
+	r->protos = PROTO_TCP;
+	add_hosts(&r->from, 64, true);
+	add_hosts(&r->to, 64, true);
+	r->families = FAM_V4;
+	m = compile_ok(p);
+
+	assert_int_equal(m->n_sets, 8);
+	assert_string_equal(m->sets[0].name, "bad_v4");
+	assert_true(m->sets[0].interval);
+	assert_int_equal(m->sets[0].n_elems, 1);
+	assert_string_equal(m->sets[1].name, "bad_v4_hosts");
+	assert_false(m->sets[1].interval);
+	assert_int_equal(m->sets[1].n_elems, 70);
+	/* 63 hosts: one interval set as before */
+	assert_string_equal(m->sets[2].name, "few_saddr_v4");
+	assert_true(m->sets[2].interval);
+	assert_int_equal(m->sets[2].n_elems, 64);
+	/* hosts only: one hash set */
+	assert_string_equal(m->sets[3].name, "only_hosts_saddr_v4");
+	assert_false(m->sets[3].interval);
+	assert_int_equal(m->sets[3].n_elems, 80);
+	assert_string_equal(m->sets[4].name, "both_saddr_v4");
+	assert_string_equal(m->sets[5].name, "both_saddr_v4_hosts");
+	assert_string_equal(m->sets[6].name, "both_daddr_v4");
+	assert_string_equal(m->sets[7].name, "both_daddr_v4_hosts");
+	assert_int_equal(m->sets[7].n_elems, 64);
+
+	/* blk 2, not bad 1, few 1, only hosts 1, both 4, default 1 */
+	assert_int_equal(m->chains[0].n_rules, 2 + 1 + 1 + 1 + 4 + 1);
+	assert_rule(m, HOOK_INPUT, 0,
+		    "ip saddr @bad_v4_hosts counter drop comment \"blk\"");
+	assert_rule(m, HOOK_INPUT, 1,
+		    "ip saddr @bad_v4 counter drop comment \"blk\"");
+	assert_rule(m, HOOK_INPUT, 2,
+		    "meta l4proto tcp ip saddr != @bad_v4_hosts ip saddr != @bad_v4 counter accept comment \"not bad\"");
+	assert_rule(m, HOOK_INPUT, 3,
+		    "ip saddr @few_saddr_v4 counter accept comment \"few\"");
+	assert_rule(m, HOOK_INPUT, 4,
+		    "ip saddr @only_hosts_saddr_v4 counter accept comment \"only hosts\"");
+	assert_rule(m, HOOK_INPUT, 5,
+		    "meta l4proto tcp ip saddr @both_saddr_v4_hosts ip daddr @both_daddr_v4_hosts counter accept comment \"both\"");
+	assert_rule(m, HOOK_INPUT, 6,
+		    "meta l4proto tcp ip saddr @both_saddr_v4 ip daddr @both_daddr_v4_hosts counter accept comment \"both\"");
+	assert_rule(m, HOOK_INPUT, 7,
+		    "meta l4proto tcp ip saddr @both_saddr_v4_hosts ip daddr @both_daddr_v4 counter accept comment \"both\"");
+	assert_rule(m, HOOK_INPUT, 8,
+		    "meta l4proto tcp ip saddr @both_saddr_v4 ip daddr @both_daddr_v4 counter accept comment \"both\"");
+
+	/* what matches is unchanged: a host, a prefix, neither */
+	assert_string_equal(eval_src(m, "10.1.0.7"), "blk");
+	assert_string_equal(eval_src(m, "10.9.3.4"), "blk");
+	assert_string_equal(eval_src(m, "10.2.0.1"), "not bad");
+	model_free(m);
+	tp_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -447,6 +559,7 @@ int main(void)
 		cmocka_unit_test(test_fold_overlap),
 		cmocka_unit_test(test_fold_scale),
 		cmocka_unit_test(test_render_whole),
+		cmocka_unit_test(test_split_hosts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
