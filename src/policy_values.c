@@ -508,6 +508,33 @@ void chk_check_sets(struct ctx *c)
 
 /* ---- rule fields ---------------------------------------------------- */
 
+/* The named set a `$name` element refers to, marked used; NULL after an
+ * error when it is undefined or of the other kind (an empty set fits both). */
+static struct named_set *use_set(struct ctx *c, const struct node *e,
+				 bool ports, const char *field)
+{
+	struct named_set *s;
+	size_t idx;
+
+	s = set_find(c, e->str + 1, &idx);
+	if (!s) {
+		undefined_set(c, e);
+		return NULL;
+	}
+	c->set_used[idx] = true;
+	if (ports && !s->is_port && s->addrs.n) {
+		err(c, e, "set '%s' holds addresses, not ports ('%s' takes ports)",
+		    chk_q(c, e->str), field);
+		return NULL;
+	}
+	if (!ports && s->is_port) {
+		err(c, e, "set '%s' holds ports, not addresses ('%s' takes addresses)",
+		    chk_q(c, e->str), field);
+		return NULL;
+	}
+	return s;
+}
+
 /* Append a named set's @n elements of @sz bytes to a field's list,
  * within the element limit (past it: an error at @e, -E2BIG). */
 static int append_set(struct ctx *c, const struct node *e, void **v,
@@ -534,7 +561,6 @@ void chk_parse_ports(struct ctx *c, const struct node *n, const char *field,
 	size_t count, i, np = 0, cap = 0;
 	unsigned int errors = c->d->errors;
 	struct named_set *s;
-	size_t idx;
 
 	memset(out, 0, sizeof(*out));
 	if (n->kind == NODE_SEQ && !n->n)
@@ -555,17 +581,9 @@ void chk_parse_ports(struct ctx *c, const struct node *n, const char *field,
 			out->v[np - 1] = r;
 			continue;
 		}
-		s = set_find(c, e->str + 1, &idx);
-		if (!s) {
-			undefined_set(c, e);
+		s = use_set(c, e, true, field);
+		if (!s)
 			continue;
-		}
-		c->set_used[idx] = true;
-		if (!s->is_port && s->addrs.n) {
-			err(c, e, "set '%s' holds addresses, not ports ('%s' takes ports)",
-			    chk_q(c, e->str), field);
-			continue;
-		}
 		if (count == 1) {
 			/* shared with the named set, not copied */
 			out->v = s->ports.v;
@@ -596,7 +614,6 @@ void chk_parse_addrs(struct ctx *c, const struct node *n, const char *field,
 	size_t count, i, na = 0, cap = 0;
 	unsigned int errors = c->d->errors;
 	struct named_set *s;
-	size_t idx;
 
 	memset(out, 0, sizeof(*out));
 	if (n->kind == NODE_SEQ && !n->n)
@@ -630,17 +647,9 @@ void chk_parse_addrs(struct ctx *c, const struct node *n, const char *field,
 			out->v[na - 1] = a;
 			continue;
 		}
-		s = set_find(c, e->str + 1, &idx);
-		if (!s) {
-			undefined_set(c, e);
+		s = use_set(c, e, false, field);
+		if (!s)
 			continue;
-		}
-		c->set_used[idx] = true;
-		if (s->is_port) {
-			err(c, e, "set '%s' holds ports, not addresses ('%s' takes addresses)",
-			    chk_q(c, e->str), field);
-			continue;
-		}
 		if (count == 1) {
 			out->v = s->addrs.v;
 			out->n = s->addrs.n;
