@@ -29,7 +29,8 @@
  *   KEY_L4PROTO   meta l4proto tcp | @s        value.num: IPPROTO_*
  *   KEY_IIFNAME   iifname "eth0"               value.str
  *   KEY_OIFNAME   oifname "eth0"               value.str
- *   KEY_SADDR     ip saddr 10.0.0.0/8 | @s     value.prefix (family picks ip/ip6)
+ *   KEY_SADDR     ip saddr 10.0.0.0/8 | @s     value.prefix (family picks ip/ip6);
+ *                 a set lookup may be masked: ip saddr & 255.255.255.0 @s
  *   KEY_DADDR     ip6 daddr ::1 | @s           value.prefix
  *   KEY_SPORT     th sport 1024-65535 | @s     value.range
  *   KEY_DPORT     th dport 443 | @s            value.range
@@ -131,6 +132,12 @@ struct mset {
  * @set:    index into model.sets for a lookup, or -1 for a single @value
  * @family: 4 or 6 for KEY_SADDR/KEY_DADDR and concatenations with an address
  * @value:  the single value when @set < 0
+ * @mask:   for a KEY_SADDR/KEY_DADDR set lookup only: when non-zero, the
+ *          address is masked to its first @mask bits before the lookup,
+ *          text `ip saddr & 255.255.255.0 @s` / `ip6 daddr & ffff:ffff:: @s`
+ *          (the set's elements are network addresses of that length; a
+ *          hash set). Bytecode: payload load of the whole address, bitwise
+ *          `& mask ^ 0`, lookup. 0: no mask.
  */
 struct match {
 	enum match_key key;
@@ -138,6 +145,7 @@ struct match {
 	int set;
 	uint8_t family;
 	struct mvalue value;
+	uint8_t mask;
 };
 
 enum mverdict {

@@ -202,6 +202,18 @@ static void collect_candidates(struct audit *a)
 					continue;
 				}
 				s = &m->sets[mt->set];
+				if (mt->mask && s->n_keys == 1) {
+					/* a masked set's elements stand for
+					 * the prefixes of that length */
+					for (e = 0; e < s->n_elems; e++) {
+						struct mvalue v = s->elems[e].v[0];
+
+						if (v.prefix.plen > mt->mask)
+							v.prefix.plen = mt->mask;
+						collect_value(a, mt->key, &v);
+					}
+					continue;
+				}
 				for (k = 0; k < s->n_keys; k++)
 					for (e = 0; e < s->n_elems; e++)
 						collect_value(a, s->keys[k],

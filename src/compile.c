@@ -40,6 +40,16 @@
  *    never overlap, a packet matches at most one of them and first-match
  *    semantics are unchanged. A negated match stays one rule with
  *    `!= @<name>_hosts` then `!= @<name>`. Smaller sets stay one set.
+ *  - Mask split (takes precedence over the host split): an address set
+ *    of at least MASK_MIN_ELEMS elements of one family with at most
+ *    MAX_PARTS distinct prefix lengths (not all hosts, no /0) is one hash
+ *    set per length, longest first: `<name>_hosts` (the hosts, a plain
+ *    lookup) and `<name>_p<N>` holding the network addresses of the /N
+ *    prefixes, looked up as `ip saddr & <mask /N> @<name>_p<N>` (model:
+ *    match.mask = N). The kernel inserts hash elements about twice as
+ *    fast as interval ones. A positive match becomes one rule per set
+ *    (saddr sets vary fastest when saddr and daddr are both split), a
+ *    negated one one rule with a `!=` lookup in every set.
  *  - Every policy rule has `counter` and `comment "<name>"` (or
  *    "<name>: <comment>"), at most 127 bytes. `reject` is `reject with tcp
  *    reset` for tcp and `reject` (icmpx port-unreachable) otherwise; proto
@@ -78,6 +88,8 @@
 
 #define FOLD_MIN	4
 #define SPLIT_MIN_HOSTS	64
+#define MASK_MIN_ELEMS	1024
+#define MAX_PARTS	8
 #define NAME_MAX_LEN	64
 #define COMMENT_MAX	127
 #define NFPROTO_V4	2
@@ -97,11 +109,22 @@ struct name_table {
 	size_t n;
 };
 
+/*
+ * The sets an address field is compiled into: one (unsplit), hosts +
+ * prefixes (host split) or one hash set per prefix length (mask split);
+ * @mask: the match's mask per set (0: plain lookup).
+ */
+struct addr_parts {
+	int idx[MAX_PARTS];
+	uint8_t mask[MAX_PARTS];
+	size_t n;
+};
+
 struct ref_set {
 	const char *ref;
 	uint8_t fam;		/* 0 for ports */
 	int idx;
-	int hosts;		/* the split-off `_hosts` set, or -1 */
+	struct addr_parts parts;	/* address sets */
 };
 
 struct compiler {
@@ -247,24 +270,24 @@ static const char *const field_names[F_MAX] = {
 	"uid", "gid",
 };
 
-/* Set index per field and family (index 0: no family / v4, 1: v6);
- * @hosts: the split-off hosts set of an address field, or -1. */
+/* Set index per field and family (index 0: no family / v4, 1: v6), -1
+ * until made; @parts: the sets of an address field once made. */
 struct rule_sets {
 	int idx[F_MAX][2];
-	int hosts[F_MAX][2];
+	struct addr_parts parts[F_MAX][2];
 };
 
 /* Shared $set references are found by (ref, family), never by set name,
  * so that a rule-named set can never be taken for a reference. */
 static int find_ref_set(struct compiler *cc, const char *ref, uint8_t fam,
-			int *hosts)
+			struct addr_parts *parts)
 {
 	size_t i;
 
 	for (i = 0; i < cc->n_refs; i++) {
 		if (cc->refs[i].fam == fam && !strcmp(cc->refs[i].ref, ref)) {
-			if (hosts)
-				*hosts = cc->refs[i].hosts;
+			if (parts)
+				*parts = cc->refs[i].parts;
 			return cc->refs[i].idx;
 		}
 	}
@@ -272,14 +295,17 @@ static int find_ref_set(struct compiler *cc, const char *ref, uint8_t fam,
 }
 
 static void remember_ref_set(struct compiler *cc, const char *ref,
-			     uint8_t fam, int idx, int hosts)
+			     uint8_t fam, int idx,
+			     const struct addr_parts *parts)
 {
 	struct ref_set *rs = ARRAY_PUSH(cc->refs, cc->n_refs, cc->cap_refs);
 
 	rs->ref = ref;
 	rs->fam = fam;
 	rs->idx = idx;
-	rs->hosts = hosts;
+	memset(&rs->parts, 0, sizeof(rs->parts));
+	if (parts)
+		rs->parts = *parts;
 }
 
 static bool is_host(const struct cidr *c)
@@ -312,6 +338,31 @@ static void fill_addr_set(struct mset *s, enum match_key key,
 		e->v[0].prefix = a->v[i];
 		if (!is_host(&a->v[i]))
 			s->interval = true;
+	}
+	mset_sort(s);
+}
+
+/*
+ * Fill the hash set @s with the addresses of family @fam and prefix
+ * length @plen in @a, each as its network address (what a lookup of the
+ * address masked to @plen bits finds).
+ */
+static void fill_addr_len(struct mset *s, enum match_key key,
+			  const struct addr_set *a, uint8_t fam, uint8_t plen)
+{
+	size_t i;
+
+	s->keys[0] = key;
+	s->n_keys = 1;
+	s->family = fam;
+	for (i = 0; i < a->n; i++) {
+		struct melem *e;
+
+		if (a->v[i].family != fam || a->v[i].plen != plen)
+			continue;
+		e = mset_add_elem(s);
+		e->v[0].prefix = a->v[i];
+		e->v[0].prefix.plen = fam == 4 ? 32 : 128;
 	}
 	mset_sort(s);
 }
@@ -354,18 +405,30 @@ static size_t count_family(const struct addr_set *a, uint8_t fam)
 	return n;
 }
 
-/*
- * Does the set for the addresses of family @fam in @a split into an
- * interval set of its prefixes and a hash set of its hosts? Only when
- * there are both and enough hosts for the kernel's interval insertion to
- * matter; small sets stay one readable set.
- */
-static bool addr_split(const struct addr_set *a, uint8_t fam)
-{
-	size_t i, hosts = 0, prefixes = 0;
+enum split_kind {
+	SPLIT_NONE,
+	SPLIT_HOSTS,	/* an interval set of prefixes + a hash set of hosts */
+	SPLIT_MASK,	/* one hash set per prefix length */
+};
 
+/*
+ * How is the set for the addresses of family @fam in @a split? A mask
+ * split when it has at least MASK_MIN_ELEMS elements of at most MAX_PARTS
+ * prefix lengths (and is not all hosts, already a hash set): @lens gets
+ * the lengths, longest first. Else a host split when there are real
+ * prefixes and at least SPLIT_MIN_HOSTS hosts. Small sets stay one
+ * readable set. *@n: the number of sets (1, 2 or the number of lengths).
+ */
+static enum split_kind addr_split(const struct addr_set *a, uint8_t fam,
+				  uint8_t lens[MAX_PARTS], size_t *n)
+{
+	size_t i, j, hosts = 0, prefixes = 0, nl = 0;
+	bool many = false, zero = false;
+	uint8_t l[MAX_PARTS], t;
+
+	*n = 1;
 	if (a->any)
-		return false;
+		return SPLIT_NONE;
 	for (i = 0; i < a->n; i++) {
 		if (a->v[i].family != fam)
 			continue;
@@ -373,8 +436,46 @@ static bool addr_split(const struct addr_set *a, uint8_t fam)
 			hosts++;
 		else
 			prefixes++;
+		if (!a->v[i].plen)
+			zero = true;
+		for (j = 0; j < nl && l[j] != a->v[i].plen; j++)
+			;
+		if (j == nl) {
+			if (nl == MAX_PARTS)
+				many = true;
+			else
+				l[nl++] = a->v[i].plen;
+		}
 	}
-	return prefixes && hosts >= SPLIT_MIN_HOSTS;
+	if (hosts + prefixes >= MASK_MIN_ELEMS && !many && !zero && prefixes) {
+		/* longest first */
+		for (i = 1; i < nl; i++)
+			for (j = i; j > 0 && l[j - 1] < l[j]; j--) {
+				t = l[j];
+				l[j] = l[j - 1];
+				l[j - 1] = t;
+			}
+		memcpy(lens, l, nl);
+		*n = nl;
+		return SPLIT_MASK;
+	}
+	if (prefixes && hosts >= SPLIT_MIN_HOSTS) {
+		*n = 2;
+		return SPLIT_HOSTS;
+	}
+	return SPLIT_NONE;
+}
+
+/* How many rules a positive match on @a (family @fam) needs. */
+static size_t addr_rules(const struct addr_set *a, uint8_t fam)
+{
+	uint8_t lens[MAX_PARTS];
+	size_t n;
+
+	if (a->any || !count_family(a, fam))
+		return 1;
+	addr_split(a, fam, lens, &n);
+	return n;
 }
 
 static const struct cidr *first_of_family(const struct addr_set *a,
@@ -390,24 +491,68 @@ static const struct cidr *first_of_family(const struct addr_set *a,
 
 /* ---- building one rule ---------------------------------------------- */
 
+/* Make the sets of an address field named after @base (see
+ * addr_split()) into @parts; returns the first one's index. */
+static int make_addr_sets(struct compiler *cc, const char *base,
+			  enum match_key key, const struct addr_set *a,
+			  uint8_t fam, struct addr_parts *parts)
+{
+	char name[NAME_MAX_LEN * 2 + 16];
+	uint8_t lens[MAX_PARTS];
+	size_t n, i;
+	int idx;
+
+	memset(parts, 0, sizeof(*parts));
+	switch (addr_split(a, fam, lens, &n)) {
+	case SPLIT_NONE:
+		idx = new_set(cc, base);
+		fill_addr_set(&cc->m->sets[idx], key, a, fam, 0);
+		parts->idx[parts->n++] = idx;
+		return idx;
+	case SPLIT_HOSTS:
+		idx = new_set(cc, base);
+		fill_addr_set(&cc->m->sets[idx], key, a, fam, 2);
+		snprintf(name, sizeof(name), "%s_hosts", cc->m->sets[idx].name);
+		parts->idx[parts->n++] = new_set(cc, name);
+		fill_addr_set(&cc->m->sets[parts->idx[0]], key, a, fam, 1);
+		parts->idx[parts->n++] = idx;
+		return idx;
+	case SPLIT_MASK:
+		for (i = 0; i < n; i++) {
+			bool host = lens[i] == (fam == 4 ? 32 : 128);
+
+			if (host)
+				snprintf(name, sizeof(name), "%s_hosts", base);
+			else
+				snprintf(name, sizeof(name), "%s_p%u", base,
+					 lens[i]);
+			idx = new_set(cc, name);
+			fill_addr_len(&cc->m->sets[idx], key, a, fam, lens[i]);
+			parts->mask[parts->n] = host ? 0 : lens[i];
+			parts->idx[parts->n++] = idx;
+		}
+		return parts->idx[0];
+	}
+	return -1;
+}
+
 /*
  * Add an address match for the prefixes of family @fam in @a (the caller
  * makes sure there is at least one): inline for one prefix, else the
  * $set's shared set or a set of the rule's own. A split set (see
- * addr_split()) is two sets, `<name>` (prefixes) and `<name>_hosts`: a
- * negated match gets `!= @<name>_hosts` and `!= @<name>`, a positive one
- * the hosts set when @hosts, else the prefix set.
+ * addr_split()) is several sets: a negated match gets a `!=` lookup in
+ * each, a positive one a lookup in the set number @sel.
  */
 static void add_addr_match(struct compiler *cc, struct mrule *mr,
 			   const struct rule *r, struct rule_sets *rs,
 			   enum field f, enum match_key key, bool negate,
-			   const struct addr_set *a, uint8_t fam, bool hosts)
+			   const struct addr_set *a, uint8_t fam, size_t sel)
 {
 	struct match *mt;
 	int *slot = &rs->idx[f][fam == 6];
-	int *hslot = &rs->hosts[f][fam == 6];
+	struct addr_parts *parts = &rs->parts[f][fam == 6];
 	char base[NAME_MAX_LEN * 2], rname[NAME_MAX_LEN];
-	bool split = addr_split(a, fam);
+	size_t i;
 
 	if (*slot < 0 && !a->ref && count_family(a, fam) == 1) {
 		mt = mrule_add_match(mr, key);
@@ -417,7 +562,7 @@ static void add_addr_match(struct compiler *cc, struct mrule *mr,
 		return;
 	}
 	if (*slot < 0 && a->ref)
-		*slot = find_ref_set(cc, a->ref, fam, hslot);
+		*slot = find_ref_set(cc, a->ref, fam, parts);
 	if (*slot < 0) {
 		if (a->ref) {
 			sanitize(rname, sizeof(rname), a->ref);
@@ -427,31 +572,19 @@ static void add_addr_match(struct compiler *cc, struct mrule *mr,
 			snprintf(base, sizeof(base), "%s_%s_v%u", rname,
 				 field_names[f], fam);
 		}
-		*slot = new_set(cc, base);
-		fill_addr_set(&cc->m->sets[*slot], key, a, fam,
-			      split ? 2 : 0);
-		*hslot = -1;
-		if (split) {
-			snprintf(base, sizeof(base), "%s_hosts",
-				 cc->m->sets[*slot].name);
-			*hslot = new_set(cc, base);
-			fill_addr_set(&cc->m->sets[*hslot], key, a, fam, 1);
-		}
+		*slot = make_addr_sets(cc, base, key, a, fam, parts);
 		if (a->ref)
-			remember_ref_set(cc, a->ref, fam, *slot, *hslot);
+			remember_ref_set(cc, a->ref, fam, *slot, parts);
 	}
-	if (*hslot >= 0 && (negate || hosts)) {
+	for (i = 0; i < parts->n; i++) {
+		if (!negate && i != (sel < parts->n ? sel : 0))
+			continue;
 		mt = mrule_add_match(mr, key);
 		mt->negate = negate;
 		mt->family = fam;
-		mt->set = *hslot;
-		if (!negate)
-			return;
+		mt->set = parts->idx[i];
+		mt->mask = parts->mask[i];
 	}
-	mt = mrule_add_match(mr, key);
-	mt->negate = negate;
-	mt->family = fam;
-	mt->set = *slot;
 }
 
 static void add_port_match(struct compiler *cc, struct mrule *mr,
@@ -483,7 +616,7 @@ static void add_port_match(struct compiler *cc, struct mrule *mr,
 		*slot = new_set(cc, base);
 		fill_port_set(&cc->m->sets[*slot], key, ps);
 		if (ps->ref)
-			remember_ref_set(cc, ps->ref, 0, *slot, -1);
+			remember_ref_set(cc, ps->ref, 0, *slot, NULL);
 	}
 	mt = mrule_add_match(mr, key);
 	mt->set = *slot;
@@ -539,13 +672,13 @@ struct variant {
 };
 
 /*
- * @prefixes: for a positive address field whose set is split, bit 0
- * (saddr) / bit 1 (daddr) set picks the prefix set, clear the hosts set.
+ * @sel: for a positive saddr (0) / daddr (1) field whose set is split,
+ * which of its sets this rule looks up (see add_addr_match()).
  */
 static void build_matches(struct compiler *cc, struct mrule *mr,
 			  const struct rule *r, struct rule_sets *rs,
 			  const struct variant *v, uint8_t l4proto,
-			  unsigned int prefixes)
+			  const size_t sel[2])
 {
 	struct match *mt;
 
@@ -565,16 +698,16 @@ static void build_matches(struct compiler *cc, struct mrule *mr,
 	if (v->fam) {
 		if (!r->from.any && count_family(&r->from, v->fam))
 			add_addr_match(cc, mr, r, rs, F_SADDR, KEY_SADDR, false,
-				       &r->from, v->fam, !(prefixes & 1));
+				       &r->from, v->fam, sel[0]);
 		if (!r->to.any && count_family(&r->to, v->fam))
 			add_addr_match(cc, mr, r, rs, F_DADDR, KEY_DADDR, false,
-				       &r->to, v->fam, !(prefixes & 2));
+				       &r->to, v->fam, sel[1]);
 		if (count_family(&r->not_from, v->fam))
 			add_addr_match(cc, mr, r, rs, F_NOT_SADDR, KEY_SADDR,
-				       true, &r->not_from, v->fam, false);
+				       true, &r->not_from, v->fam, 0);
 		if (count_family(&r->not_to, v->fam))
 			add_addr_match(cc, mr, r, rs, F_NOT_DADDR, KEY_DADDR,
-				       true, &r->not_to, v->fam, false);
+				       true, &r->not_to, v->fam, 0);
 	}
 	add_port_match(cc, mr, r, rs, F_SPORT, KEY_SPORT, &r->sport);
 	add_port_match(cc, mr, r, rs, F_DPORT, KEY_DPORT, &r->dport);
@@ -632,7 +765,7 @@ static size_t rule_variants(const struct rule *r, struct variant v[2])
 static void emit_rule(struct compiler *cc, struct mchain *c,
 		      const struct rule *r, struct rule_sets *rs,
 		      const struct variant *v, uint8_t l4proto,
-		      unsigned int sel)
+		      const size_t sel[2])
 {
 	size_t k;
 
@@ -675,10 +808,10 @@ static void compile_rule(struct compiler *cc, struct mchain *c,
 	struct rule_sets rs;
 	struct variant v[2];
 	uint8_t pl[6];
-	size_t nv, np = 0, i, j;
-	unsigned int split, sel;
+	size_t nv, np = 0, i, j, ns, nd, sel[2];
 
-	memset(&rs, 0xff, sizeof(rs));
+	memset(&rs, 0, sizeof(rs));
+	memset(rs.idx, 0xff, sizeof(rs.idx));
 	nv = rule_variants(r, v);
 	if (r->protos & PROTO_ANY) {
 		if (r->action == VERDICT_REJECT)
@@ -690,16 +823,13 @@ static void compile_rule(struct compiler *cc, struct mchain *c,
 				pl[np++] = protos[i].num;
 	}
 	for (i = 0; i < nv; i++) {
-		/* a split positive field: one rule with its hosts set, then
-		 * one with its prefix set (disjoint sets, same verdict) */
-		split = 0;
-		if (v[i].fam && addr_split(&r->from, v[i].fam))
-			split |= 1;
-		if (v[i].fam && addr_split(&r->to, v[i].fam))
-			split |= 2;
+		/* a split positive field: one rule per set of the split,
+		 * hosts first (disjoint sets, same verdict) */
+		ns = v[i].fam ? addr_rules(&r->from, v[i].fam) : 1;
+		nd = v[i].fam ? addr_rules(&r->to, v[i].fam) : 1;
 		for (j = 0; j < np; j++)
-			for (sel = 0; sel <= split; sel++)
-				if (!(sel & ~split))
+			for (sel[1] = 0; sel[1] < nd; sel[1]++)
+				for (sel[0] = 0; sel[0] < ns; sel[0]++)
 					emit_rule(cc, c, r, &rs, &v[i], pl[j],
 						  sel);
 	}

@@ -163,6 +163,25 @@ static int set_lookup(const struct mset *s, uint8_t family,
 	return 0;
 }
 
+/*
+ * A masked lookup (`ip saddr & 255.255.255.0 @s`): the packet's address
+ * cut to its first mt->mask bits (the rest zero) looked up in the set.
+ */
+static int masked_lookup(const struct model *m, const struct match *mt,
+			 const struct packet *p, const struct melem **elem)
+{
+	struct packet q = *p;
+	struct cidr *a = mt->key == KEY_SADDR ? &q.src : &q.dst;
+	unsigned int i;
+
+	*elem = NULL;
+	if (mt->key != KEY_SADDR && mt->key != KEY_DADDR)
+		return -1;
+	for (i = mt->mask; i < 128; i++)
+		a->addr[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
+	return set_lookup(&m->sets[mt->set], mt->family, &q, elem);
+}
+
 static unsigned int proto_bit(uint8_t l4proto)
 {
 	switch (l4proto) {
@@ -235,7 +254,8 @@ static bool rule_match(const struct model *m, const struct mrule *r,
 		if (mt->set >= 0) {
 			if ((size_t)mt->set >= m->n_sets)
 				return false;
-			res = set_lookup(&m->sets[mt->set], mt->family, p, &elem);
+			res = mt->mask ? masked_lookup(m, mt, p, &elem) :
+			      set_lookup(&m->sets[mt->set], mt->family, p, &elem);
 			if (res > 0 && elem->origin && !mt->negate)
 				*origin = elem->origin;
 		} else {

@@ -144,7 +144,7 @@ static const char *set_name(const struct model *m, int set)
 static bool match_eq(const struct model *ma, const struct match *a,
 		     const struct model *mb, const struct match *b)
 {
-	if (a->key != b->key || a->negate != b->negate)
+	if (a->key != b->key || a->negate != b->negate || a->mask != b->mask)
 		return false;
 	if ((a->set < 0) != (b->set < 0))
 		return false;
@@ -621,7 +621,8 @@ uint64_t model_hash(const struct model *m)
 				const struct match *mt = &r->matches[k];
 
 				fnv_u32(&f, mt->key);
-				fnv_u32(&f, (uint32_t)mt->negate << 8 | mt->family);
+				fnv_u32(&f, (uint32_t)mt->mask << 16 |
+					    (uint32_t)mt->negate << 8 | mt->family);
 				fnv_u32(&f, (uint32_t)mt->set);
 				fnv_value(&f, &mt->value);
 			}
@@ -644,7 +645,7 @@ static bool match_list_eq(const struct match *a, size_t na,
 		return false;
 	for (i = 0; i < na; i++) {
 		if (a[i].key != b[i].key || a[i].negate != b[i].negate ||
-		    a[i].set != b[i].set)
+		    a[i].set != b[i].set || a[i].mask != b[i].mask)
 			return false;
 		if (a[i].set < 0 && !mvalue_eq(a[i].key, &a[i].value, &b[i].value))
 			return false;

@@ -295,6 +295,10 @@ static void write_model(struct out *o, const struct model *m)
 				out_u(o, mt->family);
 				out_puts(o, " value");
 				write_value(o, &mt->value);
+				if (mt->mask) {
+					out_puts(o, " mask ");
+					out_u(o, mt->mask);
+				}
 				out_c(o, '\n');
 			}
 		}
@@ -646,11 +650,16 @@ static int read_match(struct model *m, const struct line *ln)
 	struct mchain *c;
 	struct mrule *r;
 	struct match *mt;
-	uint32_t fam;
+	uint32_t fam, mask = 0;
 	int key, set;
 
-	/* match K negate B set S family F value V V V V */
-	if (!m->n_chains || ln->n != 13 || !is_word(ln, 2, "negate") ||
+	/* match K negate B set S family F value V V V V [mask M] */
+	if (ln->n == 15 && (!is_word(ln, 13, "mask") ||
+			    parse_u32(ln->tok[14], &mask) < 0 || !mask ||
+			    mask > 128))
+		return -EINVAL;
+	if (!m->n_chains || (ln->n != 13 && ln->n != 15) ||
+	    !is_word(ln, 2, "negate") ||
 	    !is_word(ln, 4, "set") || !is_word(ln, 6, "family") ||
 	    !is_word(ln, 8, "value"))
 		return -EINVAL;
@@ -670,6 +679,7 @@ static int read_match(struct model *m, const struct line *ln)
 	mt->key = (enum match_key)key;
 	mt->set = set;
 	mt->family = (uint8_t)fam;
+	mt->mask = (uint8_t)mask;
 	if (parse_bool(ln->tok[3], &mt->negate) < 0)
 		return -EINVAL;
 	free(mt->value.str);

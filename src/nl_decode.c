@@ -366,8 +366,22 @@ static void on_lookup(struct decoder *d, struct nftnl_expr *e)
 		return;
 	}
 	if (s->n_keys == 1) {
-		key = src_key(d, &d->regs[r], &family);
-		if (key < 0 || d->regs[r].masked) {
+		const struct regsrc *src = &d->regs[r];
+		unsigned int plen = 0;
+		bool ok = true;
+
+		key = src_key(d, src, &family);
+		if (key >= 0 && src->masked) {
+			/* `ip saddr & 255.255.255.0 @s`: the whole address
+			 * and a prefix mask */
+			ok = (key == KEY_SADDR || key == KEY_DADDR) &&
+			     src->len == (family == 6 ? 16u : 4u);
+			if (ok)
+				plen = mask_plen(src->mask, src->len, &ok);
+			if (!plen || plen >= src->len * 8)
+				ok = false;
+		}
+		if (key < 0 || !ok) {
 			bad(d, "lookup operand");
 			return;
 		}
@@ -381,6 +395,7 @@ static void on_lookup(struct decoder *d, struct nftnl_expr *e)
 		mt->set = si;
 		mt->family = family ? family : s->family;
 		mt->negate = flags & NFT_LOOKUP_F_INV;
+		mt->mask = (uint8_t)plen;
 		return;
 	}
 	for (k = 0; k < s->n_keys; k++) {

@@ -320,6 +320,16 @@ static int match_build(struct nftnl_rule *r, const struct model *m,
 		if (!family)
 			family = m->sets[mt->set].family;
 		e_load(r, mt->key, family, NFT_REG_1);
+		if (mt->mask && (mt->key == KEY_SADDR || mt->key == KEY_DADDR)) {
+			/* nft: the whole address, `& mask ^ 0`, lookup */
+			uint32_t alen = family == 6 ? 16 : 4, i;
+
+			if (mt->mask > alen * 8)
+				return -EINVAL;
+			for (i = 0; i < mt->mask; i++)
+				b[i / 8] |= (uint8_t)(0x80u >> (i % 8));
+			e_bitwise(r, b, alen);
+		}
 		e_lookup(r, &m->sets[mt->set], (uint32_t)mt->set + 1, mt->negate);
 		return 0;
 	}

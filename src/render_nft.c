@@ -199,6 +199,17 @@ static void match_print(FILE *f, const struct model *m, const struct match *mt)
 	} else {
 		fputs(key_selector(mt->key, mt->family), f);
 	}
+	if (s && mt->mask && (mt->key == KEY_SADDR || mt->key == KEY_DADDR)) {
+		struct cidr c = { .family = s->family == 6 ? 6 : 4 };
+		char buf[64];
+		unsigned int i;
+
+		c.plen = c.family == 6 ? 128 : 32;
+		for (i = 0; i < mt->mask && i < c.plen; i++)
+			c.addr[i / 8] |= (uint8_t)(0x80u >> (i % 8));
+		cidr_format(&c, buf, sizeof(buf));
+		fprintf(f, " & %s", buf);
+	}
 	fputs(mt->negate ? " != " : " ", f);
 	if (s)
 		fprintf(f, "@%s", s->name);

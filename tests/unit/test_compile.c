@@ -547,6 +547,112 @@ static void test_split_hosts(void **state)
 	tp_free(p);
 }
 
+/* @n /24 prefixes 10.100.x.0/24 (n <= 256 * 100) */
+static void add_p24(struct addr_set *a, unsigned int n)
+{
+	char buf[32];
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(buf, sizeof(buf), "10.%u.%u.0/24", 100 + i / 256,
+			 i % 256);
+		tp_addr(a, buf);
+	}
+}
+
+/* A large set of few prefix lengths: one hash set per length. */
+static void test_split_masks(void **state)
+{
+	struct policy *p = tp_new();
+	struct model *m;
+	struct rule *r;
+	size_t i;
+
+	(void)state;
+	p->icmp = ICMP_NONE;
+	p->established = p->loopback = false;
+	r = tp_rule(p, DIR_IN, "blk", 3);
+	add_p24(&r->from, 1024);
+	tp_addr(&r->from, "192.0.2.7");
+	tp_addr(&r->from, "198.51.100.16/28");
+	tp_addr(&r->from, "2001:db8::1");
+	tp_addr(&r->from, "2001:db8:1::/48");
+	r->from.ref = "bad";
+	r->action = VERDICT_DROP;
+	r = tp_rule(p, DIR_IN, "not bad", 4);
+	r->protos = PROTO_TCP;
+	add_p24(&r->not_from, 1024);
+	tp_addr(&r->not_from, "192.0.2.7");
+	tp_addr(&r->not_from, "198.51.100.16/28");
+	r->not_from.ref = "bad";
+	r->families = FAM_V4;
+	/* 1023 elements: not split by length (hosts split needs 64 hosts) */
+	r = tp_rule(p, DIR_IN, "few", 5);
+	add_p24(&r->from, 1021);
+	tp_addr(&r->from, "192.0.2.7");
+	tp_addr(&r->from, "198.51.100.16/28");
+	r->families = FAM_V4;
+	/* nine lengths: not split either */
+	r = tp_rule(p, DIR_IN, "lengths", 6);
+	add_p24(&r->from, 1024);
+	for (i = 0; i < 8; i++) {
+		char buf[32];
+
+		snprintf(buf, sizeof(buf), "172.16.%zu.0/%zu", i * 8, 25 + i);
+		tp_addr(&r->from, buf);
+	}
+	r->families = FAM_V4;
+	m = compile_ok(p);
+
+	/* bad_v4: hosts, p28, p24; bad_v6 (2 elements); few; lengths */
+	assert_int_equal(m->n_sets, 6);
+	assert_string_equal(m->sets[0].name, "bad_v4_hosts");
+	assert_int_equal(m->sets[0].n_elems, 1);
+	assert_string_equal(m->sets[1].name, "bad_v4_p28");
+	assert_int_equal(m->sets[1].n_elems, 1);
+	assert_string_equal(m->sets[2].name, "bad_v4_p24");
+	assert_int_equal(m->sets[2].n_elems, 1024);
+	for (i = 0; i < 3; i++) {
+		assert_false(m->sets[i].interval);
+		assert_int_equal(m->sets[i].elems[0].v[0].prefix.plen, 32);
+	}
+	assert_string_equal(m->sets[3].name, "bad_v6");
+	assert_true(m->sets[3].interval);
+	assert_string_equal(m->sets[4].name, "few_saddr_v4");
+	assert_true(m->sets[4].interval);
+	assert_int_equal(m->sets[4].n_elems, 1023);
+	assert_string_equal(m->sets[5].name, "lengths_saddr_v4");
+	assert_true(m->sets[5].interval);
+	assert_int_equal(m->sets[5].n_elems, 1032);
+
+	/* blk 3 + 1, not bad 1, few 1, lengths 1, default 1 */
+	assert_int_equal(m->chains[0].n_rules, 4 + 1 + 1 + 1 + 1);
+	assert_rule(m, HOOK_INPUT, 0,
+		    "ip saddr @bad_v4_hosts counter drop comment \"blk\"");
+	assert_rule(m, HOOK_INPUT, 1,
+		    "ip saddr & 255.255.255.240 @bad_v4_p28 counter drop comment \"blk\"");
+	assert_rule(m, HOOK_INPUT, 2,
+		    "ip saddr & 255.255.255.0 @bad_v4_p24 counter drop comment \"blk\"");
+	assert_rule(m, HOOK_INPUT, 3,
+		    "ip6 saddr @bad_v6 counter drop comment \"blk\"");
+	assert_rule(m, HOOK_INPUT, 4,
+		    "meta l4proto tcp ip saddr != @bad_v4_hosts ip saddr & 255.255.255.240 != @bad_v4_p28 ip saddr & 255.255.255.0 != @bad_v4_p24 counter accept comment \"not bad\"");
+
+	/* what matches is unchanged: each length, and neither */
+	assert_string_equal(eval_src(m, "192.0.2.7"), "blk");
+	assert_string_equal(eval_src(m, "198.51.100.31"), "blk");
+	assert_string_equal(eval_src(m, "10.103.255.254"), "blk");
+	assert_string_equal(eval_src(m, "10.100.0.0"), "blk");
+	assert_string_equal(eval_src(m, "2001:db8::1"), "blk");
+	assert_string_equal(eval_src(m, "2001:db8:1:ffff::9"), "blk");
+	assert_string_equal(eval_src(m, "192.0.2.8"), "not bad");
+	assert_string_equal(eval_src(m, "198.51.100.32"), "not bad");
+	assert_string_equal(eval_src(m, "10.104.0.1"), "not bad");
+	assert_string_equal(eval_src(m, "2001:db8:2::1"), "default");
+	model_free(m);
+	tp_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -560,6 +666,7 @@ int main(void)
 		cmocka_unit_test(test_fold_scale),
 		cmocka_unit_test(test_render_whole),
 		cmocka_unit_test(test_split_hosts),
+		cmocka_unit_test(test_split_masks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -312,6 +312,95 @@ static void test_big_address_set(void **state)
 	tp_free(p);
 }
 
+/* Large sets of few prefix lengths are one hash set per length, looked up
+ * with the address masked (`ip6 daddr & ffff:ffff:ffff:ffff:: @s`): every
+ * length hits, its neighbours miss, IPv4 and IPv6, positive and negated;
+ * binary search and linear scan agree. */
+static void test_masked_sets(void **state)
+{
+	struct policy *p = tp_new();
+	struct model *m;
+	struct packet k;
+	struct rule *r;
+	struct eval_result a, b;
+	char addr[64];
+	unsigned int i, x = 777;
+	size_t j, masked = 0;
+
+	(void)state;
+	r = tp_rule(p, DIR_OUT, "blocklist", 4);
+	for (i = 0; i < 1024; i++) {
+		snprintf(addr, sizeof(addr), "2001:db8:%x:%x::/64", i / 7, i);
+		tp_addr(&r->to, addr);
+		snprintf(addr, sizeof(addr), "10.%u.%u.0/24", i / 100, (i % 100) * 2);
+		tp_addr(&r->to, addr);
+	}
+	tp_addr(&r->to, "2001:db9::1");
+	tp_addr(&r->to, "2001:dba::/48");
+	tp_addr(&r->to, "192.0.2.9");
+	tp_addr(&r->to, "198.51.100.32/28");
+	r->action = VERDICT_DROP;
+	r = tp_rule(p, DIR_OUT, "not-listed", 5);
+	r->protos = PROTO_UDP;
+	for (i = 0; i < 1024; i++) {
+		snprintf(addr, sizeof(addr), "10.%u.%u.0/24", i / 100, (i % 100) * 2);
+		tp_addr(&r->not_to, addr);
+	}
+	tp_addr(&r->not_to, "192.0.2.9");
+	r->action = VERDICT_REJECT;
+	m = compile_ok(p);
+	for (j = 0; j < m->chains[1].n_rules; j++)
+		masked += m->chains[1].rules[j].n_matches &&
+			  m->chains[1].rules[j].matches[0].mask;
+	assert_int_equal(masked, 4);	/* v4 /24 /28, v6 /64 /48 */
+
+	k = pkt(DIR_OUT, 6, "2001:db8:0:0:ffff::1", 80);
+	EXPECT(m, k, "drop", "blocklist");
+	k = pkt(DIR_OUT, 6, "2001:db8:92:3ff:1::", 80);
+	EXPECT(m, k, "drop", "blocklist");
+	k = pkt(DIR_OUT, 6, "2001:db8:92:400::", 80);
+	EXPECT(m, k, "accept", "default");
+	k = pkt(DIR_OUT, 6, "2001:dba:0:ffff::1", 80);
+	EXPECT(m, k, "drop", "blocklist");
+	k = pkt(DIR_OUT, 6, "2001:dbb::", 80);
+	EXPECT(m, k, "accept", "default");
+	k = pkt(DIR_OUT, 6, "2001:db9::1", 80);
+	EXPECT(m, k, "drop", "blocklist");
+	k = pkt(DIR_OUT, 6, "2001:db9::2", 80);
+	EXPECT(m, k, "accept", "default");
+	k = pkt(DIR_OUT, 6, "10.10.46.255", 80);
+	EXPECT(m, k, "drop", "blocklist");
+	k = pkt(DIR_OUT, 6, "10.10.47.1", 80);
+	EXPECT(m, k, "accept", "default");
+	k = pkt(DIR_OUT, 6, "198.51.100.47", 80);
+	EXPECT(m, k, "drop", "blocklist");
+	k = pkt(DIR_OUT, 6, "198.51.100.48", 80);
+	EXPECT(m, k, "accept", "default");
+	k = pkt(DIR_OUT, 6, "192.0.2.9", 80);
+	EXPECT(m, k, "drop", "blocklist");
+	/* negated: listed addresses are not rejected by not-listed */
+	k = pkt(DIR_OUT, 17, "10.10.47.1", 53);
+	EXPECT(m, k, "reject", "not-listed");
+	k = pkt(DIR_OUT, 17, "192.0.2.10", 53);
+	EXPECT(m, k, "reject", "not-listed");
+	for (i = 0; i < 3000; i++) {
+		x = x * 1103515245u + 12345u;
+		snprintf(addr, sizeof(addr), "10.%u.%u.%u", (x >> 8) % 12,
+			 (x >> 16) % 256, x % 256);
+		k = pkt(DIR_OUT, 17, addr, 53);
+		assert_int_equal(eval_packet(m, &k, &a), 0);
+		for (j = 0; j < m->n_sets; j++)
+			m->sets[j].sorted = false;
+		assert_int_equal(eval_packet(m, &k, &b), 0);
+		for (j = 0; j < m->n_sets; j++)
+			m->sets[j].sorted = true;
+		assert_int_equal(a.verdict, b.verdict);
+		assert_ptr_equal(a.rule, b.rule);
+	}
+	model_free(m);
+	tp_free(p);
+}
+
 static void test_interface_and_cgroup(void **state)
 {
 	struct policy *p = tp_new();
@@ -356,6 +445,7 @@ int main(void)
 		cmocka_unit_test(test_folded_lookup),
 		cmocka_unit_test(test_fold_attribution),
 		cmocka_unit_test(test_big_address_set),
+		cmocka_unit_test(test_masked_sets),
 		cmocka_unit_test(test_interface_and_cgroup),
 	};
 

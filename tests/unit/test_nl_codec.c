@@ -215,11 +215,137 @@ static void test_nft_shapes(void **state)
 	model_free(m);
 }
 
+/* The payload and bitwise of a built rule, as nft --debug=netlink shows */
+struct shape {
+	uint32_t load_len, load_off, mask_len;
+	uint8_t mask[16];
+	bool lookup_inv;
+};
+
+static int shape_cb(struct nftnl_expr *e, void *data)
+{
+	struct shape *sh = data;
+	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+	const void *mask;
+
+	if (!strcmp(name, "payload")) {
+		sh->load_len = nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_LEN);
+		sh->load_off = nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET);
+	} else if (!strcmp(name, "bitwise")) {
+		mask = nftnl_expr_get(e, NFTNL_EXPR_BITWISE_MASK, &sh->mask_len);
+		memcpy(sh->mask, mask, sh->mask_len > 16 ? 16 : sh->mask_len);
+	} else if (!strcmp(name, "lookup")) {
+		sh->lookup_inv = nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_FLAGS) &&
+			(nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_FLAGS) &
+			 NFT_LOOKUP_F_INV);
+	}
+	return 0;
+}
+
+/*
+ * A masked lookup, as nft 1.0.6 emits `ip saddr & 255.255.255.240 @s`
+ * and `ip6 daddr & ffff:ffff:ffff:ffff:: != @s`: the whole address is
+ * loaded even when the mask is byte-aligned, then `bitwise & mask ^ 0`,
+ * then the lookup:
+ *   [ payload load 4b @ network header + 12 => reg 1 ]
+ *   [ bitwise reg 1 = ( reg 1 & 0xf0ffffff ) ^ 0x00000000 ]
+ *   [ lookup reg 1 set s4 ]
+ * and the decoder gives back the same match.
+ */
+static void test_masked_lookup(void **state)
+{
+	static const uint8_t m28[4] = { 0xff, 0xff, 0xff, 0xf0 };
+	static const uint8_t m64[16] = { 0xff, 0xff, 0xff, 0xff,
+					 0xff, 0xff, 0xff, 0xff };
+	struct model *m = model_new("t");
+	struct mset *set;
+	struct mrule *r;
+	struct match *mt;
+	struct nftnl_rule *nr;
+	struct shape sh;
+	char *s, *why;
+	int err;
+
+	(void)state;
+	model_add_chain(m, "input", HOOK_INPUT, 0, MV_ACCEPT);
+	set = model_add_set(m, "s4");
+	set->keys[0] = KEY_SADDR;
+	set->n_keys = 1;
+	set->family = 4;
+	set = model_add_set(m, "s6");
+	set->keys[0] = KEY_DADDR;
+	set->n_keys = 1;
+	set->family = 6;
+
+	r = mchain_add_rule(&m->chains[0]);
+	mt = mrule_add_match(r, KEY_SADDR);
+	mt->set = 0;
+	mt->family = 4;
+	mt->mask = 28;
+	r->verdict = MV_ACCEPT;
+	s = expr_names(m, r);
+	assert_string_equal(s, "meta cmp payload bitwise lookup immediate");
+	free(s);
+	memset(&sh, 0, sizeof(sh));
+	nr = nl_rule_build(m, &m->chains[0], r, &err);
+	assert_non_null(nr);
+	nftnl_expr_foreach(nr, shape_cb, &sh);
+	nftnl_rule_free(nr);
+	assert_int_equal(sh.load_len, 4);
+	assert_int_equal(sh.load_off, 12);
+	assert_int_equal(sh.mask_len, 4);
+	assert_memory_equal(sh.mask, m28, 4);
+	assert_false(sh.lookup_inv);
+	assert_true(round_trip(m, &m->chains[0], r, &why));
+
+	/* byte-aligned: still the whole address */
+	mt->mask = 24;
+	memset(&sh, 0, sizeof(sh));
+	nr = nl_rule_build(m, &m->chains[0], r, &err);
+	assert_non_null(nr);
+	nftnl_expr_foreach(nr, shape_cb, &sh);
+	nftnl_rule_free(nr);
+	assert_int_equal(sh.load_len, 4);
+	assert_int_equal(sh.mask_len, 4);
+	assert_true(round_trip(m, &m->chains[0], r, &why));
+
+	r = mchain_add_rule(&m->chains[0]);
+	mt = mrule_add_match(r, KEY_DADDR);
+	mt->set = 1;
+	mt->family = 6;
+	mt->mask = 64;
+	mt->negate = true;
+	r->verdict = MV_DROP;
+	memset(&sh, 0, sizeof(sh));
+	nr = nl_rule_build(m, &m->chains[0], r, &err);
+	assert_non_null(nr);
+	nftnl_expr_foreach(nr, shape_cb, &sh);
+	nftnl_rule_free(nr);
+	assert_int_equal(sh.load_len, 16);
+	assert_int_equal(sh.load_off, 24);
+	assert_int_equal(sh.mask_len, 16);
+	assert_memory_equal(sh.mask, m64, 16);
+	assert_true(sh.lookup_inv);
+	assert_true(round_trip(m, &m->chains[0], r, &why));
+
+	/* a masked rule and its plain twin are different rules */
+	{
+		struct mrule plain = *r;
+		struct match pm = r->matches[0];
+
+		pm.mask = 0;
+		plain.matches = &pm;
+		assert_false(mrule_equal(m, r, m, &plain));
+	}
+	model_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_golden_round_trip),
 		cmocka_unit_test(test_nft_shapes),
+		cmocka_unit_test(test_masked_lookup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -107,6 +107,7 @@ static struct model *sample_model(const char *table)
 	mt->set = 1;
 	mt->family = 6;
 	mt->negate = true;
+	mt->mask = 64;		/* ip6 daddr & ffff:ffff:ffff:ffff:: != @s */
 	r->verdict = MV_REJECT_ICMPX;
 	r = mchain_add_rule(c);
 	mt = mrule_add_match(r, KEY_CGROUPV2);
@@ -203,6 +204,7 @@ static void assert_model_eq(const struct model *a, const struct model *b)
 				assert_int_equal(r->matches[k].negate, s->matches[k].negate);
 				assert_int_equal(r->matches[k].set, s->matches[k].set);
 				assert_int_equal(r->matches[k].family, s->matches[k].family);
+				assert_int_equal(r->matches[k].mask, s->matches[k].mask);
 				assert_value_eq(&r->matches[k].value, &s->matches[k].value);
 			}
 		}
@@ -294,6 +296,15 @@ static void test_model_read_refuses_damage(void **state)
 		"elem 0 1-2 - - extra\nend\n",
 		"model 1\ntable \"t\"\nend extra\n",
 		"model 1\ntable \"t\"\nbogus\nend\n",
+		"model 1\ntable \"t\"\nchain \"input\" hook input priority 0 policy drop\n"
+		"rule verdict accept counter 0 log - comment - label -\n"
+		"match saddr negate 0 set -1 family 4 value 0 0-0 - - mask 0\nend\n",
+		"model 1\ntable \"t\"\nchain \"input\" hook input priority 0 policy drop\n"
+		"rule verdict accept counter 0 log - comment - label -\n"
+		"match saddr negate 0 set -1 family 4 value 0 0-0 - - mask 129\nend\n",
+		"model 1\ntable \"t\"\nchain \"input\" hook input priority 0 policy drop\n"
+		"rule verdict accept counter 0 log - comment - label -\n"
+		"match saddr negate 0 set -1 family 4 value 0 0-0 - - bits 24\nend\n",
 	};
 	struct model *m = sample_model("portwarden");
 	char *text = to_text(m), *cut;
