@@ -407,6 +407,45 @@ static void test_open_from_one_corner(void **state)
 	unload(&fx);
 }
 
+/* A large set of /24s is compiled into one hash set looked up as
+ * `ip saddr & 255.255.255.0 @...`: the audit must still try the address
+ * just past each /24 (here the only way in), not only addresses inside. */
+static void test_open_past_masked_set(void **state)
+{
+	struct fixture fx = { 0 };
+	struct sock_info v[1];
+	const struct audit_report *r;
+	char *yaml, *p;
+	size_t i, len = 64 * 1024;
+
+	(void)state;
+	yaml = p = xcalloc(1, len);
+	p += sprintf(p, "portwarden: 1\ndefaults: {inbound: drop}\n"
+		     "sets:\n  big: [");
+	for (i = 0; i < 1024; i++)
+		p += sprintf(p, "%s10.%zu.%zu.0/24", i ? ", " : "", i / 128,
+			     (i % 128) * 2);
+	sprintf(p, "]\ninbound:\n"
+		"  - {name: web, proto: tcp, port: 80, from: 10.0.0.0/8, not_from: $big}\n");
+	load(&fx, yaml);
+	free(yaml);
+	for (i = 0; i < fx.m->n_chains; i++) {
+		size_t j, k, masked = 0;
+
+		for (j = 0; j < fx.m->chains[i].n_rules; j++)
+			for (k = 0; k < fx.m->chains[i].rules[j].n_matches; k++)
+				masked += fx.m->chains[i].rules[j].matches[k].mask == 24;
+		if (!i)
+			assert_int_equal(masked, 1);
+	}
+	v[0] = mk(IPPROTO_TCP, TCP_LISTEN, "0.0.0.0", 80, "0.0.0.0", 0);
+	run(&fx, v, 1);
+	r = audit_report(fx.a);
+	assert_int_equal(listener(r, IPPROTO_TCP, 80)->state, LISTEN_OPEN);
+	assert_string_equal(listener(r, IPPROTO_TCP, 80)->rule, "web");
+	unload(&fx);
+}
+
 static void test_user_rule_outbound(void **state)
 {
 	struct fixture fx = { 0 };
@@ -622,6 +661,7 @@ int main(void)
 		cmocka_unit_test(test_audit_basic),
 		cmocka_unit_test(test_v6only_and_dual_stack),
 		cmocka_unit_test(test_open_from_one_corner),
+		cmocka_unit_test(test_open_past_masked_set),
 		cmocka_unit_test(test_user_rule_outbound),
 		cmocka_unit_test(test_group_rule_outbound),
 		cmocka_unit_test(test_direction),
