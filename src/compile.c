@@ -314,12 +314,12 @@ static bool is_host(const struct cidr *c)
 }
 
 /*
- * Fill @s with the addresses of family @fam in @a: all of them
- * (@which 0), only the hosts (@which 1) or only the real prefixes
- * (@which 2).
+ * Fill @s with the addresses of family @fam in @a: all of them, or only
+ * the real prefixes (@prefixes_only; the hosts go to fill_addr_len()).
  */
 static void fill_addr_set(struct mset *s, enum match_key key,
-			  const struct addr_set *a, uint8_t fam, int which)
+			  const struct addr_set *a, uint8_t fam,
+			  bool prefixes_only)
 {
 	size_t i;
 
@@ -331,8 +331,7 @@ static void fill_addr_set(struct mset *s, enum match_key key,
 
 		if (a->v[i].family != fam)
 			continue;
-		if ((which == 1 && !is_host(&a->v[i])) ||
-		    (which == 2 && is_host(&a->v[i])))
+		if (prefixes_only && is_host(&a->v[i]))
 			continue;
 		e = mset_add_elem(s);
 		e->v[0].prefix = a->v[i];
@@ -506,15 +505,16 @@ static int make_addr_sets(struct compiler *cc, const char *base,
 	switch (addr_split(a, fam, lens, &n)) {
 	case SPLIT_NONE:
 		idx = new_set(cc, base);
-		fill_addr_set(&cc->m->sets[idx], key, a, fam, 0);
+		fill_addr_set(&cc->m->sets[idx], key, a, fam, false);
 		parts->idx[parts->n++] = idx;
 		return idx;
 	case SPLIT_HOSTS:
 		idx = new_set(cc, base);
-		fill_addr_set(&cc->m->sets[idx], key, a, fam, 2);
+		fill_addr_set(&cc->m->sets[idx], key, a, fam, true);
 		snprintf(name, sizeof(name), "%s_hosts", cc->m->sets[idx].name);
 		parts->idx[parts->n++] = new_set(cc, name);
-		fill_addr_set(&cc->m->sets[parts->idx[0]], key, a, fam, 1);
+		fill_addr_len(&cc->m->sets[parts->idx[0]], key, a, fam,
+			      fam == 4 ? 32 : 128);
 		parts->idx[parts->n++] = idx;
 		return idx;
 	case SPLIT_MASK:
