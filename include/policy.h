@@ -206,6 +206,8 @@ void policy_free(struct policy *p);
 /* Well-known port names of the built-in table; NULL-terminated list. */
 int port_by_name(const char *name, struct port_range *out);
 const char *port_name(uint16_t port);	/* NULL when not in the table */
+/* Every name of the built-in port table, for hints; @n receives the count. */
+const char *const *port_names(size_t *n);
 
 const char *verdict_name(enum verdict v);
 const char *direction_name(enum direction d);	/* "inbound"/"outbound" */

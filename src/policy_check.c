@@ -24,6 +24,9 @@
 #include <string.h>
 
 #include "policy_check.h"
+#include "policy_ctx.h"
+#include "policy_lint.h"
+#include "policy_values.h"
 #include "util.h"
 
 enum rule_key {

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Values of the policy language: booleans, enums with "did you mean"
- * hints, ports, addresses, user and group ids, and the `sets:` section.
+ * hints, ports, addresses, user and group ids, the `sets:` section, and
+ * the normalised (sorted, merged) port and prefix lists.
  * Each reader reports problems at the offending node and returns what it
  * could read, so that checking goes on.
  */
@@ -13,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "policy_check.h"
+#include "policy_values.h"
 #include "util.h"
 
 /* ---- scalars -------------------------------------------------------- */
@@ -194,6 +195,74 @@ void chk_merge_setting(struct ctx *c, struct setting *s, const char *what,
 	s->loc = at(c, n);
 	s->text = n->str;
 	s->value = value;
+}
+
+/* ---- normalised lists ----------------------------------------------- */
+
+static int range_cmp(const void *a, const void *b)
+{
+	const struct port_range *x = a, *y = b;
+
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	return (x->hi > y->hi) - (x->hi < y->hi);
+}
+
+void chk_ports_normalise(struct port_set *s)
+{
+	size_t i, out = 0;
+
+	if (s->n < 2)
+		return;
+	qsort(s->v, s->n, sizeof(*s->v), range_cmp);
+	for (i = 1; i < s->n; i++) {
+		struct port_range *last = &s->v[out];
+
+		if ((unsigned int)s->v[i].lo <= (unsigned int)last->hi + 1) {
+			if (s->v[i].hi > last->hi)
+				last->hi = s->v[i].hi;
+		} else {
+			s->v[++out] = s->v[i];
+		}
+	}
+	s->n = out + 1;
+}
+
+int chk_cidr_cmp(const void *a, const void *b)
+{
+	const struct cidr *x = a, *y = b;
+	int r;
+
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	if (x->family == 4) {
+		uint32_t u = (uint32_t)x->addr[0] << 24 | (uint32_t)x->addr[1] << 16 |
+			     (uint32_t)x->addr[2] << 8 | x->addr[3];
+		uint32_t v = (uint32_t)y->addr[0] << 24 | (uint32_t)y->addr[1] << 16 |
+			     (uint32_t)y->addr[2] << 8 | y->addr[3];
+
+		if (u != v)
+			return u < v ? -1 : 1;
+		return (x->plen > y->plen) - (x->plen < y->plen);
+	}
+	r = memcmp(x->addr, y->addr, 16);
+	if (r)
+		return r;
+	return (x->plen > y->plen) - (x->plen < y->plen);
+}
+
+/* Sorted, IPv4 before IPv6; a prefix inside the one kept before it goes. */
+void chk_addrs_normalise(struct addr_set *s)
+{
+	size_t i, out = 0;
+
+	if (s->n < 2)
+		return;
+	qsort(s->v, s->n, sizeof(*s->v), chk_cidr_cmp);
+	for (i = 1; i < s->n; i++)
+		if (!cidr_contains(&s->v[out], &s->v[i]))
+			s->v[++out] = s->v[i];
+	s->n = out + 1;
 }
 
 /* ---- ports ---------------------------------------------------------- */

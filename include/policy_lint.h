@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef PORTWARDEN_POLICY_LINT_H
+#define PORTWARDEN_POLICY_LINT_H
+
+/* Rules that can never match (policy_lint.c); see policy_ctx.h. */
+
+#include "policy_ctx.h"
+
+/** chk_empty_field() - name of a present but empty match field, or NULL */
+const char *chk_empty_field(const struct rule *r);
+/** chk_lint_shadowed() - warn about rules an earlier rule fully covers */
+void chk_lint_shadowed(struct ctx *c, enum direction dir);
+
+#endif
