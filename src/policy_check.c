@@ -520,6 +520,9 @@ static void top_level(struct ctx *c, const struct yaml_tree *t)
 			collect_list(c, val, &c->listeners, "listeners");
 			break;
 		default:
+			/* x- keys hold anchors for the rest (compose style) */
+			if (!strncmp(k->str, "x-", 2))
+				break;
 			chk_unknown_key(c, k, "the policy", top_keys, TK_MAX);
 		}
 	}

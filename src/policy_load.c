@@ -275,7 +275,7 @@ static int diag_key_cmp(const void *a, const void *b)
 static void sort_diags(struct diag *d, size_t start,
 		       struct yaml_tree *const *trees, size_t n_trees)
 {
-	size_t n = d->n - start, i, f;
+	size_t n = d->n - start, i, f, out, last = 0;
 	struct diag_key *k;
 
 	if (n < 2)
@@ -296,8 +296,29 @@ static void sort_diags(struct diag *d, size_t start,
 		k[i].e = *e;
 	}
 	qsort(k, n, sizeof(*k), diag_key_cmp);
-	for (i = 0; i < n; i++)
-		d->v[start + i] = k[i].e;
+	/*
+	 * A node merged (`<<: *base`) or aliased into several places keeps
+	 * its own location, so a problem with it is found once per use: say
+	 * it once.
+	 */
+	for (i = 0, out = 0; i < n; i++) {
+		const struct diag_key *prev = out ? &k[last] : NULL;
+
+		if (prev && prev->file == k[i].file && prev->line == k[i].line &&
+		    prev->col == k[i].col && prev->e.severity == k[i].e.severity &&
+		    !strcmp(prev->e.msg, k[i].e.msg)) {
+			if (k[i].e.severity == DIAG_ERROR)
+				d->errors--;
+			else if (k[i].e.severity == DIAG_WARNING)
+				d->warnings--;
+			free(k[i].e.msg);
+			free(k[i].e.file);
+			continue;
+		}
+		last = i;
+		d->v[start + out++] = k[i].e;
+	}
+	d->n = start + out;
 	free(k);
 }
 

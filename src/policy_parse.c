@@ -342,6 +342,248 @@ static void finish_map(struct parser *ps, struct frame *f)
 	free(drop);
 }
 
+/* ---- merge keys ----------------------------------------------------- */
+
+/*
+ * YAML 1.1 merge keys, as Ansible and compose files use them:
+ *   base: &base { proto: tcp, port: 22 }
+ *   rule: { <<: *base, port: 2222 }          port stays 2222
+ *   both: { <<: [*a, *b], name: x }          a's keys win over b's
+ * The key is a plain `<<` (or `!!merge <<`; a quoted "<<" is an ordinary
+ * key). The mapping's own keys win over merged ones, and of the merged
+ * mappings the earlier wins. Merged pairs are the very nodes of the
+ * source mapping, so their locations still point where they were written.
+ * A source that itself merged was resolved when it ended, so merging is
+ * transitive; the result never holds a `<<` key.
+ */
+
+static bool is_merge_key(const struct node *k)
+{
+	return k->kind == NODE_SCALAR && k->plain && k->len == 2 &&
+	       !memcmp(k->str, "<<", 2);
+}
+
+static size_t hash_key(const struct node *k)
+{
+	size_t h = 1469598103934665603ull & SIZE_MAX, i;
+
+	for (i = 0; i < k->len; i++)
+		h = (h ^ (unsigned char)k->str[i]) * (size_t)1099511628211ull;
+	return h;
+}
+
+/* Keys already in the mapping: an open-addressing set of key nodes. */
+struct key_set {
+	const struct node **slot;
+	size_t cap;
+};
+
+/* Adds @k unless an equal key is there; returns whether it was added. */
+static bool key_set_add(struct key_set *ks, const struct node *k)
+{
+	size_t i;
+
+	for (i = hash_key(k) & (ks->cap - 1); ks->slot[i];
+	     i = (i + 1) & (ks->cap - 1))
+		if (same_key(ks->slot[i], k))
+			return false;
+	ks->slot[i] = k;
+	return true;
+}
+
+static void merge_from(struct frame *f, struct key_set *ks,
+		       const struct node *src)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < src->n; i += 2) {
+		if (!key_set_add(ks, src->items[i]))
+			continue;
+		ARRAY_PUSH(f->items, f->n, f->cap);
+		f->items[f->n - 1] = src->items[i];
+		ARRAY_PUSH(f->items, f->n, f->cap);
+		f->items[f->n - 1] = src->items[i + 1];
+	}
+}
+
+static void merge_keys(struct parser *ps, struct frame *f)
+{
+	struct node **own = f->items;
+	size_t pairs = f->n / 2, i, j, merges = 0, total = 0, out;
+	struct node **mk;
+	struct key_set ks;
+
+	for (i = 0; i < pairs; i++)
+		if (own[2 * i]->kind == NODE_SCALAR && is_merge_key(own[2 * i]))
+			merges++;
+	if (!merges)
+		return;
+	/* keep the merge values aside, then drop the `<<` pairs */
+	mk = xcalloc(2 * merges, sizeof(*mk));
+	for (i = 0, j = 0, out = 0; i < pairs; i++) {
+		if (is_merge_key(own[2 * i])) {
+			mk[j++] = own[2 * i];
+			mk[j++] = own[2 * i + 1];
+			continue;
+		}
+		own[2 * out] = own[2 * i];
+		own[2 * out + 1] = own[2 * i + 1];
+		out++;
+	}
+	f->n = 2 * out;
+	for (i = 0; i < merges; i++) {
+		const struct node *v = mk[2 * i + 1];
+
+		if (v->kind == NODE_MAP) {
+			total += v->n / 2;
+		} else if (v->kind == NODE_SEQ) {
+			for (j = 0; j < v->n; j++)
+				if (v->items[j]->kind == NODE_MAP)
+					total += v->items[j]->n / 2;
+		}
+	}
+	for (ks.cap = 16; ks.cap < 2 * (out + total + 1); ks.cap *= 2)
+		;
+	ks.slot = xcalloc(ks.cap, sizeof(*ks.slot));
+	for (i = 0; i < out; i++)
+		key_set_add(&ks, own[2 * i]);
+	for (i = 0; i < merges; i++) {
+		const struct node *k = mk[2 * i], *v = mk[2 * i + 1];
+
+		if (v->kind == NODE_MAP) {
+			merge_from(f, &ks, v);
+			continue;
+		}
+		if (v->kind != NODE_SEQ) {
+			perr(ps, k->loc.line, k->loc.col,
+			     "'<<' merges a mapping or a list of mappings, not %s (write '<<: *anchor' with an anchored mapping)",
+			     node_kind_name(v));
+			continue;
+		}
+		for (j = 0; j < v->n; j++) {
+			if (v->items[j]->kind == NODE_MAP) {
+				merge_from(f, &ks, v->items[j]);
+				continue;
+			}
+			perr(ps, k->loc.line, k->loc.col,
+			     "'<<' merges mappings, but item %zu of its list is %s",
+			     j + 1, node_kind_name(v->items[j]));
+		}
+	}
+	free(ks.slot);
+	free(mk);
+}
+
+/* ---- tags ----------------------------------------------------------- */
+
+#define CORE_TAG "tag:yaml.org,2002:"
+
+/* "tag:yaml.org,2002:binary" is written "!!binary" in messages. */
+static const char *tag_shown(const char *tag, char *buf)
+{
+	char tmp[PRINTABLE_TEXT_SIZE + 2];
+
+	if (!strncmp(tag, CORE_TAG, strlen(CORE_TAG))) {
+		snprintf(tmp, sizeof(tmp), "!!%s", tag + strlen(CORE_TAG));
+		return printable_text(tmp, buf);
+	}
+	return printable_text(tag, buf);
+}
+
+static bool scalar_is(const struct node *n, const char *const *words,
+		      size_t count)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++)
+		if (!strcmp(n->str, words[i]))
+			return true;
+	return false;
+}
+
+static bool decimal_int(const struct node *n)
+{
+	const char *s = n->str;
+
+	if (*s == '-' || *s == '+')
+		s++;
+	if (!*s || strlen(s) != n->len - (size_t)(s - n->str))
+		return false;
+	return strspn(s, "0123456789") == strlen(s);
+}
+
+/*
+ * An explicit tag must be a core-schema tag that fits the node: the
+ * policy language reads plain YAML, and anything else (!!binary, !!float,
+ * !!timestamp, a local !tag) would be silently reinterpreted. A fitting
+ * !!int, !!bool or !!null makes even a quoted scalar plain; !!str makes
+ * any scalar a string (a plain one is then no longer read as a boolean
+ * or null). @merge_ok: the node is a mapping key, where `!!merge <<` is
+ * a merge key. Returns 0, or -EINVAL after an error.
+ */
+static int apply_tag(struct parser *ps, const yaml_char_t *utag,
+		     struct node *n, bool merge_ok)
+{
+	static const char *const bools[] = { "true", "True", "TRUE", "false",
+		"False", "FALSE", "yes", "Yes", "YES", "no", "No", "NO", "on",
+		"On", "ON", "off", "Off", "OFF" };
+	static const char *const nulls[] = { "", "~", "null", "Null", "NULL" };
+	const char *tag = (const char *)utag, *name;
+	char shown[PRINTABLE_TEXT_SIZE], val[PRINTABLE_TEXT_SIZE];
+	bool fits;
+
+	if (!tag)
+		return 0;
+	if (strncmp(tag, CORE_TAG, strlen(CORE_TAG))) {
+		perr(ps, n->loc.line, n->loc.col,
+		     "unsupported tag '%s' (a policy is plain YAML; the tags it takes are !!str, !!int, !!bool, !!null, !!map and !!seq)",
+		     tag_shown(tag, shown));
+		return -EINVAL;
+	}
+	name = tag + strlen(CORE_TAG);
+	if (!strcmp(name, "binary")) {
+		perr(ps, n->loc.line, n->loc.col,
+		     "unsupported tag '!!binary' (a policy holds no binary data; write the value as text)");
+		return -EINVAL;
+	}
+	if (!strcmp(name, "map"))
+		fits = n->kind == NODE_MAP;
+	else if (!strcmp(name, "seq"))
+		fits = n->kind == NODE_SEQ;
+	else if (!strcmp(name, "str"))
+		fits = n->kind == NODE_SCALAR;
+	else if (!strcmp(name, "int"))
+		fits = n->kind == NODE_SCALAR && decimal_int(n);
+	else if (!strcmp(name, "bool"))
+		fits = n->kind == NODE_SCALAR && scalar_is(n, bools, ARRAY_SIZE(bools));
+	else if (!strcmp(name, "null"))
+		fits = n->kind == NODE_SCALAR && scalar_is(n, nulls, ARRAY_SIZE(nulls));
+	else if (!strcmp(name, "merge") && merge_ok)
+		fits = n->kind == NODE_SCALAR && n->len == 2 &&
+		       !memcmp(n->str, "<<", 2);
+	else {
+		perr(ps, n->loc.line, n->loc.col,
+		     "unsupported tag '%s' (the tags a policy takes are !!str, !!int, !!bool, !!null, !!map and !!seq)",
+		     tag_shown(tag, shown));
+		return -EINVAL;
+	}
+	if (!fits) {
+		if (n->kind == NODE_SCALAR)
+			perr(ps, n->loc.line, n->loc.col,
+			     "tag '%s' does not fit the value '%s'%s",
+			     tag_shown(tag, shown), printable_text(n->str, val),
+			     !strcmp(name, "int") ? " (a decimal integer)" : "");
+		else
+			perr(ps, n->loc.line, n->loc.col,
+			     "tag '%s' does not fit %s", tag_shown(tag, shown),
+			     node_kind_name(n));
+		return -EINVAL;
+	}
+	if (n->kind == NODE_SCALAR)
+		n->plain = strcmp(name, "str") != 0;
+	return 0;
+}
+
 /* libyaml reports reader errors (bad UTF-8, control characters) by offset. */
 static void offset_to_mark(const char *buf, size_t len, size_t off,
 			   unsigned int *line, unsigned int *col)
@@ -395,10 +637,15 @@ static void syntax_error(struct parser *ps, yaml_parser_t *yp)
 		perr(ps, line, col, "YAML syntax error: %s", problem);
 }
 
-static bool is_str_tag(const yaml_char_t *tag)
+/* The next node attached is a key of the open mapping. */
+static bool is_key_position(const struct parser *ps)
 {
-	return tag && (!strcmp((const char *)tag, YAML_STR_TAG) ||
-		       !strcmp((const char *)tag, "!!str"));
+	const struct frame *f;
+
+	if (!ps->depth)
+		return false;
+	f = &ps->frames[ps->depth - 1];
+	return f->node->kind == NODE_MAP && f->n % 2 == 0;
 }
 
 /* One event; returns 1 to go on, 0 at the end, <0 to stop. */
@@ -429,8 +676,8 @@ static int handle_event(struct parser *ps, yaml_event_t *ev, int *docs)
 				      (const char *)ev->data.scalar.value,
 				      ev->data.scalar.length);
 		n->len = ev->data.scalar.length;
-		n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
-			   !is_str_tag(ev->data.scalar.tag);
+		n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+		apply_tag(ps, ev->data.scalar.tag, n, is_key_position(ps));
 		if (ev->data.scalar.anchor)
 			anchor_set(ps, arena_strdup(ps->t->arena,
 				   (const char *)ev->data.scalar.anchor,
@@ -470,6 +717,9 @@ static int handle_event(struct parser *ps, yaml_event_t *ev, int *docs)
 			if (ev->data.mapping_start.anchor)
 				anchor = (const char *)ev->data.mapping_start.anchor;
 		}
+		apply_tag(ps, ev->type == YAML_SEQUENCE_START_EVENT ?
+			  ev->data.sequence_start.tag :
+			  ev->data.mapping_start.tag, n, false);
 		f = &ps->frames[ps->depth++];
 		f->node = n;
 		f->n = 0;
@@ -482,8 +732,10 @@ static int handle_event(struct parser *ps, yaml_event_t *ev, int *docs)
 			return -EINVAL;
 		f = &ps->frames[ps->depth - 1];
 		n = f->node;
-		if (n->kind == NODE_MAP)
+		if (n->kind == NODE_MAP) {
 			finish_map(ps, f);
+			merge_keys(ps, f);
+		}
 		n->n = f->n;
 		if (f->n) {
 			n->items = arena_alloc(ps->t->arena,

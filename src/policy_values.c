@@ -156,6 +156,12 @@ void chk_unknown_key(struct ctx *c, const struct node *k, const char *where,
 	if (hint)
 		err(c, k, "unknown key '%s' in %s; did you mean '%s'?",
 		    chk_q(c, k->str), where, hint);
+	else if (!strcmp(k->str, "<<"))
+		err(c, k, "unknown key '<<' in %s (a quoted '<<' is an ordinary key; write << unquoted to merge)",
+		    where);
+	else if (!strncmp(k->str, "x-", 2))
+		err(c, k, "unknown key '%s' in %s ('x-' keys are ignored at the top level only)",
+		    chk_q(c, k->str), where);
 	else
 		err(c, k, "unknown key '%s' in %s", chk_q(c, k->str), where);
 }

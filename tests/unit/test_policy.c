@@ -969,6 +969,144 @@ static void test_limits(void **state)
 	free(buf);
 }
 
+/* ---- YAML merge keys, x- keys, tags ---------------------------------- */
+
+static void test_merge_keys(void **state)
+{
+	struct policy *p;
+	struct diag d;
+	const struct rule *r;
+
+	(void)state;
+	p = ok("portwarden: 1\n"				/* 1 */
+	       "x-ssh: &ssh\n"					/* 2 */
+	       "  proto: tcp\n"					/* 3 */
+	       "  port: 22\n"					/* 4 */
+	       "  from: 10.0.0.0/8\n"				/* 5 */
+	       "x-alt: &alt { port: 2222, log: true, comment: alt }\n" /* 6 */
+	       "inbound:\n"					/* 7 */
+	       "  - <<: *ssh\n"					/* 8 */
+	       "    name: own-wins\n"				/* 9 */
+	       "    port: 23\n"					/* 10 */
+	       "  - { <<: [*alt, *ssh], name: earlier-wins }\n"	/* 11 */
+	       "  - { <<: {proto: udp}, name: inline, port: 53 }\n");
+	assert_int_equal(p->n_rules[DIR_IN], 3);
+	r = &p->rules[DIR_IN][0];
+	assert_string_equal(r->name, "own-wins");
+	assert_int_equal(r->protos, PROTO_TCP);
+	assert_int_equal(r->dport.n, 1);
+	assert_int_equal(r->dport.v[0].lo, 23);	/* the rule's own key */
+	assert_int_equal(r->from.n, 1);		/* merged */
+	assert_int_equal(r->from.v[0].plen, 8);
+	r = &p->rules[DIR_IN][1];
+	assert_int_equal(r->dport.v[0].lo, 2222);	/* *alt before *ssh */
+	assert_true(r->log);
+	assert_string_equal(r->comment, "alt");
+	assert_int_equal(r->protos, PROTO_TCP);	/* only *ssh has it */
+	assert_int_equal(r->loc.line, 11);
+	r = &p->rules[DIR_IN][2];
+	assert_int_equal(r->protos, PROTO_UDP);
+	policy_free(p);
+
+	/* a merged key's problem is reported where it was written, once */
+	assert_int_equal(load("portwarden: 1\n"
+			      "x-b: &b { proto: tcp, port: 0 }\n"
+			      "inbound:\n"
+			      "  - { <<: *b, name: a }\n"
+			      "  - { <<: *b, name: c }\n", &p, &d), -EINVAL);
+	assert_true(has(&d, DIAG_ERROR, 2, 29, "port 0 is out of range (1-65535)"));
+	assert_int_equal(d.errors, 1);
+	assert_int_equal(d.n, 1);
+	diag_release(&d);
+
+	/* merging something that is not a mapping */
+	bad("portwarden: 1\nx-l: &l [1, 2]\ninbound:\n  - { <<: *l, port: 1 }\n",
+	    4, 7, "'<<' merges mappings, but item 1 of its list is a scalar");
+	bad("portwarden: 1\ninbound:\n  - { <<: 5, port: 1 }\n",
+	    3, 7, "'<<' merges a mapping or a list of mappings, not a scalar (write '<<: *anchor' with an anchored mapping)");
+	bad("portwarden: 1\nx-a: &a {port: 1}\ninbound:\n  - { <<: [*a, [1]], name: x }\n",
+	    4, 7, "'<<' merges mappings, but item 2 of its list is a list");
+	/* a quoted "<<" is an ordinary key */
+	bad("portwarden: 1\nx-a: &a {port: 1}\ninbound:\n  - { \"<<\": *a }\n",
+	    4, 7, "unknown key '<<' in a rule (a quoted '<<' is an ordinary key; write << unquoted to merge)");
+	/* !!merge << is the same as << */
+	p = ok("portwarden: 1\nx-a: &a {port: 80}\ninbound:\n  - { !!merge <<: *a }\n");
+	assert_int_equal(p->rules[DIR_IN][0].dport.v[0].lo, 80);
+	policy_free(p);
+	/* merging at the top level and into sets works too */
+	p = ok("portwarden: 1\nx-top: &top { defaults: { inbound: drop } }\n<<: *top\n"
+	       "x-s: &s { web: [80, 443] }\nsets: { <<: *s, dns: [53] }\n"
+	       "inbound: [{ port: $web }, { port: $dns }]\n");
+	assert_int_equal(p->def[DIR_IN], VERDICT_DROP);
+	assert_int_equal(p->n_sets, 2);
+	policy_free(p);
+}
+
+static void test_x_keys(void **state)
+{
+	struct policy *p;
+
+	(void)state;
+	/* any x- key at the top level is ignored, whatever it holds */
+	p = ok("portwarden: 1\nx-anything: { not: [a, policy], port: 0 }\n"
+	       "x-list: [1, 2, 3]\nx-: 7\n");
+	assert_int_equal(p->n_rules[DIR_IN], 0);
+	policy_free(p);
+	/* elsewhere an x- key is still unknown */
+	bad("portwarden: 1\ninbound:\n  - { port: 22, x-note: hi }\n",
+	    3, 17, "unknown key 'x-note' in a rule ('x-' keys are ignored at the top level only)");
+	bad("portwarden: 1\ndefaults: { x-a: 1 }\n",
+	    2, 13, "unknown key 'x-a' in defaults ('x-' keys are ignored at the top level only)");
+	/* X- (upper case) is not an x- key */
+	bad("portwarden: 1\nX-a: 1\n", 2, 1, "unknown key 'X-a' in the policy");
+}
+
+static void test_tags(void **state)
+{
+	struct policy *p;
+	const struct rule *r;
+
+	(void)state;
+	/* core tags that fit the node are fine */
+	p = ok("portwarden: !!int 1\ntable: !!str pw\n"
+	       "established: !!bool \"no\"\nloopback: !!bool true\n"
+	       "inbound: !!seq\n"
+	       "  - !!map { port: !!str 443, log: !!bool \"on\", name: !!str 44 }\n"
+	       "  - { port: !!int \"22\", proto: tcp }\n"
+	       "outbound: !!null\n");
+	assert_false(p->established);
+	r = &p->rules[DIR_IN][0];
+	assert_int_equal(r->dport.v[0].lo, 443);	/* a string port is a port */
+	assert_true(r->log);
+	assert_string_equal(r->name, "44");
+	assert_int_equal(p->rules[DIR_IN][1].dport.v[0].lo, 22);
+	policy_free(p);
+	/* !!str makes a plain word a string: no longer a boolean */
+	bad("portwarden: 1\nloopback: !!str true\n", 2, 11,
+	    "expected true or false, got the string 'true' (drop the quotes)");
+	/* everything else is an error at the tagged node */
+	bad("portwarden: 1\ninbound:\n  - { port: !!binary MjI= }\n", 3, 13,
+	    "unsupported tag '!!binary' (a policy holds no binary data; write the value as text)");
+	bad("portwarden: 1\ninbound:\n  - { port: !!float 22 }\n", 3, 13,
+	    "unsupported tag '!!float' (the tags a policy takes are !!str, !!int, !!bool, !!null, !!map and !!seq)");
+	bad("portwarden: 1\ninbound:\n  - { port: !port 22 }\n", 3, 13,
+	    "unsupported tag '!port' (a policy is plain YAML; the tags it takes are !!str, !!int, !!bool, !!null, !!map and !!seq)");
+	bad("portwarden: 1\ninbound: !!set { a, b }\n", 2, 10,
+	    "unsupported tag '!!set' (the tags a policy takes are !!str, !!int, !!bool, !!null, !!map and !!seq)");
+	bad("%TAG !e! tag:example.com,2000:\n---\nportwarden: !e!v 1\n", 3, 13,
+	    "unsupported tag 'tag:example.com,2000:v' (a policy is plain YAML; the tags it takes are !!str, !!int, !!bool, !!null, !!map and !!seq)");
+	/* a core tag that does not fit */
+	bad("portwarden: 1\ninbound:\n  - { port: !!int 0x16 }\n", 3, 13,
+	    "tag '!!int' does not fit the value '0x16' (a decimal integer)");
+	bad("portwarden: 1\nloopback: !!bool maybe\n", 2, 11,
+	    "tag '!!bool' does not fit the value 'maybe'");
+	bad("portwarden: 1\ninbound: !!map [ ]\n", 2, 10, "tag '!!map' does not fit a list");
+	bad("portwarden: 1\ntable: !!seq pw\n", 2, 8, "tag '!!seq' does not fit the value 'pw'");
+	bad("portwarden: 1\ntable: !!null pw\n", 2, 8, "tag '!!null' does not fit the value 'pw'");
+	bad("portwarden: 1\ninbound:\n  - { port: !!merge 1 }\n", 3, 13,
+	    "unsupported tag '!!merge' (the tags a policy takes are !!str, !!int, !!bool, !!null, !!map and !!seq)");
+}
+
 static void test_garbage(void **state)
 {
 	static const char *const inputs[] = {
@@ -1020,6 +1158,9 @@ int main(void)
 		cmocka_unit_test(test_directory),
 		cmocka_unit_test(test_permissions),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_merge_keys),
+		cmocka_unit_test(test_x_keys),
+		cmocka_unit_test(test_tags),
 		cmocka_unit_test(test_garbage),
 	};
 
