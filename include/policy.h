@@ -94,6 +94,17 @@ struct id_set {
 };
 
 /**
+ * struct iface_set - the interfaces of a rule
+ * @v: names, sorted and unique; a name may end in '*' (prefix match) only
+ *     when it is the only one
+ * @n: 0 when the field was absent (every interface)
+ */
+struct iface_set {
+	char **v;
+	size_t n;
+};
+
+/**
  * struct rule - one inbound or outbound policy rule
  * @name:      `name` or the generated "inbound[3]" (0-based index)
  * @loc:       location of the rule's mapping node
@@ -106,7 +117,7 @@ struct id_set {
  * @not_from, @not_to: excluded prefixes; n == 0 when absent
  * @uids, @gids: socket owner (outbound only); n == 0 when absent
  * @cgroup:    cgroup v2 path or NULL
- * @iface:     interface name or NULL
+ * @ifaces:    input (inbound) or output (outbound) interfaces
  * @families:  FAM_* bits the rule applies to, after `family` and addresses
  * @log:       log matches
  * @comment:   `comment` or NULL
@@ -122,7 +133,7 @@ struct rule {
 	struct addr_set from, to, not_from, not_to;
 	struct id_set uids, gids;
 	char *cgroup;
-	char *iface;
+	struct iface_set ifaces;
 	unsigned int families;
 	bool log;
 	char *comment;

@@ -51,6 +51,10 @@ void chk_parse_addrs(struct ctx *c, const struct node *n, const char *field,
 /** chk_parse_ids() - user or group names/numbers, sorted and unique */
 void chk_parse_ids(struct ctx *c, const struct node *n, bool group,
 		   struct id_set *out);
+/** chk_parse_ifaces() - an interface name or a list of them, sorted and
+ * unique; a '*' pattern only alone */
+void chk_parse_ifaces(struct ctx *c, const struct node *n,
+		      struct iface_set *out);
 /** chk_text_ok() - 1..@max printable ASCII characters, no '"' */
 bool chk_text_ok(const char *s, size_t len, size_t max);
 /** chk_iface_ok() - a Linux interface name, '*' allowed at the end */

@@ -202,13 +202,8 @@ static void check_rule(struct ctx *c, struct pending *pd, enum direction dir,
 		else
 			r->cgroup = xstrndup(s, len);
 	}
-	if (f[RK_INTERFACE] && chk_want_scalar(c, f[RK_INTERFACE], "an interface name")) {
-		if (!chk_iface_ok(f[RK_INTERFACE]->str, f[RK_INTERFACE]->len))
-			err(c, f[RK_INTERFACE], "bad interface name '%s' (1 to 15 characters, no spaces, '/', ':' or '\"'; '*' only at the end)",
-			    chk_q(c, f[RK_INTERFACE]->str));
-		else
-			r->iface = xstrdup(f[RK_INTERFACE]->str);
-	}
+	if (f[RK_INTERFACE])
+		chk_parse_ifaces(c, f[RK_INTERFACE], &r->ifaces);
 	if (f[RK_LOG] && !chk_get_bool(c, f[RK_LOG], &b))
 		r->log = b;
 	if (f[RK_COMMENT] && chk_want_scalar(c, f[RK_COMMENT], "a comment")) {

@@ -101,6 +101,30 @@ static bool str_within(const char *in, const char *out)
 	return !out || (in && !strcmp(in, out));
 }
 
+/* Is every interface of @in matched by one of @out? "eth*" matches
+ * "eth0" and "eth1*" alike. */
+static bool ifaces_within(const struct iface_set *in, const struct iface_set *out)
+{
+	size_t i, j, len;
+
+	if (!out->n)
+		return true;
+	if (!in->n)
+		return false;
+	for (i = 0; i < in->n; i++) {
+		for (j = 0; j < out->n; j++) {
+			len = strlen(out->v[j]);
+			if (len && out->v[j][len - 1] == '*' ?
+			    !strncmp(out->v[j], in->v[i], len - 1) :
+			    !strcmp(out->v[j], in->v[i]))
+				break;
+		}
+		if (j == out->n)
+			return false;
+	}
+	return true;
+}
+
 /* Does @a (earlier) match every packet that @b matches? */
 static bool rule_covers(const struct rule *a, const struct rule *b)
 {
@@ -120,7 +144,7 @@ static bool rule_covers(const struct rule *a, const struct rule *b)
 	       ids_within(&b->uids, &a->uids) &&
 	       ids_within(&b->gids, &a->gids) &&
 	       str_within(b->cgroup, a->cgroup) &&
-	       str_within(b->iface, a->iface);
+	       ifaces_within(&b->ifaces, &a->ifaces);
 }
 
 static size_t port_sig(const struct port_set *s)

@@ -280,7 +280,9 @@ void policy_free(struct policy *p)
 			free(r->uids.v);
 			free(r->gids.v);
 			free(r->cgroup);
-			free(r->iface);
+			for (size_t j = 0; j < r->ifaces.n; j++)
+				free(r->ifaces.v[j]);
+			free(r->ifaces.v);
 			free(r->comment);
 		}
 		free(p->rules[k]);

@@ -829,6 +829,55 @@ void chk_parse_ids(struct ctx *c, const struct node *n, bool group,
 	}
 }
 
+static int str_ptr_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * `interface`: a name or a list of names. A list compiles to a set of
+ * type ifname, which matches whole names, so an `eth*` pattern must stand
+ * alone.
+ */
+void chk_parse_ifaces(struct ctx *c, const struct node *n,
+		      struct iface_set *out)
+{
+	struct node *const *items;
+	struct node *one = (struct node *)n;
+	size_t count, i, k, cap = 0;
+
+	memset(out, 0, sizeof(*out));
+	items = chk_field_items(c, &one, n, "an interface name", &count);
+	if (!items)
+		return;
+	for (i = 0; i < count; i++) {
+		const struct node *e = items[i];
+
+		if (!chk_iface_ok(e->str, e->len)) {
+			err(c, e, "bad interface name '%s' (1 to 15 characters, no spaces, '/', ':' or '\"'; '*' only at the end)",
+			    chk_q(c, e->str));
+			continue;
+		}
+		if (count > 1 && e->str[e->len - 1] == '*') {
+			err(c, e, "'%s' cannot be in a list of interfaces (a list matches whole names); give the pattern a rule of its own",
+			    chk_q(c, e->str));
+			continue;
+		}
+		ARRAY_PUSH(out->v, out->n, cap);
+		out->v[out->n - 1] = xstrdup(e->str);
+	}
+	if (out->n > 1) {
+		qsort(out->v, out->n, sizeof(*out->v), str_ptr_cmp);
+		for (i = 1, k = 0; i < out->n; i++) {
+			if (strcmp(out->v[i], out->v[k]))
+				out->v[++k] = out->v[i];
+			else
+				free(out->v[i]);
+		}
+		out->n = k + 1;
+	}
+}
+
 /* Printable ASCII without '"' (names and comments end up inside nft
  * strings, which have no escapes). */
 bool chk_text_ok(const char *s, size_t len, size_t max)

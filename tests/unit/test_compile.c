@@ -158,7 +158,7 @@ static void test_sets_and_order(void **state)
 	tp_addr(&r->from, "192.168.0.0/16");
 	r->from.ref = "corp";
 	r->families = FAM_V4;
-	r->iface = xstrdup("eth0");
+	tp_iface(&r->ifaces, "eth0");
 	r = tp_rule(p, DIR_OUT, "backup", 9);
 	r->protos = PROTO_TCP;
 	tp_id(&r->uids, 34);

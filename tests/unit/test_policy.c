@@ -252,7 +252,8 @@ static void test_spec_example(void **state)
 	assert_int_equal(r->gids.n, 1);
 	assert_int_equal(r->gids.v[0], 0);
 	assert_string_equal(r->cgroup, "system.slice/nginx.service");
-	assert_string_equal(r->iface, "eth0");
+	assert_int_equal(r->ifaces.n, 1);
+	assert_string_equal(r->ifaces.v[0], "eth0");
 	assert_int_equal(r->dport.v[0].lo, 443);
 	assert_int_equal(r->sport.v[0].lo, 49152);
 	assert_int_equal(r->sport.v[0].hi, 65535);
@@ -298,7 +299,7 @@ static void test_defaults(void **state)
 	assert_int_equal(r->not_from.n, 0);
 	assert_int_equal(r->uids.n, 0);
 	assert_null(r->cgroup);
-	assert_null(r->iface);
+	assert_int_equal(r->ifaces.n, 0);
 	assert_null(r->comment);
 	assert_false(r->log);
 	assert_int_equal(r->families, FAM_BOTH);
@@ -618,6 +619,12 @@ static void test_warnings(void **state)
 	      "rule 'inbound[0]' never matches: its 'port' is empty");
 	warns("portwarden: 1\ninbound:\n  - name: all\n  - name: ssh\n    port: 22\n",
 	      4, 5, "rule 'ssh' never matches: rule 'all' (t.yaml:3) above already decides all of its traffic");
+	warns("portwarden: 1\ninbound:\n  - { name: a, interface: [eth1, eth0, wg0] }\n"
+	      "  - { name: b, port: 22, interface: [wg0, eth0] }\n",
+	      4, 5, "rule 'b' never matches: rule 'a' (t.yaml:3) above already decides all of its traffic");
+	warns("portwarden: 1\ninbound:\n  - { name: a, interface: \"eth*\" }\n"
+	      "  - { name: b, port: 22, interface: [eth0, eth1] }\n",
+	      4, 5, "rule 'b' never matches: rule 'a' (t.yaml:3) above already decides all of its traffic");
 	warns("portwarden: 1\n"
 	      "inbound:\n"
 	      "  - { name: wide, proto: tcp, port: [22, 80-90], from: [10.0.0.0/8, \"::/0\"] }\n"
@@ -638,6 +645,10 @@ static void test_not_shadowed(void **state)
 		"portwarden: 1\ninbound:\n  - { port: 22, not_from: 10.1.0.0/16 }\n  - { port: 22, from: 10.0.0.0/8 }\n",
 		/* interface */
 		"portwarden: 1\ninbound:\n  - { port: 22, interface: eth0 }\n  - { port: 22 }\n",
+		/* an interface list that misses one of the later rule's */
+		"portwarden: 1\ninbound:\n  - { port: 22, interface: [eth0, eth1] }\n  - { port: 22, interface: [eth1, eth2] }\n",
+		/* a pattern that does not cover the later name */
+		"portwarden: 1\ninbound:\n  - { port: 22, interface: \"eth*\" }\n  - { port: 22, interface: [wg0, eth1] }\n",
 		/* family */
 		"portwarden: 1\ninbound:\n  - { port: 22, family: ipv4 }\n  - { port: 22 }\n",
 		/* users */
@@ -1112,6 +1123,34 @@ static void test_tags(void **state)
  * read) with the error a user needs, at the place it is, and never
  * crashes or leaks (the suite also runs under ASan and valgrind).
  */
+static void test_interface_lists(void **state)
+{
+	struct policy *p;
+	const struct rule *r;
+
+	(void)state;
+	p = ok("portwarden: 1\ninbound:\n"
+	       "  - { name: a, interface: [wg0, eth1, eth0, eth1] }\n"
+	       "  - { name: b, interface: eth0 }\n"
+	       "  - { name: c, interface: [\"veth*\"] }\n");
+	r = &p->rules[DIR_IN][0];
+	assert_int_equal(r->ifaces.n, 3);	/* sorted, unique */
+	assert_string_equal(r->ifaces.v[0], "eth0");
+	assert_string_equal(r->ifaces.v[1], "eth1");
+	assert_string_equal(r->ifaces.v[2], "wg0");
+	assert_int_equal(p->rules[DIR_IN][1].ifaces.n, 1);
+	assert_string_equal(p->rules[DIR_IN][2].ifaces.v[0], "veth*");
+	policy_free(p);
+	bad("portwarden: 1\ninbound:\n  - { interface: [eth0, \"wg*\"] }\n", 3, 25,
+	    "'wg*' cannot be in a list of interfaces (a list matches whole names); give the pattern a rule of its own");
+	bad("portwarden: 1\ninbound:\n  - { interface: [eth0, \"a b\"] }\n", 3, 25,
+	    "bad interface name 'a b' (1 to 15 characters, no spaces, '/', ':' or '\"'; '*' only at the end)");
+	bad("portwarden: 1\ninbound:\n  - { interface: [] }\n", 3, 18,
+	    "expected an interface name or a list of them, got an empty list");
+	bad("portwarden: 1\ninbound:\n  - { interface: [eth0, [eth1]] }\n", 3, 25,
+	    "expected an interface name, got a list");
+}
+
 static void test_garbage(void **state)
 {
 	static const struct {
@@ -1201,6 +1240,7 @@ int main(void)
 		cmocka_unit_test(test_merge_keys),
 		cmocka_unit_test(test_x_keys),
 		cmocka_unit_test(test_tags),
+		cmocka_unit_test(test_interface_lists),
 		cmocka_unit_test(test_garbage),
 	};
 
