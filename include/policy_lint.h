@@ -8,6 +8,9 @@
 
 /** chk_empty_field() - name of a present but empty match field, or NULL */
 const char *chk_empty_field(const struct rule *r);
+/** chk_excluded_all() - "not_from"/"not_to" when that field excludes every
+ * address the rule would otherwise match (it never matches), or NULL */
+const char *chk_excluded_all(const struct rule *r);
 /** chk_lint_shadowed() - warn about rules an earlier rule fully covers */
 void chk_lint_shadowed(struct ctx *c, enum direction dir);
 

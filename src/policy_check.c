@@ -546,9 +546,23 @@ static void check_rules(struct ctx *c, enum direction dir)
 
 		check_rule(c, &l->v[i], dir, (unsigned int)i, r);
 		empty = chk_empty_field(r);
-		if (empty)
+		if (empty) {
 			warn_at(c, &r->loc, "rule '%s' never matches: its '%s' is empty",
 				r->name, empty);
+			continue;
+		}
+		empty = chk_excluded_all(r);
+		if (empty) {
+			bool from = !strcmp(empty, "not_from");
+			const struct addr_set *pos = from ? &r->from : &r->to;
+
+			if (pos->any)
+				warn_at(c, &r->loc, "rule '%s' can never match: its '%s' excludes every address",
+					r->name, empty);
+			else
+				warn_at(c, &r->loc, "rule '%s' can never match: its '%s' excludes every address its '%s' allows",
+					r->name, empty, from ? "from" : "to");
+		}
 	}
 	check_rule_names(c, dir);
 }

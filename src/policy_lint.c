@@ -79,6 +79,95 @@ static bool addrs_within(const struct addr_set *in, const struct addr_set *out)
 	return prefixes_within(in->v, in->n, out->v, out->n);
 }
 
+/* First and last address of a prefix, in its family's length. */
+static size_t prefix_range(const struct cidr *c, uint8_t lo[16], uint8_t hi[16])
+{
+	size_t len = c->family == 4 ? 4 : 16, i;
+
+	memcpy(lo, c->addr, len);
+	memcpy(hi, c->addr, len);
+	for (i = c->plen; i < len * 8; i++)
+		hi[i / 8] |= (uint8_t)(0x80u >> (i % 8));
+	return len;
+}
+
+/* a += 1; false when it wrapped around */
+static bool addr_inc(uint8_t *a, size_t len)
+{
+	while (len--)
+		if (++a[len])
+			return true;
+	return false;
+}
+
+/*
+ * Is every address of @p in the union of the normalised list @v (sorted,
+ * none inside another)? Walk @v's prefixes in order from @p's first
+ * address; a gap before @p's last address means no. So 0.0.0.0/1 and
+ * 128.0.0.0/1 together cover 0.0.0.0/0.
+ */
+static bool union_covers(const struct cidr *p, const struct cidr *v, size_t n)
+{
+	uint8_t cur[16], last[16], lo[16], hi[16];
+	size_t len = prefix_range(p, cur, last), i;
+
+	for (i = 0; i < n; i++) {
+		if (v[i].family != p->family)
+			continue;
+		prefix_range(&v[i], lo, hi);
+		if (memcmp(hi, cur, len) < 0)
+			continue;
+		if (memcmp(lo, cur, len) > 0)
+			return false;
+		if (memcmp(hi, last, len) >= 0)
+			return true;
+		memcpy(cur, hi, len);
+		if (!addr_inc(cur, len))
+			return true;
+	}
+	return false;
+}
+
+/* Does @excl take away every address @pos allows, in @families? */
+static bool excludes_all(const struct addr_set *pos, const struct addr_set *excl,
+			 unsigned int families)
+{
+	struct cidr all[2];
+	size_t n = 0, i, k;
+	bool ok = true;
+
+	if (!excl->n)
+		return false;
+	if (pos->any) {
+		memset(all, 0, sizeof(all));
+		if (families & FAM_V4)
+			all[n++].family = 4;
+		if (families & FAM_V6)
+			all[n++].family = 6;
+		for (i = 0; i < n; i++)
+			if (!union_covers(&all[i], excl->v, excl->n))
+				return false;
+		return n > 0;
+	}
+	/* only the prefixes of the rule's families count */
+	for (i = 0, k = 0; i < pos->n && ok; i++) {
+		if (!(families & (pos->v[i].family == 4 ? FAM_V4 : FAM_V6)))
+			continue;
+		k++;
+		ok = union_covers(&pos->v[i], excl->v, excl->n);
+	}
+	return ok && k;
+}
+
+const char *chk_excluded_all(const struct rule *r)
+{
+	if (excludes_all(&r->from, &r->not_from, r->families))
+		return "not_from";
+	if (excludes_all(&r->to, &r->not_to, r->families))
+		return "not_to";
+	return NULL;
+}
+
 static bool ids_within(const struct id_set *in, const struct id_set *out)
 {
 	size_t i, j = 0;
@@ -184,7 +273,7 @@ void chk_lint_shadowed(struct ctx *c, enum direction dir)
 		const struct rule *b = &rules[j], *a = NULL;
 		size_t h = port_sig(&b->dport) & (nb - 1), k, seen;
 
-		if (chk_empty_field(b))
+		if (chk_empty_field(b) || chk_excluded_all(b))
 			goto index;
 		for (k = nwide, seen = 0; k-- > 0 && seen < SHADOW_BUCKET; seen++)
 			if (rule_covers(&rules[wide[k]], b)) {

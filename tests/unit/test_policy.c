@@ -619,6 +619,21 @@ static void test_warnings(void **state)
 	      "rule 'inbound[0]' never matches: its 'port' is empty");
 	warns("portwarden: 1\ninbound:\n  - name: all\n  - name: ssh\n    port: 22\n",
 	      4, 5, "rule 'ssh' never matches: rule 'all' (t.yaml:3) above already decides all of its traffic");
+	/* exclusions that leave nothing */
+	warns("portwarden: 1\ninbound:\n  - { name: x, port: 22, not_from: [0.0.0.0/0, \"::/0\"] }\n",
+	      3, 5, "rule 'x' can never match: its 'not_from' excludes every address");
+	warns("portwarden: 1\ninbound:\n  - { name: x, port: 22, not_from: any }\n",
+	      3, 5, "rule 'x' can never match: its 'not_from' excludes every address");
+	warns("portwarden: 1\ninbound:\n  - { name: x, family: ipv4, not_from: 0.0.0.0/0 }\n",
+	      3, 5, "rule 'x' can never match: its 'not_from' excludes every address");
+	warns("portwarden: 1\noutbound:\n  - { name: x, proto: icmp, not_to: [0.0.0.0/1, 128.0.0.0/1] }\n",
+	      3, 5, "rule 'x' can never match: its 'not_to' excludes every address");
+	warns("portwarden: 1\noutbound:\n  - { name: x, to: [10.1.0.0/16, \"2001:db8::/32\"],"
+	      " not_to: [10.0.0.0/8, \"2001:db8::/33\", \"2001:db8:8000::/33\"] }\n",
+	      3, 5, "rule 'x' can never match: its 'not_to' excludes every address its 'to' allows");
+	warns("portwarden: 1\ninbound:\n  - { name: x, from: [10.1.0.0/16, 10.2.0.0/16],"
+	      " not_from: [10.1.0.0/17, 10.1.128.0/17, 10.2.0.0/16] }\n",
+	      3, 5, "rule 'x' can never match: its 'not_from' excludes every address its 'from' allows");
 	warns("portwarden: 1\ninbound:\n  - { name: a, interface: [eth1, eth0, wg0] }\n"
 	      "  - { name: b, port: 22, interface: [wg0, eth0] }\n",
 	      4, 5, "rule 'b' never matches: rule 'a' (t.yaml:3) above already decides all of its traffic");
@@ -645,6 +660,11 @@ static void test_not_shadowed(void **state)
 		"portwarden: 1\ninbound:\n  - { port: 22, not_from: 10.1.0.0/16 }\n  - { port: 22, from: 10.0.0.0/8 }\n",
 		/* interface */
 		"portwarden: 1\ninbound:\n  - { port: 22, interface: eth0 }\n  - { port: 22 }\n",
+		/* exclusions that leave something: one family, one prefix, a gap */
+		"portwarden: 1\ninbound:\n  - { port: 22, not_from: 0.0.0.0/0 }\n",
+		"portwarden: 1\ninbound:\n  - { port: 22, from: [10.1.0.0/16, 11.0.0.0/8], not_from: 10.0.0.0/8 }\n",
+		"portwarden: 1\noutbound:\n  - { proto: icmp, not_to: [0.0.0.0/1, 128.0.0.0/2, 224.0.0.0/3] }\n",
+		"portwarden: 1\noutbound:\n  - { to: \"::/0\", not_to: [\"::/1\", \"8000::/2\", \"c000::/3\", \"e000::/4\"] }\n",
 		/* an interface list that misses one of the later rule's */
 		"portwarden: 1\ninbound:\n  - { port: 22, interface: [eth0, eth1] }\n  - { port: 22, interface: [eth1, eth2] }\n",
 		/* a pattern that does not cover the later name */
