@@ -113,6 +113,8 @@ struct iface_set {
  * @protos:    PROTO_* bits; PROTO_ANY alone when no protocol applies
  * @dport:     `port`/`dport`; any when absent
  * @sport:     `sport`; any when absent
+ * @sport_ephemeral: where `sport` is when it names `ephemeral` (itself or
+ *             through a $set); line 0 otherwise
  * @from, @to: any when absent
  * @not_from, @not_to: excluded prefixes; n == 0 when absent
  * @uids, @gids: socket owner (outbound only); n == 0 when absent
@@ -130,6 +132,7 @@ struct rule {
 	enum verdict action;
 	unsigned int protos;
 	struct port_set dport, sport;
+	struct loc sport_ephemeral;
 	struct addr_set from, to, not_from, not_to;
 	struct id_set uids, gids;
 	char *cgroup;
@@ -159,6 +162,7 @@ struct named_set {
 	char *name;
 	struct loc loc;
 	bool is_port;		/* else addresses */
+	bool ephemeral;		/* an element is the name `ephemeral` */
 	struct port_set ports;
 	struct addr_set addrs;
 };
@@ -213,6 +217,21 @@ int policy_load_buffer(struct policy **out, const char *name,
 		       const char *buf, size_t len, struct diag *d);
 
 void policy_free(struct policy *p);
+
+/**
+ * policy_warn_ephemeral() - outbound `sport: ephemeral` against the host
+ * @p:      the checked policy
+ * @lo, @hi: this host's net.ipv4.ip_local_port_range (the source ports
+ *          its connections use; Linux's default is 32768-60999)
+ * @d:      receives one warning per outbound rule whose `sport` names
+ *          `ephemeral` (IANA 49152-65535) but does not hold all of
+ *          @lo-@hi, at its `sport`
+ *
+ * Inbound rules are left alone: their source port is the remote host's.
+ * Return: the number of warnings added.
+ */
+unsigned int policy_warn_ephemeral(const struct policy *p, unsigned int lo,
+				   unsigned int hi, struct diag *d);
 
 /* Well-known port names of the built-in table; NULL-terminated list. */
 int port_by_name(const char *name, struct port_range *out);

@@ -45,6 +45,9 @@ void chk_check_sets(struct ctx *c);
 /** chk_parse_ports() - a Ports field (numbers, ranges, names, $sets) */
 void chk_parse_ports(struct ctx *c, const struct node *n, const char *field,
 		     struct port_set *out);
+/** chk_names_ephemeral() - a port field names `ephemeral` (or a $set that
+ * holds it) */
+bool chk_names_ephemeral(struct ctx *c, const struct node *n);
 /** chk_parse_addrs() - an Addresses field; @exclude for not_from/not_to */
 void chk_parse_addrs(struct ctx *c, const struct node *n, const char *field,
 		     bool exclude, struct addr_set *out);

@@ -147,8 +147,11 @@ static void check_rule(struct ctx *c, struct pending *pd, enum direction dir,
 						     PROTO_ANY;
 	if (pnode)
 		chk_parse_ports(c, pnode, "port", &r->dport);
-	if (f[RK_SPORT])
+	if (f[RK_SPORT]) {
 		chk_parse_ports(c, f[RK_SPORT], "sport", &r->sport);
+		if (chk_names_ephemeral(c, f[RK_SPORT]))
+			r->sport_ephemeral = at(c, f[RK_SPORT]);
+	}
 	if (!r->protos)		/* errors reported; don't pile on */
 		r->protos = (pnode || f[RK_SPORT]) ? PROTO_TCP | PROTO_UDP :
 						     PROTO_ANY;

@@ -302,3 +302,32 @@ index:
 	free(next);
 	free(wide);
 }
+
+/* ---- the host's ephemeral ports -------------------------------------- */
+
+unsigned int policy_warn_ephemeral(const struct policy *p, unsigned int lo,
+				   unsigned int hi, struct diag *d)
+{
+	const struct rule *r;
+	unsigned int n = 0;
+	size_t i, k;
+
+	if (!lo || lo > hi || hi > 65535)
+		return 0;
+	for (i = 0; i < p->n_rules[DIR_OUT]; i++) {
+		r = &p->rules[DIR_OUT][i];
+		if (!r->sport_ephemeral.line || r->sport.any)
+			continue;
+		/* normalised: one range holds lo-hi, or some port is missed */
+		for (k = 0; k < r->sport.n; k++)
+			if (r->sport.v[k].lo <= lo && hi <= r->sport.v[k].hi)
+				break;
+		if (k < r->sport.n)
+			continue;
+		diag_add(d, DIAG_WARNING, &r->sport_ephemeral,
+			 "rule '%s': sport 'ephemeral' is 49152-65535 (IANA), but this host's connections use source ports %u-%u (net.ipv4.ip_local_port_range); write sport: \"%u-65535\" to cover both",
+			 r->name, lo, hi, lo < 49152 ? lo : 49152);
+		n++;
+	}
+	return n;
+}

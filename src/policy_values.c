@@ -504,6 +504,8 @@ static void check_set(struct ctx *c, struct pending *pd, struct named_set *s)
 			if (port_elem(c, e, &r) < 0) {
 					continue;
 			}
+			if (!strcmp(e->str, "ephemeral"))
+				s->ephemeral = true;
 			ARRAY_PUSH(s->ports.v, np, cap_p);
 			s->ports.v[np - 1] = r;
 		} else {
@@ -626,6 +628,29 @@ static int append_set(struct ctx *c, const struct node *e, void **v,
 	*len += n;
 	*cap = *len + 1;
 	return 0;
+}
+
+/* Does a port field name `ephemeral`, itself or through a $set? */
+bool chk_names_ephemeral(struct ctx *c, const struct node *n)
+{
+	struct node *const *items = n->kind == NODE_SEQ ? n->items : NULL;
+	size_t count = n->kind == NODE_SEQ ? n->n : 1, i, idx;
+	const struct node *e;
+	struct named_set *s;
+
+	for (i = 0; i < count; i++) {
+		e = items ? items[i] : n;
+		if (e->kind != NODE_SCALAR)
+			continue;
+		if (!strcmp(e->str, "ephemeral"))
+			return true;
+		if (e->str[0] == '$') {
+			s = set_find(c, e->str + 1, &idx);
+			if (s && s->ephemeral)
+				return true;
+		}
+	}
+	return false;
 }
 
 void chk_parse_ports(struct ctx *c, const struct node *n, const char *field,

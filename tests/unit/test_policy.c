@@ -1171,6 +1171,42 @@ static void test_interface_lists(void **state)
 	    "expected an interface name, got a list");
 }
 
+static void test_ephemeral(void **state)
+{
+	struct policy *p;
+	struct diag d;
+
+	(void)state;
+	p = ok("portwarden: 1\nsets:\n  e: [ephemeral]\noutbound:\n"
+	       "  - { name: a, proto: tcp, sport: ephemeral }\n"		/* 5 */
+	       "  - { name: b, proto: tcp, sport: [1024, $e] }\n"	/* 6 */
+	       "  - { name: c, proto: tcp, sport: \"49152-65535\" }\n"	/* 7: not named */
+	       "  - { name: d, proto: tcp, sport: [ephemeral, 30000-49151] }\n"
+	       "inbound:\n  - { name: i, proto: tcp, sport: ephemeral }\n");
+	assert_int_equal(p->rules[DIR_OUT][0].sport_ephemeral.line, 5);
+	assert_int_equal(p->rules[DIR_OUT][0].sport_ephemeral.col, 35);
+	assert_int_equal(p->rules[DIR_OUT][1].sport_ephemeral.line, 6);
+	assert_int_equal(p->rules[DIR_OUT][2].sport_ephemeral.line, 0);
+	/* Linux's default range: a and b miss 32768-49151; d covers it */
+	diag_init(&d);
+	assert_int_equal(policy_warn_ephemeral(p, 32768, 60999, &d), 2);
+	assert_true(has(&d, DIAG_WARNING, 5, 35, "rule 'a': sport 'ephemeral' is 49152-65535 (IANA), but this host's connections use source ports 32768-60999 (net.ipv4.ip_local_port_range); write sport: \"32768-65535\" to cover both"));
+	assert_true(has(&d, DIAG_WARNING, 6, 35, "rule 'b': sport 'ephemeral' is 49152-65535 (IANA), but this host's connections use source ports 32768-60999 (net.ipv4.ip_local_port_range); write sport: \"32768-65535\" to cover both"));
+	diag_release(&d);
+	/* a range within IANA's, or IANA's itself: nothing to say */
+	diag_init(&d);
+	assert_int_equal(policy_warn_ephemeral(p, 49152, 65535, &d), 0);
+	assert_int_equal(policy_warn_ephemeral(p, 50000, 60000, &d), 0);
+	/* a range wholly below 49152 is missed by every one of them */
+	assert_int_equal(policy_warn_ephemeral(p, 1024, 5000, &d), 3);
+	assert_int_equal(d.warnings, 3);
+	/* nonsense from /proc: no warnings */
+	assert_int_equal(policy_warn_ephemeral(p, 0, 10, &d), 0);
+	assert_int_equal(policy_warn_ephemeral(p, 6000, 5000, &d), 0);
+	diag_release(&d);
+	policy_free(p);
+}
+
 static void test_garbage(void **state)
 {
 	static const struct {
@@ -1261,6 +1297,7 @@ int main(void)
 		cmocka_unit_test(test_x_keys),
 		cmocka_unit_test(test_tags),
 		cmocka_unit_test(test_interface_lists),
+		cmocka_unit_test(test_ephemeral),
 		cmocka_unit_test(test_garbage),
 	};
 
