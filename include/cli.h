@@ -74,6 +74,32 @@ int audit_main(struct cli *c);
 struct policy *cli_load_policy(struct cli *c, size_t first, size_t n,
 			       int *exit_code);
 
+struct nl_sock;
+
+/**
+ * cli_check_owner() - ownership (SPEC §6): act only on portwarden's table
+ * @table:   the inet table a command is about to change
+ * @foreign: when not NULL, set when @table exists without the mark
+ *
+ * A table that exists without the ownership mark (OWNER_MARK in model.h)
+ * is another program's, or one made by a portwarden older than the mark:
+ * refused, naming it, unless --force (then a warning says it is taken
+ * over).
+ * Return: EXIT_OK to go on (also when @table does not exist), or
+ * EXIT_RUNTIME after printing why not.
+ */
+int cli_check_owner(const struct cli *c, struct nl_sock *s, const char *table,
+		    bool *foreign);
+
+/**
+ * cli_check_owner_recorded() - cli_check_owner() for the table of the
+ * last apply recorded in the state directory @dir (rollback, confirm)
+ * @s: a netlink socket, or NULL to open one
+ * Return: EXIT_OK also when nothing is recorded, or EXIT_RUNTIME (printed).
+ */
+int cli_check_owner_recorded(const struct cli *c, struct nl_sock *s,
+			     const char *dir);
+
 /* Print diagnostics to stderr honouring -q (warnings hidden). */
 void cli_print_diag(const struct cli *c, const struct diag *d);
 

@@ -30,6 +30,7 @@ struct nft_run {
 	int lock;
 	struct diag d;
 	bool cached;		/* the generation cache says live == want */
+	bool foreign;		/* the live table lacks the ownership mark */
 	uint32_t gen;		/* generation r->live was read at, or 0 */
 	uint64_t hash;		/* model_hash(want) */
 };
@@ -206,6 +207,14 @@ static int nft_prepare(struct cli *c, struct nft_run *r, bool lock)
 		r->gen = g0;
 		return EXIT_OK;
 	}
+	/* neither shortcut vouches for the table: is it ours at all? */
+	if (lock) {
+		rc = cli_check_owner(c, r->sock, r->want->table, &r->foreign);
+		if (rc != EXIT_OK)
+			return rc;
+	} else {
+		r->foreign = nl_table_owned(r->sock, r->want->table) == 0;
+	}
 	ret = nl_read_table(r->sock, r->want->table, &r->live);
 	if (ret == -ENOENT) {
 		r->live = NULL;
@@ -281,7 +290,9 @@ int apply_main(struct cli *c)
 	rc = nft_prepare(c, &r, true);
 	if (rc != EXIT_OK)
 		goto out;
-	if (r.cached || model_equal(r.live, r.want)) {
+	/* a foreign table taken over with --force gets the mark even when
+	 * its rules are already the policy's */
+	if (r.cached || (!r.foreign && model_equal(r.live, r.want))) {
 		if (!r.cached)
 			cache_store(&r, r.gen);
 		if (c->format == FMT_JSON)
@@ -353,6 +364,9 @@ int diff_main(struct cli *c)
 	if (rc != EXIT_OK)
 		goto out;
 	same = r.cached || model_equal(r.live, r.want);
+	if (r.foreign)
+		fprintf(stderr, "portwarden: diff: note: table inet %s is not portwarden's; apply refuses to change it without --force\n",
+			r.want->table);
 	if (!same)
 		model_diff(r.live, r.want, &df);
 	if (c->format == FMT_JSON) {
@@ -495,6 +509,9 @@ int flush_main(struct cli *c)
 		rc = fail(c->cmd, "cannot take the lock", RUN_DIR "/lock", lock);
 		goto out;
 	}
+	rc = cli_check_owner(c, sock, table, NULL);
+	if (rc != EXIT_OK)
+		goto out;
 	ret = nl_delete_table(sock, table);
 	if (ret == -ENOENT) {
 		if (c->format == FMT_JSON) {

@@ -40,7 +40,7 @@ static const struct command {
 	{ "apply", apply_main, OPT_DRY_RUN | OPT_CONFIRM | OPT_FORCE | OPT_NETNS,
 	  "[POLICY...] [--dry-run] [--confirm SECONDS] [--force]",
 	  "replace portwarden's table with the policy, atomically" },
-	{ "confirm", confirm_main, OPT_NETNS, "",
+	{ "confirm", confirm_main, OPT_NETNS | OPT_FORCE, "[--force]",
 	  "keep a ruleset applied with --confirm" },
 	{ "rollback", rollback_main, OPT_NETNS | OPT_FORCE, "[--force]",
 	  "restore the ruleset from before the last apply" },
@@ -48,7 +48,8 @@ static const struct command {
 	  "compare the live table with the policy" },
 	{ "status", status_main, OPT_TABLE | OPT_NETNS, "[--table NAME]",
 	  "show live rules with packet and byte counters" },
-	{ "flush", flush_main, OPT_TABLE | OPT_NETNS, "[--table NAME]",
+	{ "flush", flush_main, OPT_TABLE | OPT_NETNS | OPT_FORCE,
+	  "[--table NAME] [--force]",
 	  "remove portwarden's table" },
 	{ "audit", audit_main, OPT_NETNS | OPT_ALL_NETNS | OPT_RECORD,
 	  "[POLICY...] [--netns NAME|PATH] [--all-netns] "

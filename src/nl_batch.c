@@ -647,8 +647,17 @@ static void put_table(struct batch *b, const char *name, uint16_t type)
 		abort();
 	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
 	nftnl_table_set_str(t, NFTNL_TABLE_NAME, name);
-	if (type == NFT_MSG_NEWTABLE)
+	if (type == NFT_MSG_NEWTABLE) {
+		/* the ownership mark: nft's table comment TLV, so that
+		 * `nft list` shows it and `nft -f` of a listing keeps it */
+		uint8_t ud[2 + sizeof(OWNER_MARK)];
+
+		ud[0] = NFTNL_UDATA_TABLE_COMMENT;
+		ud[1] = sizeof(OWNER_MARK);
+		memcpy(ud + 2, OWNER_MARK, sizeof(OWNER_MARK));
 		nftnl_table_set_u32(t, NFTNL_TABLE_FLAGS, 0);
+		nftnl_table_set_data(t, NFTNL_TABLE_USERDATA, ud, sizeof(ud));
+	}
 	nlh = msg_hdr(b, type, type == NFT_MSG_NEWTABLE ? NLM_F_CREATE : 0);
 	nftnl_table_nlmsg_build_payload(nlh, t);
 	nftnl_table_free(t);

@@ -165,8 +165,37 @@ struct reader {
 	struct model *m;
 	const char *table;
 	bool found;
+	bool owned;		/* the table carries OWNER_MARK */
 	uint32_t flags;		/* NFTA_TABLE_FLAGS */
 };
+
+static int table_udata_cb(const struct nftnl_udata *attr, void *data)
+{
+	const char *v = nftnl_udata_get(attr);
+	uint8_t len = nftnl_udata_len(attr);
+
+	if (nftnl_udata_type(attr) == NFTNL_UDATA_TABLE_COMMENT &&
+	    len >= sizeof(OWNER_MARK) && v[len - 1] == '\0' &&
+	    !strncmp(v, OWNER_MARK, sizeof(OWNER_MARK) - 1))
+		*(bool *)data = true;
+	return 0;
+}
+
+/* The ownership mark in a table's user data (see OWNER_MARK). */
+static bool table_owned(const struct nftnl_table *t)
+{
+	const void *ud;
+	uint32_t len = 0;
+	bool owned = false;
+
+	if (!nftnl_table_is_set(t, NFTNL_TABLE_USERDATA))
+		return false;
+	ud = nftnl_table_get_data(t, NFTNL_TABLE_USERDATA, &len);
+	if (!ud || !len)
+		return false;
+	nftnl_udata_parse(ud, len, table_udata_cb, &owned);
+	return owned;
+}
 
 static int table_cb(const struct nlmsghdr *nlh, void *data)
 {
@@ -181,6 +210,7 @@ static int table_cb(const struct nlmsghdr *nlh, void *data)
 	} else if (nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY) == NFPROTO_INET &&
 		   !strcmp(nftnl_table_get_str(t, NFTNL_TABLE_NAME), rd->table)) {
 		rd->found = true;
+		rd->owned = table_owned(t);
 		/* a dormant (or otherwise flagged) table is not the one apply
 		 * makes, even with the same rules */
 		if (nftnl_table_is_set(t, NFTNL_TABLE_FLAGS))
@@ -717,6 +747,24 @@ static int read_once(struct nl_sock *s, const char *table, struct model **out)
 	}
 	*out = rd.m;
 	return 0;
+}
+
+int nl_table_owned(struct nl_sock *s, const char *table)
+{
+	struct reader rd = { .table = table };
+	int ret, tries;
+
+	for (tries = 0; tries < DUMP_RETRIES; tries++) {
+		ret = dump_kind(s, &rd, NFT_MSG_GETTABLE, table_cb);
+		if (ret != -EINTR && ret != -ENOBUFS && ret != -EAGAIN)
+			break;
+		rd.found = rd.owned = false;
+	}
+	if (ret < 0)
+		return ret;
+	if (!rd.found)
+		return -ENOENT;
+	return rd.owned;
 }
 
 int nl_read_table(struct nl_sock *s, const char *table, struct model **out)
