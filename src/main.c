@@ -133,6 +133,14 @@ int main(int argc, char **argv)
 	int i, ret;
 
 	c.args = xcalloc((size_t)argc, sizeof(*c.args));
+	/* usage errors answer in JSON too when --format json is anywhere */
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--format=json") ||
+		    (!strcmp(argv[i], "--format") && i + 1 < argc &&
+		     !strcmp(argv[i + 1], "json"))) {
+			cli_json_begin(&c);
+			break;
+		}
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
@@ -245,6 +253,7 @@ int main(int argc, char **argv)
 	}
 	ret = cmd->fn(&c);
 out:
+	cli_json_end(&c, ret);
 	free(c.args);
 	return ret;
 }
