@@ -143,8 +143,12 @@ static char *procs_text(const struct out_ctx *o, const struct sock_info *s)
 	if (why)
 		return xasprintf("unattributed: %s", why);
 	while ((pi = procmap_next(o->pm, s->inode, &it))) {
-		tmp = out ? xasprintf("%s,%s(%d)", out, pi->comm, pi->pid)
-			  : xasprintf("%s(%d)", pi->comm, pi->pid);
+		/* any process may name itself: escape (SPEC §6) */
+		char *comm = text_escape(pi->comm);
+
+		tmp = out ? xasprintf("%s,%s(%d)", out, comm, pi->pid)
+			  : xasprintf("%s(%d)", comm, pi->pid);
+		free(comm);
 		free(out);
 		out = tmp;
 	}
@@ -188,9 +192,14 @@ static void print_text(const struct out_ctx *o)
 {
 	const struct audit_report *r = o->r;
 	struct audit_sock *ls;
-	char **procs, local[80];
+	char **procs, **netns, local[80];
 	size_t i, wl = 13, wp = 9, wn = 5;
 
+	/* namespace names come from /run/netns: escaped like all
+	 * foreign text */
+	netns = xcalloc(r->n_netns + 1, sizeof(*netns));
+	for (i = 0; i < r->n_netns; i++)
+		netns[i] = text_escape(r->netns[i]);
 	ls = xmalloc((r->n_listeners + 1) * sizeof(*ls));
 	if (r->n_listeners)
 		memcpy(ls, r->listeners, r->n_listeners * sizeof(*ls));
@@ -203,8 +212,8 @@ static void print_text(const struct out_ctx *o)
 		procs[i] = procs_text(o, &ls[i].s);
 		if (strlen(procs[i]) > wp)
 			wp = strlen(procs[i]);
-		if (o->show_netns && strlen(r->netns[ls[i].netns]) > wn)
-			wn = strlen(r->netns[ls[i].netns]);
+		if (o->show_netns && strlen(netns[ls[i].netns]) > wn)
+			wn = strlen(netns[ls[i].netns]);
 	}
 	if (o->show_netns)
 		printf("%-*s  ", (int)wn, "NETNS");
@@ -217,7 +226,7 @@ static void print_text(const struct out_ctx *o)
 		if (l->dual)
 			strcat(local, " (dual-stack)");
 		if (o->show_netns)
-			printf("%-*s  ", (int)wn, r->netns[l->netns]);
+			printf("%-*s  ", (int)wn, netns[l->netns]);
 		printf("%-5s  %-*s  %s%-8s%s  %-*s  %s\n", proto_str(l->s.proto),
 		       (int)wl, local, color(o, state_color(l->state)),
 		       listen_state_name(l->state), color(o, C_OFF),
@@ -239,8 +248,9 @@ static void print_text(const struct out_ctx *o)
 		printf("  %s%-21s%s", color(o, C_RED), finding_kind_name(f->kind),
 		       color(o, C_OFF));
 		if (o->show_netns)
-			printf(" [%s]", r->netns[f->netns]);
-		printf(" %s", f->detail);
+			printf(" [%s]", netns[f->netns]);
+		fputc(' ', stdout);
+		text_put(stdout, f->detail);
 		if (f->has_sock) {
 			char *p = procs_text(o, &f->sock.s);
 
@@ -249,12 +259,17 @@ static void print_text(const struct out_ctx *o)
 			printf("; processes: %s", p);
 			if (f->sock.s.inode)
 				printf("; uid %u", f->sock.s.uid);
-			if (cg)
-				printf("; cgroup /%s", cg);
+			if (cg) {
+				fputs("; cgroup /", stdout);
+				text_put(stdout, cg);
+			}
 			free(p);
 		}
 		printf("\n");
 	}
+	for (i = 0; i < r->n_netns; i++)
+		free(netns[i]);
+	free(netns);
 	printf("\n%zu sockets, %zu listeners, %zu connections checked, %zu finding%s%s\n",
 	       r->sockets, r->n_listeners, r->n_conns, r->n_findings,
 	       r->n_findings == 1 ? "" : "s",

@@ -43,8 +43,10 @@ static void print_paths(FILE *f, const char *const *paths, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++)
-		fprintf(f, "%s%s", i ? " " : "", paths[i]);
+	for (i = 0; i < n; i++) {
+		fputs(i ? " " : "", f);
+		text_put(f, paths[i]);
+	}
 }
 
 int check_main(struct cli *c)

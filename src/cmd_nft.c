@@ -262,10 +262,18 @@ static void print_text_diff(const struct model_diff *df)
 {
 	size_t i;
 
-	for (i = 0; i < df->n_removed; i++)
-		printf("- %s\n", df->removed[i]);
-	for (i = 0; i < df->n_added; i++)
-		printf("+ %s\n", df->added[i]);
+	/* lines of the live table carry interface names and comments
+	 * someone else wrote: escaped (SPEC §6) */
+	for (i = 0; i < df->n_removed; i++) {
+		fputs("- ", stdout);
+		text_put(stdout, df->removed[i]);
+		fputc('\n', stdout);
+	}
+	for (i = 0; i < df->n_added; i++) {
+		fputs("+ ", stdout);
+		text_put(stdout, df->added[i]);
+		fputc('\n', stdout);
+	}
 }
 
 static void model_counts(const struct model *m, size_t *rules, size_t *elems)
@@ -431,25 +439,33 @@ static void status_text(const struct model *m)
 {
 	size_t i, j;
 
-	printf("table inet %s\n", m->table);
+	/* every name and comment here was read from the kernel, where
+	 * anyone with CAP_NET_ADMIN may have put it: escaped (SPEC §6) */
+	fputs("table inet ", stdout);
+	text_put(stdout, m->table);
+	fputc('\n', stdout);
 	for (i = 0; i < m->n_chains; i++) {
 		const struct mchain *ch = &m->chains[i];
 
+		fputs("chain ", stdout);
+		text_put(stdout, ch->name);
 		if (ch->policy == MV_NONE)
-			printf("chain %s (not an input or output filter chain)\n",
-			       ch->name);
+			printf(" (not an input or output filter chain)\n");
 		else
-			printf("chain %s (hook %s, policy %s)\n", ch->name,
+			printf(" (hook %s, policy %s)\n",
 			       ch->hook == HOOK_OUTPUT ? "output" : "input",
 			       policy_word(ch->policy));
 		printf("  %-24s %12s %14s  %s\n", "RULE", "PACKETS", "BYTES", "NFT");
 		for (j = 0; j < ch->n_rules; j++) {
 			const struct mrule *ru = &ch->rules[j];
 			char *txt = render_rule(m, ru);
+			char *name = text_escape(ru->comment ? ru->comment : "-");
 
-			printf("  %-24s %12" PRIu64 " %14" PRIu64 "  %s\n",
-			       ru->comment ? ru->comment : "-", ru->packets,
-			       ru->bytes, txt ? txt : "?");
+			printf("  %-24s %12" PRIu64 " %14" PRIu64 "  ", name,
+			       ru->packets, ru->bytes);
+			text_put(stdout, txt ? txt : "?");
+			fputc('\n', stdout);
+			free(name);
 			free(txt);
 		}
 	}

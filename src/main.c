@@ -89,8 +89,11 @@ static const struct command *find_command(const char *name)
 
 static int bad_usage(const char *fmt, const char *arg)
 {
+	char *esc = text_escape(arg);	/* a word from the command line */
+
 	fputs("portwarden: ", stderr);
-	fprintf(stderr, fmt, arg);
+	fprintf(stderr, fmt, esc);
+	free(esc);
 	fputs("\nTry 'portwarden --help'.\n", stderr);
 	return EXIT_INVALID;
 }
@@ -155,7 +158,9 @@ int main(int argc, char **argv)
 					for (k = 0; k < ARRAY_SIZE(commands); k++)
 						names[k] = commands[k].name;
 					hint = closest_word(a, names, ARRAY_SIZE(names));
-					fprintf(stderr, "portwarden: unknown command '%s'", a);
+					fputs("portwarden: unknown command '", stderr);
+					text_put(stderr, a);
+					fputc('\'', stderr);
 					if (hint)
 						fprintf(stderr, "; did you mean '%s'?", hint);
 					fputs("\nTry 'portwarden --help'.\n", stderr);
