@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -274,6 +275,45 @@ static void print_text(const struct out_ctx *o)
 	       r->sockets, r->n_listeners, r->n_conns, r->n_findings,
 	       r->n_findings == 1 ? "" : "s",
 	       r->drift_checked ? "" : " (ruleset drift not checked)");
+}
+
+/* -vv: every socket judged, with its attribution, one line each. */
+static void print_verbose_sockets(const struct out_ctx *o, FILE *f)
+{
+	const struct audit_report *r = o->r;
+	char local[80], remote[80];
+	size_t i;
+
+	for (i = 0; i < r->n_listeners + r->n_conns; i++) {
+		bool listener = i < r->n_listeners;
+		const struct audit_sock *as = listener ? &r->listeners[i] :
+					      &r->conns[i - r->n_listeners];
+		const char *cg = audit_cgroup_path(o->a, &as->s);
+		char *procs = procs_text(o, &as->s);
+
+		format_local(as, local, sizeof(local));
+		fprintf(f, "portwarden: audit: %s %s", proto_str(as->s.proto), local);
+		if (listener) {
+			fprintf(f, " listener, %s", listen_state_name(as->state));
+		} else {
+			format_remote(as, remote, sizeof(remote));
+			fprintf(f, " %s %s %s", as->inbound ? "<-" : "->", remote,
+				as->inbound ? "inbound" : "outbound");
+		}
+		fprintf(f, " (rule %s); inode %" PRIu64 ", uid %u; processes %s",
+			as->rule ? as->rule : "default", as->s.inode, as->s.uid,
+			procs);
+		if (cg) {
+			fputs("; cgroup /", f);
+			text_put(f, cg);
+		}
+		if (o->show_netns) {
+			fputs("; netns ", f);
+			text_put(f, r->netns[as->netns]);
+		}
+		fputc('\n', f);
+		free(procs);
+	}
 }
 
 /* ---- json -------------------------------------------------------------- */
@@ -711,6 +751,8 @@ int audit_main(struct cli *c)
 			c->replay ? "not attributed (replay)" :
 			!strcmp(procmap_method(job.pm), "bpf") ?
 			"from the BPF task_file iterator" : "from /proc/PID/fd");
+	if (c->verbose >= 2)
+		print_verbose_sockets(&o, stderr);
 	o.color = c->format == FMT_TEXT && isatty(STDOUT_FILENO);
 	switch (c->format) {
 	case FMT_JSON:

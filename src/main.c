@@ -72,7 +72,7 @@ static void usage(FILE *f)
 		"  --format text|json   output format (audit also junit, prometheus)\n"
 		"  --netns NAME|PATH    act in another network namespace\n"
 		"  -q, --quiet          print errors only\n"
-		"  -v, --verbose        print more\n"
+		"  -v, --verbose        print more; -vv more still\n"
 		"  -h, --help           this help; COMMAND --help for one command\n"
 		"  -V, --version        print the version\n");
 }
@@ -183,8 +183,10 @@ int main(int argc, char **argv)
 			goto out;
 		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
 			c.quiet = true;
-		} else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+		} else if (!strcmp(a, "--verbose")) {
 			c.verbose++;
+		} else if (a[1] == 'v' && strspn(a + 1, "v") == strlen(a + 1)) {
+			c.verbose += (int)strlen(a + 1);	/* -v, -vv, -vvv */
 		} else if ((v = opt_value(argc, argv, &i, "--format"))) {
 			if (parse_format(&c, v) < 0) {
 				ret = bad_usage("unknown format '%s' (text, json, junit, prometheus)", v);

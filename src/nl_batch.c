@@ -769,6 +769,8 @@ int nl_apply(struct nl_sock *s, const struct model *m, struct diag *d)
 	if (ret < 0)
 		goto out;
 	s->seq = b.seq0 + (uint32_t)b.n_info;
+	s->last_msgs = b.n_info;
+	s->last_bytes = b.len;
 	if (nl_get_generation(s, &gen) < 0)
 		gen = 0;
 	ret = batch_talk(s, &b, m, d);
@@ -781,6 +783,12 @@ int nl_apply(struct nl_sock *s, const struct model *m, struct diag *d)
 out:
 	batch_release(&b);
 	return ret;
+}
+
+void nl_last_batch(const struct nl_sock *s, size_t *msgs, size_t *bytes)
+{
+	*msgs = s->last_msgs;
+	*bytes = s->last_bytes;
 }
 
 uint32_t nl_applied_generation(const struct nl_sock *s)
