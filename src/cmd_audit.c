@@ -76,7 +76,9 @@ static int pid_cmp(const void *a, const void *b)
 }
 
 /* Every distinct network namespace, named ones (/run/netns) first, then
- * one /proc/PID/ns/net per namespace, lowest pid first. */
+ * one /proc/PID/ns/net per namespace, lowest pid first. portwarden's own
+ * pid is left out: a name that vanishes when the audit ends names nothing
+ * (collect_all_netns() names its namespace when no other process does). */
 static void ns_enumerate(struct ns_list *l)
 {
 	struct dirent *de;
@@ -105,6 +107,8 @@ static void ns_enumerate(struct ns_list *l)
 	if (n)
 		qsort(pids, n, sizeof(*pids), pid_cmp);
 	for (i = 0; i < n; i++) {
+		if (pids[i] == (int)getpid())
+			continue;
 		snprintf(path, sizeof(path), "/proc/%d/ns/net", pids[i]);
 		ns_add(l, path);
 	}
@@ -292,7 +296,7 @@ static void print_verbose_sockets(const struct out_ctx *o, FILE *f)
 		char *procs = procs_text(o, &as->s);
 
 		format_local(as, local, sizeof(local));
-		fprintf(f, "portwarden: audit: %s %s", proto_str(as->s.proto), local);
+		fprintf(f, "portwarden: audit: %s %s", proto_str(as->s.proto) ? proto_str(as->s.proto) : "?", local);
 		if (listener) {
 			fprintf(f, " listener, %s", listen_state_name(as->state));
 		} else {
@@ -641,11 +645,24 @@ static int collect_all_netns(struct audit *a, struct pm_job *job,
 		goto out;
 	}
 	ns_enumerate(&l);
+	primary = l.n;
 	for (i = 0; i < l.n; i++)
 		if (l.v[i].dev == self.st_dev && l.v[i].ino == self.st_ino)
 			primary = i;
+	if (primary == l.n) {
+		/* no name and no other process: the namespace's own id, as
+		 * lsns and readlink(/proc/self/ns/net) write it */
+		char label[64];
+		struct ns_entry *e = ARRAY_PUSH(l.v, l.n, l.cap);
+
+		snprintf(label, sizeof(label), "net:[%lu]", (unsigned long)self.st_ino);
+		e->dev = self.st_dev;
+		e->ino = self.st_ino;
+		e->path = xstrdup(label);
+	}
 	for (i = 0; i < l.n && !ret; i++) {
-		fd = open(l.v[i].path, O_RDONLY | O_CLOEXEC);
+		fd = i == primary ? dup(orig) :
+		     open(l.v[i].path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			continue;	/* the process has gone */
 		if (setns(fd, CLONE_NEWNET) < 0) {
