@@ -16,6 +16,15 @@ char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *xvasprintf(const char *fmt, va_list ap);
 
+/*
+ * The same habit for other libraries' allocators (libnftnl's
+ * nftnl_*_alloc(), nftnl_udata_buf_alloc(), open_memstream()): their NULL
+ * is out of memory, and aborts here as xmalloc() does.
+ *   struct nftnl_rule *r = XALLOC(nftnl_rule_alloc());
+ */
+void *alloc_check(void *p);
+#define XALLOC(expr) ((__typeof__(expr))alloc_check(expr))
+
 /* Grow a dynamic array *v of *cap elements of size sz so that it holds n+1. */
 void *grow_array(void *v, size_t *cap, size_t n, size_t sz);
 #define ARRAY_PUSH(v, n, cap) \

@@ -127,11 +127,9 @@ static struct nlmsghdr *req_hdr(struct nl_sock *s, char *buf, uint16_t type,
 
 static int gen_cb(const struct nlmsghdr *nlh, void *data)
 {
-	struct nftnl_gen *g = nftnl_gen_alloc();
+	struct nftnl_gen *g = XALLOC(nftnl_gen_alloc());
 	int ret = 0;
 
-	if (!g)
-		return -ENOMEM;
 	if (nftnl_gen_nlmsg_parse(nlh, g) < 0)
 		ret = -EINVAL;
 	else
@@ -200,11 +198,9 @@ static bool table_owned(const struct nftnl_table *t)
 static int table_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct reader *rd = data;
-	struct nftnl_table *t = nftnl_table_alloc();
+	struct nftnl_table *t = XALLOC(nftnl_table_alloc());
 	int ret = 0;
 
-	if (!t)
-		return -ENOMEM;
 	if (nftnl_table_nlmsg_parse(nlh, t) < 0) {
 		ret = -EINVAL;
 	} else if (nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY) == NFPROTO_INET &&
@@ -262,15 +258,13 @@ static struct mrule *unknown_rule(struct model *m, const char *what)
 static int set_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct reader *rd = data;
-	struct nftnl_set *ns = nftnl_set_alloc();
+	struct nftnl_set *ns = XALLOC(nftnl_set_alloc());
 	uint32_t type, flags, len, sum = 0;
 	struct mset *s;
 	uint8_t fam, comps[MSET_MAX_KEYS + 1];
 	size_t n = 0, k;
 	int ret = 0;
 
-	if (!ns)
-		return -ENOMEM;
 	if (nftnl_set_nlmsg_parse(nlh, ns) < 0) {
 		ret = -EINVAL;
 		goto out;
@@ -531,11 +525,9 @@ emit:
 static int elems_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct elem_reader *er = data;
-	struct nftnl_set *ns = nftnl_set_alloc();
+	struct nftnl_set *ns = XALLOC(nftnl_set_alloc());
 	int ret = 0;
 
-	if (!ns)
-		return -ENOMEM;
 	if (nftnl_set_elems_nlmsg_parse(nlh, ns) < 0)
 		ret = -EINVAL;
 	else
@@ -562,9 +554,7 @@ static int read_elems(struct nl_sock *s, struct model *m, size_t si)
 		nl_keyinfo(set->keys[k], set->family, &ki);
 		er.klen += set->n_keys > 1 ? nl_reg_round(ki.len) : ki.len;
 	}
-	ns = nftnl_set_alloc();
-	if (!ns)
-		return -ENOMEM;
+	ns = XALLOC(nftnl_set_alloc());
 	nftnl_set_set_str(ns, NFTNL_SET_TABLE, m->table);
 	nftnl_set_set_str(ns, NFTNL_SET_NAME, set->name);
 	nftnl_set_set_u32(ns, NFTNL_SET_FAMILY, NFPROTO_INET);
@@ -585,13 +575,11 @@ static int read_elems(struct nl_sock *s, struct model *m, size_t si)
 static int chain_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct reader *rd = data;
-	struct nftnl_chain *nc = nftnl_chain_alloc();
+	struct nftnl_chain *nc = XALLOC(nftnl_chain_alloc());
 	uint32_t hook, policy;
 	struct mchain *c;
 	int ret = 0;
 
-	if (!nc)
-		return -ENOMEM;
 	if (nftnl_chain_nlmsg_parse(nlh, nc) < 0) {
 		ret = -EINVAL;
 		goto out;
@@ -631,7 +619,7 @@ static struct mchain *chain_by_name(struct model *m, const char *name)
 static int rule_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct reader *rd = data;
-	struct nftnl_rule *nr = nftnl_rule_alloc();
+	struct nftnl_rule *nr = XALLOC(nftnl_rule_alloc());
 	struct mrule *r;
 	char why[64];
 	bool understood;
@@ -639,8 +627,6 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 	const char *comment = NULL;
 	int ret = 0;
 
-	if (!nr)
-		return -ENOMEM;
 	if (nftnl_rule_nlmsg_parse(nlh, nr) < 0) {
 		ret = -EINVAL;
 		goto out;
@@ -694,14 +680,14 @@ static int dump_kind(struct nl_sock *s, struct reader *rd, uint16_t type,
 
 	/* the kernel filters rule and set dumps by table */
 	if (type == NFT_MSG_GETRULE) {
-		struct nftnl_rule *r = nftnl_rule_alloc();
+		struct nftnl_rule *r = XALLOC(nftnl_rule_alloc());
 
 		nftnl_rule_set_str(r, NFTNL_RULE_TABLE, rd->table);
 		nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
 		nftnl_rule_nlmsg_build_payload(nlh, r);
 		nftnl_rule_free(r);
 	} else if (type == NFT_MSG_GETSET) {
-		struct nftnl_set *st = nftnl_set_alloc();
+		struct nftnl_set *st = XALLOC(nftnl_set_alloc());
 
 		nftnl_set_set_str(st, NFTNL_SET_TABLE, rd->table);
 		nftnl_set_set_u32(st, NFTNL_SET_FAMILY, NFPROTO_INET);

@@ -21,6 +21,13 @@ void *xmalloc(size_t n)
 	return p;
 }
 
+void *alloc_check(void *p)
+{
+	if (!p)
+		oom();
+	return p;
+}
+
 void *xcalloc(size_t n, size_t size)
 {
 	void *p = calloc(n ? n : 1, size ? size : 1);
