@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The commands that talk to the kernel's nftables: apply, diff, status,
- * flush. Each loads what it needs, enters --netns, and leaves the netlink
- * work to nl_batch.c / nl_read.c and the comparison to model_cmp.c.
+ * The commands that change or compare portwarden's table: apply, diff,
+ * flush (status is in cmd_status.c). Each loads what it needs, enters
+ * --netns, and leaves the netlink work to nl_batch.c / nl_read.c and the
+ * comparison to model_cmp.c.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -484,125 +485,14 @@ out:
 	return rc;
 }
 
-static const char *policy_word(enum mverdict v)
-{
-	return v == MV_DROP ? "drop" : v == MV_ACCEPT ? "accept" : "none";
-}
-
-static void status_json(const struct model *m)
-{
-	size_t i, j;
-
-	printf("{\"table\": ");
-	json_string(stdout, m->table);
-	printf(", \"chains\": [");
-	for (i = 0; i < m->n_chains; i++) {
-		const struct mchain *ch = &m->chains[i];
-
-		printf("%s{\"name\": ", i ? ", " : "");
-		json_string(stdout, ch->name);
-		printf(", \"policy\": \"%s\", \"rules\": [", policy_word(ch->policy));
-		for (j = 0; j < ch->n_rules; j++) {
-			const struct mrule *ru = &ch->rules[j];
-			char *txt = render_rule(m, ru);
-
-			printf("%s{\"rule\": ", j ? ", " : "");
-			if (ru->comment)
-				json_string(stdout, ru->comment);
-			else
-				fputs("null", stdout);
-			printf(", \"nft\": ");
-			json_string(stdout, txt ? txt : "");
-			printf(", \"handle\": %" PRIu64 ", \"packets\": %" PRIu64
-			       ", \"bytes\": %" PRIu64 "}",
-			       ru->handle, ru->packets, ru->bytes);
-			free(txt);
-		}
-		printf("]}");
-	}
-	printf("]}\n");
-}
-
-static void status_text(const struct model *m)
-{
-	size_t i, j;
-
-	/* every name and comment here was read from the kernel, where
-	 * anyone with CAP_NET_ADMIN may have put it: escaped (SPEC §6) */
-	fputs("table inet ", stdout);
-	text_put(stdout, m->table);
-	fputc('\n', stdout);
-	for (i = 0; i < m->n_chains; i++) {
-		const struct mchain *ch = &m->chains[i];
-
-		fputs("chain ", stdout);
-		text_put(stdout, ch->name);
-		if (ch->policy == MV_NONE)
-			printf(" (not an input or output filter chain)\n");
-		else
-			printf(" (hook %s, policy %s)\n",
-			       ch->hook == HOOK_OUTPUT ? "output" : "input",
-			       policy_word(ch->policy));
-		printf("  %-24s %12s %14s  %s\n", "RULE", "PACKETS", "BYTES", "NFT");
-		for (j = 0; j < ch->n_rules; j++) {
-			const struct mrule *ru = &ch->rules[j];
-			char *txt = render_rule(m, ru);
-			char *name = text_escape(ru->comment ? ru->comment : "-");
-
-			printf("  %-24s %12" PRIu64 " %14" PRIu64 "  ", name,
-			       ru->packets, ru->bytes);
-			text_put(stdout, txt ? txt : "?");
-			fputc('\n', stdout);
-			free(name);
-			free(txt);
-		}
-	}
-}
-
-int status_main(struct cli *c)
-{
-	const char *table = c->table ? c->table : DEFAULT_TABLE;
-	struct nl_sock *sock = NULL;
-	struct model *m = NULL;
-	int rc, ret;
-
-	if (c->n_args) {
-		fprintf(stderr, "portwarden: status takes no arguments (use --table NAME)\n");
-		return EXIT_INVALID;
-	}
-	rc = nft_connect(c, &sock);
-	if (rc != EXIT_OK)
-		goto out;
-	ret = nl_read_table(sock, table, &m);
-	if (ret == -ENOENT) {
-		fprintf(stderr, "portwarden: status: table inet %s does not exist (nothing applied?)\n",
-			table);
-		rc = EXIT_RUNTIME;
-		goto out;
-	}
-	if (ret < 0) {
-		rc = fail(c->cmd, "cannot read table inet", table, ret);
-		goto out;
-	}
-	if (c->format == FMT_JSON)
-		status_json(m);
-	else
-		status_text(m);
-	rc = EXIT_OK;
-out:
-	model_free(m);
-	nl_sock_close(sock);
-	return rc;
-}
-
 int flush_main(struct cli *c)
 {
 	const char *table = c->table ? c->table : DEFAULT_TABLE;
 	struct nl_sock *sock = NULL;
 	int rc, ret, lock = -1;
 
-	if (c->n_args) {
-		fprintf(stderr, "portwarden: flush takes no arguments (use --table NAME)\n");
+	if (c->n_args || strpbrk(table, ": ")) {
+		fprintf(stderr, "portwarden: flush takes no arguments (use --table NAME; portwarden's table is always an inet table)\n");
 		return EXIT_INVALID;
 	}
 	rc = nft_connect(c, &sock);
