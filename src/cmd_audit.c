@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -75,7 +76,9 @@ static int pid_cmp(const void *a, const void *b)
 }
 
 /* Every distinct network namespace, named ones (/run/netns) first, then
- * one /proc/PID/ns/net per namespace, lowest pid first. */
+ * one /proc/PID/ns/net per namespace, lowest pid first. portwarden's own
+ * pid is left out: a name that vanishes when the audit ends names nothing
+ * (collect_all_netns() names its namespace when no other process does). */
 static void ns_enumerate(struct ns_list *l)
 {
 	struct dirent *de;
@@ -104,6 +107,8 @@ static void ns_enumerate(struct ns_list *l)
 	if (n)
 		qsort(pids, n, sizeof(*pids), pid_cmp);
 	for (i = 0; i < n; i++) {
+		if (pids[i] == (int)getpid())
+			continue;
 		snprintf(path, sizeof(path), "/proc/%d/ns/net", pids[i]);
 		ns_add(l, path);
 	}
@@ -143,8 +148,12 @@ static char *procs_text(const struct out_ctx *o, const struct sock_info *s)
 	if (why)
 		return xasprintf("unattributed: %s", why);
 	while ((pi = procmap_next(o->pm, s->inode, &it))) {
-		tmp = out ? xasprintf("%s,%s(%d)", out, pi->comm, pi->pid)
-			  : xasprintf("%s(%d)", pi->comm, pi->pid);
+		/* any process may name itself: escape (SPEC §6) */
+		char *comm = text_escape(pi->comm);
+
+		tmp = out ? xasprintf("%s,%s(%d)", out, comm, pi->pid)
+			  : xasprintf("%s(%d)", comm, pi->pid);
+		free(comm);
 		free(out);
 		out = tmp;
 	}
@@ -188,9 +197,14 @@ static void print_text(const struct out_ctx *o)
 {
 	const struct audit_report *r = o->r;
 	struct audit_sock *ls;
-	char **procs, local[80];
+	char **procs, **netns, local[80];
 	size_t i, wl = 13, wp = 9, wn = 5;
 
+	/* namespace names come from /run/netns: escaped like all
+	 * foreign text */
+	netns = xcalloc(r->n_netns + 1, sizeof(*netns));
+	for (i = 0; i < r->n_netns; i++)
+		netns[i] = text_escape(r->netns[i]);
 	ls = xmalloc((r->n_listeners + 1) * sizeof(*ls));
 	if (r->n_listeners)
 		memcpy(ls, r->listeners, r->n_listeners * sizeof(*ls));
@@ -203,8 +217,8 @@ static void print_text(const struct out_ctx *o)
 		procs[i] = procs_text(o, &ls[i].s);
 		if (strlen(procs[i]) > wp)
 			wp = strlen(procs[i]);
-		if (o->show_netns && strlen(r->netns[ls[i].netns]) > wn)
-			wn = strlen(r->netns[ls[i].netns]);
+		if (o->show_netns && strlen(netns[ls[i].netns]) > wn)
+			wn = strlen(netns[ls[i].netns]);
 	}
 	if (o->show_netns)
 		printf("%-*s  ", (int)wn, "NETNS");
@@ -217,7 +231,7 @@ static void print_text(const struct out_ctx *o)
 		if (l->dual)
 			strcat(local, " (dual-stack)");
 		if (o->show_netns)
-			printf("%-*s  ", (int)wn, r->netns[l->netns]);
+			printf("%-*s  ", (int)wn, netns[l->netns]);
 		printf("%-5s  %-*s  %s%-8s%s  %-*s  %s\n", proto_str(l->s.proto),
 		       (int)wl, local, color(o, state_color(l->state)),
 		       listen_state_name(l->state), color(o, C_OFF),
@@ -239,8 +253,9 @@ static void print_text(const struct out_ctx *o)
 		printf("  %s%-21s%s", color(o, C_RED), finding_kind_name(f->kind),
 		       color(o, C_OFF));
 		if (o->show_netns)
-			printf(" [%s]", r->netns[f->netns]);
-		printf(" %s", f->detail);
+			printf(" [%s]", netns[f->netns]);
+		fputc(' ', stdout);
+		text_put(stdout, f->detail);
 		if (f->has_sock) {
 			char *p = procs_text(o, &f->sock.s);
 
@@ -249,16 +264,60 @@ static void print_text(const struct out_ctx *o)
 			printf("; processes: %s", p);
 			if (f->sock.s.inode)
 				printf("; uid %u", f->sock.s.uid);
-			if (cg)
-				printf("; cgroup /%s", cg);
+			if (cg) {
+				fputs("; cgroup /", stdout);
+				text_put(stdout, cg);
+			}
 			free(p);
 		}
 		printf("\n");
 	}
+	for (i = 0; i < r->n_netns; i++)
+		free(netns[i]);
+	free(netns);
 	printf("\n%zu sockets, %zu listeners, %zu connections checked, %zu finding%s%s\n",
 	       r->sockets, r->n_listeners, r->n_conns, r->n_findings,
 	       r->n_findings == 1 ? "" : "s",
 	       r->drift_checked ? "" : " (ruleset drift not checked)");
+}
+
+/* -vv: every socket judged, with its attribution, one line each. */
+static void print_verbose_sockets(const struct out_ctx *o, FILE *f)
+{
+	const struct audit_report *r = o->r;
+	char local[80], remote[80];
+	size_t i;
+
+	for (i = 0; i < r->n_listeners + r->n_conns; i++) {
+		bool listener = i < r->n_listeners;
+		const struct audit_sock *as = listener ? &r->listeners[i] :
+					      &r->conns[i - r->n_listeners];
+		const char *cg = audit_cgroup_path(o->a, &as->s);
+		char *procs = procs_text(o, &as->s);
+
+		format_local(as, local, sizeof(local));
+		fprintf(f, "portwarden: audit: %s %s", proto_str(as->s.proto) ? proto_str(as->s.proto) : "?", local);
+		if (listener) {
+			fprintf(f, " listener, %s", listen_state_name(as->state));
+		} else {
+			format_remote(as, remote, sizeof(remote));
+			fprintf(f, " %s %s %s", as->inbound ? "<-" : "->", remote,
+				as->inbound ? "inbound" : "outbound");
+		}
+		fprintf(f, " (rule %s); inode %" PRIu64 ", uid %u; processes %s",
+			as->rule ? as->rule : "default", as->s.inode, as->s.uid,
+			procs);
+		if (cg) {
+			fputs("; cgroup /", f);
+			text_put(f, cg);
+		}
+		if (o->show_netns) {
+			fputs("; netns ", f);
+			text_put(f, r->netns[as->netns]);
+		}
+		fputc('\n', f);
+		free(procs);
+	}
 }
 
 /* ---- json -------------------------------------------------------------- */
@@ -586,11 +645,24 @@ static int collect_all_netns(struct audit *a, struct pm_job *job,
 		goto out;
 	}
 	ns_enumerate(&l);
+	primary = l.n;
 	for (i = 0; i < l.n; i++)
 		if (l.v[i].dev == self.st_dev && l.v[i].ino == self.st_ino)
 			primary = i;
+	if (primary == l.n) {
+		/* no name and no other process: the namespace's own id, as
+		 * lsns and readlink(/proc/self/ns/net) write it */
+		char label[64];
+		struct ns_entry *e = ARRAY_PUSH(l.v, l.n, l.cap);
+
+		snprintf(label, sizeof(label), "net:[%lu]", (unsigned long)self.st_ino);
+		e->dev = self.st_dev;
+		e->ino = self.st_ino;
+		e->path = xstrdup(label);
+	}
 	for (i = 0; i < l.n && !ret; i++) {
-		fd = open(l.v[i].path, O_RDONLY | O_CLOEXEC);
+		fd = i == primary ? dup(orig) :
+		     open(l.v[i].path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			continue;	/* the process has gone */
 		if (setns(fd, CLONE_NEWNET) < 0) {
@@ -696,6 +768,8 @@ int audit_main(struct cli *c)
 			c->replay ? "not attributed (replay)" :
 			!strcmp(procmap_method(job.pm), "bpf") ?
 			"from the BPF task_file iterator" : "from /proc/PID/fd");
+	if (c->verbose >= 2)
+		print_verbose_sockets(&o, stderr);
 	o.color = c->format == FMT_TEXT && isatty(STDOUT_FILENO);
 	switch (c->format) {
 	case FMT_JSON:

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -42,8 +43,10 @@ static void print_paths(FILE *f, const char *const *paths, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++)
-		fprintf(f, "%s%s", i ? " " : "", paths[i]);
+	for (i = 0; i < n; i++) {
+		fputs(i ? " " : "", f);
+		text_put(f, paths[i]);
+	}
 }
 
 int check_main(struct cli *c)
@@ -74,6 +77,18 @@ int check_main(struct cli *c)
 		json_diags(stdout, &d, DIAG_ERROR);
 		fputs(", \"warnings\": ", stdout);
 		json_diags(stdout, &d, DIAG_WARNING);
+		if (ret < 0) {	/* SPEC §6: the error object, in the same one */
+			char *msg = d.errors ?
+				xasprintf("%u error%s, %u warning%s", d.errors,
+					  d.errors == 1 ? "" : "s", d.warnings,
+					  d.warnings == 1 ? "" : "s") :
+				xasprintf("cannot load the policy: %s",
+					  strerror(-ret));
+
+			fputs(", \"error\": ", stdout);
+			cli_json_error(stdout, code, msg, &d);
+			free(msg);
+		}
 		fputs("}\n", stdout);
 		goto out;
 	}

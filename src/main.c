@@ -40,15 +40,17 @@ static const struct command {
 	{ "apply", apply_main, OPT_DRY_RUN | OPT_CONFIRM | OPT_FORCE | OPT_NETNS,
 	  "[POLICY...] [--dry-run] [--confirm SECONDS] [--force]",
 	  "replace portwarden's table with the policy, atomically" },
-	{ "confirm", confirm_main, OPT_NETNS, "",
+	{ "confirm", confirm_main, OPT_NETNS | OPT_FORCE, "[--force]",
 	  "keep a ruleset applied with --confirm" },
 	{ "rollback", rollback_main, OPT_NETNS | OPT_FORCE, "[--force]",
 	  "restore the ruleset from before the last apply" },
 	{ "diff", diff_main, OPT_NETNS, "[POLICY...]",
 	  "compare the live table with the policy" },
-	{ "status", status_main, OPT_TABLE | OPT_NETNS, "[--table NAME]",
+	{ "status", status_main, OPT_TABLE | OPT_NETNS,
+	  "[--table [FAMILY] NAME | FAMILY:NAME]",
 	  "show live rules with packet and byte counters" },
-	{ "flush", flush_main, OPT_TABLE | OPT_NETNS, "[--table NAME]",
+	{ "flush", flush_main, OPT_TABLE | OPT_NETNS | OPT_FORCE,
+	  "[--table NAME] [--force]",
 	  "remove portwarden's table" },
 	{ "audit", audit_main, OPT_NETNS | OPT_ALL_NETNS | OPT_RECORD,
 	  "[POLICY...] [--netns NAME|PATH] [--all-netns] "
@@ -71,7 +73,7 @@ static void usage(FILE *f)
 		"  --format text|json   output format (audit also junit, prometheus)\n"
 		"  --netns NAME|PATH    act in another network namespace\n"
 		"  -q, --quiet          print errors only\n"
-		"  -v, --verbose        print more\n"
+		"  -v, --verbose        print more; -vv more still\n"
 		"  -h, --help           this help; COMMAND --help for one command\n"
 		"  -V, --version        print the version\n");
 }
@@ -88,8 +90,11 @@ static const struct command *find_command(const char *name)
 
 static int bad_usage(const char *fmt, const char *arg)
 {
+	char *esc = text_escape(arg);	/* a word from the command line */
+
 	fputs("portwarden: ", stderr);
-	fprintf(stderr, fmt, arg);
+	fprintf(stderr, fmt, esc);
+	free(esc);
 	fputs("\nTry 'portwarden --help'.\n", stderr);
 	return EXIT_INVALID;
 }
@@ -132,6 +137,14 @@ int main(int argc, char **argv)
 	int i, ret;
 
 	c.args = xcalloc((size_t)argc, sizeof(*c.args));
+	/* usage errors answer in JSON too when --format json is anywhere */
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--format=json") ||
+		    (!strcmp(argv[i], "--format") && i + 1 < argc &&
+		     !strcmp(argv[i + 1], "json"))) {
+			cli_json_begin(&c);
+			break;
+		}
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
@@ -146,7 +159,9 @@ int main(int argc, char **argv)
 					for (k = 0; k < ARRAY_SIZE(commands); k++)
 						names[k] = commands[k].name;
 					hint = closest_word(a, names, ARRAY_SIZE(names));
-					fprintf(stderr, "portwarden: unknown command '%s'", a);
+					fputs("portwarden: unknown command '", stderr);
+					text_put(stderr, a);
+					fputc('\'', stderr);
 					if (hint)
 						fprintf(stderr, "; did you mean '%s'?", hint);
 					fputs("\nTry 'portwarden --help'.\n", stderr);
@@ -169,8 +184,10 @@ int main(int argc, char **argv)
 			goto out;
 		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
 			c.quiet = true;
-		} else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+		} else if (!strcmp(a, "--verbose")) {
 			c.verbose++;
+		} else if (a[1] == 'v' && strspn(a + 1, "v") == strlen(a + 1)) {
+			c.verbose += (int)strlen(a + 1);	/* -v, -vv, -vvv */
 		} else if ((v = opt_value(argc, argv, &i, "--format"))) {
 			if (parse_format(&c, v) < 0) {
 				ret = bad_usage("unknown format '%s' (text, json, junit, prometheus)", v);
@@ -244,6 +261,7 @@ int main(int argc, char **argv)
 	}
 	ret = cmd->fn(&c);
 out:
+	cli_json_end(&c, ret);
 	free(c.args);
 	return ret;
 }

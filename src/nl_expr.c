@@ -72,19 +72,13 @@ int nl_keyinfo(enum match_key key, uint8_t family, struct nl_keyinfo *ki)
 
 static int add_expr(struct nftnl_rule *r, struct nftnl_expr *e)
 {
-	if (!e)
-		return -ENOMEM;
 	nftnl_rule_add_expr(r, e);
 	return 0;
 }
 
 static struct nftnl_expr *expr_new(const char *name)
 {
-	struct nftnl_expr *e = nftnl_expr_alloc(name);
-
-	if (!e)
-		abort();
-	return e;
+	return XALLOC(nftnl_expr_alloc(name));
 }
 
 /* nft's register numbering: 128-bit registers where a component starts on
@@ -509,14 +503,12 @@ struct nftnl_rule *nl_rule_build(const struct model *m,
 				     const struct mchain *c,
 				     const struct mrule *mr, int *err)
 {
-	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nftnl_rule *r = XALLOC(nftnl_rule_alloc());
 	struct match *v = NULL;
 	uint32_t nfproto = 0;
 	ssize_t merge;
 	size_t n, i;
 
-	if (!r)
-		abort();
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, m->table);
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, c->name);
@@ -542,10 +534,8 @@ struct nftnl_rule *nl_rule_build(const struct model *m,
 	free(v);
 	stmt_build(r, mr, nfproto);
 	if (mr->comment) {
-		struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+		struct nftnl_udata_buf *u = XALLOC(nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN));
 
-		if (!u)
-			abort();
 		if (!nftnl_udata_put_strz(u, NFTNL_UDATA_RULE_COMMENT, mr->comment)) {
 			nftnl_udata_buf_free(u);
 			nftnl_rule_free(r);

@@ -19,6 +19,8 @@ struct nl_sock {
 	uint32_t portid;
 	uint32_t seq;
 	uint32_t applied_gen;	/* NEWGEN echoed for the last batch, or 0 */
+	size_t last_msgs;	/* messages of nl_apply()'s last batch (-vv) */
+	size_t last_bytes;	/* and their bytes */
 };
 
 /* nft datatype ids (nftables include/datatype.h) and byte orders */

@@ -436,6 +436,7 @@ static void test_render_whole(void **state)
 		"table inet pw\n"
 		"delete table inet pw\n"
 		"table inet pw {\n"
+		"\tcomment \"managed by portwarden\"\n"
 		"\tchain input {\n"
 		"\t\ttype filter hook input priority filter; policy drop;\n"
 		"\t\tct state established,related accept\n"
