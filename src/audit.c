@@ -529,6 +529,18 @@ static const char *proto_name(uint8_t proto)
 	return proto == IPPROTO_TCP ? "tcp" : proto == IPPROTO_UDP ? "udp" : NULL;
 }
 
+/* The families a listening socket takes: a v4-mapped address is IPv4, a
+ * [::] wildcard without IPV6_V6ONLY takes both. */
+static unsigned int sock_families(const struct sock_info *s)
+{
+	struct cidr c;
+
+	wire_addr(s, s->src, &c);
+	if (c.family == 4)
+		return FAM_V4;
+	return addr_is_zero(&c) && !s->v6only ? FAM_BOTH : FAM_V6;
+}
+
 static bool entry_matches(const struct audit *a, const struct listener *e,
 			  const struct audit_sock *l)
 {
@@ -537,7 +549,8 @@ static bool entry_matches(const struct audit *a, const struct listener *e,
 	bool any = false;
 
 	if (!(e->protos & proto_bit(l->s.proto)) ||
-	    !ports_contain(&e->ports, l->s.sport))
+	    !ports_contain(&e->ports, l->s.sport) ||
+	    !(e->families & sock_families(&l->s)))
 		return false;
 	if (!e->process)
 		return true;
@@ -835,10 +848,12 @@ static void check_entries(struct audit *a)
 				f = add_finding(a, FIND_MISSING_LISTENER, NULL, protos[k]);
 				f->entry = e;
 				f->port = e->ports.n ? e->ports.v[0].lo : 0;
-				f->detail = xasprintf("%s:%u:%u: listeners entry %s port %s%s%s has no live socket",
+				f->detail = xasprintf("%s:%u:%u: listeners entry %s port %s%s%s%s has no live socket",
 						      e->loc.file ? e->loc.file : "policy",
 						      e->loc.line, e->loc.col,
 						      proto_name(protos[k]), ports,
+						      e->families == FAM_V4 ? " ipv4" :
+						      e->families == FAM_V6 ? " ipv6" : "",
 						      e->process ? " process " : "",
 						      e->process ? e->process : "");
 			} else if (!reachable) {

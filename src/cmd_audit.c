@@ -302,9 +302,11 @@ static void print_json(const struct out_ctx *o)
 			format_local(&f->sock, buf, sizeof(buf));
 			json_string(stdout, buf);
 		} else if (f->kind == FIND_MISSING_LISTENER) {
-			/* listeners entries name no address: any, both
-			 * families */
-			snprintf(buf, sizeof(buf), "*:%u", f->port);
+			/* listeners entries name no address: any address of
+			 * either family, or of IPv6 only */
+			snprintf(buf, sizeof(buf), "%s:%u",
+				 f->entry && f->entry->families == FAM_V6 ?
+				 "[::]" : "*", f->port);
 			json_string(stdout, buf);
 		} else {
 			fputs("null", stdout);

@@ -144,6 +144,7 @@ listeners:
   - {proto: tcp, port: 8443}
   - {proto: tcp, port: 2222, process: sshd}
   - {proto: tcp, port: 6379}
+  - {proto: tcp, port: 9000, family: ipv6}
 EOF
 chmod 0644 "$tmp/policy.yaml"
 
@@ -196,9 +197,15 @@ if ul:
 want(len(has("unexpected-listener", "0.0.0.0:5353", proto="udp")) == 1, "unexpected udp 5353")
 want(len(F("unexpected-listener")) == 2, "exactly two unexpected listeners")
 m = F("missing-listener")
-want(len(m) == 1 and m[0]["proto"] == "tcp" and "2222" in m[0]["detail"]
-     and m[0]["local"] == "*:2222" and m[0]["port"] == 2222
-     and m[0]["processes"] == [] and m[0]["cgroup"] is None, "missing 2222 %r" % m)
+m2 = [f for f in m if f["port"] == 2222]
+want(len(m2) == 1 and m2[0]["proto"] == "tcp" and "2222" in m2[0]["detail"]
+     and m2[0]["local"] == "*:2222" and m2[0]["processes"] == []
+     and m2[0]["cgroup"] is None, "missing 2222 %r" % m)
+# an IPv6-only entry is not met by the IPv4 socket on 0.0.0.0:9000
+m9 = [f for f in m if f["port"] == 9000]
+want(len(m9) == 1 and m9[0]["local"] == "[::]:9000" and "ipv6" in m9[0]["detail"],
+     "missing ipv6 9000 %r" % m)
+want(len(m) == 2, "two missing listeners %r" % m)
 lo = F("local-only-listener")
 want(len(lo) == 1 and lo[0]["local"] == "127.0.0.1:6379" and lo[0]["port"] == 6379
      and lo[0]["proto"] == "tcp" and lo[0]["remote"] is None

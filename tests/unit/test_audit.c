@@ -654,6 +654,45 @@ static void test_local_only_hand(void **state)
 	unload(&fx);
 }
 
+/* `family:` of a listeners entry: which sockets count. A dual-stack [::]
+ * socket takes both families, a v4-mapped or 0.0.0.0 one IPv4 only. */
+static void test_listener_family(void **state)
+{
+	struct fixture fx = { 0 };
+	struct sock_info v[3];
+	const struct audit_report *r;
+	const struct finding *f;
+	size_t i;
+
+	(void)state;
+	load(&fx, "portwarden: 1\n"
+		  "inbound:\n"
+		  "  - {name: any, proto: tcp, port: [80, 443, 8443]}\n"
+		  "listeners:\n"
+		  "  - {proto: tcp, port: 80, family: ipv6}\n"
+		  "  - {proto: tcp, port: 443, family: ipv4}\n"
+		  "  - {proto: tcp, port: 443, family: ipv6}\n"
+		  "  - {proto: tcp, port: 8443, family: ipv4}\n");
+	v[0] = mk(IPPROTO_TCP, TCP_LISTEN, "0.0.0.0", 80, "0.0.0.0", 0);
+	v[1] = mk(IPPROTO_TCP, TCP_LISTEN, "::", 443, "::", 0);	/* dual */
+	v[2] = mk(IPPROTO_TCP, TCP_LISTEN, "::", 8443, "::", 0);
+	v[2].v6only = true;
+	run(&fx, v, 3);
+	r = audit_report(fx.a);
+	assert_int_equal(count_kind(r, FIND_MISSING_LISTENER), 2);
+	for (i = 0; i < r->n_findings; i++) {
+		f = &r->findings[i];
+		assert_int_equal(f->kind, FIND_MISSING_LISTENER);
+		assert_true(f->port == 80 || f->port == 8443);
+		assert_int_equal(f->entry->families, f->port == 80 ? FAM_V6 : FAM_V4);
+		assert_non_null(strstr(f->detail, f->port == 80 ? "port 80 ipv6 has" :
+						  "port 8443 ipv4 has"));
+	}
+	/* the rule names the ports: no unexpected listener */
+	assert_int_equal(r->n_findings, 2);
+	unload(&fx);
+}
+
 static void test_drift(void **state)
 {
 	struct fixture fx = { 0 };
@@ -764,6 +803,7 @@ int main(void)
 		cmocka_unit_test(test_audit_basic),
 		cmocka_unit_test(test_local_only_recorded),
 		cmocka_unit_test(test_local_only_hand),
+		cmocka_unit_test(test_listener_family),
 		cmocka_unit_test(test_v6only_and_dual_stack),
 		cmocka_unit_test(test_open_from_one_corner),
 		cmocka_unit_test(test_open_past_masked_set),
