@@ -10,7 +10,7 @@
  * the protocol inside concatenations, the merge of `th sport X th dport Y` into one compare,
  * and the family's own ICMP code for a plain `reject` in a one-family
  * rule. Checked against `nft --debug=netlink` by tests/integration/
- * apply_basic.sh and apply_random.sh.
+ * apply_basic.sh, apply_random.sh and compile_oracle.sh.
  */
 #include <errno.h>
 #include <stdio.h>
