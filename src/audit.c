@@ -71,7 +71,7 @@ const char *finding_kind_name(enum finding_kind k)
 {
 	static const char *const names[FIND_MAX] = {
 		"unexpected-listener", "missing-listener", "filtered-listener",
-		"disallowed-connection", "ruleset-drift",
+		"local-only-listener", "disallowed-connection", "ruleset-drift",
 	};
 
 	return (unsigned int)k < FIND_MAX ? names[k] : "unknown";
@@ -500,6 +500,7 @@ static struct finding *add_finding(struct audit *a, enum finding_kind kind,
 	if (as) {
 		f->has_sock = true;
 		f->sock = *as;
+		f->port = as->s.sport;
 		f->rule = as->rule;
 		f->netns = as->netns;
 	}
@@ -528,6 +529,18 @@ static const char *proto_name(uint8_t proto)
 	return proto == IPPROTO_TCP ? "tcp" : proto == IPPROTO_UDP ? "udp" : NULL;
 }
 
+/* The families a listening socket takes: a v4-mapped address is IPv4, a
+ * [::] wildcard without IPV6_V6ONLY takes both. */
+static unsigned int sock_families(const struct sock_info *s)
+{
+	struct cidr c;
+
+	wire_addr(s, s->src, &c);
+	if (c.family == 4)
+		return FAM_V4;
+	return addr_is_zero(&c) && !s->v6only ? FAM_BOTH : FAM_V6;
+}
+
 static bool entry_matches(const struct audit *a, const struct listener *e,
 			  const struct audit_sock *l)
 {
@@ -536,7 +549,8 @@ static bool entry_matches(const struct audit *a, const struct listener *e,
 	bool any = false;
 
 	if (!(e->protos & proto_bit(l->s.proto)) ||
-	    !ports_contain(&e->ports, l->s.sport))
+	    !ports_contain(&e->ports, l->s.sport) ||
+	    !(e->families & sock_families(&l->s)))
 		return false;
 	if (!e->process)
 		return true;
@@ -798,8 +812,8 @@ static void check_entries(struct audit *a)
 		const struct listener *e = &p->listeners[i];
 
 		for (k = 0; k < ARRAY_SIZE(protos); k++) {
-			const struct audit_sock *filtered = NULL;
-			bool live = false, open = false;
+			const struct audit_sock *filtered = NULL, *local = NULL;
+			bool live = false, open = false, reachable = false;
 			struct finding *f;
 			char ports[32];
 
@@ -816,6 +830,12 @@ static void check_entries(struct audit *a)
 					open = true;
 				else if (l->state == LISTEN_FILTERED && !filtered)
 					filtered = l;
+				if (l->state == LISTEN_LOCAL) {
+					if (!local)
+						local = l;
+				} else {
+					reachable = true;
+				}
 			}
 			if (e->ports.n == 1 && e->ports.v[0].lo == e->ports.v[0].hi)
 				snprintf(ports, sizeof(ports), "%u", e->ports.v[0].lo);
@@ -827,12 +847,30 @@ static void check_entries(struct audit *a)
 			if (!live) {
 				f = add_finding(a, FIND_MISSING_LISTENER, NULL, protos[k]);
 				f->entry = e;
-				f->detail = xasprintf("%s:%u:%u: listeners entry %s port %s%s%s has no live socket",
+				f->port = e->ports.n ? e->ports.v[0].lo : 0;
+				f->detail = xasprintf("%s:%u:%u: listeners entry %s port %s%s%s%s has no live socket",
 						      e->loc.file ? e->loc.file : "policy",
 						      e->loc.line, e->loc.col,
 						      proto_name(protos[k]), ports,
+						      e->families == FAM_V4 ? " ipv4" :
+						      e->families == FAM_V6 ? " ipv6" : "",
 						      e->process ? " process " : "",
 						      e->process ? e->process : "");
+			} else if (!reachable) {
+				/* every live socket of the entry is bound to
+				 * loopback: nothing outside the host reaches it */
+				char buf[64];
+
+				sock_addr_format(local->s.family, local->s.src,
+						 local->s.sport, buf, sizeof(buf));
+				f = add_finding(a, FIND_LOCAL_ONLY_LISTENER, local,
+						protos[k]);
+				f->entry = e;
+				f->rule = NULL;
+				f->detail = xasprintf("%s:%u:%u: listeners entry %s port %s is live only on loopback (%s): nothing outside the host can reach it",
+						      e->loc.file ? e->loc.file : "policy",
+						      e->loc.line, e->loc.col,
+						      proto_name(protos[k]), ports, buf);
 			} else if (!open && filtered) {
 				f = add_finding(a, FIND_FILTERED_LISTENER, filtered,
 						protos[k]);
@@ -880,7 +918,12 @@ void audit_end_netns(struct audit *a, bool primary)
 		check_entries(a);
 }
 
-void audit_drift(struct audit *a, const struct model *live, int err)
+void audit_drift_none(struct audit *a)
+{
+	a->r.drift_checked = true;
+}
+
+bool audit_drift(struct audit *a, const struct model *live, int err)
 {
 	const char *table = a->model && a->model->table ? a->model->table :
 			    a->policy ? a->policy->table : "portwarden";
@@ -888,7 +931,7 @@ void audit_drift(struct audit *a, const struct model *live, int err)
 
 	a->r.drift_checked = true;
 	if (!err && live && a->model && model_equal(live, a->model))
-		return;
+		return true;
 	f = add_finding(a, FIND_RULESET_DRIFT, NULL, 0);
 	if (err == -ENOENT || (!err && !live))
 		f->detail = xasprintf("the live table inet %s is missing", table);
@@ -898,4 +941,5 @@ void audit_drift(struct audit *a, const struct model *live, int err)
 	else
 		f->detail = xasprintf("the live table inet %s differs from what the policy compiles to",
 				      table);
+	return false;
 }

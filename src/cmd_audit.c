@@ -22,6 +22,8 @@
 
 #include "audit.h"
 #include "cli.h"
+#include "gen_cache.h"
+#include "model_cmp.h"
 #include "netns.h"
 #include "nl.h"
 #include "util.h"
@@ -348,7 +350,7 @@ static void print_json(const struct out_ctx *o)
 	       r->n_findings ? "false" : "true", r->sockets);
 	for (i = 0; i < r->n_findings; i++) {
 		const struct finding *f = &r->findings[i];
-		const char *why = NULL;
+		const char *why = NULL, *cg;
 		char *detail;
 
 		printf("%s\n  {\"kind\": \"%s\", \"proto\": ", i ? "," : "",
@@ -358,9 +360,21 @@ static void print_json(const struct out_ctx *o)
 		if (f->has_sock) {
 			format_local(&f->sock, buf, sizeof(buf));
 			json_string(stdout, buf);
+		} else if (f->kind == FIND_MISSING_LISTENER) {
+			/* listeners entries name no address: any address of
+			 * either family, or of IPv6 only */
+			snprintf(buf, sizeof(buf), "%s:%u",
+				 f->entry && f->entry->families == FAM_V6 ?
+				 "[::]" : "*", f->port);
+			json_string(stdout, buf);
 		} else {
 			fputs("null", stdout);
 		}
+		printf(", \"port\": ");
+		if (f->port)
+			printf("%u", f->port);
+		else
+			fputs("null", stdout);
 		printf(", \"remote\": ");
 		if (f->has_sock && f->kind == FIND_DISALLOWED_CONNECTION) {
 			format_remote(&f->sock, buf, sizeof(buf));
@@ -380,6 +394,9 @@ static void print_json(const struct out_ctx *o)
 			printf("%u", f->sock.s.uid);
 		else
 			fputs("null", stdout);
+		printf(", \"cgroup\": ");
+		cg = f->has_sock ? audit_cgroup_path(o->a, &f->sock.s) : NULL;
+		json_string(stdout, cg && !*cg ? "/" : cg);	/* the root: "/" */
 		printf(", \"rule\": ");
 		json_string(stdout, f->rule);
 		if (o->show_netns) {
@@ -455,6 +472,7 @@ static void print_junit(const struct out_ctx *o)
 	for (i = 0; i < r->n_findings; i++)
 		if (r->findings[i].kind == FIND_MISSING_LISTENER ||
 		    r->findings[i].kind == FIND_FILTERED_LISTENER ||
+		    r->findings[i].kind == FIND_LOCAL_ONLY_LISTENER ||
 		    r->findings[i].kind == FIND_RULESET_DRIFT)
 			pf++;
 	pn = pf + (r->drift_checked && !pf ? 1 : 0);
@@ -497,7 +515,8 @@ static void print_junit(const struct out_ctx *o)
 		if (f->kind == FIND_RULESET_DRIFT)
 			junit_case(o, "ruleset", "ruleset", f->netns, f);
 		else if (f->kind == FIND_MISSING_LISTENER ||
-			 f->kind == FIND_FILTERED_LISTENER) {
+			 f->kind == FIND_FILTERED_LISTENER ||
+			 f->kind == FIND_LOCAL_ONLY_LISTENER) {
 			snprintf(name, sizeof(name), "listeners entry %s:%u %s",
 				 f->entry && f->entry->loc.file ? f->entry->loc.file : "policy",
 				 f->entry ? f->entry->loc.line : 0, proto_str(f->proto));
@@ -582,13 +601,55 @@ static int pm_job_wait(struct pm_job *job, struct audit *a)
 	return 0;
 }
 
+/*
+ * Ruleset drift of the current namespace. While the kernel's ruleset
+ * generation is the one the generation cache (gen_cache.h) holds for this
+ * namespace, table and policy, no transaction has touched any table since
+ * portwarden last wrote or read it, and the live table is the policy's
+ * model: nothing is read (a table of 100,000 rules costs seconds to dump).
+ * Otherwise the table is read; when it equals the policy at an unchanged
+ * generation, that is recorded for the next run.
+ *
+ * The record is written without the run lock, which would make audit wait
+ * for a running apply: each writer states what it saw at one generation,
+ * the file is replaced by rename, and a record of a generation that has
+ * moved on only costs the next run a full read.
+ * Return: 1 when the cache vouched (nothing read), 0 when the table was
+ * read (drift recorded in @a either way), or the negative errno of the read.
+ */
+static int drift_check(struct audit *a, struct nl_sock *nl,
+		       const struct model *want)
+{
+	uint64_t cookie = 0, hash = model_hash(want);
+	uint32_t g0 = 0, g1 = 0;
+	struct model *live = NULL;
+	bool have_cookie = nl_netns_cookie(nl, &cookie) == 0;
+	int ret;
+
+	if (nl_get_generation(nl, &g0) < 0)
+		g0 = 0;
+	if (g0 && have_cookie &&
+	    gen_cache_hit(RUN_DIR, cookie, want->table, g0, hash)) {
+		audit_drift_none(a);
+		return 1;
+	}
+	ret = nl_read_table(nl, want->table, &live);
+	if (ret < 0 && ret != -ENOENT)
+		return ret;
+	if (audit_drift(a, live, ret) && g0 && have_cookie &&
+	    nl_get_generation(nl, &g1) == 0 && g1 == g0 &&
+	    (mkdir(RUN_DIR, 0700) == 0 || errno == EEXIST))
+		gen_cache_store(RUN_DIR, cookie, want->table, g0, hash);
+	model_free(live);
+	return 0;
+}
+
 static int audit_one(struct audit *a, struct pm_job *job, const char *label,
 		     const char *record, bool primary, bool drift,
-		     const char *table, const struct cli *c)
+		     const struct model *want, const struct cli *c)
 {
 	struct sockdiag *sd = NULL;
 	struct nl_sock *nl = NULL;
-	struct model *live = NULL;
 	int ret;
 
 	audit_begin_netns(a, label);
@@ -615,22 +676,22 @@ static int audit_one(struct audit *a, struct pm_job *job, const char *label,
 		goto out;
 	ret = nl_sock_open(&nl);
 	if (!ret)
-		ret = nl_read_table(nl, table, &live);
-	if (ret == 0 || ret == -ENOENT)
-		audit_drift(a, live, ret);
-	else if (!c->quiet)
+		ret = drift_check(a, nl, want);
+	if (ret == 1 && c->verbose)
+		fprintf(stderr, "portwarden: audit: table inet %s: ruleset generation unchanged since portwarden last read or wrote it; not read again\n",
+			want->table);
+	if (ret < 0 && !c->quiet)
 		fprintf(stderr, "portwarden: audit: warning: ruleset drift not checked: %s\n",
 			strerror(-ret));
 	ret = 0;
 out:
-	model_free(live);
 	nl_sock_close(nl);
 	sockdiag_close(sd);
 	return ret;
 }
 
 static int collect_all_netns(struct audit *a, struct pm_job *job,
-			     const struct cli *c, const char *table)
+			     const struct cli *c, const struct model *want)
 {
 	struct ns_list l = { 0 };
 	struct stat self;
@@ -674,7 +735,7 @@ static int collect_all_netns(struct audit *a, struct pm_job *job,
 		}
 		close(fd);
 		ret = audit_one(a, job, l.v[i].path, NULL, i == primary,
-				i == primary, table, c);
+				i == primary, want, c);
 	}
 	if (setns(orig, CLONE_NEWNET) < 0 && !ret)
 		ret = -errno;
@@ -751,12 +812,12 @@ int audit_main(struct cli *c)
 		audit_end_netns(a, true);
 	} else if (c->all_netns) {
 		o.show_netns = true;
-		if (collect_all_netns(a, &job, c, p->table) < 0)
+		if (collect_all_netns(a, &job, c, m) < 0)
 			goto out;
 	} else {
 		o.show_netns = c->netns != NULL;
 		if (audit_one(a, &job, c->netns ? c->netns : "/proc/self/ns/net",
-			      c->record, true, true, p->table, c) < 0)
+			      c->record, true, true, m, c) < 0)
 			goto out;
 	}
 	o.r = audit_report(a);

@@ -6,11 +6,11 @@
  * What nft adds on its own is reproduced: the protocol dependencies
  * (mrule_expand()), trimmed loads for byte-aligned prefixes and masks for
  * the others, cmp gte/lte for port ranges and `range neq` for negated
- * ones, 32-bit registers and a byteorder for the protocol inside
- * concatenations, the merge of `th sport X th dport Y` into one compare,
+ * ones, 32-bit registers and, for interval sets only, a byteorder for
+ * the protocol inside concatenations, the merge of `th sport X th dport Y` into one compare,
  * and the family's own ICMP code for a plain `reject` in a one-family
  * rule. Checked against `nft --debug=netlink` by tests/integration/
- * apply_basic.sh and apply_random.sh.
+ * apply_basic.sh, apply_random.sh and compile_oracle.sh.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -279,9 +279,11 @@ static int match_concat(struct nftnl_rule *r, const struct model *m,
 		if (nl_keyinfo(s->keys[k], s->family, &ki) < 0)
 			return -EOPNOTSUPP;
 		e_load(r, s->keys[k], s->family, reg);
-		if (s->keys[k] == KEY_L4PROTO) {
-			/* nft turns the host-order meta value around for the
-			 * big-endian concatenation */
+		if (s->keys[k] == KEY_L4PROTO && s->interval) {
+			/* nft (evaluate.c, "data for range lookups needs to
+			 * be in big endian order") turns the host-order meta
+			 * value around for an interval set only; a hash set
+			 * is looked up as loaded */
 			struct nftnl_expr *e = expr_new("byteorder");
 
 			nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SREG, reg);
