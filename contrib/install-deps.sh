@@ -5,7 +5,10 @@ set -eu
 pkgs="build-essential pkg-config libyaml-dev libnftnl-dev libmnl-dev
       libcmocka-dev nftables iproute2 clang libclang-rt-dev valgrind
       python3 ansible-core util-linux procps man-db systemd
-      bash-completion time"
+      bash-completion time git
+      debhelper dpkg-dev fakeroot lintian
+      python3-yaml python3-jsonschema
+      pylint pycodestyle yamllint python3-voluptuous"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

@@ -12,7 +12,7 @@
 #include "util.h"
 
 #ifndef PORTWARDEN_VERSION
-#define PORTWARDEN_VERSION "0.1.0"
+#error "PORTWARDEN_VERSION comes from the VERSION file (the Makefile passes it)"
 #endif
 
 /* Which options a command takes, beside the global ones. */
