@@ -5,6 +5,7 @@
 # units pass `systemd-analyze verify`, the bash completion completes, and
 # the policies shown in portwarden.yaml(5) are valid. No privileges.
 . "$(dirname "$0")/lib.sh"
+. "$TESTS_DIR/ansiblelib.sh"
 cd "$TOP" || exit 1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -164,7 +165,8 @@ if ! command -v ansible-doc >/dev/null; then
 	not_ok "ansible module documentation" "ansible-core is missing (contrib/install-deps.sh)"
 else
 	export ANSIBLE_LOCAL_TEMP="$tmp/ansible"
-	out=$(ansible-doc -M contrib/ansible/library portwarden 2>&1)
+	collection_install "$tmp/galaxy" > /dev/null 2>&1
+	out=$(ansible-doc portwarden.portwarden.portwarden 2>&1)
 	rc=$?
 	if [ "$rc" -eq 0 ] && ! grep -q 'ERROR\|WARNING' <<<"$out"; then
 		ok "ansible-doc reads the module's documentation"
@@ -173,7 +175,7 @@ else
 	fi
 	# The documented options are the ones the module accepts, and the
 	# examples and return values are valid YAML.
-	out=$(python3 - contrib/ansible/library/portwarden.py <<'EOF' 2>&1
+	out=$(python3 - contrib/ansible/plugins/modules/portwarden.py <<'EOF' 2>&1
 import ast, sys, yaml
 tree = ast.parse(open(sys.argv[1]).read())
 doc = {n.targets[0].id: n.value.value for n in tree.body
