@@ -107,7 +107,8 @@ bench: all
 # installing rewrites them to where the files really go.
 INSTALL_SUBST = sed -e 's|/usr/local/sbin/portwarden|$(BINDIR)/portwarden|g' \
 		    -e 's|/usr/local/share/portwarden/policies|$(EXAMPLEDIR)|g' \
-		    -e 's|/usr/local/share/portwarden|$(DATADIR)|g'
+		    -e 's|/usr/local/share/portwarden|$(DATADIR)|g' \
+		    -e '/^\.TH /s|"portwarden [^"]*"|"portwarden $(VERSION)"|'
 install: all
 	install -D -m 0755 $(BUILD)/portwarden $(DESTDIR)$(BINDIR)/portwarden
 	install -d $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
@@ -115,6 +116,8 @@ install: all
 	$(INSTALL_SUBST) doc/portwarden.8 > $(DESTDIR)$(MANDIR)/man8/portwarden.8
 	$(INSTALL_SUBST) doc/portwarden.yaml.5 > $(DESTDIR)$(MANDIR)/man5/portwarden.yaml.5
 	chmod 0644 $(DESTDIR)$(MANDIR)/man8/portwarden.8 $(DESTDIR)$(MANDIR)/man5/portwarden.yaml.5
+	install -D -m 0644 contrib/schema/portwarden.schema.json \
+		$(DESTDIR)$(DATADIR)/portwarden.schema.json
 	install -D -m 0644 contrib/bash-completion/portwarden \
 		$(DESTDIR)$(BASHCOMPDIR)/portwarden
 	for u in contrib/systemd/*.service contrib/systemd/*.timer; do \

@@ -73,7 +73,8 @@ for f in usr/sbin/portwarden usr/share/man/man8/portwarden.8.gz \
 	 lib/systemd/system/portwarden.service \
 	 lib/systemd/system/portwarden-audit.service \
 	 lib/systemd/system/portwarden-audit.timer \
-	 usr/share/doc/portwarden/copyright; do
+	 usr/share/doc/portwarden/copyright \
+	 usr/share/portwarden/portwarden.schema.json; do
 	[ -f "$root/$f" ] || missing="$missing $f"
 done
 for u in contrib/systemd/*.service contrib/systemd/*.timer; do
@@ -99,6 +100,8 @@ check_eq "the binary is 0755" "755" "$stat"
 units=$(grep -h '^Exec[A-Za-z]*=.*portwarden ' "$root"/lib/systemd/system/portwarden*.service |
 	sed 's/^[A-Za-z]*=//; s/ .*//' | sort -u)
 check_eq "the units run /usr/sbin/portwarden" "/usr/sbin/portwarden" "$units"
+footers=$(zcat "$root"/usr/share/man/man*/portwarden*.gz | sed -n 's/^\.TH .*"portwarden \([^"]*\)".*/\1/p' | sort -u)
+check_eq "the man pages' footers name VERSION" "$version" "$footers"
 if zcat "$root/usr/share/man/man8/portwarden.8.gz" | grep -q '/usr/share/doc/portwarden/examples'; then
 	ok "portwarden(8) names the installed examples"
 else
