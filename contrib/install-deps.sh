@@ -7,7 +7,7 @@ pkgs="build-essential pkg-config libyaml-dev libnftnl-dev libmnl-dev
       python3 ansible-core util-linux procps man-db systemd
       bash-completion time git
       debhelper dpkg-dev fakeroot lintian
-      python3-yaml python3-jsonschema
+      python3-yaml python3-jsonschema python3-prometheus-client
       pylint pycodestyle yamllint python3-voluptuous"
 missing=""
 for p in $pkgs; do

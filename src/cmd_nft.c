@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "metrics.h"
 #include "model_cmp.h"
 #include "netns.h"
 #include "nl.h"
@@ -468,6 +469,8 @@ int status_main(struct cli *c)
 	}
 	if (c->format == FMT_JSON)
 		status_json(m);
+	else if (c->format == FMT_PROMETHEUS)
+		metrics_rules_prometheus(m, stdout);
 	else
 		status_text(m);
 	rc = EXIT_OK;

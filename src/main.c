@@ -46,7 +46,8 @@ static const struct command {
 	  "restore the ruleset from before the last apply" },
 	{ "diff", diff_main, OPT_NETNS, "[POLICY...]",
 	  "compare the live table with the policy" },
-	{ "status", status_main, OPT_TABLE | OPT_NETNS, "[--table NAME]",
+	{ "status", status_main, OPT_TABLE | OPT_NETNS,
+	  "[--table NAME] [--format text|json|prometheus]",
 	  "show live rules with packet and byte counters" },
 	{ "flush", flush_main, OPT_TABLE | OPT_NETNS, "[--table NAME]",
 	  "remove portwarden's table" },
@@ -68,7 +69,8 @@ static void usage(FILE *f)
 		fprintf(f, "  %-9s %s\n", commands[i].name,
 			commands[i].description);
 	fprintf(f, "\nglobal options:\n"
-		"  --format text|json   output format (audit also junit, prometheus)\n"
+		"  --format text|json   output format (audit also junit, prometheus;\n"
+		"                       status also prometheus)\n"
 		"  --netns NAME|PATH    act in another network namespace\n"
 		"  -q, --quiet          print errors only\n"
 		"  -v, --verbose        print more\n"
@@ -236,9 +238,14 @@ int main(int argc, char **argv)
 		ret = bad_usage("an option given does not apply to '%s'", cmd->name);
 		goto out;
 	}
-	if ((c.format == FMT_JUNIT || c.format == FMT_PROMETHEUS) &&
-	    strcmp(cmd->name, "audit")) {
-		ret = bad_usage("--format junit and prometheus are for audit only, not '%s'",
+	if (c.format == FMT_JUNIT && strcmp(cmd->name, "audit")) {
+		ret = bad_usage("--format junit is for audit only, not '%s'",
+				cmd->name);
+		goto out;
+	}
+	if (c.format == FMT_PROMETHEUS && strcmp(cmd->name, "audit") &&
+	    strcmp(cmd->name, "status")) {
+		ret = bad_usage("--format prometheus is for audit and status only, not '%s'",
 				cmd->name);
 		goto out;
 	}
