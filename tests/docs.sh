@@ -220,6 +220,8 @@ check_eq "completes every command" "$(echo $commands | tr ' ' '\n' | sort | tr '
 check_eq "completes a command prefix" "apply audit " "$(complete_words portwarden a)"
 check_eq "audit --format offers junit and prometheus" "json junit prometheus text " \
 	"$(complete_words portwarden audit --format '')"
+check_eq "status --format offers prometheus" "json prometheus text " \
+	"$(complete_words portwarden status --format '')"
 check_eq "apply --format offers text and json" "json text " \
 	"$(complete_words portwarden apply --format '')"
 check_eq "policy arguments are yaml files and directories" "a.yaml b.yml conf.d " \
