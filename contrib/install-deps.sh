@@ -8,7 +8,7 @@ pkgs="build-essential pkg-config libyaml-dev libnftnl-dev libmnl-dev
       bash-completion time git
       debhelper dpkg-dev fakeroot lintian
       python3-yaml python3-jsonschema python3-prometheus-client
-      pylint pycodestyle yamllint python3-voluptuous nodejs"
+      python3-venv pylint pycodestyle yamllint python3-voluptuous nodejs"
 # npm only where node came without one (Debian's nodejs does).
 command -v npm >/dev/null || pkgs="$pkgs npm"
 missing=""
