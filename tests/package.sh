@@ -98,7 +98,7 @@ check_eq "no enable symlinks in the package" "" "$links"
 stat=$(stat -c '%a' "$root/usr/sbin/portwarden")
 check_eq "the binary is 0755" "755" "$stat"
 units=$(grep -h '^Exec[A-Za-z]*=.*portwarden ' "$root"/lib/systemd/system/portwarden*.service |
-	sed 's/^[A-Za-z]*=//; s/ .*//' | sort -u)
+	sed 's/^[A-Za-z]*=[-@:+!]*//; s/ .*//' | sort -u)
 check_eq "the units run /usr/sbin/portwarden" "/usr/sbin/portwarden" "$units"
 footers=$(zcat "$root"/usr/share/man/man*/portwarden*.gz | sed -n 's/^\.TH .*"portwarden \([^"]*\)".*/\1/p' | sort -u)
 check_eq "the man pages' footers name VERSION" "$version" "$footers"
