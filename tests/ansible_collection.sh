@@ -60,9 +60,9 @@ fi
 # a copy of the collection at .../ansible_collections/portwarden/portwarden
 # (where ansible-test needs it, and where its tests/output may go).
 sanity() {
-	local dir=$1 log=$2 i
+	local dir=$1 log=$2
 	shift 2
-	for i in 1 2 3 4 5 6 7 8 9 10; do
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
 		(cd "$dir" && timeout 300 ansible-test sanity --python 3.11 --color no "$@") \
 			> "$log" 2>&1
 		grep -q 'does not have pip available' "$log" || return 0

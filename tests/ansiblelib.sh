@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash
 # The Ansible collection (contrib/ansible) for the suites that use it.
 # Source it after lib.sh.
 
@@ -22,5 +23,6 @@ collection_install() {
 		return 1
 	fi
 	export ANSIBLE_COLLECTIONS_PATH="$d/collections"
+	# shellcheck disable=SC2034 # for the caller
 	COLLECTION_TARBALL=$tarball
 }
