@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "metrics.h"
 #include "model.h"
 #include "netns.h"
 #include "nl.h"
@@ -323,6 +324,8 @@ int status_main(struct cli *c)
 			}
 	if (c->format == FMT_JSON)
 		status_json(m, raw);
+	else if (c->format == FMT_PROMETHEUS)
+		metrics_rules_prometheus(m, stdout);
 	else
 		status_text(m, raw);
 	rc = EXIT_OK;

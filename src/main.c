@@ -12,7 +12,7 @@
 #include "util.h"
 
 #ifndef PORTWARDEN_VERSION
-#define PORTWARDEN_VERSION "0.1.0"
+#error "PORTWARDEN_VERSION comes from the VERSION file (the Makefile passes it)"
 #endif
 
 /* Which options a command takes, beside the global ones. */
@@ -47,7 +47,7 @@ static const struct command {
 	{ "diff", diff_main, OPT_NETNS, "[POLICY...]",
 	  "compare the live table with the policy" },
 	{ "status", status_main, OPT_TABLE | OPT_NETNS,
-	  "[--table [FAMILY] NAME | FAMILY:NAME]",
+	  "[--table [FAMILY] NAME | FAMILY:NAME] [--format text|json|prometheus]",
 	  "show live rules with packet and byte counters" },
 	{ "flush", flush_main, OPT_TABLE | OPT_NETNS | OPT_FORCE,
 	  "[--table NAME] [--force]",
@@ -70,7 +70,8 @@ static void usage(FILE *f)
 		fprintf(f, "  %-9s %s\n", commands[i].name,
 			commands[i].description);
 	fprintf(f, "\nglobal options:\n"
-		"  --format text|json   output format (audit also junit, prometheus)\n"
+		"  --format text|json   output format (audit also junit, prometheus;\n"
+		"                       status also prometheus)\n"
 		"  --netns NAME|PATH    act in another network namespace\n"
 		"  -q, --quiet          print errors only\n"
 		"  -v, --verbose        print more; -vv more still\n"
@@ -253,9 +254,14 @@ int main(int argc, char **argv)
 		ret = bad_usage("an option given does not apply to '%s'", cmd->name);
 		goto out;
 	}
-	if ((c.format == FMT_JUNIT || c.format == FMT_PROMETHEUS) &&
-	    strcmp(cmd->name, "audit")) {
-		ret = bad_usage("--format junit and prometheus are for audit only, not '%s'",
+	if (c.format == FMT_JUNIT && strcmp(cmd->name, "audit")) {
+		ret = bad_usage("--format junit is for audit only, not '%s'",
+				cmd->name);
+		goto out;
+	}
+	if (c.format == FMT_PROMETHEUS && strcmp(cmd->name, "audit") &&
+	    strcmp(cmd->name, "status")) {
+		ret = bad_usage("--format prometheus is for audit and status only, not '%s'",
 				cmd->name);
 		goto out;
 	}
