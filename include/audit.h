@@ -120,6 +120,14 @@ struct audit *audit_new(const struct policy *p, const struct model *m,
 			struct procmap *pm);
 void audit_free(struct audit *a);
 
+/**
+ * audit_set_host() - judge the current namespace on @h: its live tables
+ * with the policy's compiled table standing in for portwarden's own
+ * (interp.h). NULL: the policy's table alone (the default). Not owned.
+ */
+struct ix_host;
+void audit_set_host(struct audit *a, const struct ix_host *h);
+
 /* Attach the process map late (it may be built while sockets are dumped);
  * needed before audit_end_netns() for `process` of listeners entries. */
 void audit_set_procmap(struct audit *a, struct procmap *pm);

@@ -208,6 +208,7 @@ struct ix_pkt {
 	uint32_t mark, ct_mark;
 	bool local_dst;			/* fib daddr type local */
 	const struct packet *orig;	/* the connection's first packet */
+	struct packet view;		/* this packet (a reply: swapped) */
 	const struct ix_host *host;
 };
 

@@ -190,6 +190,17 @@ static void build_pkt(struct ix_pkt *x, const struct ix_host *h,
 	x->host = h;
 	x->local_dst = c->local || (k == PK_REPLY ? o->dir == DIR_OUT : o->dir == DIR_IN);
 	build_headers(x, c, k);
+	x->view = *o;
+	if (k == PK_REPLY) {
+		x->view.src = o->dst;
+		x->view.dst = o->src;
+		x->view.has_src = o->has_src;
+		x->view.sport = o->dport;
+		x->view.dport = o->sport;
+		x->view.has_sport = o->has_dport;
+		x->view.has_dport = o->has_sport;
+		x->view.dir = o->dir == DIR_IN ? DIR_OUT : DIR_IN;
+	}
 	if (out_hook) {
 		x->oif = dev;
 		x->oif_absent = dev_absent;
@@ -256,9 +267,68 @@ static bool is_model_table(const struct ix_table *t)
 	return t->model != NULL;
 }
 
+static unsigned int proto_bit(uint8_t l4proto)
+{
+	switch (l4proto) {
+	case IPPROTO_TCP:	return PROTO_TCP;
+	case IPPROTO_UDP:	return PROTO_UDP;
+	case IPPROTO_ICMP:	return PROTO_ICMP;
+	case IPPROTO_ICMPV6:	return PROTO_ICMPV6;
+	}
+	return 0;
+}
+
+/*
+ * Does the folded ("simple", see compile.c) policy rule @r match @p? Only
+ * for naming: a folded set keeps one element where rules of its run
+ * overlap, and the policy's first matching rule is the one to name.
+ */
+static bool simple_rule_match(const struct rule *r, const struct packet *p)
+{
+	const struct addr_set *remote = r->dir == DIR_OUT ? &r->to : &r->from;
+	const struct cidr *addr = r->dir == DIR_OUT ? &p->dst : &p->src;
+	size_t i;
+
+	if (!(r->families & (p->dst.family == 6 ? FAM_V6 : FAM_V4)))
+		return false;
+	if (!(r->protos & proto_bit(p->l4proto)))
+		return false;
+	if (!remote->any) {
+		if (r->dir == DIR_OUT ? !p->dst.family : !p->has_src)
+			return false;
+		for (i = 0; i < remote->n; i++)
+			if (cidr_contains(&remote->v[i], addr))
+				break;
+		if (i == remote->n)
+			return false;
+	}
+	if (!r->dport.any) {
+		if (!p->has_dport)
+			return false;
+		for (i = 0; i < r->dport.n; i++)
+			if (r->dport.v[i].lo <= p->dport &&
+			    p->dport <= r->dport.v[i].hi)
+				break;
+		if (i == r->dport.n)
+			return false;
+	}
+	return true;
+}
+
+static const struct rule *run_origin(const struct mrule *mr,
+				     const struct packet *p)
+{
+	size_t i;
+
+	for (i = 0; i < mr->origin_run; i++)
+		if (simple_rule_match(&mr->origin[i], p))
+			return &mr->origin[i];
+	return NULL;
+}
+
 static void step_rule(struct ix_step *st, const struct ix_table *t,
 		      const struct ix_chain *c, const struct ix_rule *r,
-		      const struct rule *elem_origin)
+		      const struct rule *elem_origin, const struct packet *view)
 {
 	snprintf(st->rule_chain, sizeof(st->rule_chain), "%s", c->name);
 	if (!r) {
@@ -275,7 +345,10 @@ static void step_rule(struct ix_step *st, const struct ix_table *t,
 			st->label = mr->origin_name;
 			st->rule = mr->origin_name;
 		} else {
-			st->origin = elem_origin ? elem_origin : mr->origin;
+			const struct rule *run = mr->origin_run && mr->origin &&
+						 view ? run_origin(mr, view) : NULL;
+
+			st->origin = run ? run : elem_origin ? elem_origin : mr->origin;
 			st->rule = st->origin ? st->origin->name : mr->comment;
 			st->at = st->origin ? &st->origin->loc : NULL;
 			if (!st->origin)
@@ -284,6 +357,39 @@ static void step_rule(struct ix_step *st, const struct ix_table *t,
 		return;
 	}
 	st->rule = r->comment;
+}
+
+/*
+ * A packet the kernel never sees: TCP or UDP without a destination port
+ * (`explain out tcp 192.0.2.9`). A folded rule splits a port-less policy
+ * rule's element around the ports of the rules before it, so no lookup
+ * can match it; the policy's own rules of the run answer instead, as
+ * their unfolded rules would.
+ */
+static bool folded_portless(const struct ix_rule *r, const struct ix_pkt *x)
+{
+	return r->mrule && r->mrule->origin_run && r->mrule->origin &&
+	       !x->view.has_dport && (x->l4proto == IPPROTO_TCP ||
+				      x->l4proto == IPPROTO_UDP) &&
+	       run_origin(r->mrule, &x->view);
+}
+
+/* The verdict a rule ends with (its last verdict expression). */
+static int32_t rule_verdict(const struct ix_rule *r, struct ix_vdict *vd)
+{
+	size_t i = r->n_ex;
+
+	while (i--) {
+		if (r->ex[i].op == IXO_REJECT) {
+			vd->chain = -2;
+			return vd->code = NF_DROP;
+		}
+		if (r->ex[i].op == IXO_IMMEDIATE && r->ex[i].to_verdict) {
+			*vd = r->ex[i].vd;
+			return vd->code;
+		}
+	}
+	return NFT_CONTINUE;
 }
 
 /* Run base chain @bc of @t on @x; fill @st. Returns the verdict. */
@@ -318,10 +424,15 @@ static enum ix_verdict run_base(const struct ix_table *t, const struct ix_chain 
 			snprintf(why, why_len, "%s %s chain %s rule handle %llu: %s",
 				 family_name(t->family), t->name, c->name,
 				 (unsigned long long)r->handle, out.why);
-			step_rule(st, t, c, r, NULL);
+			step_rule(st, t, c, r, NULL, NULL);
 			return IXV_UNDETERMINED;
 		}
 		code = rg.vd.code;
+		if (code == NFT_BREAK && folded_portless(r, x)) {
+			/* see folded_portless() */
+			code = rule_verdict(r, &rg.vd);
+			out.origin = run_origin(r->mrule, &x->view);
+		}
 		switch (code) {
 		case NFT_BREAK:
 		case NFT_CONTINUE:
@@ -334,7 +445,7 @@ static enum ix_verdict run_base(const struct ix_table *t, const struct ix_chain 
 				snprintf(why, why_len, "%s %s chain %s rule handle %llu: a jump the interpreter cannot follow",
 					 family_name(t->family), t->name, c->name,
 					 (unsigned long long)r->handle);
-				step_rule(st, t, c, r, NULL);
+				step_rule(st, t, c, r, NULL, NULL);
 				return IXV_UNDETERMINED;
 			}
 			if (code == NFT_JUMP) {
@@ -357,7 +468,7 @@ static enum ix_verdict run_base(const struct ix_table *t, const struct ix_chain 
 		default:
 			break;
 		}
-		step_rule(st, t, c, r, out.origin);
+		step_rule(st, t, c, r, out.origin, &x->view);
 		switch (code & NF_VERDICT_MASK) {
 		case NF_ACCEPT:
 			return IXV_ACCEPT;
@@ -371,7 +482,7 @@ static enum ix_verdict run_base(const struct ix_table *t, const struct ix_chain 
 			return IXV_UNDETERMINED;
 		}
 	}
-	step_rule(st, t, bc, NULL, NULL);
+	step_rule(st, t, bc, NULL, NULL, NULL);
 	return bc->policy == NF_DROP ? IXV_DROP : IXV_ACCEPT;
 }
 
