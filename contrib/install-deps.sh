@@ -5,7 +5,7 @@ set -eu
 pkgs="build-essential pkg-config libyaml-dev libnftnl-dev libmnl-dev
       libcmocka-dev nftables iproute2 clang libclang-rt-dev valgrind
       python3 ansible-core util-linux procps man-db systemd
-      bash-completion time"
+      bash-completion time iptables"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

@@ -284,6 +284,16 @@ static void decode_one(struct ix_table *t, struct nftnl_expr *e,
 			x->op = IXO_NOOP;
 		else
 			return unknown(x, "%s (a stateful object: quota, limit, ...)", name);
+	} else if (!strcmp(name, "dynset")) {
+		const char *set = nftnl_expr_get_str(e, NFTNL_EXPR_DYNSET_SET_NAME);
+
+		if (nftnl_expr_is_set(e, NFTNL_EXPR_DYNSET_EXPR) ||
+		    nftnl_expr_is_set(e, NFTNL_EXPR_DYNSET_EXPRESSIONS))
+			return unknown(x, "%s with statements of its own (a meter)", name);
+		x->op = IXO_DYNSET;
+		x->set = set ? ix_set_find(t, set) : -1;
+		if (x->set < 0)
+			return unknown(x, "%s into a set that was not read", name);
 	} else if (!strcmp(name, "limit")) {
 		x->op = IXO_LIMIT;
 	} else if (!strcmp(name, "reject")) {
@@ -1069,6 +1079,12 @@ void ix_rule_run(const struct ix_table *t, const struct ix_rule *r,
 			break;
 		case IXO_NOTRACK:
 			p->untracked = true;
+			break;
+		case IXO_DYNSET:
+			/* it changes the set, not the verdict; unless a rule
+			 * looks the set up (port knocking, meters) */
+			if (t->sets[x->set].looked_up)
+				undet(&u, "dynset into a set that rules look up");
 			break;
 		case IXO_LIMIT:
 			if (rest_matters(r, u.i))

@@ -255,6 +255,21 @@ void ix_set_finish(struct ix_set *s)
 	s->sorted = true;
 }
 
+/* Which sets do lookups read (a dynset into one changes verdicts)? */
+static void mark_lookups(struct ix_table *t)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < t->n_chains; i++)
+		for (j = 0; j < t->chains[i].n_rules; j++)
+			for (k = 0; k < t->chains[i].rules[j].n_ex; k++) {
+				const struct ix_expr *x = &t->chains[i].rules[j].ex[k];
+
+				if (x->op == IXO_LOOKUP && x->set >= 0)
+					t->sets[x->set].looked_up = true;
+			}
+}
+
 /* ---- from a compiled policy ---- */
 
 static int model_set(struct ix_table *t, const struct mset *ms)
@@ -385,6 +400,7 @@ int ix_host_add_model(struct ix_host *h, const struct model *m)
 				return ret;
 		}
 	}
+	mark_lookups(t);
 	return 0;
 }
 
@@ -719,8 +735,13 @@ static int load_once(struct ix_host *h, struct nl_sock *s)
 		ret = load_elems(h, s);
 	if (!ret)
 		ret = nl_dump(s, NFT_MSG_GETRULE, NFPROTO_UNSPEC, NULL, NULL, rule_cb, &l);
-	if (!ret)
+	if (!ret) {
+		size_t i;
+
+		for (i = 0; i < h->n_tables; i++)
+			mark_lookups(&h->tables[i]);
 		ret = nl_get_generation(s, &gen1);
+	}
 	if (!ret && gen0 != gen1)
 		ret = -EINTR;
 	return ret;

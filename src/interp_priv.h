@@ -35,6 +35,7 @@ enum ix_op {
 	IXO_FIB,
 	IXO_SOCKET,
 	IXO_NOTRACK,
+	IXO_DYNSET,		/* add/update @set: no verdict of its own */
 	IXO_CGROUP_PATH,	/* a compiled policy's `socket cgroupv2 level N
 				 * "path"` whose path this host does not have:
 				 * compared by path, not by inode */
@@ -114,6 +115,7 @@ struct ix_set {
 	struct ix_elem *elems;
 	size_t n_elems, cap_elems;
 	bool sorted;			/* by lo, non-overlapping: bsearch */
+	bool looked_up;			/* a rule of the table looks it up */
 	/* while loading interval sets: start/end markers to pair up */
 	struct ix_bound *bounds;
 	size_t n_bounds, cap_bounds;
