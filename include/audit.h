@@ -121,12 +121,13 @@ struct audit *audit_new(const struct policy *p, const struct model *m,
 void audit_free(struct audit *a);
 
 /**
- * audit_set_host() - judge the current namespace on @h: its live tables
+ * audit_take_host() - judge the current namespace on @h: its live tables
  * with the policy's compiled table standing in for portwarden's own
- * (interp.h). NULL: the policy's table alone (the default). Not owned.
+ * (interp.h). NULL: the policy's table alone (the default). The audit
+ * owns @h from now on (findings name its rules).
  */
 struct ix_host;
-void audit_set_host(struct audit *a, const struct ix_host *h);
+void audit_take_host(struct audit *a, struct ix_host *h);
 
 /* Attach the process map late (it may be built while sockets are dumped);
  * needed before audit_end_netns() for `process` of listeners entries. */
@@ -159,6 +160,9 @@ void audit_end_netns(struct audit *a, bool primary);
 void audit_drift(struct audit *a, const struct model *live, int err);
 
 const struct audit_report *audit_report(const struct audit *a);
+
+/* The compiled policy the audit judges against. */
+const struct model *audit_model(const struct audit *a);
 
 /**
  * audit_why_unattributed() - why no process is named for a socket

@@ -138,10 +138,12 @@ void ix_host_free(struct ix_host *h);
  * ix_host_load_live() - dump every table of the socket's namespace
  * (ip, ip6, inet; other families are kept only to report them) and the
  * namespace's addresses and interfaces (for the local path and the
- * interface of an address).
+ * interface of an address)
+ * @skip: the inet table a compiled policy will stand in for: its sets
+ *        and rules are not read (NULL: read everything)
  * Return: 0 or a negative errno (-EPERM unprivileged).
  */
-int ix_host_load_live(struct ix_host *h, struct nl_sock *s);
+int ix_host_load_live(struct ix_host *h, struct nl_sock *s, const char *skip);
 
 /**
  * ix_host_load_addrs() - only the namespace's own addresses and interfaces

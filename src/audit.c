@@ -53,6 +53,8 @@ struct audit {
 	const struct model *model;
 	const struct ix_host *host;	/* what verdicts are computed on */
 	struct ix_host *own_host;	/* the model alone, when no host is set */
+	struct ix_host **hosts;		/* taken by audit_take_host() */
+	size_t n_hosts, cap_hosts;
 	bool exact_ports;		/* other tables: no port classes */
 	struct procmap *pm;
 	const char *cgroup_root;
@@ -265,8 +267,10 @@ struct audit *audit_new(const struct policy *p, const struct model *m,
 	return a;
 }
 
-void audit_set_host(struct audit *a, const struct ix_host *h)
+void audit_take_host(struct audit *a, struct ix_host *h)
 {
+	if (h)
+		*ARRAY_PUSH(a->hosts, a->n_hosts, a->cap_hosts) = h;
 	a->host = h ? h : a->own_host;
 	/* ports the model treats alike another table may not: remembered
 	 * answers are per port then */
@@ -290,6 +294,9 @@ void audit_free(struct audit *a)
 	free(a->port_edges);
 	free(a->reach);
 	ix_host_free(a->own_host);
+	for (i = 0; i < a->n_hosts; i++)
+		ix_host_free(a->hosts[i]);
+	free(a->hosts);
 	for (i = 0; i < a->r.n_findings; i++)
 		free(a->r.findings[i].detail);
 	free(a->r.findings);
@@ -304,6 +311,11 @@ void audit_free(struct audit *a)
 void audit_set_procmap(struct audit *a, struct procmap *pm)
 {
 	a->pm = pm;
+}
+
+const struct model *audit_model(const struct audit *a)
+{
+	return a->model;
 }
 
 const struct audit_report *audit_report(const struct audit *a)

@@ -527,7 +527,7 @@ static int explain_host(struct cli *c, const struct model *m, struct ix_host **o
 	if (!c->policy_only) {
 		ret = nl_sock_open(&s);
 		if (!ret)
-			ret = ix_host_load_live(h, s);
+			ret = ix_host_load_live(h, s, m->table);
 		nl_sock_close(s);
 		if (ret == -EPERM || ret == -EACCES) {
 			fprintf(stderr, "portwarden: explain: not permitted to read the host's other tables (run as root); answering for the policy alone\n");

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "lint_conn.h"
 #include "render.h"
 #include "util.h"
 
@@ -24,6 +25,8 @@ struct model *cli_load_model(struct cli *c, size_t first, size_t n,
 		return NULL;
 	diag_init(&d);
 	ret = compile_policy(*pp, &m, &d);
+	if (!ret)
+		lint_replies(*pp, m, &d);
 	cli_print_diag(c, &d);
 	diag_release(&d);
 	if (ret < 0) {

@@ -692,8 +692,14 @@ static void clear_tables(struct ix_host *h)
 	h->n_tables = h->cap_tables = 0;
 }
 
+/* Is this table left out (the one a compiled policy replaces)? */
+static bool skipped(const struct ix_table *t, const char *skip)
+{
+	return skip && t->family == NFPROTO_INET && !strcmp(t->name, skip);
+}
+
 /* The elements of every set of the ip, ip6 and inet tables. */
-static int load_elems(struct ix_host *h, struct nl_sock *s)
+static int load_elems(struct ix_host *h, struct nl_sock *s, const char *skip)
 {
 	size_t i, j;
 	int ret;
@@ -704,8 +710,8 @@ static int load_elems(struct ix_host *h, struct nl_sock *s)
 		for (j = 0; j < t->n_sets; j++) {
 			struct elem_ctx c = { .t = t, .s = &t->sets[j] };
 
-			if (t->family != NFPROTO_INET && t->family != NFPROTO_IPV4 &&
-			    t->family != NFPROTO_IPV6)
+			if ((t->family != NFPROTO_INET && t->family != NFPROTO_IPV4 &&
+			     t->family != NFPROTO_IPV6) || skipped(t, skip))
 				continue;
 			ret = nl_dump(s, NFT_MSG_GETSETELEM, (uint16_t)t->family,
 				      t->name, t->sets[j].name, elems_cb, &c);
@@ -717,10 +723,11 @@ static int load_elems(struct ix_host *h, struct nl_sock *s)
 	return 0;
 }
 
-static int load_once(struct ix_host *h, struct nl_sock *s)
+static int load_once(struct ix_host *h, struct nl_sock *s, const char *skip)
 {
 	struct loader l = { .h = h };
 	uint32_t gen0, gen1;
+	size_t i, n;
 	int ret;
 
 	clear_tables(h);
@@ -729,15 +736,28 @@ static int load_once(struct ix_host *h, struct nl_sock *s)
 		ret = nl_dump(s, NFT_MSG_GETTABLE, NFPROTO_UNSPEC, NULL, NULL, table_cb, &l);
 	if (!ret)
 		ret = nl_dump(s, NFT_MSG_GETCHAIN, NFPROTO_UNSPEC, NULL, NULL, chain_cb, &l);
-	if (!ret)
-		ret = nl_dump(s, NFT_MSG_GETSET, NFPROTO_UNSPEC, NULL, NULL, set_cb, &l);
-	if (!ret)
-		ret = load_elems(h, s);
-	if (!ret)
-		ret = nl_dump(s, NFT_MSG_GETRULE, NFPROTO_UNSPEC, NULL, NULL, rule_cb, &l);
-	if (!ret) {
-		size_t i;
+	/* sets and rules table by table: the table a compiled policy stands
+	 * in for (100,000 rules, maybe) is not read at all */
+	n = h->n_tables;
+	for (i = 0; !ret && i < n; i++) {
+		struct ix_table *t = &h->tables[i];
 
+		if (skipped(t, skip))
+			continue;
+		ret = nl_dump(s, NFT_MSG_GETSET, (uint16_t)t->family, t->name, NULL,
+			      set_cb, &l);
+	}
+	if (!ret)
+		ret = load_elems(h, s, skip);
+	for (i = 0; !ret && i < n; i++) {
+		struct ix_table *t = &h->tables[i];
+
+		if (skipped(t, skip))
+			continue;
+		ret = nl_dump(s, NFT_MSG_GETRULE, (uint16_t)t->family, t->name, NULL,
+			      rule_cb, &l);
+	}
+	if (!ret) {
 		for (i = 0; i < h->n_tables; i++)
 			mark_lookups(&h->tables[i]);
 		ret = nl_get_generation(s, &gen1);
@@ -747,12 +767,12 @@ static int load_once(struct ix_host *h, struct nl_sock *s)
 	return ret;
 }
 
-int ix_host_load_live(struct ix_host *h, struct nl_sock *s)
+int ix_host_load_live(struct ix_host *h, struct nl_sock *s, const char *skip)
 {
 	int ret = -EINTR, tries;
 
 	for (tries = 0; tries < LOAD_RETRIES; tries++) {
-		ret = load_once(h, s);
+		ret = load_once(h, s, skip);
 		if (ret != -EINTR && ret != -ENOBUFS && ret != -EAGAIN)
 			break;
 		if (ret == -ENOBUFS)

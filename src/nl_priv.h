@@ -104,7 +104,8 @@ bool nl_rule_decode(struct model *m, struct nftnl_rule *nr, struct mrule *r,
 
 /**
  * nl_dump() - one NLM_F_DUMP request of @type for @family (NFPROTO_UNSPEC:
- * every family); @table and @set name the set of a GETSETELEM dump.
+ * every family); @table and @set name the set of a GETSETELEM dump;
+ * @table alone filters a GETRULE or GETSET dump to one table.
  * @cb runs for every reply message. Return: 0 or a negative errno
  * (-EINTR when the dump was interrupted by a change: retry).
  */

@@ -141,6 +141,24 @@ int nl_dump(struct nl_sock *s, uint16_t type, uint16_t family,
 		nftnl_set_set_u32(ns, NFTNL_SET_FAMILY, family);
 		nftnl_set_elems_nlmsg_build_payload(nlh, ns);
 		nftnl_set_free(ns);
+	} else if (type == NFT_MSG_GETRULE && table) {
+		struct nftnl_rule *r = nftnl_rule_alloc();
+
+		if (!r)
+			abort();
+		nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
+		nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, family);
+		nftnl_rule_nlmsg_build_payload(nlh, r);
+		nftnl_rule_free(r);
+	} else if (type == NFT_MSG_GETSET && table) {
+		struct nftnl_set *st = nftnl_set_alloc();
+
+		if (!st)
+			abort();
+		nftnl_set_set_str(st, NFTNL_SET_TABLE, table);
+		nftnl_set_set_u32(st, NFTNL_SET_FAMILY, family);
+		nftnl_set_nlmsg_build_payload(nlh, st);
+		nftnl_set_free(st);
 	}
 	return nl_query(s, nlh, cb, data);
 }

@@ -977,7 +977,7 @@ static struct ix_host *guard_host(const struct model *next, bool live)
 	struct nl_sock *s = NULL;
 
 	if (live && nl_sock_open(&s) == 0) {
-		if (ix_host_load_live(h, s) < 0)
+		if (ix_host_load_live(h, s, next->table) < 0)
 			ix_host_load_addrs(h);
 		nl_sock_close(s);
 	}
