@@ -5,7 +5,7 @@ set -eu
 pkgs="build-essential pkg-config libyaml-dev libnftnl-dev libmnl-dev
       libcmocka-dev nftables iproute2 clang libclang-rt-dev valgrind
       python3 ansible-core util-linux procps man-db systemd
-      bash-completion time git
+      bash-completion time git iptables
       debhelper dpkg-dev fakeroot lintian
       python3-yaml python3-jsonschema python3-prometheus-client
       python3-venv pylint pycodestyle yamllint python3-voluptuous nodejs"

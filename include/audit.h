@@ -125,6 +125,15 @@ struct audit *audit_new(const struct policy *p, const struct model *m,
 			struct procmap *pm);
 void audit_free(struct audit *a);
 
+/**
+ * audit_take_host() - judge the current namespace on @h: its live tables
+ * with the policy's compiled table standing in for portwarden's own
+ * (interp.h). NULL: the policy's table alone (the default). The audit
+ * owns @h from now on (findings name its rules).
+ */
+struct ix_host;
+void audit_take_host(struct audit *a, struct ix_host *h);
+
 /* Attach the process map late (it may be built while sockets are dumped);
  * needed before audit_end_netns() for `process` of listeners entries. */
 void audit_set_procmap(struct audit *a, struct procmap *pm);
@@ -161,6 +170,9 @@ bool audit_drift(struct audit *a, const struct model *live, int err);
 void audit_drift_none(struct audit *a);
 
 const struct audit_report *audit_report(const struct audit *a);
+
+/* The compiled policy the audit judges against. */
+const struct model *audit_model(const struct audit *a);
 
 /**
  * audit_why_unattributed() - why no process is named for a socket

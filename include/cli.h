@@ -31,6 +31,9 @@ enum out_format {
  * @confirm: seconds for `apply --confirm`, or -1
  * @table:   `--table NAME`, or NULL
  * @from, @user: `explain --from`, `--user`
+ * @sport, @group, @cgroup, @iface: `explain --sport`, `--group`,
+ *           `--cgroup`, `--interface`
+ * @policy_only: `explain --policy-only`: no other table
  * @record, @replay: `audit --record FILE` / `--replay FILE` (sock_diag dumps)
  */
 struct cli_json;
@@ -48,6 +51,11 @@ struct cli {
 	long confirm;
 	const char *from;
 	const char *user;
+	const char *sport;
+	const char *group;
+	const char *cgroup;
+	const char *iface;
+	bool policy_only;
 	const char *record;
 	const char *replay;
 	char **args;
@@ -106,6 +114,14 @@ int cli_check_owner_recorded(const struct cli *c, struct nl_sock *s,
 /* Does the command change the kernel's ruleset (apply without --dry-run,
  * flush, rollback, confirm)? Only those may say "nothing was changed". */
 bool cli_changes(const struct cli *c);
+
+/**
+ * cli_load_model() - cli_load_policy(), then compile it (diagnostics
+ * printed); NULL with *@rc set on failure. The caller frees both.
+ */
+struct model;
+struct model *cli_load_model(struct cli *c, size_t first, size_t n,
+			     struct policy **pp, int *rc);
 
 /* Print diagnostics to stderr honouring -q (warnings hidden). */
 void cli_print_diag(const struct cli *c, const struct diag *d);

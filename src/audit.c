@@ -20,6 +20,8 @@
 #include <string.h>
 
 #include "audit.h"
+#include "interp.h"
+#include "sockpkt.h"
 #include "util.h"
 
 struct cand_list {
@@ -49,6 +51,11 @@ struct reach_entry {
 struct audit {
 	const struct policy *policy;
 	const struct model *model;
+	const struct ix_host *host;	/* what verdicts are computed on */
+	struct ix_host *own_host;	/* the model alone, when no host is set */
+	struct ix_host **hosts;		/* taken by audit_take_host() */
+	size_t n_hosts, cap_hosts;
+	bool exact_ports;		/* other tables: no port classes */
 	struct procmap *pm;
 	const char *cgroup_root;
 	bool uses_cgroup;
@@ -249,7 +256,28 @@ struct audit *audit_new(const struct policy *p, const struct model *m,
 	a->pm = pm;
 	a->cgroup_root = NULL;	/* procmap finds the cgroup2 mount */
 	collect_candidates(a);
+	if (m) {
+		a->own_host = ix_host_new();
+		if (ix_host_add_model(a->own_host, m) < 0) {
+			ix_host_free(a->own_host);
+			a->own_host = NULL;
+		}
+	}
+	a->host = a->own_host;
 	return a;
+}
+
+void audit_take_host(struct audit *a, struct ix_host *h)
+{
+	if (h)
+		*ARRAY_PUSH(a->hosts, a->n_hosts, a->cap_hosts) = h;
+	a->host = h ? h : a->own_host;
+	/* ports the model treats alike another table may not: remembered
+	 * answers are per port then */
+	a->exact_ports = h && ix_host_n_tables(h) > 1;
+	a->n_reach = 0;
+	if (a->reach)
+		memset(a->reach, 0, a->cap_reach * sizeof(*a->reach));
 }
 
 void audit_free(struct audit *a)
@@ -265,6 +293,10 @@ void audit_free(struct audit *a)
 	free(a->iifs.v);
 	free(a->port_edges);
 	free(a->reach);
+	ix_host_free(a->own_host);
+	for (i = 0; i < a->n_hosts; i++)
+		ix_host_free(a->hosts[i]);
+	free(a->hosts);
 	for (i = 0; i < a->r.n_findings; i++)
 		free(a->r.findings[i].detail);
 	free(a->r.findings);
@@ -279,6 +311,11 @@ void audit_free(struct audit *a)
 void audit_set_procmap(struct audit *a, struct procmap *pm)
 {
 	a->pm = pm;
+}
+
+const struct model *audit_model(const struct audit *a)
+{
+	return a->model;
 }
 
 const struct audit_report *audit_report(const struct audit *a)
@@ -296,29 +333,6 @@ void audit_begin_netns(struct audit *a, const char *label)
 }
 
 /* ---- addresses --------------------------------------------------------- */
-
-static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
-static bool is_v4mapped(const struct sock_info *s, const uint8_t *addr)
-{
-	return s->family == AF_INET6 && !memcmp(addr, v4mapped, 12);
-}
-
-/* The address as the packet on the wire carries it: v4-mapped -> IPv4. */
-static void wire_addr(const struct sock_info *s, const uint8_t *addr,
-		      struct cidr *out)
-{
-	memset(out, 0, sizeof(*out));
-	if (s->family == AF_INET || is_v4mapped(s, addr)) {
-		out->family = 4;
-		out->plen = 32;
-		memcpy(out->addr, s->family == AF_INET ? addr : addr + 12, 4);
-	} else {
-		out->family = 6;
-		out->plen = 128;
-		memcpy(out->addr, addr, 16);
-	}
-}
 
 static bool addr_is_zero(const struct cidr *c)
 {
@@ -340,7 +354,7 @@ static bool sock_is_loopback(const struct sock_info *s)
 {
 	struct cidr c;
 
-	wire_addr(s, s->src, &c);
+	sock_wire_addr(s, s->src, &c);
 	/* lo is ifindex 1 in every network namespace */
 	return addr_is_loopback(&c) || s->ifindex == 1;
 }
@@ -535,7 +549,7 @@ static unsigned int sock_families(const struct sock_info *s)
 {
 	struct cidr c;
 
-	wire_addr(s, s->src, &c);
+	sock_wire_addr(s, s->src, &c);
 	if (c.family == 4)
 		return FAM_V4;
 	return addr_is_zero(&c) && !s->v6only ? FAM_BOTH : FAM_V6;
@@ -608,7 +622,7 @@ static bool reachable(struct audit *a, uint8_t proto, int fi,
 				struct eval_result res;
 
 				pkt.iif = ii ? a->iifs.v[ii - 1] : NULL;
-				if (eval_packet(a->model, &pkt, &res) < 0)
+				if (!a->host || eval_packet(a->host, &pkt, &res) < 0)
 					continue;
 				if (!have_first) {
 					*first = res;
@@ -630,6 +644,8 @@ static uint32_t port_class(const struct audit *a, uint16_t port)
 {
 	size_t lo = 0, hi = a->n_port_edges;
 
+	if (a->exact_ports)
+		return port;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 
@@ -718,7 +734,7 @@ static void judge_listener(struct audit *a, struct audit_sock *l)
 		l->state = LISTEN_LOCAL;
 		return;
 	}
-	wire_addr(&l->s, l->s.src, &addr);
+	sock_wire_addr(&l->s, l->s.src, &addr);
 	wild = addr_is_zero(&addr);
 	l->dual = l->s.family == AF_INET6 && wild && !l->s.v6only;
 	if (addr.family == 4 || l->dual)
@@ -731,55 +747,23 @@ static void judge_listener(struct audit *a, struct audit_sock *l)
 	l->rule = rule_label(open ? &hit : &first);
 }
 
-static bool conn_is_loopback(const struct cidr *local, const struct cidr *remote)
-{
-	return addr_is_loopback(local) || addr_is_loopback(remote) ||
-	       (local->family == remote->family &&
-		!memcmp(local->addr, remote->addr, 16));
-}
-
 static void judge_conn(struct audit *a, struct audit_sock *c)
 {
-	struct cidr local, remote;
+	struct sock_owner own = { 0 };
 	struct eval_result res;
 	struct packet pkt;
 	struct finding *f;
 	char lbuf[64], rbuf[64];
-	bool lo;
 
-	wire_addr(&c->s, c->s.src, &local);
-	wire_addr(&c->s, c->s.dst, &remote);
-	lo = conn_is_loopback(&local, &remote);
 	c->inbound = port_listened(a, &c->s);
-	memset(&pkt, 0, sizeof(pkt));
-	pkt.l4proto = c->s.proto;
-	pkt.has_src = true;
-	pkt.has_sport = true;
-	pkt.has_dport = true;
-	if (c->inbound) {
-		pkt.dir = DIR_IN;
-		pkt.src = remote;
-		pkt.sport = c->s.dport;
-		pkt.dst = local;
-		pkt.dport = c->s.sport;
-		pkt.iif = lo ? "lo" : NULL;
-	} else {
-		pkt.dir = DIR_OUT;
-		pkt.src = local;
-		pkt.sport = c->s.sport;
-		pkt.dst = remote;
-		pkt.dport = c->s.dport;
-		pkt.oif = lo ? "lo" : NULL;
-		/* TIME_WAIT and request sockets have no owner; an
-		 * established socket always has one */
-		pkt.uid = c->s.uid;
-		pkt.has_uid = c->s.inode != 0;
+	if (!c->inbound) {
 		if (a->uses_cgroup)
-			pkt.cgroup = audit_cgroup_path(a, &c->s);
+			own.cgroup = audit_cgroup_path(a, &c->s);
 		if (a->uses_gid && a->pm)
-			pkt.has_gid = owner_fsgid(a->pm, c->s.inode, &pkt.gid);
+			own.has_gid = owner_fsgid(a->pm, c->s.inode, &own.gid);
 	}
-	if (eval_packet(a->model, &pkt, &res) < 0) {
+	sock_packet(&c->s, c->inbound, &own, &pkt);
+	if (!a->host || eval_packet(a->host, &pkt, &res) < 0) {
 		c->verdict = MV_ACCEPT;
 		return;
 	}

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "interp.h"
 #include "cli.h"
 #include "gen_cache.h"
 #include "model_cmp.h"
@@ -588,6 +589,32 @@ static void pm_job_start(struct pm_job *job)
 	pm_job_run(job);	/* no thread: scan now */
 }
 
+/*
+ * The namespace's tables, with the policy standing in for portwarden's own
+ * (SPEC §5): Docker's or firewalld's drops make a port filtered too. NULL
+ * (the policy alone) when they cannot be read, unprivileged, with a note.
+ */
+static struct ix_host *live_host(struct audit *a, const struct cli *c)
+{
+	struct ix_host *h = ix_host_new();
+	struct nl_sock *nl = NULL;
+	int ret = nl_sock_open(&nl);
+
+	if (!ret)
+		ret = ix_host_load_live(h, nl, audit_model(a)->table);
+	nl_sock_close(nl);
+	if (!ret)
+		ret = ix_host_add_model(h, audit_model(a));
+	if (ret < 0) {
+		if (!c->quiet)
+			fprintf(stderr, "portwarden: audit: note: the namespace's other tables were not read (%s); verdicts are the policy's alone\n",
+				strerror(-ret));
+		ix_host_free(h);
+		return NULL;
+	}
+	return h;
+}
+
 /* Return 0 when the map is ready (attached to @a), or a negative errno. */
 static int pm_job_wait(struct pm_job *job, struct audit *a)
 {
@@ -671,6 +698,7 @@ static int audit_one(struct audit *a, struct pm_job *job, const char *label,
 		fprintf(stderr, "portwarden: audit: /proc: %s\n", strerror(-ret));
 		goto out;
 	}
+	audit_take_host(a, live_host(a, c));
 	audit_end_netns(a, primary);
 	if (!drift)
 		goto out;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "lint_conn.h"
 #include "util.h"
 
 static void json_diags(FILE *f, const struct diag *d, enum diag_severity sev)
@@ -64,6 +65,17 @@ int check_main(struct cli *c)
 	}
 	diag_init(&d);
 	ret = policy_load(&p, paths, n, &d);
+	if (!ret) {
+		struct model *m = NULL;
+		struct diag cd;
+
+		/* the compiler's own warnings are the checker's already */
+		diag_init(&cd);
+		if (compile_policy(p, &m, &cd) == 0)
+			lint_replies(p, m, &d);
+		diag_release(&cd);
+		model_free(m);
+	}
 	if (!ret)
 		code = EXIT_OK;
 	else if (ret == -EINVAL)

@@ -25,6 +25,8 @@
 #define OPT_FROM	0x040u
 #define OPT_USER	0x080u
 #define OPT_RECORD	0x100u
+#define OPT_PACKET	0x200u	/* explain's --sport, --group, --cgroup,
+				 * --interface, --policy-only */
 
 static const struct command {
 	const char *name;
@@ -56,8 +58,10 @@ static const struct command {
 	  "[POLICY...] [--netns NAME|PATH] [--all-netns] "
 	  "[--format text|json|junit|prometheus] [--record FILE] [--replay FILE]",
 	  "check live sockets against the policy" },
-	{ "explain", explain_main, OPT_FROM | OPT_USER,
-	  "POLICY... in|out PROTO ADDR[:PORT] [--from ADDR[:PORT]] [--user USER]",
+	{ "explain", explain_main, OPT_FROM | OPT_USER | OPT_PACKET | OPT_NETNS,
+	  "POLICY... in|out PROTO ADDR[:PORT] [--from ADDR[:PORT]|:PORT] "
+	  "[--sport PORT] [--user USER] [--group GROUP] [--cgroup PATH] "
+	  "[--interface NAME] [--policy-only] [--netns NAME|PATH]",
 	  "show the verdict and deciding rule for one packet" },
 };
 
@@ -112,6 +116,18 @@ static int parse_format(struct cli *c, const char *v)
 			return 0;
 		}
 	return -EINVAL;
+}
+
+/* A value option may be given once: the second would silently win. */
+static int once(const char **slot, const char *v, const char *name)
+{
+	if (*slot) {
+		fprintf(stderr, "portwarden: %s given twice ('%s', then '%s')\n"
+			"Try 'portwarden --help'.\n", name, *slot, v);
+		return -1;
+	}
+	*slot = v;
+	return 0;
 }
 
 /* An option that takes a value: "--opt VALUE" or "--opt=VALUE". */
@@ -201,7 +217,10 @@ int main(int argc, char **argv)
 			}
 			c.netns = v;
 		} else if ((v = opt_value(argc, argv, &i, "--table"))) {
-			c.table = v;
+			if (once(&c.table, v, "--table") < 0) {
+				ret = EXIT_INVALID;
+				goto out;
+			}
 		} else if ((v = opt_value(argc, argv, &i, "--confirm"))) {
 			errno = 0;
 			c.confirm = strtol(v, &end, 10);
@@ -210,13 +229,47 @@ int main(int argc, char **argv)
 				goto out;
 			}
 		} else if ((v = opt_value(argc, argv, &i, "--from"))) {
-			c.from = v;
+			if (once(&c.from, v, "--from") < 0) {
+				ret = EXIT_INVALID;
+				goto out;
+			}
 		} else if ((v = opt_value(argc, argv, &i, "--user"))) {
-			c.user = v;
+			if (once(&c.user, v, "--user") < 0) {
+				ret = EXIT_INVALID;
+				goto out;
+			}
 		} else if ((v = opt_value(argc, argv, &i, "--record"))) {
-			c.record = v;
+			if (once(&c.record, v, "--record") < 0) {
+				ret = EXIT_INVALID;
+				goto out;
+			}
 		} else if ((v = opt_value(argc, argv, &i, "--replay"))) {
-			c.replay = v;
+			if (once(&c.replay, v, "--replay") < 0) {
+				ret = EXIT_INVALID;
+				goto out;
+			}
+		} else if ((v = opt_value(argc, argv, &i, "--sport"))) {
+			if (once(&c.sport, v, "--sport") < 0) {
+				ret = EXIT_INVALID;
+				goto out;
+			}
+		} else if ((v = opt_value(argc, argv, &i, "--group"))) {
+			if (once(&c.group, v, "--group") < 0) {
+				ret = EXIT_INVALID;
+				goto out;
+			}
+		} else if ((v = opt_value(argc, argv, &i, "--cgroup"))) {
+			if (once(&c.cgroup, v, "--cgroup") < 0) {
+				ret = EXIT_INVALID;
+				goto out;
+			}
+		} else if ((v = opt_value(argc, argv, &i, "--interface"))) {
+			if (once(&c.iface, v, "--interface") < 0) {
+				ret = EXIT_INVALID;
+				goto out;
+			}
+		} else if (!strcmp(a, "--policy-only")) {
+			c.policy_only = true;
 		} else if (!strcmp(a, "--dry-run")) {
 			c.dry_run = true;
 		} else if (!strcmp(a, "--force")) {
@@ -250,7 +303,9 @@ int main(int argc, char **argv)
 	    (c.all_netns && !(cmd->opts & OPT_ALL_NETNS)) ||
 	    (c.from && !(cmd->opts & OPT_FROM)) ||
 	    (c.user && !(cmd->opts & OPT_USER)) ||
-	    ((c.record || c.replay) && !(cmd->opts & OPT_RECORD))) {
+	    ((c.record || c.replay) && !(cmd->opts & OPT_RECORD)) ||
+	    ((c.sport || c.group || c.cgroup || c.iface || c.policy_only) &&
+	     !(cmd->opts & OPT_PACKET))) {
 		ret = bad_usage("an option given does not apply to '%s'", cmd->name);
 		goto out;
 	}

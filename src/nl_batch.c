@@ -184,44 +184,6 @@ static struct nlmsghdr *msg_hdr(struct batch *b, uint16_t type, uint16_t flags)
 
 /* ---- sets ---- */
 
-/* The bytes of one key component of an element (padded to @ki.len). */
-static void value_bytes(enum match_key key, const struct mvalue *v,
-			const struct nl_keyinfo *ki, bool end, uint8_t *out)
-{
-	uint32_t u32;
-
-	memset(out, 0, ki->len);
-	switch (key) {
-	case KEY_SADDR:
-	case KEY_DADDR:
-		memcpy(out, v->prefix.addr, ki->len);
-		if (end) {	/* last address of the prefix */
-			uint32_t i;
-
-			for (i = v->prefix.plen; i < ki->len * 8; i++)
-				out[i / 8] |= (uint8_t)(0x80 >> (i % 8));
-		}
-		break;
-	case KEY_SPORT:
-	case KEY_DPORT:
-		nl_put_be16(out, end ? v->range.hi : v->range.lo);
-		break;
-	case KEY_SKUID:
-	case KEY_SKGID:
-		u32 = v->num;
-		memcpy(out, &u32, 4);
-		break;
-	case KEY_IIFNAME:
-	case KEY_OIFNAME:
-		if (v->str)
-			strncpy((char *)out, v->str, ki->len - 1);
-		break;
-	default:
-		out[0] = (uint8_t)v->num;
-		break;
-	}
-}
-
 struct set_desc {
 	struct nl_keyinfo ki[MSET_MAX_KEYS];
 	uint32_t type, len, byteorder;
@@ -414,9 +376,9 @@ static int set_elems(struct batch *b, const struct model *m, size_t si,
 			memset(key, 0, d->len);
 			memset(key_end, 0, d->len);
 			for (k = 0; k < s->n_keys; k++) {
-				value_bytes(s->keys[k], &e->v[k], &d->ki[k], false,
+				nl_value_bytes(s->keys[k], &e->v[k], &d->ki[k], false,
 					    key + off);
-				value_bytes(s->keys[k], &e->v[k], &d->ki[k], true,
+				nl_value_bytes(s->keys[k], &e->v[k], &d->ki[k], true,
 					    key_end + off);
 				off += nl_reg_round(d->ki[k].len);
 			}
@@ -425,7 +387,7 @@ static int set_elems(struct batch *b, const struct model *m, size_t si,
 			ew_put(&w, &ke);
 			continue;
 		}
-		value_bytes(s->keys[0], &e->v[0], &d->ki[0], false, key);
+		nl_value_bytes(s->keys[0], &e->v[0], &d->ki[0], false, key);
 		if (!s->interval) {
 			ew_put(&w, &ke);
 			continue;
@@ -439,7 +401,7 @@ static int set_elems(struct batch *b, const struct model *m, size_t si,
 				ew_put(&w, &z);
 			}
 		}
-		value_bytes(s->keys[0], &e->v[0], &d->ki[0], true, key_end);
+		nl_value_bytes(s->keys[0], &e->v[0], &d->ki[0], true, key_end);
 		has_end = nl_be_inc(key_end, d->len);
 		ke.open = !has_end;
 		ew_put(&w, &ke);

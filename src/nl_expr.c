@@ -68,6 +68,43 @@ int nl_keyinfo(enum match_key key, uint8_t family, struct nl_keyinfo *ki)
 	}
 }
 
+void nl_value_bytes(enum match_key key, const struct mvalue *v,
+		    const struct nl_keyinfo *ki, bool end, uint8_t *out)
+{
+	uint32_t u32;
+
+	memset(out, 0, ki->len);
+	switch (key) {
+	case KEY_SADDR:
+	case KEY_DADDR:
+		memcpy(out, v->prefix.addr, ki->len);
+		if (end) {	/* last address of the prefix */
+			uint32_t i;
+
+			for (i = v->prefix.plen; i < ki->len * 8; i++)
+				out[i / 8] |= (uint8_t)(0x80 >> (i % 8));
+		}
+		break;
+	case KEY_SPORT:
+	case KEY_DPORT:
+		nl_put_be16(out, end ? v->range.hi : v->range.lo);
+		break;
+	case KEY_SKUID:
+	case KEY_SKGID:
+		u32 = v->num;
+		memcpy(out, &u32, 4);
+		break;
+	case KEY_IIFNAME:
+	case KEY_OIFNAME:
+		if (v->str)
+			strncpy((char *)out, v->str, ki->len - 1);
+		break;
+	default:
+		out[0] = (uint8_t)v->num;
+		break;
+	}
+}
+
 /* ---- expressions ---- */
 
 static int add_expr(struct nftnl_rule *r, struct nftnl_expr *e)

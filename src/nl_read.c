@@ -123,6 +123,46 @@ static struct nlmsghdr *req_hdr(struct nl_sock *s, char *buf, uint16_t type,
 	return nftnl_nlmsg_build_hdr(buf, type, NFPROTO_INET, flags, ++s->seq);
 }
 
+int nl_dump(struct nl_sock *s, uint16_t type, uint16_t family,
+	    const char *table, const char *set, nl_dump_cb cb, void *data)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+
+	memset(buf, 0, sizeof(buf));
+	nlh = nftnl_nlmsg_build_hdr(buf, type, family, NLM_F_DUMP, ++s->seq);
+	if (type == NFT_MSG_GETSETELEM) {
+		struct nftnl_set *ns = nftnl_set_alloc();
+
+		if (!ns)
+			abort();
+		nftnl_set_set_str(ns, NFTNL_SET_TABLE, table);
+		nftnl_set_set_str(ns, NFTNL_SET_NAME, set);
+		nftnl_set_set_u32(ns, NFTNL_SET_FAMILY, family);
+		nftnl_set_elems_nlmsg_build_payload(nlh, ns);
+		nftnl_set_free(ns);
+	} else if (type == NFT_MSG_GETRULE && table) {
+		struct nftnl_rule *r = nftnl_rule_alloc();
+
+		if (!r)
+			abort();
+		nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
+		nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, family);
+		nftnl_rule_nlmsg_build_payload(nlh, r);
+		nftnl_rule_free(r);
+	} else if (type == NFT_MSG_GETSET && table) {
+		struct nftnl_set *st = nftnl_set_alloc();
+
+		if (!st)
+			abort();
+		nftnl_set_set_str(st, NFTNL_SET_TABLE, table);
+		nftnl_set_set_u32(st, NFTNL_SET_FAMILY, family);
+		nftnl_set_nlmsg_build_payload(nlh, st);
+		nftnl_set_free(st);
+	}
+	return nl_query(s, nlh, cb, data);
+}
+
 /* ---- generation ---- */
 
 static int gen_cb(const struct nlmsghdr *nlh, void *data)
