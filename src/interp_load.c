@@ -785,6 +785,61 @@ int ix_host_load_live(struct ix_host *h, struct nl_sock *s, const char *skip)
 	return ret;
 }
 
+/* ---- from messages ---- */
+
+static int elems_msg(struct ix_host *h, const struct nlmsghdr *nlh)
+{
+	struct nftnl_set *ns = nftnl_set_alloc();
+	struct elem_ctx c = { 0 };
+	int si;
+
+	if (!ns)
+		abort();
+	if (nftnl_set_elems_nlmsg_parse(nlh, ns) < 0) {
+		nftnl_set_free(ns);
+		return -EINVAL;
+	}
+	c.t = ix_table_find(h, nftnl_set_get_u32(ns, NFTNL_SET_FAMILY),
+			    nftnl_set_get_str(ns, NFTNL_SET_TABLE));
+	si = c.t ? ix_set_find(c.t, nftnl_set_get_str(ns, NFTNL_SET_NAME)) : -1;
+	if (si >= 0) {
+		c.s = &c.t->sets[si];
+		nftnl_set_elem_foreach(ns, elem_cb, &c);
+	}
+	nftnl_set_free(ns);
+	return si >= 0 ? 0 : -ENOENT;
+}
+
+int ix_host_load_msg(struct ix_host *h, const struct nlmsghdr *nlh)
+{
+	struct loader l = { .h = h };
+
+	switch (NFNL_MSG_TYPE(nlh->nlmsg_type)) {
+	case NFT_MSG_NEWTABLE:
+		return table_cb(nlh, &l);
+	case NFT_MSG_NEWCHAIN:
+		return chain_cb(nlh, &l);
+	case NFT_MSG_NEWSET:
+		return set_cb(nlh, &l);
+	case NFT_MSG_NEWSETELEM:
+		return elems_msg(h, nlh);
+	case NFT_MSG_NEWRULE:
+		return rule_cb(nlh, &l);
+	}
+	return -EOPNOTSUPP;
+}
+
+void ix_host_finish(struct ix_host *h)
+{
+	size_t i, j;
+
+	for (i = 0; i < h->n_tables; i++) {
+		for (j = 0; j < h->tables[i].n_sets; j++)
+			ix_set_finish(&h->tables[i].sets[j]);
+		mark_lookups(&h->tables[i]);
+	}
+}
+
 /* ---- addresses and interfaces ---- */
 
 static struct ix_iface *iface_get(struct ix_host *h, const char *name)
