@@ -79,6 +79,9 @@ void ix_table_clear(struct ix_table *t)
 		free(c->dev);
 	}
 	free(t->chains);
+	free(t->set_hash);
+	t->set_hash = NULL;
+	t->set_hash_cap = t->set_hash_n = 0;
 	t->sets = NULL;
 	t->chains = NULL;
 	t->n_sets = t->cap_sets = t->n_chains = t->cap_chains = 0;
@@ -131,13 +134,53 @@ size_t ix_host_n_tables(const struct ix_host *h)
 	return h->n_tables;
 }
 
+static size_t name_hash(const char *s)
+{
+	size_t h = 5381;
+
+	while (*s)
+		h = h * 33 + (unsigned char)*s++;
+	return h;
+}
+
+/* A table of thousands of anonymous sets (one per `{ ... }` of its rules)
+ * is looked up by name once per lookup of every rule: hashed. */
+static void set_hash_build(struct ix_table *t)
+{
+	size_t i, cap = 64;
+
+	while (cap < t->n_sets * 2)
+		cap *= 2;
+	free(t->set_hash);
+	t->set_hash = xcalloc(cap, sizeof(*t->set_hash));
+	t->set_hash_cap = cap;
+	for (i = 0; i < t->n_sets; i++) {
+		size_t k = name_hash(t->sets[i].name) & (cap - 1);
+
+		while (t->set_hash[k])
+			k = (k + 1) & (cap - 1);
+		t->set_hash[k] = (int)i + 1;
+	}
+	t->set_hash_n = t->n_sets;
+}
+
 int ix_set_find(const struct ix_table *t, const char *name)
 {
-	size_t i;
+	struct ix_table *w = (struct ix_table *)t;	/* the index only */
+	size_t k;
 
-	for (i = 0; i < t->n_sets; i++)
-		if (!strcmp(t->sets[i].name, name))
-			return (int)i;
+	if (t->n_sets < 16) {
+		for (k = 0; k < t->n_sets; k++)
+			if (!strcmp(t->sets[k].name, name))
+				return (int)k;
+		return -1;
+	}
+	if (t->set_hash_n != t->n_sets)
+		set_hash_build(w);
+	for (k = name_hash(name) & (t->set_hash_cap - 1); t->set_hash[k];
+	     k = (k + 1) & (t->set_hash_cap - 1))
+		if (!strcmp(t->sets[t->set_hash[k] - 1].name, name))
+			return t->set_hash[k] - 1;
 	return -1;
 }
 
