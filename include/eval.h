@@ -54,8 +54,8 @@ struct eval_result {
 	bool reply;
 	const struct rule *origin;
 	const char *label;
-	char table[80];
-	char chain[64];
+	const char *table;		/* the host's strings */
+	const char *chain;
 	uint64_t handle;
 	char why[256];
 };

@@ -57,9 +57,10 @@ const char *ix_hook_name(enum ix_hook h);
 
 /**
  * struct ix_step - one base chain a packet crossed
- * @table:   "inet portwarden", "ip filter", ...
+ * @table:   "inet portwarden", "ip filter", ... (the strings of a step
+ *           belong to the host: valid while it is)
  * @chain:   chain name of the base chain (the deciding rule may sit in a
- *           chain it jumped to: @rule_chain)
+ *           chain it jumped to: @rule_chain, or NULL)
  * @verdict: what this base chain did (accept lets the packet on)
  * @handle:  the deciding rule's handle, 0 for the chain's policy (or a rule
  *           of a compiled policy, which has no handle yet)
@@ -68,9 +69,9 @@ const char *ix_hook_name(enum ix_hook h);
  * @at:      the policy rule's location, or NULL
  */
 struct ix_step {
-	char table[80];
-	char chain[64];
-	char rule_chain[64];
+	const char *table;
+	const char *chain;
+	const char *rule_chain;
 	enum ix_hook hook;
 	int32_t priority;
 	enum ix_verdict verdict;

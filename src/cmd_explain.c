@@ -357,7 +357,7 @@ static void json_step_head(const struct ix_step *st, const struct policy *p)
 	fputs(",\"table\":", stdout);
 	json_or_null(stdout, st ? st->table : NULL);
 	fputs(",\"chain\":", stdout);
-	json_or_null(stdout, st ? st->rule_chain[0] ? st->rule_chain : st->chain : NULL);
+	json_or_null(stdout, st ? st->rule_chain ? st->rule_chain : st->chain : NULL);
 }
 
 static void json_path(const struct ix_packet_result *r)
@@ -440,7 +440,7 @@ static void print_who(FILE *f, const struct ix_step *st, const struct policy *p)
 		fprintf(f, "(built-in \"%s\")", st->label);
 	} else if (st->handle || st->rule) {
 		fprintf(f, "(table %s, chain %s, rule handle %llu%s%s%s)", st->table,
-		       st->rule_chain[0] ? st->rule_chain : st->chain,
+		       st->rule_chain ? st->rule_chain : st->chain,
 		       (unsigned long long)st->handle, st->rule ? ", \"" : "",
 		       st->rule ? st->rule : "", st->rule ? "\"" : "");
 	} else {

@@ -39,7 +39,8 @@ int eval_packet(const struct ix_host *h, const struct packet *pkt,
 	pr = res->reply ? &cr.reply : &cr.first;
 	res->verdict = to_mverdict(pr->verdict);
 	res->undetermined = pr->verdict == IXV_UNDETERMINED;
-	snprintf(res->why, sizeof(res->why), "%s", pr->why);
+	if (pr->why[0])
+		snprintf(res->why, sizeof(res->why), "%s", pr->why);
 	st = pr->decider >= 0 ? &pr->steps[pr->decider] : NULL;
 	if (!st) {
 		res->label = "default";
@@ -47,9 +48,8 @@ int eval_packet(const struct ix_host *h, const struct packet *pkt,
 	}
 	res->origin = st->origin;
 	res->label = st->origin ? NULL : st->label ? st->label : st->rule;
-	snprintf(res->table, sizeof(res->table), "%s", st->table);
-	snprintf(res->chain, sizeof(res->chain), "%s",
-		 st->rule_chain[0] ? st->rule_chain : st->chain);
+	res->table = st->table;
+	res->chain = st->rule_chain ? st->rule_chain : st->chain;
 	res->handle = st->handle;
 	return 0;
 }

@@ -96,11 +96,13 @@ void ix_host_free(struct ix_host *h)
 	for (i = 0; i < h->n_tables; i++) {
 		ix_table_clear(&h->tables[i]);
 		free(h->tables[i].name);
+		free(h->tables[i].label);
 	}
 	free(h->tables);
 	for (i = 0; i < h->n_ifaces; i++)
 		free(h->ifaces[i].addrs);
 	free(h->ifaces);
+	ix_hooks_drop(h);
 	free(h);
 }
 
@@ -120,12 +122,14 @@ struct ix_table *ix_table_add(struct ix_host *h, uint32_t family,
 {
 	struct ix_table *t = ix_table_find(h, family, name);
 
+	ix_hooks_drop(h);
 	if (t)
 		return t;
 	t = ARRAY_PUSH(h->tables, h->n_tables, h->cap_tables);
 	memset(t, 0, sizeof(*t));
 	t->family = family;
 	t->name = xstrdup(name);
+	t->label = xasprintf("%s %s", ix_family_name(family), name);
 	return t;
 }
 
@@ -729,6 +733,7 @@ static void clear_tables(struct ix_host *h)
 	for (i = 0; i < h->n_tables; i++) {
 		ix_table_clear(&h->tables[i]);
 		free(h->tables[i].name);
+		free(h->tables[i].label);
 	}
 	free(h->tables);
 	h->tables = NULL;
@@ -774,6 +779,7 @@ static int load_once(struct ix_host *h, struct nl_sock *s, const char *skip)
 	int ret;
 
 	clear_tables(h);
+	ix_hooks_drop(h);
 	ret = nl_get_generation(s, &gen0);
 	if (!ret)
 		ret = nl_dump(s, NFT_MSG_GETTABLE, NFPROTO_UNSPEC, NULL, NULL, table_cb, &l);
@@ -857,6 +863,7 @@ int ix_host_load_msg(struct ix_host *h, const struct nlmsghdr *nlh)
 {
 	struct loader l = { .h = h };
 
+	ix_hooks_drop(h);
 	switch (NFNL_MSG_TYPE(nlh->nlmsg_type)) {
 	case NFT_MSG_NEWTABLE:
 		return table_cb(nlh, &l);

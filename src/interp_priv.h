@@ -131,6 +131,7 @@ struct ix_bound {
 struct ix_table {
 	uint32_t family;		/* NFPROTO_* */
 	char *name;
+	char *label;			/* "inet portwarden": for messages */
 	uint64_t handle;
 	uint32_t flags;			/* NFT_TABLE_F_DORMANT ... */
 	struct ix_set *sets;
@@ -152,9 +153,21 @@ struct ix_iface {
 	size_t n_addrs, cap_addrs;
 };
 
+/* a base chain on a hook, in the order the hook runs them */
+struct ix_hooked {
+	const struct ix_table *t;
+	const struct ix_chain *c;
+};
+
 struct ix_host {
 	struct ix_table *tables;
 	size_t n_tables, cap_tables;
+	/* the base chains of each hook, per family (IPv4, IPv6) and for the
+	 * first packet / the others (NAT chains see first packets only);
+	 * built on the first evaluation, dropped when tables change */
+	struct ix_hooked *hooks[5][2][2];
+	size_t n_hooks[5][2][2];
+	bool hooks_ready;
 	struct ix_iface *ifaces;
 	size_t n_ifaces, cap_ifaces;
 	bool live_addrs;		/* ifaces come from the namespace */
@@ -228,6 +241,12 @@ struct ix_rule_out {
 	char why[160];
 	const struct rule *origin;	/* element origin of a deciding lookup */
 };
+
+/* Forget the hooks' chain lists (the tables changed). */
+void ix_hooks_drop(struct ix_host *h);
+
+/* "inet", "ip", "ip6", "arp", "bridge", "netdev" */
+const char *ix_family_name(uint32_t f);
 
 /* Run one rule; returns with regs->vd.code set (NFT_CONTINUE when the rule
  * matched without verdict, NFT_BREAK when it did not match). */

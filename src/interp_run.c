@@ -56,7 +56,7 @@ const char *ix_hook_name(enum ix_hook h)
 	return "?";
 }
 
-static const char *family_name(uint32_t f)
+const char *ix_family_name(uint32_t f)
 {
 	switch (f) {
 	case NFPROTO_INET:	return "inet";
@@ -85,6 +85,7 @@ struct conn {
 	const char *ifname;	/* the remote side's interface, or NULL */
 	bool if_absent;		/* there is one, its name is not known */
 	bool untracked;		/* the first packet met notrack */
+	int dev_index, dev_type;	/* of the device, when known */
 };
 
 static void put(uint8_t *b, uint8_t *st, uint32_t off, const void *v,
@@ -168,6 +169,14 @@ static void build_headers(struct ix_pkt *x, const struct conn *c,
 	}
 }
 
+/* Has conntrack run when a chain of priority @prio on @hook sees it? (on
+ * lo, the entry made at output travels with the packet to prerouting) */
+static bool has_ct(const struct conn *c, enum ix_hook hook, int32_t prio)
+{
+	return !(prio < CT_PRIORITY && (hook == IXH_PREROUTING || hook == IXH_OUTPUT) &&
+		 !(c->local && hook == IXH_PREROUTING));
+}
+
 /* the packet as hook @hook sees it */
 static void build_pkt(struct ix_pkt *x, const struct ix_host *h,
 		      const struct conn *c, enum pkt_kind k, enum ix_hook hook,
@@ -208,25 +217,12 @@ static void build_pkt(struct ix_pkt *x, const struct ix_host *h,
 		x->iif = dev;
 		x->iif_absent = dev_absent;
 	}
-	if (h) {
-		size_t i;
-
-		for (i = 0; dev && i < h->n_ifaces; i++)
-			if (!strcmp(h->ifaces[i].name, dev)) {
-				if (out_hook) {
-					x->oif_index = h->ifaces[i].index;
-					x->oif_type = h->ifaces[i].type;
-				} else {
-					x->iif_index = h->ifaces[i].index;
-					x->iif_type = h->ifaces[i].type;
-				}
-			}
-	}
-	if (dev && !strcmp(dev, "lo")) {
-		if (out_hook)
-			x->oif_type = ARPHRD_LOOPBACK;
-		else
-			x->iif_type = ARPHRD_LOOPBACK;
+	if (out_hook) {
+		x->oif_index = c->dev_index;
+		x->oif_type = c->dev_type;
+	} else {
+		x->iif_index = c->dev_index;
+		x->iif_type = c->dev_type;
 	}
 	/* the socket: on the way out, the sending socket (a reply to a
 	 * connection opened towards us leaves from the listener); on the
@@ -248,9 +244,7 @@ static void build_pkt(struct ix_pkt *x, const struct ix_host *h,
 	}
 	/* conntrack */
 	x->untracked = c->untracked && k == PK_FIRST;
-	x->has_ct = !(prio < CT_PRIORITY && (hook == IXH_PREROUTING ||
-					      hook == IXH_OUTPUT) &&
-		      !(c->local && hook == IXH_PREROUTING));
+	x->has_ct = has_ct(c, hook, prio);
 	if (k == PK_FIRST || c->untracked) {
 		x->ct_state = CT_BIT_NEW;
 		x->ct_dir = 0;
@@ -330,7 +324,7 @@ static void step_rule(struct ix_step *st, const struct ix_table *t,
 		      const struct ix_chain *c, const struct ix_rule *r,
 		      const struct rule *elem_origin, const struct packet *view)
 {
-	snprintf(st->rule_chain, sizeof(st->rule_chain), "%s", c->name);
+	st->rule_chain = c->name;
 	if (!r) {
 		st->rule = NULL;
 		if (is_model_table(t))
@@ -422,7 +416,7 @@ static enum ix_verdict run_base(const struct ix_table *t, const struct ix_chain 
 		ix_rule_run(t, r, x, &rg, &out);
 		if (out.undet) {
 			snprintf(why, why_len, "%s %s chain %s rule handle %llu: %s",
-				 family_name(t->family), t->name, c->name,
+				 ix_family_name(t->family), t->name, c->name,
 				 (unsigned long long)r->handle, out.why);
 			step_rule(st, t, c, r, NULL, NULL);
 			return IXV_UNDETERMINED;
@@ -443,7 +437,7 @@ static enum ix_verdict run_base(const struct ix_table *t, const struct ix_chain 
 			if (rg.vd.chain < 0 || (size_t)rg.vd.chain >= t->n_chains ||
 			    depth >= JUMP_STACK) {
 				snprintf(why, why_len, "%s %s chain %s rule handle %llu: a jump the interpreter cannot follow",
-					 family_name(t->family), t->name, c->name,
+					 ix_family_name(t->family), t->name, c->name,
 					 (unsigned long long)r->handle);
 				step_rule(st, t, c, r, NULL, NULL);
 				return IXV_UNDETERMINED;
@@ -476,7 +470,7 @@ static enum ix_verdict run_base(const struct ix_table *t, const struct ix_chain 
 			return rg.vd.chain == -2 ? IXV_REJECT : IXV_DROP;
 		default:
 			snprintf(why, why_len, "%s %s chain %s rule handle %llu: verdict %s (the packet goes to user space)",
-				 family_name(t->family), t->name, c->name,
+				 ix_family_name(t->family), t->name, c->name,
 				 (unsigned long long)r->handle,
 				 (code & NF_VERDICT_MASK) == NF_QUEUE ? "queue" : "stolen");
 			return IXV_UNDETERMINED;
@@ -488,14 +482,9 @@ static enum ix_verdict run_base(const struct ix_table *t, const struct ix_chain 
 
 /* ---- the hooks ---- */
 
-struct hooked {
-	const struct ix_table *t;
-	const struct ix_chain *c;
-};
-
 static int hooked_cmp(const void *pa, const void *pb)
 {
-	const struct hooked *a = pa, *b = pb;
+	const struct ix_hooked *a = pa, *b = pb;
 
 	if (a->c->prio != b->c->prio)
 		return a->c->prio < b->c->prio ? -1 : 1;
@@ -516,7 +505,7 @@ static bool table_sees(const struct ix_table *t, uint8_t family)
 }
 
 static size_t chains_on(const struct ix_host *h, uint8_t family, enum ix_hook hook,
-			bool first, struct hooked *out, size_t max)
+			bool first, struct ix_hooked *out, size_t max)
 {
 	size_t i, j, n = 0;
 
@@ -578,12 +567,13 @@ static void run_hooks(const struct ix_host *h, struct conn *c, enum pkt_kind k,
 	bool leaving = (c->p.dir == DIR_OUT) == (k != PK_REPLY);
 	const enum ix_hook *path = c->local ? lo_path : leaving ? out_path : in_path;
 	size_t n_path = c->local ? 4 : 2, hi, i;
-	struct hooked hk[64];
 	int last_model = -1;
 	uint32_t mark = 0, ct_mark = 0;
 	bool untracked = false;
 
-	memset(res, 0, sizeof(*res));
+	/* not memset: the steps are written as they are taken */
+	res->n_steps = 0;
+	res->why[0] = '\0';
 	res->verdict = IXV_ACCEPT;
 	res->decider = -1;
 	if (!c->local && !leaving) {
@@ -592,14 +582,18 @@ static void run_hooks(const struct ix_host *h, struct conn *c, enum pkt_kind k,
 		if (t) {
 			snprintf(res->why, sizeof(res->why),
 				 "%s %s: an ingress chain (not interpreted) sees the packet first",
-				 family_name(t->family), t->name);
+				 ix_family_name(t->family), t->name);
 			res->verdict = IXV_UNDETERMINED;
 			return;
 		}
 	}
 	for (hi = 0; hi < n_path; hi++) {
-		size_t n = chains_on(h, c->p.dst.family, path[hi], k == PK_FIRST,
-				     hk, ARRAY_SIZE(hk));
+		size_t n = h->n_hooks[path[hi]][c->p.dst.family == 6][k == PK_FIRST];
+		const struct ix_hooked *hk = h->hooks[path[hi]][c->p.dst.family == 6][k == PK_FIRST];
+		struct ix_pkt base;
+
+		if (n)
+			build_pkt(&base, h, c, k, path[hi], 0);
 
 		for (i = 0; i < n; i++) {
 			struct ix_step *st;
@@ -612,15 +606,15 @@ static void run_hooks(const struct ix_host *h, struct conn *c, enum pkt_kind k,
 				res->verdict = IXV_UNDETERMINED;
 				return;
 			}
-			build_pkt(&x, h, c, k, path[hi], hk[i].c->prio);
+			x = base;
+			x.has_ct = has_ct(c, path[hi], hk[i].c->prio);
 			x.mark = mark;
 			x.ct_mark = ct_mark;
 			x.untracked = x.untracked || untracked;
 			st = &res->steps[res->n_steps++];
 			memset(st, 0, sizeof(*st));
-			snprintf(st->table, sizeof(st->table), "%s %s",
-				 family_name(hk[i].t->family), hk[i].t->name);
-			snprintf(st->chain, sizeof(st->chain), "%s", hk[i].c->name);
+			st->table = hk[i].t->label;
+			st->chain = hk[i].c->name;
 			st->hook = path[hi];
 			st->priority = hk[i].c->prio;
 			v = run_base(hk[i].t, hk[i].c, &x, st, res->why, sizeof(res->why));
@@ -658,13 +652,56 @@ static void v4_mapped(struct cidr *a)
 	}
 }
 
+/* The hooks' chain lists, once per set of tables. */
+static void hooks_build(struct ix_host *h)
+{
+	size_t i, max = 1;
+	int hook, fam, first;
+
+	ix_hooks_drop(h);
+	for (i = 0; i < h->n_tables; i++)
+		max += h->tables[i].n_chains;
+	for (hook = 0; hook < 5; hook++)
+		for (fam = 0; fam < 2; fam++)
+			for (first = 0; first < 2; first++) {
+				struct ix_hooked *v = xcalloc(max, sizeof(*v));
+
+				h->n_hooks[hook][fam][first] =
+					chains_on(h, fam ? 6 : 4, (enum ix_hook)hook,
+						  first, v, max);
+				h->hooks[hook][fam][first] = v;
+			}
+	h->hooks_ready = true;
+}
+
+void ix_hooks_drop(struct ix_host *h)
+{
+	int hook, fam, first;
+
+	for (hook = 0; hook < 5; hook++)
+		for (fam = 0; fam < 2; fam++)
+			for (first = 0; first < 2; first++) {
+				free(h->hooks[hook][fam][first]);
+				h->hooks[hook][fam][first] = NULL;
+				h->n_hooks[hook][fam][first] = 0;
+			}
+	h->hooks_ready = false;
+}
+
 int ix_eval_conn(const struct ix_host *h, const struct packet *pkt,
 		 struct ix_conn_result *res)
 {
 	struct conn c;
 	const char *given;
 
-	memset(res, 0, sizeof(*res));
+	if (!h->hooks_ready)
+		hooks_build((struct ix_host *)h);	/* a cache, built once */
+
+	res->has_reply = false;
+	res->reply.n_steps = 0;
+	res->reply.verdict = IXV_ACCEPT;
+	res->reply.decider = -1;
+	res->reply.why[0] = '\0';
 	memset(&c, 0, sizeof(c));
 	c.p = *pkt;
 	v4_mapped(&c.p.dst);
@@ -691,6 +728,19 @@ int ix_eval_conn(const struct ix_host *h, const struct packet *pkt,
 		c.ifname = ours ? ix_host_iface_of(h, ours) : NULL;
 	}
 	c.if_absent = !c.local && !c.ifname;
+	if (c.local) {
+		c.dev_type = ARPHRD_LOOPBACK;
+		c.dev_index = 1;	/* lo, in every namespace */
+	}
+	if (c.ifname) {
+		size_t i;
+
+		for (i = 0; i < h->n_ifaces; i++)
+			if (!strcmp(h->ifaces[i].name, c.ifname)) {
+				c.dev_index = h->ifaces[i].index;
+				c.dev_type = h->ifaces[i].type;
+			}
+	}
 	run_hooks(h, &c, PK_FIRST, &res->first);
 	res->verdict = res->first.verdict;
 	switch (c.p.l4proto) {

@@ -930,15 +930,16 @@ void safe_conns_release(struct safe_conns *cs)
 	memset(cs, 0, sizeof(*cs));
 }
 
-static int guard_check(const struct ix_host *h, const struct guard_ctx *g,
-		       struct safe_conns *out)
+static int guard_check(const struct ix_host *h, const struct model *next,
+		       const struct guard_ctx *g, struct safe_conns *out)
 {
+	char *own = xasprintf("inet %s", next->table);
 	char from[80], to[80];
 	struct eval_result res;
 	struct packet pkt;
 	struct safe_conn *sc;
 	size_t i;
-	int ret;
+	int ret = 0;
 
 	for (i = 0; i < g->n_conns; i++) {
 		const struct sock_info *si = &g->conns[i];
@@ -951,21 +952,30 @@ static int guard_check(const struct ix_host *h, const struct guard_ctx *g,
 		out->checked++;
 		ret = eval_packet(h, &pkt, &res);
 		if (ret < 0)
-			return ret;
+			break;
 		if (res.verdict == MV_ACCEPT)
 			continue;
 		format_endpoint(&pkt.src, pkt.sport, from, sizeof(from));
 		format_endpoint(&pkt.dst, pkt.dport, to, sizeof(to));
 		sc = ARRAY_PUSH(out->v, out->n, out->cap);
-		sc->text = xasprintf("%s %s -> %s%s",
-				     si->proto == IPPROTO_TCP ? "tcp" : "udp",
-				     from, to, res.reply ? " (its replies)" : "");
+		/* another table's names belong to the host, freed below:
+		 * they go into the text */
 		sc->origin = res.origin;
 		sc->rule = res.origin ? res.origin->name :
-			   res.label ? res.label : "default";
+			   res.table && strcmp(res.table, own) ?
+			   "another table's rule" : res.label ? res.label : "default";
+		sc->text = xasprintf("%s %s -> %s%s%s%s%s%s%s",
+				     si->proto == IPPROTO_TCP ? "tcp" : "udp",
+				     from, to, res.reply ? " (its replies)" : "",
+				     res.table ? " in table " : "",
+				     res.table ? res.table : "",
+				     res.chain ? ", chain " : "",
+				     res.chain ? res.chain : "",
+				     res.undetermined ? ", undetermined" : "");
 		sc->verdict = mverdict_name(res.verdict);
 	}
-	return 0;
+	free(own);
+	return ret < 0 ? ret : 0;
 }
 
 /* The host the next table would run on: every live table (a guard that
@@ -1015,7 +1025,7 @@ int safe_guard(const struct model *next, const char *replay,
 				goto out;
 		}
 	h = guard_host(next, !replay);
-	ret = h ? guard_check(h, g, out) : -ENOMEM;
+	ret = h ? guard_check(h, next, g, out) : -ENOMEM;
 out:
 	ix_host_free(h);
 	sockdiag_close(sd);
