@@ -12,6 +12,8 @@
 
 #include "cli.h"
 #include "netns.h"
+#include "confirm_timer.h"
+#include "guard.h"
 #include "safe.h"
 #include "util.h"
 

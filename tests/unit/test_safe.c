@@ -20,9 +20,11 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "confirm_timer.h"
+#include "guard.h"
 #include "model_io.h"
 #include "policy.h"
-#include "safe.h"
+#include "state.h"
 #include "util.h"
 
 /* The sock_diag recording the audit tests replay (tests/data/

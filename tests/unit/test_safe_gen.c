@@ -17,7 +17,7 @@
 #include <cmocka.h>
 
 #include "model.h"
-#include "safe.h"
+#include "state.h"
 #include "util.h"
 
 static char *make_dir(void)
