@@ -34,13 +34,15 @@
  *
  * Formats into its own buffer and hands the stream 64 KiB at a time: a
  * 110,000-element table is 3 MB of text, and fprintf() per field made
- * writing it a tenth of a whole apply. Errors are sticky, reported by
- * kv_writer_finish().
+ * writing it a tenth of a whole apply. The first error is kept and
+ * reported by kv_writer_finish().
  */
 struct kv_writer;
 
 struct kv_writer *kv_writer_new(FILE *f);
-/* Flush and free @w: 0, or -EIO when anything failed. Accepts NULL. */
+/* Flush and free @w: 0, or the negative errno of the first failure
+ * (-ENOSPC on a full disk; -EIO when the stream does not say). Accepts
+ * NULL. */
 int kv_writer_finish(struct kv_writer *w);
 
 /* Append raw bytes, a NUL-terminated string, one character. */

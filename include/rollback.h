@@ -17,13 +17,23 @@
  */
 
 /**
+ * safe_recover() - resolve a write-ahead record a killed run left
+ * @s: netlink socket, or NULL to open one (only when there is a record)
+ *
+ * A leftover @dir/state.new was written whole before its transaction was
+ * sent. When the kernel has committed since (its ruleset generation moved)
+ * and holds the table that record's transaction makes, the record becomes
+ * current; otherwise it is removed and the current record stays. Temp
+ * files of killed writers are removed. Every function below calls it
+ * first; call it with the run lock held before reading the record.
+ * Return: 0 or a negative errno (netlink, or the rename).
+ */
+int safe_recover(const char *dir, struct nl_sock *s);
+
+/**
  * struct safe_txn - one apply as the safe layer sees it
  * @dir:      the state directory
- * @old:      no longer loaded (always NULL): the record before this apply
- *            is kept as a file instead (@kept_old) and put back when the
- *            transaction fails, so a failed apply leaves no trace
- * @kept_old: that file exists
- * @cur:      the state of this apply
+ * @cur:      the record of this apply, written ahead to state.new
  * @oldmask:  the signal mask to restore
  * @blocked:  SIGINT, SIGTERM and SIGHUP are blocked
  * @gen_before: the ruleset generation when the apply began (0: unknown)
@@ -31,29 +41,29 @@
  */
 struct safe_txn {
 	char dir[256];
-	struct safe_state *old;
 	struct safe_state *cur;
 	sigset_t oldmask;
 	bool blocked;
 	uint32_t gen_before;
 	uint64_t cookie;
-	bool kept_old;
 };
 
 /**
- * safe_apply_begin() - save the live table before replacing it by @next
+ * safe_apply_begin() - write the record of an apply ahead of it
  * @t:    zeroed by the caller; safe_txn_release() releases it
  * @dir:  the state directory
  * @live: the live table, read under the run lock, or NULL when absent
- * @next: the table about to be applied
+ * @next: the table about to be applied, or NULL to delete @live (`flush`)
  *
  * Call with the run lock held. @live and @next are borrowed, not copied:
- * keep both alive and unchanged until safe_txn_release(). Writes
- * the new state with status SAFE_APPLYING and generation + 1, and
- * blocks SIGINT, SIGTERM and SIGHUP so that neither the transaction nor
- * the state files are cut in the middle.
- * Return: 0 or a negative errno (then nothing was written and no signal is
- * blocked; the caller must not apply).
+ * keep both alive and unchanged until safe_txn_release(). Resolves a
+ * leftover record (safe_recover()), then writes the record of this apply
+ * (generation + 1, @live as the table to roll back to) to state.new,
+ * synced; the current record stays until safe_apply_end(). Blocks SIGINT,
+ * SIGTERM and SIGHUP so that neither the transaction nor the records are
+ * cut in the middle.
+ * Return: 0 or a negative errno (-ENOSPC, -EROFS, ...: then nothing is
+ * left of it and no signal is blocked; the caller must not apply).
  */
 int safe_apply_begin(struct safe_txn *t, const char *dir,
 		     const struct model *live, const struct model *next);
@@ -62,17 +72,18 @@ int safe_apply_begin(struct safe_txn *t, const char *dir,
  * safe_apply_end() - record the outcome of the transaction
  * @apply_ret: what nl_apply() returned
  *
- * On success the state becomes SAFE_APPLIED, with the ruleset generation
- * the transaction committed when exactly one commit happened since
- * safe_apply_begin() (then it was ours), and the pending file of any
- * older timer is removed (that timer would find a newer generation and do
- * nothing); on failure the state from before is put back. The signals stay
- * blocked (arm the confirm timer first), safe_txn_release() unblocks them.
- * Return: 0 or a negative errno from writing the state.
+ * On success the record written ahead becomes current (rename over
+ * state, directory synced), and the pending file of any older timer is
+ * removed (that timer would find a newer generation and do nothing); on
+ * failure it is removed and the record from before stays. The signals
+ * stay blocked (arm the confirm timer first), safe_txn_release()
+ * unblocks them.
+ * Return: 0 or a negative errno from the rename (then the next run's
+ * safe_recover() makes the record current).
  */
 int safe_apply_end(struct safe_txn *t, int apply_ret);
 
-/* Unblock the signals and free @t's states; accepts a released @t. */
+/* Unblock the signals and free @t's record; accepts a released @t. */
 void safe_txn_release(struct safe_txn *t);
 
 /**
@@ -87,7 +98,9 @@ void safe_txn_release(struct safe_txn *t);
  * @st_out:   when not NULL, receives the state (also on most errors) for
  *            the caller's message; safe_state_free() it
  *
- * Call with the run lock held. Signals are blocked around the transaction.
+ * Call with the run lock held. The record as the rollback leaves it is
+ * written ahead, as by safe_apply_begin(). Signals are blocked around the
+ * transaction.
  * Return: 0; -ENOENT when no apply was recorded; -EALREADY when the last
  * apply was already rolled back, or never took effect (the live table is
  * the previous one); -ESTALE when @expect is not the last generation;
@@ -98,5 +111,18 @@ void safe_txn_release(struct safe_txn *t);
  */
 int safe_rollback(const char *dir, struct nl_sock *s, uint64_t expect,
 		  bool force, bool by_timer, struct safe_state **st_out);
+
+/**
+ * safe_flush() - delete @table with a rollback point, as an apply has
+ * @kernel_err: set when the error came from netlink, not from the record
+ *
+ * Call with the run lock held. The table is read (or taken from the
+ * record while the kernel's generation vouches for it), recorded as the
+ * table to roll back to, then deleted.
+ * Return: 0; -ENOENT when @table does not exist (nothing recorded);
+ * another negative errno (then the kernel was not changed).
+ */
+int safe_flush(const char *dir, struct nl_sock *s, const char *table,
+	       bool *kernel_err);
 
 #endif

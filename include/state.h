@@ -18,10 +18,14 @@
  * namespaces never roll each other back.
  *
  * Files of a namespace directory, mode 0600, in the line format of kv.h:
- *   state    the rollback record: the generation of the last apply, its
- *            status, the table as it was before it (or "absent") and the
- *            table it made
- *   pending  the generation a confirm timer waits for; `confirm` removes it
+ *   state      the rollback record: the generation of the last apply (or
+ *              flush), its status, the table as it was before it (or
+ *              "absent") and the table it made (or "absent")
+ *   state.new  the next rollback record, written ahead of a transaction;
+ *              renamed over `state` only once the kernel has committed
+ *              (see rollback.h); a leftover one is resolved against the
+ *              kernel by safe_recover()
+ *   pending    the generation a confirm timer waits for; `confirm` removes it
  *
  * Library functions take the directory as an argument (tests use a
  * temporary one), return 0 or a negative errno and never print.
@@ -57,12 +61,17 @@ enum safe_status {
  * @time:       when @status was set (seconds since the epoch)
  * @table:      the table name
  * @previous:   the table before the apply, or NULL when it did not exist
- * @applied:    the table the apply made
+ * @applied:    the table the apply made, or NULL when it removed the table
+ *              (`flush`); never both NULL
  * @kernel_gen: the nftables ruleset generation the apply's transaction
  *              committed, 0 when not known (another transaction committed
  *              around it); while the kernel is still at it, the live table
  *              is @applied (see safe_state_is_live())
  * @netns_cookie: SO_NETNS_COOKIE of the namespace of @kernel_gen
+ * @begin_gen:  the ruleset generation when this record was written ahead
+ *              of its transaction, 0 when not known: while the kernel is
+ *              still there, that transaction has not committed
+ * @begin_cookie: SO_NETNS_COOKIE of the namespace of @begin_gen
  */
 struct safe_state {
 	uint64_t generation;
@@ -74,6 +83,8 @@ struct safe_state {
 	struct model *applied;
 	uint32_t kernel_gen;
 	uint64_t netns_cookie;
+	uint32_t begin_gen;
+	uint64_t begin_cookie;
 };
 
 void safe_state_free(struct safe_state *st);
@@ -101,6 +112,25 @@ int safe_state_load(const char *dir, struct safe_state **out);
  * Return: 0 or a negative errno (then the old file is untouched).
  */
 int safe_state_save(const char *dir, const struct safe_state *st);
+
+/**
+ * safe_state_read() - read one rollback record from @f (what
+ * safe_state_load() does with the file; the fuzz harness calls it)
+ * Return: 0, -EINVAL when the record is damaged, -EIO.
+ */
+int safe_state_read(FILE *f, struct safe_state **out);
+
+/*
+ * The write-ahead record, @dir/state.new. safe_state_save_next() writes it
+ * as safe_state_save() writes @dir/state (temp file, fsync, rename, fsync
+ * of the directory); safe_state_promote() renames it over @dir/state;
+ * safe_state_discard_next() removes it and any temp file a killed writer
+ * left. Each returns 0 or a negative errno (-ENOENT: no such file).
+ */
+int safe_state_save_next(const char *dir, const struct safe_state *st);
+int safe_state_load_next(const char *dir, struct safe_state **out);
+int safe_state_promote(const char *dir);
+int safe_state_discard_next(const char *dir);
 
 /**
  * safe_state_generation() - the generation of @dir/state, read from its

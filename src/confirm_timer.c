@@ -32,6 +32,9 @@ int safe_confirm(const char *dir, uint64_t *gen_out)
 	int ret;
 
 	*gen_out = 0;
+	/* A record a killed apply left names the generation to confirm; a
+	 * kernel that cannot be asked does not stop a confirm. */
+	safe_recover(dir, NULL);
 	ret = safe_pending_load(dir, &p);
 	if (ret == 0 || ret == -EINVAL) {
 		*gen_out = p.generation;

@@ -20,7 +20,7 @@ struct kv_writer {
 	FILE *f;
 	char buf[OUT_CHUNK + 256];	/* room for one field past the mark */
 	size_t len;
-	bool err;
+	int err;		/* the first failure, a negative errno */
 };
 
 struct kv_writer *kv_writer_new(FILE *f)
@@ -29,27 +29,32 @@ struct kv_writer *kv_writer_new(FILE *f)
 
 	w->f = f;
 	w->len = 0;
-	w->err = false;
+	w->err = 0;
 	return w;
 }
 
 static void out_flush(struct kv_writer *w)
 {
-	if (w->len && fwrite(w->buf, 1, w->len, w->f) != w->len)
-		w->err = true;
+	if (w->len) {
+		errno = 0;
+		if (fwrite(w->buf, 1, w->len, w->f) != w->len && !w->err)
+			w->err = errno ? -errno : -EIO;
+	}
 	w->len = 0;
 }
 
 int kv_writer_finish(struct kv_writer *w)
 {
-	bool err;
+	int err;
 
 	if (!w)
 		return 0;
 	out_flush(w);
-	err = w->err || ferror(w->f);
+	err = w->err;
+	if (!err && ferror(w->f))
+		err = -EIO;
 	free(w);
-	return err ? -EIO : 0;
+	return err;
 }
 
 /* Call before each field of at most 128 bytes. */

@@ -6,6 +6,7 @@
  * Every file is replaced whole (temp file, fsync, rename), so a reader
  * sees the old record or the new one, never a part.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -22,6 +23,7 @@
 #include "util.h"
 
 #define STATE_FILE	"state"
+#define NEXT_FILE	"state.new"	/* write-ahead: not current yet */
 #define PENDING_FILE	"pending"
 
 int run_lock(void)
@@ -68,10 +70,23 @@ int safe_state_dir(char *buf, size_t len)
 
 /* ---- files ------------------------------------------------------------ */
 
+/* Make a rename in @dir durable (a no-op on tmpfs, not on a disk). */
+static int sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0 && errno != EINVAL)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
 typedef int (*write_fn)(FILE *f, const void *arg);
 
-/* Replace @dir/@name whole: a temp file in the same directory, synced,
- * renamed over the old one. */
+/* Replace @dir/@name whole: a temp file in the same directory (named
+ * .NAME.PID), synced, renamed over the old one, the directory synced. */
 static int write_atomic(const char *dir, const char *name, write_fn fn,
 			const void *arg)
 {
@@ -109,7 +124,7 @@ static int write_atomic(const char *dir, const char *name, write_fn fn,
 		ret = -errno;
 		goto fail;
 	}
-	ret = 0;
+	ret = sync_dir(dir);
 	goto out;
 fail:
 	if (f)
@@ -177,23 +192,85 @@ static int state_write(FILE *f, const void *arg)
 		kv_put_u64(w, st->netns_cookie);
 		kv_putc(w, '\n');
 	}
+	if (st->begin_gen) {
+		kv_puts(w, "begin-generation ");
+		kv_put_u64(w, st->begin_gen);
+		kv_putc(w, ' ');
+		kv_put_u64(w, st->begin_cookie);
+		kv_putc(w, '\n');
+	}
 	if (!st->previous) {
 		kv_puts(w, "previous absent\n");
 	} else {
 		kv_puts(w, "previous\n");
 		model_write_kv(w, st->previous);
 	}
-	kv_puts(w, "applied\n");
-	model_write_kv(w, st->applied);
+	if (!st->applied) {
+		kv_puts(w, "applied absent\n");
+	} else {
+		kv_puts(w, "applied\n");
+		model_write_kv(w, st->applied);
+	}
 	return kv_writer_finish(w);
+}
+
+static bool state_valid(const struct safe_state *st)
+{
+	return st->table && st->table[0] && !strpbrk(st->table, "\n\r") &&
+	       (st->previous || st->applied) &&
+	       (unsigned int)st->status < ARRAY_SIZE(status_names);
 }
 
 int safe_state_save(const char *dir, const struct safe_state *st)
 {
-	if (!st->table || !st->applied || strpbrk(st->table, "\n\r") ||
-	    (unsigned int)st->status >= ARRAY_SIZE(status_names))
+	if (!state_valid(st))
 		return -EINVAL;
 	return write_atomic(dir, STATE_FILE, state_write, st);
+}
+
+int safe_state_save_next(const char *dir, const struct safe_state *st)
+{
+	if (!state_valid(st))
+		return -EINVAL;
+	return write_atomic(dir, NEXT_FILE, state_write, st);
+}
+
+int safe_state_promote(const char *dir)
+{
+	char *next = xasprintf("%s/%s", dir, NEXT_FILE);
+	char *path = xasprintf("%s/%s", dir, STATE_FILE);
+	int ret = rename(next, path) < 0 ? -errno : sync_dir(dir);
+
+	free(next);
+	free(path);
+	return ret;
+}
+
+/* Leftovers of a writer that was killed: .state.PID, .state.new.PID,
+ * .pending.PID, and .state.prev of older versions. Every writer holds
+ * the run lock, so under it none of them is in use. */
+static void remove_temp_files(const char *dir)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return;
+	while ((de = readdir(d)))
+		if (!strncmp(de->d_name, ".state.", 7) ||
+		    !strncmp(de->d_name, ".pending.", 9))
+			unlinkat(dirfd(d), de->d_name, 0);
+	closedir(d);
+}
+
+int safe_state_discard_next(const char *dir)
+{
+	char *next = xasprintf("%s/%s", dir, NEXT_FILE);
+	int ret = unlink(next) < 0 ? -errno : 0;
+
+	free(next);
+	remove_temp_files(dir);
+	return ret;
 }
 
 /* The next line, which must be "@key VALUE" (one token); @val: VALUE. */
@@ -240,7 +317,7 @@ static int read_table(struct kv_reader *r, const char *key, bool may_be_absent,
 	return model_read_kv(r, out);
 }
 
-static int state_read(struct kv_reader *r, struct safe_state **out)
+static int state_read_kv(struct kv_reader *r, struct safe_state **out)
 {
 	const struct kv_line *ln = &r->line;
 	struct safe_state *st = NULL;
@@ -293,16 +370,27 @@ static int state_read(struct kv_reader *r, struct safe_state **out)
 		if (ret < 0)
 			goto bad;
 	}
+	/* optional: "begin-generation GEN COOKIE" */
+	if (kv_is_word(ln, 0, "begin-generation")) {
+		if (ln->n != 3 || ln->quoted[1] || ln->quoted[2] ||
+		    kv_parse_u64(ln->tok[1], UINT32_MAX, &u) < 0 || !u ||
+		    kv_parse_u64(ln->tok[2], UINT64_MAX, &st->begin_cookie) < 0)
+			goto bad;
+		st->begin_gen = (uint32_t)u;
+		ret = kv_read_line(r);
+		if (ret < 0)
+			goto bad;
+	}
 	if (!kv_is_word(ln, 0, "previous"))
 		goto bad;
 	if (ln->n == 2 && kv_is_word(ln, 1, "absent"))
 		st->previous = NULL;
 	else if (ln->n != 1 || model_read_kv(r, &st->previous) < 0)
 		goto bad;
-	ret = read_table(r, "applied", false, &st->applied);
-	if (ret < 0)
+	ret = read_table(r, "applied", true, &st->applied);
+	if (ret < 0 || (!st->previous && !st->applied))
 		goto bad;
-	if (strcmp(st->applied->table, st->table) ||
+	if ((st->applied && strcmp(st->applied->table, st->table)) ||
 	    (st->previous && strcmp(st->previous->table, st->table)))
 		goto bad;
 	*out = st;
@@ -312,21 +400,40 @@ bad:
 	return ferror(r->f) ? -EIO : -EINVAL;
 }
 
-int safe_state_load(const char *dir, struct safe_state **out)
+int safe_state_read(FILE *f, struct safe_state **out)
 {
 	struct kv_reader r;
+	int ret;
+
+	kv_reader_init(&r, f);
+	ret = state_read_kv(&r, out);
+	kv_reader_release(&r);
+	return ret;
+}
+
+static int load_file(const char *dir, const char *name,
+		     struct safe_state **out)
+{
 	FILE *f;
 	int ret;
 
 	*out = NULL;
-	f = open_in(dir, STATE_FILE);
+	f = open_in(dir, name);
 	if (!f)
 		return -errno;
-	kv_reader_init(&r, f);
-	ret = state_read(&r, out);
-	kv_reader_release(&r);
+	ret = safe_state_read(f, out);
 	fclose(f);
 	return ret;
+}
+
+int safe_state_load(const char *dir, struct safe_state **out)
+{
+	return load_file(dir, STATE_FILE, out);
+}
+
+int safe_state_load_next(const char *dir, struct safe_state **out)
+{
+	return load_file(dir, NEXT_FILE, out);
 }
 
 int safe_state_generation(const char *dir, uint64_t *gen)

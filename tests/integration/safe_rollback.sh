@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# rollback: restores the table from before the last apply (removes it when
-# there was none), says so when there is nothing to undo, refuses to
-# clobber a table changed behind portwarden's back, keeps its record 0600.
+# rollback: restores the table from before the last apply or flush
+# (removes it when there was none), says so and exits 0 when there is
+# nothing to undo, refuses to clobber a table changed behind portwarden's
+# back, keeps its record 0600.
 # Runs as root in the private namespace tests/run.sh made.
 . "$(dirname "$0")/../lib.sh"
 need_root_netns
@@ -105,10 +106,34 @@ check_eq "rollback --format json" "True pwsafe table" \
 check_eq "rollback --format json with nothing to do" "False" \
 	"$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["changed"])' "$WORK/json" 2>&1)"
 
-# 8. no record at all: a clear message and a failure exit
+# 8. flush leaves a rollback point, as apply does (SPEC §6): rollback
+#    right after portwarden's own flush restores the flushed table
+pw apply "$WORK/p1.yaml"
+pw apply "$WORK/p2.yaml"
+if pw flush --table $T; then ok "flush exit 0"; else not_ok "flush exit 0" "$(cat "$WORK/out")"; fi
+check_eq "flush removed the table" absent "$(live)"
+if pw rollback; then ok "rollback after flush exit 0"; else not_ok "rollback after flush exit 0" "$(cat "$WORK/out")"; fi
+check_eq "rollback after flush restored the flushed table exactly" "$L2" "$(live)"
+check "it says the table is back as before the flush" grep -q "before it was flushed" "$WORK/out"
+rc=0; pw rollback || rc=$?
+check_eq "a second rollback after flush has nothing to undo (exit 0)" 0 "$rc"
+check_eq "and leaves the restored table" "$L2" "$(live)"
+# flush of a table that is not there records nothing: rollback still
+# undoes the last real change
+pw flush --table $T
+pw flush --table $T
+check "the second flush says there was nothing" grep -q "not present" "$WORK/out"
+pw rollback
+check_eq "rollback after flush, flush: the table is back" "$L2" "$(live)"
+
+# 9. no record at all: nothing to undo is not a failure (SPEC §6: exit 0)
 rm -rf /run/portwarden/net-*
 rc=0; pw rollback || rc=$?
-check_eq "rollback with no record exits 3" 3 "$rc"
-check "rollback with no record says so" grep -q "no apply is recorded" "$WORK/out"
+check_eq "rollback with no record exits 0" 0 "$rc"
+check "rollback with no record says so" grep -q "nothing to roll back: no apply or flush is recorded" "$WORK/out"
+check_eq "rollback with no record changed nothing" "$L2" "$(live)"
+"$PORTWARDEN" rollback --format json > "$WORK/json" 2>&1
+check_eq "rollback --format json with no record" "False None" \
+	"$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["changed"], d["table"])' "$WORK/json" 2>&1)"
 
 exit $((T_FAILED > 0))

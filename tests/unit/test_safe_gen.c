@@ -13,10 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdbool.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "model.h"
+#include "rollback.h"
 #include "state.h"
 #include "util.h"
 
@@ -36,6 +38,15 @@ static void remove_dir(char *dir)
 	free(path);
 	assert_int_equal(rmdir(dir), 0);
 	free(dir);
+}
+
+static bool exists(const char *dir, const char *name)
+{
+	char *path = xasprintf("%s/%s", dir, name);
+	bool ret = access(path, F_OK) == 0;
+
+	free(path);
+	return ret;
 }
 
 static void write_file(const char *dir, const char *text)
@@ -136,12 +147,110 @@ static void test_is_live_needs_applied_gen(void **state)
 	assert_false(safe_state_is_live(&st, NULL));	/* no table */
 }
 
+/*
+ * The write-ahead record: state.new is written beside the current record
+ * and changes nothing until promoted; promotion replaces the record whole;
+ * discarding leaves the current one and removes a killed writer's temp
+ * files. A flush record (no table applied) and the begin generation
+ * round-trip; a record with neither table is refused.
+ */
+static void test_write_ahead(void **state)
+{
+	struct safe_state old = { .generation = 1, .status = SAFE_APPLIED,
+				  .table = "t" };
+	struct safe_state nx = { .generation = 2, .status = SAFE_APPLIED,
+				 .table = "t", .begin_gen = 77,
+				 .begin_cookie = 5 };
+	struct safe_state *back = NULL;
+	char *dir = make_dir(), *tmp;
+	FILE *f;
+
+	old.applied = model_new("t");
+	nx.previous = old.applied;	/* flush: the table goes */
+	assert_int_equal(safe_state_save(dir, &old), 0);
+	assert_int_equal(safe_state_load_next(dir, &back), -ENOENT);
+	assert_int_equal(safe_state_save_next(dir, &nx), 0);
+	assert_true(exists(dir, "state.new"));
+	assert_int_equal(safe_state_load(dir, &back), 0);
+	assert_int_equal(back->generation, 1);		/* not current yet */
+	safe_state_free(back);
+	assert_int_equal(safe_state_load_next(dir, &back), 0);
+	assert_int_equal(back->generation, 2);
+	assert_null(back->applied);
+	assert_non_null(back->previous);
+	assert_int_equal(back->begin_gen, 77);
+	assert_true(back->begin_cookie == 5);
+	safe_state_free(back);
+
+	/* discard: the current record stays, temp files of a killed writer go */
+	tmp = xasprintf("%s/.state.new.12345", dir);
+	f = fopen(tmp, "w");
+	assert_non_null(f);
+	fputs("portwarden-state 1\n", f);
+	fclose(f);
+	assert_int_equal(safe_state_discard_next(dir), 0);
+	assert_false(exists(dir, "state.new"));
+	assert_false(exists(dir, ".state.new.12345"));
+	assert_int_equal(safe_state_load(dir, &back), 0);
+	assert_int_equal(back->generation, 1);
+	safe_state_free(back);
+	assert_int_equal(safe_state_discard_next(dir), -ENOENT);
+	assert_int_equal(safe_state_promote(dir), -ENOENT);
+
+	/* promote: the new record is current, whole */
+	assert_int_equal(safe_state_save_next(dir, &nx), 0);
+	assert_int_equal(safe_state_promote(dir), 0);
+	assert_false(exists(dir, "state.new"));
+	assert_int_equal(safe_state_load(dir, &back), 0);
+	assert_int_equal(back->generation, 2);
+	assert_null(back->applied);
+	safe_state_free(back);
+
+	/* without a leftover record, recovery needs no kernel and leaves the
+	 * record alone */
+	f = fopen(tmp, "w");
+	assert_non_null(f);
+	fclose(f);
+	assert_int_equal(safe_recover(dir, NULL), 0);
+	assert_false(exists(dir, ".state.new.12345"));
+	assert_int_equal(safe_state_load(dir, &back), 0);
+	assert_int_equal(back->generation, 2);
+	safe_state_free(back);
+	/* a damaged leftover (cut short while written) is dropped */
+	write_file(dir, HEAD "previous absent\napplied absent\n");
+	assert_int_equal(safe_state_load(dir, &back), -EINVAL);
+	assert_int_equal(safe_state_save(dir, &old), 0);
+	{
+		char *next = xasprintf("%s/state.new", dir);
+
+		f = fopen(next, "w");
+		assert_non_null(f);
+		fputs(HEAD "previous absent\napplied\nmodel 1\n", f);
+		fclose(f);
+		free(next);
+	}
+	assert_int_equal(safe_recover(dir, NULL), 0);
+	assert_false(exists(dir, "state.new"));
+	assert_int_equal(safe_state_load(dir, &back), 0);
+	assert_int_equal(back->generation, 1);
+	safe_state_free(back);
+
+	/* neither table: not a record */
+	nx.previous = NULL;
+	assert_int_equal(safe_state_save_next(dir, &nx), -EINVAL);
+
+	model_free(old.applied);
+	free(tmp);
+	remove_dir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_old_and_damaged),
 		cmocka_unit_test(test_is_live_needs_applied_gen),
+		cmocka_unit_test(test_write_ahead),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
