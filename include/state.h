@@ -119,6 +119,8 @@ int safe_state_save(const char *dir, const struct safe_state *st);
  * Return: 0, -EINVAL when the record is damaged, -EIO.
  */
 int safe_state_read(FILE *f, struct safe_state **out);
+/* Write @st to @f as safe_state_save() writes the file: 0 or -errno. */
+int safe_state_write(FILE *f, const struct safe_state *st);
 
 /*
  * The write-ahead record, @dir/state.new. safe_state_save_next() writes it

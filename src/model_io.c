@@ -308,6 +308,10 @@ static int read_set(struct model *m, const struct kv_line *ln)
 		return -EINVAL;
 	if (parse_u32(ln->tok[3], &fam) < 0 || fam > 255)
 		return -EINVAL;
+	/* the kernel has one set of a name, and model_equal() looks sets up
+	 * by name */
+	if (model_find_set(m, ln->tok[1]) >= 0)
+		return -EINVAL;
 	s = model_add_set(m, ln->tok[1]);
 	if (!s)
 		return -ENOMEM;

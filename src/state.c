@@ -169,9 +169,8 @@ static void put_num(struct kv_writer *w, const char *key, uint64_t v)
 	kv_putc(w, '\n');
 }
 
-static int state_write(FILE *f, const void *arg)
+int safe_state_write(FILE *f, const struct safe_state *st)
 {
-	const struct safe_state *st = arg;
 	struct kv_writer *w = kv_writer_new(f);
 
 	put_num(w, "portwarden-state", 1);
@@ -212,6 +211,11 @@ static int state_write(FILE *f, const void *arg)
 		model_write_kv(w, st->applied);
 	}
 	return kv_writer_finish(w);
+}
+
+static int state_write(FILE *f, const void *arg)
+{
+	return safe_state_write(f, arg);
 }
 
 static bool state_valid(const struct safe_state *st)
@@ -353,7 +357,8 @@ static int state_read_kv(struct kv_reader *r, struct safe_state **out)
 	/* the name quoted, or bare as older records wrote it */
 	ret = kv_read_line(r);
 	if (ret < 0 || !kv_is_word(ln, 0, "table") || ln->n != 2 ||
-	    !ln->tok[1][0] || (!ln->quoted[1] && !strcmp(ln->tok[1], "-")))
+	    !ln->tok[1][0] || (!ln->quoted[1] && !strcmp(ln->tok[1], "-")) ||
+	    strpbrk(ln->tok[1], "\n\r"))
 		goto bad;
 	st->table = xstrdup(ln->tok[1]);
 	/* optional: "kernel-generation GEN COOKIE" */
