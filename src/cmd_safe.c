@@ -2,7 +2,8 @@
 /*
  * `confirm` and `rollback`, and the hooks apply_main calls around its
  * transaction: the lock-out guard, saving the previous table, arming the
- * confirm timer. The work is in safe.c; this file only reports.
+ * confirm timer. The work is in state.c, rollback.c, confirm_timer.c and
+ * guard.c; this file only reports.
  */
 #include <errno.h>
 #include <inttypes.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The rollback record's "kernel-generation GEN COOKIE" line (safe.c): it
+ * The rollback record's "kernel-generation GEN COOKIE" line (state.c): it
  * round-trips, a record without it (older portwarden) still loads with
  * the generation unknown, and a damaged one makes the record unreadable
  * rather than trusted. No kernel needed.
