@@ -48,7 +48,8 @@ void run_unlock(int fd);
 int safe_state_dir(char *buf, size_t len);
 
 enum safe_status {
-	SAFE_APPLYING,		/* saved just before the transaction */
+	SAFE_APPLYING,		/* older records only: saved over the last
+				 * one just before the transaction */
 	SAFE_APPLIED,		/* the transaction succeeded */
 	SAFE_ROLLED_BACK,	/* rollback or the confirm timer undid it */
 };

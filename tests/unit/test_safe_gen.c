@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "model.h"
+#include "kv.h"
 #include "rollback.h"
 #include "state.h"
 #include "util.h"
@@ -244,6 +245,92 @@ static void test_write_ahead(void **state)
 	remove_dir(dir);
 }
 
+/* The record's numbers: plain decimal within bounds, nothing else. */
+static void test_kv_numbers(void **state)
+{
+	uint64_t u;
+	int64_t i;
+	bool b;
+
+	assert_int_equal(kv_parse_u64("18446744073709551615", UINT64_MAX, &u), 0);
+	assert_true(u == UINT64_MAX);
+	assert_int_equal(kv_parse_u64("18446744073709551616", UINT64_MAX, &u), -EINVAL);
+	assert_int_equal(kv_parse_u64("4294967296", UINT32_MAX, &u), -EINVAL);
+	assert_int_equal(kv_parse_u64("", UINT64_MAX, &u), -EINVAL);
+	assert_int_equal(kv_parse_u64("+1", UINT64_MAX, &u), -EINVAL);
+	assert_int_equal(kv_parse_u64(" 1", UINT64_MAX, &u), -EINVAL);
+	assert_int_equal(kv_parse_u64("1a", UINT64_MAX, &u), -EINVAL);
+	assert_int_equal(kv_parse_u64("-1", UINT64_MAX, &u), -EINVAL);
+	assert_int_equal(kv_parse_i64("-9223372036854775808", INT64_MIN, INT64_MAX, &i), 0);
+	assert_true(i == INT64_MIN);
+	assert_int_equal(kv_parse_i64("9223372036854775807", INT64_MIN, INT64_MAX, &i), 0);
+	assert_true(i == INT64_MAX);
+	assert_int_equal(kv_parse_i64("9223372036854775808", INT64_MIN, INT64_MAX, &i), -EINVAL);
+	assert_int_equal(kv_parse_i64("-9223372036854775809", INT64_MIN, INT64_MAX, &i), -EINVAL);
+	assert_int_equal(kv_parse_i64("-2147483649", INT32_MIN, INT32_MAX, &i), -EINVAL);
+	assert_int_equal(kv_parse_i64("-", INT64_MIN, INT64_MAX, &i), -EINVAL);
+	assert_int_equal(kv_parse_i64("-1", 0, 5, &i), -EINVAL);
+	assert_int_equal(kv_parse_bool("1", &b), 0);
+	assert_true(b);
+	assert_int_equal(kv_parse_bool("2", &b), -EINVAL);
+}
+
+/* Strings survive any byte but NUL; the reader refuses what the writer
+ * never writes. */
+static void test_kv_strings(void **state)
+{
+	struct kv_reader r;
+	char *buf = NULL, *s = NULL;
+	size_t len = 0;
+	struct kv_writer *w;
+	FILE *f;
+
+	f = open_memstream(&buf, &len);
+	w = kv_writer_new(f);
+	kv_puts(w, "k");
+	kv_put_str(w, "a\\\"b\n\xc3\xa9");
+	kv_put_str(w, NULL);
+	kv_put_str(w, "");
+	kv_putc(w, '\n');
+	assert_int_equal(kv_writer_finish(w), 0);
+	fclose(f);
+	assert_string_equal(buf, "k \"a\\\\\\\"b\\x0a\\xc3\\xa9\" - \"\"\n");
+	f = fmemopen(buf, len, "r");
+	kv_reader_init(&r, f);
+	assert_int_equal(kv_read_line(&r), 0);
+	assert_int_equal(r.line.n, 4);
+	assert_int_equal(kv_parse_str(&r.line, 1, &s), 0);
+	assert_string_equal(s, "a\\\"b\n\xc3\xa9");
+	free(s);
+	assert_int_equal(kv_parse_str(&r.line, 2, &s), 0);
+	assert_null(s);
+	assert_int_equal(kv_parse_str(&r.line, 3, &s), 0);
+	assert_string_equal(s, "");
+	free(s);
+	assert_int_equal(kv_read_line(&r), -ENODATA);
+	kv_reader_release(&r);
+	fclose(f);
+	free(buf);
+
+	/* \x00, a bad escape, an unterminated string, a quoted keyword */
+	{
+		static const char *const bad[] = {
+			"k \"a\\x00\"\n", "k \"a\\q\"\n", "k \"abc\n",
+			"\"k\" 1\n", "k \"a\"b\n", "\n",
+		};
+		size_t i;
+
+		for (i = 0; i < ARRAY_SIZE(bad); i++) {
+			f = fmemopen((void *)bad[i], strlen(bad[i]), "r");
+			kv_reader_init(&r, f);
+			if (kv_read_line(&r) != -EINVAL)
+				fail_msg("accepted: %s", bad[i]);
+			kv_reader_release(&r);
+			fclose(f);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -251,6 +338,8 @@ int main(void)
 		cmocka_unit_test(test_old_and_damaged),
 		cmocka_unit_test(test_is_live_needs_applied_gen),
 		cmocka_unit_test(test_write_ahead),
+		cmocka_unit_test(test_kv_numbers),
+		cmocka_unit_test(test_kv_strings),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
