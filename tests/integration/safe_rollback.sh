@@ -136,4 +136,42 @@ check_eq "rollback with no record changed nothing" "$L2" "$(live)"
 check_eq "rollback --format json with no record" "False None" \
 	"$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["changed"], d["table"])' "$WORK/json" 2>&1)"
 
+# 10. issue #10's case: apply p1, apply p2, then an apply of a big policy
+#     killed with SIGKILL while its record waits for the kernel's commit.
+#     Before, rollback then said "nothing to roll back" and p1 was lost.
+python3 - "$WORK/big.yaml" "$T" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write("portwarden: 1\ntable: %s\nsets:\n  block:\n" % sys.argv[2])
+    for i in range(60000):
+        f.write("    - 10.%d.%d.0/24\n" % (i // 256 % 256, i % 256) if i < 65536 else "")
+    f.write("inbound:\n  - { name: block, from: $block, action: drop }\n")
+PY
+pw apply "$WORK/p1.yaml"
+pw apply "$WORK/p2.yaml"
+check_eq "p2 before the killed apply" "$L2" "$(live)"
+dir=$(echo /run/portwarden/net-*)
+"$PORTWARDEN" apply "$WORK/big.yaml" > /dev/null 2>&1 &
+pid=$!
+# the record of the big apply is on disk, written ahead: the batch is
+# being built, the commit is yet to come (both outcomes are checked below)
+for ((n = 0; n < 200000; n++)); do
+	[ -e "$dir/state.new" ] && break
+	kill -0 $pid 2>/dev/null || break
+done
+kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+now=$(live)
+if [ "$now" = "$L2" ]; then
+	ok "killed before the commit: the kernel still holds p2"
+	pw rollback
+	check_eq "rollback after the killed apply returns to p1" "$L1" "$(live)"
+elif grep -q "10.233.95.0" <<< "$now"; then
+	ok "killed after the commit: the kernel holds the big table"
+	pw rollback
+	check_eq "rollback after the killed apply returns to p2" "$L2" "$(live)"
+else
+	not_ok "the kernel holds p2 or the big table after kill -9" "$(head -5 <<< "$now")"
+fi
+check_eq "no write-ahead record is left once rollback has run" "" "$(ls -A "$dir" | grep -v '^state$' || true)"
+
 exit $((T_FAILED > 0))
