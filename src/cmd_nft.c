@@ -270,6 +270,21 @@ static void model_counts(const struct model *m, size_t *rules, size_t *elems)
 		*elems += m->sets[i].n_elems;
 }
 
+/* `sport: ephemeral` against the source ports this namespace really uses;
+ * a host whose range cannot be read gets no warning. */
+static void warn_ephemeral(struct cli *c, const struct policy *p)
+{
+	unsigned int lo, hi;
+	struct diag d;
+
+	if (netns_local_port_range(&lo, &hi) < 0)
+		return;
+	diag_init(&d);
+	if (policy_warn_ephemeral(p, lo, hi, &d))
+		cli_print_diag(c, &d);
+	diag_release(&d);
+}
+
 int apply_main(struct cli *c)
 {
 	struct nft_run r = { .lock = -1 };
@@ -281,6 +296,7 @@ int apply_main(struct cli *c)
 	rc = nft_prepare(c, &r, true);
 	if (rc != EXIT_OK)
 		goto out;
+	warn_ephemeral(c, r.policy);	/* nft_prepare entered --netns */
 	if (r.cached || model_equal(r.live, r.want)) {
 		if (!r.cached)
 			cache_store(&r, r.gen);

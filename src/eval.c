@@ -136,24 +136,31 @@ static int addr_set_search(const struct mset *s, const struct cidr *a,
 }
 
 /* Is the packet in @s? 1 yes (*@elem the element), 0 no, -1 the lookup
- * cannot happen (a key field is unknown). */
-static int set_lookup(const struct mset *s, uint8_t family,
-		      const struct packet *p, const struct melem **elem)
+ * cannot happen (a key field is unknown). @sel: the lookup's selector for
+ * a one-key set (a set read back from the kernel only knows its data
+ * type: an ifname set is `oifname` whichever lookup uses it), or
+ * KEY_CONCAT to use the set's own keys. */
+static int set_lookup(const struct mset *s, enum match_key sel,
+		      uint8_t family, const struct packet *p,
+		      const struct melem **elem)
 {
 	uint8_t fam = family ? family : s->family;
+	enum match_key keys[MSET_MAX_KEYS];
 	size_t i, k;
 
 	*elem = NULL;
+	for (k = 0; k < s->n_keys && k < MSET_MAX_KEYS; k++)
+		keys[k] = s->n_keys == 1 && sel != KEY_CONCAT ? sel : s->keys[k];
 	for (k = 0; k < s->n_keys; k++)
-		if (!field_known(s->keys[k], fam, p))
+		if (!field_known(keys[k], fam, p))
 			return -1;
 	if (s->sorted && s->n_keys == 1 &&
-	    (s->keys[0] == KEY_SADDR || s->keys[0] == KEY_DADDR))
-		return addr_set_search(s, s->keys[0] == KEY_SADDR ? &p->src :
-								      &p->dst, elem);
+	    (keys[0] == KEY_SADDR || keys[0] == KEY_DADDR))
+		return addr_set_search(s, keys[0] == KEY_SADDR ? &p->src :
+								 &p->dst, elem);
 	for (i = 0; i < s->n_elems; i++) {
 		for (k = 0; k < s->n_keys; k++)
-			if (!value_match(s->keys[k], &s->elems[i].v[k], p))
+			if (!value_match(keys[k], &s->elems[i].v[k], p))
 				break;
 		if (k == s->n_keys) {
 			*elem = &s->elems[i];
@@ -179,7 +186,7 @@ static int masked_lookup(const struct model *m, const struct match *mt,
 		return -1;
 	for (i = mt->mask; i < 128; i++)
 		a->addr[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
-	return set_lookup(&m->sets[mt->set], mt->family, &q, elem);
+	return set_lookup(&m->sets[mt->set], mt->key, mt->family, &q, elem);
 }
 
 static unsigned int proto_bit(uint8_t l4proto)
@@ -255,7 +262,8 @@ static bool rule_match(const struct model *m, const struct mrule *r,
 			if ((size_t)mt->set >= m->n_sets)
 				return false;
 			res = mt->mask ? masked_lookup(m, mt, p, &elem) :
-			      set_lookup(&m->sets[mt->set], mt->family, p, &elem);
+			      set_lookup(&m->sets[mt->set], mt->key, mt->family,
+					 p, &elem);
 			if (res > 0 && elem->origin && !mt->negate)
 				*origin = elem->origin;
 		} else {

@@ -24,6 +24,9 @@
 #include <string.h>
 
 #include "policy_check.h"
+#include "policy_ctx.h"
+#include "policy_lint.h"
+#include "policy_values.h"
 #include "util.h"
 
 enum rule_key {
@@ -144,8 +147,11 @@ static void check_rule(struct ctx *c, struct pending *pd, enum direction dir,
 						     PROTO_ANY;
 	if (pnode)
 		chk_parse_ports(c, pnode, "port", &r->dport);
-	if (f[RK_SPORT])
+	if (f[RK_SPORT]) {
 		chk_parse_ports(c, f[RK_SPORT], "sport", &r->sport);
+		if (chk_names_ephemeral(c, f[RK_SPORT]))
+			r->sport_ephemeral = at(c, f[RK_SPORT]);
+	}
 	if (!r->protos)		/* errors reported; don't pile on */
 		r->protos = (pnode || f[RK_SPORT]) ? PROTO_TCP | PROTO_UDP :
 						     PROTO_ANY;
@@ -199,13 +205,8 @@ static void check_rule(struct ctx *c, struct pending *pd, enum direction dir,
 		else
 			r->cgroup = xstrndup(s, len);
 	}
-	if (f[RK_INTERFACE] && chk_want_scalar(c, f[RK_INTERFACE], "an interface name")) {
-		if (!chk_iface_ok(f[RK_INTERFACE]->str, f[RK_INTERFACE]->len))
-			err(c, f[RK_INTERFACE], "bad interface name '%s' (1 to 15 characters, no spaces, '/', ':' or '\"'; '*' only at the end)",
-			    chk_q(c, f[RK_INTERFACE]->str));
-		else
-			r->iface = xstrdup(f[RK_INTERFACE]->str);
-	}
+	if (f[RK_INTERFACE])
+		chk_parse_ifaces(c, f[RK_INTERFACE], &r->ifaces);
 	if (f[RK_LOG] && !chk_get_bool(c, f[RK_LOG], &b))
 		r->log = b;
 	if (f[RK_COMMENT] && chk_want_scalar(c, f[RK_COMMENT], "a comment")) {
@@ -517,6 +518,9 @@ static void top_level(struct ctx *c, const struct yaml_tree *t)
 			collect_list(c, val, &c->listeners, "listeners");
 			break;
 		default:
+			/* x- keys hold anchors for the rest (compose style) */
+			if (!strncmp(k->str, "x-", 2))
+				break;
 			chk_unknown_key(c, k, "the policy", top_keys, TK_MAX);
 		}
 	}
@@ -545,9 +549,23 @@ static void check_rules(struct ctx *c, enum direction dir)
 
 		check_rule(c, &l->v[i], dir, (unsigned int)i, r);
 		empty = chk_empty_field(r);
-		if (empty)
+		if (empty) {
 			warn_at(c, &r->loc, "rule '%s' never matches: its '%s' is empty",
 				r->name, empty);
+			continue;
+		}
+		empty = chk_excluded_all(r);
+		if (empty) {
+			bool from = !strcmp(empty, "not_from");
+			const struct addr_set *pos = from ? &r->from : &r->to;
+
+			if (pos->any)
+				warn_at(c, &r->loc, "rule '%s' can never match: its '%s' excludes every address",
+					r->name, empty);
+			else
+				warn_at(c, &r->loc, "rule '%s' can never match: its '%s' excludes every address its '%s' allows",
+					r->name, empty, from ? "from" : "to");
+		}
 	}
 	check_rule_names(c, dir);
 }

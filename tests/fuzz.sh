@@ -24,7 +24,7 @@ trap 'rm -rf "$work"' EXIT
 mkdir "$work/corpus"
 log="$work/fuzz.log"
 # New inputs go to a scratch corpus; the seeds in fuzz/corpus stay as they are.
-"$BUILD/fuzz_policy" -max_total_time=30 -rss_limit_mb=2048 -timeout=10 \
+"$BUILD/fuzz_policy" -dict=fuzz/policy.dict -max_total_time=30 -rss_limit_mb=2048 -timeout=10 \
 	-max_len=65536 -artifact_prefix="$work/" -print_final_stats=1 \
 	"$work/corpus" fuzz/corpus >"$log" 2>&1
 rc=$?

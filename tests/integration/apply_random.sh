@@ -80,7 +80,7 @@ for i in range(n):
             if d == "outbound" and rnd.random() < 0.15: r.append("user: %d" % rnd.choice([0, 1000]))
             if d == "outbound" and rnd.random() < 0.1: r.append("group: [0, 100]")
             if d == "outbound" and rnd.random() < 0.1: r.append("cgroup: system.slice/a.service")
-            if rnd.random() < 0.15: r.append("interface: %s" % rnd.choice(["eth0", "veth*", "wg0"]))
+            if rnd.random() < 0.2: r.append("interface: %s" % rnd.choice(["eth0", "veth*", "wg0", "[eth0, wg0]", "[veth1, eth0, lo]"]))
             if rnd.random() < 0.2: r.append("action: %s" % rnd.choice(["drop", "reject"]))
             if rnd.random() < 0.15: r.append("log: true")
             if fam and rnd.random() < 0.3: r.append("family: ipv%d" % fam)

@@ -74,6 +74,13 @@ static inline void tp_id(struct id_set *ids, uint32_t id)
 	ids->v[ids->n++] = id;
 }
 
+/* Append an interface name; keep them sorted as the checker does. */
+static inline void tp_iface(struct iface_set *s, const char *name)
+{
+	s->v = xrealloc(s->v, (s->n + 1) * sizeof(*s->v));
+	s->v[s->n++] = xstrdup(name);
+}
+
 static inline void tp_free(struct policy *p)
 {
 	size_t d, i;
@@ -94,7 +101,9 @@ static inline void tp_free(struct policy *p)
 			free(r->uids.v);
 			free(r->gids.v);
 			free(r->cgroup);
-			free(r->iface);
+			for (size_t j = 0; j < r->ifaces.n; j++)
+				free(r->ifaces.v[j]);
+			free(r->ifaces.v);
 			free(r->comment);
 		}
 		free(p->rules[d]);

@@ -414,7 +414,7 @@ static void test_interface_and_cgroup(void **state)
 	r->protos = PROTO_TCP;
 	r->cgroup = xstrdup("system.slice/nginx.service");
 	r = tp_rule(p, DIR_OUT, "wg", 6);
-	r->iface = xstrdup("wg0");
+	tp_iface(&r->ifaces, "wg0");
 	m = compile_ok(p);
 	k = pkt(DIR_OUT, 6, "192.0.2.1", 80);
 	EXPECT(m, k, "drop", "default");
@@ -427,11 +427,25 @@ static void test_interface_and_cgroup(void **state)
 	k.oif = "wg1";
 	EXPECT(m, k, "drop", "default");
 	model_free(m);
-	free(p->rules[DIR_OUT][1].iface);
-	p->rules[DIR_OUT][1].iface = xstrdup("wg*");
+	free(p->rules[DIR_OUT][1].ifaces.v[0]);
+	p->rules[DIR_OUT][1].ifaces.v[0] = xstrdup("wg*");
 	m = compile_ok(p);
 	EXPECT(m, k, "accept", "wg");
 	k.oif = "eth0";
+	EXPECT(m, k, "drop", "default");
+	model_free(m);
+	/* a list of interfaces is a set lookup: any of them */
+	free(p->rules[DIR_OUT][1].ifaces.v[0]);
+	p->rules[DIR_OUT][1].ifaces.v[0] = xstrdup("eth0");
+	tp_iface(&p->rules[DIR_OUT][1].ifaces, "wg0");
+	m = compile_ok(p);
+	k.oif = "eth0";
+	EXPECT(m, k, "accept", "wg");
+	k.oif = "wg0";
+	EXPECT(m, k, "accept", "wg");
+	k.oif = "wg1";
+	EXPECT(m, k, "drop", "default");
+	k.oif = "eth";
 	EXPECT(m, k, "drop", "default");
 	model_free(m);
 	tp_free(p);
