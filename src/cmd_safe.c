@@ -210,6 +210,13 @@ int rollback_main(struct cli *c)
 			PRIu64 " it held rules portwarden did not make\n",
 			st->table, st->generation);
 		break;
+	case -EINVAL:
+		if (!st) {
+			fprintf(stderr, "portwarden: rollback: the rollback record %s/state is damaged; nothing was changed (the next apply replaces it)\n",
+				dir);
+			break;
+		}
+		/* fall through */
 	default:
 		fprintf(stderr, "portwarden: rollback: %s%s\n",
 			st ? "cannot restore the previous table: " : "",

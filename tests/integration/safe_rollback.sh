@@ -126,7 +126,18 @@ check "the second flush says there was nothing" grep -q "not present" "$WORK/out
 pw rollback
 check_eq "rollback after flush, flush: the table is back" "$L2" "$(live)"
 
-# 9. no record at all: nothing to undo is not a failure (SPEC §6: exit 0)
+# 9. a damaged record: refused, named, nothing changed; the next apply
+#    replaces it
+printf 'portwarden-state 1\ngeneration 3\nstatus applied\n' > /run/portwarden/net-*/state
+rc=0; pw rollback || rc=$?
+check_eq "rollback with a damaged record exits 3" 3 "$rc"
+check "it names the damaged record" grep -q "rollback record /run/portwarden/net-[0-9]*/state is damaged" "$WORK/out"
+check_eq "rollback with a damaged record changed nothing" "$L2" "$(live)"
+pw apply "$WORK/p1.yaml"
+pw rollback
+check_eq "an apply over a damaged record records a new rollback point" "$L2" "$(live)"
+
+# 10. no record at all: nothing to undo is not a failure (SPEC §6: exit 0)
 rm -rf /run/portwarden/net-*
 rc=0; pw rollback || rc=$?
 check_eq "rollback with no record exits 0" 0 "$rc"
@@ -136,7 +147,7 @@ check_eq "rollback with no record changed nothing" "$L2" "$(live)"
 check_eq "rollback --format json with no record" "False None" \
 	"$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["changed"], d["table"])' "$WORK/json" 2>&1)"
 
-# 10. issue #10's case: apply p1, apply p2, then an apply of a big policy
+# 11. issue #10's case: apply p1, apply p2, then an apply of a big policy
 #     killed with SIGKILL while its record waits for the kernel's commit.
 #     Before, rollback then said "nothing to roll back" and p1 was lost.
 python3 - "$WORK/big.yaml" "$T" <<'PY'
