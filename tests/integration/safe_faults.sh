@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Fault injection: kill -9 at 100 random instants of apply (small policies
-# and a 100,000-CIDR one), flush, rollback, confirm and the confirm timer.
+# and a 100,000-CIDR one; a third with --confirm), flush, rollback, confirm
+# and the confirm timer.
 # After each kill (SPEC §6):
 #  - the kernel holds the table from before the killed command or the one
 #    it makes, whole (nft -s list table compared with the expected ones);
@@ -193,7 +194,10 @@ for ((i = 1; i <= KILLS; i++)); do
 	case $op in
 	apply-*)
 		new=$p
-		"$PORTWARDEN" apply -q "$WORK/$p.yaml" > /dev/null 2>&1 &
+		# a third of them with --confirm: killed around arming the timer
+		opt=()
+		((RANDOM % 3 == 0)) && opt=(--confirm 30) && op+=" --confirm"
+		"$PORTWARDEN" apply -q "${opt[@]}" "$WORK/$p.yaml" > /dev/null 2>&1 &
 		pid=$!; nap $ms; kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
 		;;
 	flush)
@@ -235,7 +239,7 @@ for ((i = 1; i <= KILLS; i++)); do
 		;;
 	esac
 	kills=$((kills + 1))
-	DONE[$op]=$(( ${DONE[$op]:-0} + 1 ))
+	DONE[${op%% *}]=$(( ${DONE[${op%% *}]:-0} + 1 ))
 	label="kill $i ($op $old->$new)"
 	if ! expect_one_of "$old" "$new"; then
 		not_ok "$label: the kernel holds $old or $new" "it holds $now"
@@ -250,9 +254,10 @@ for ((i = 1; i <= KILLS; i++)); do
 		esac
 		K=$now
 	fi
-	if [ "$op" = confirm ]; then
-		# a confirm that did not get through: confirm again, so that no
-		# timer outlives this step
+	if [ "$op" = confirm ] || [[ $op == *--confirm ]]; then
+		# a confirm that did not get through, or a timer armed by the
+		# killed apply: confirm (again), so that no timer outlives this
+		# step
 		pw confirm -q > /dev/null 2>&1
 	fi
 	if verify_rollback "$label"; then
