@@ -147,12 +147,15 @@ struct rule {
  * @protos: PROTO_TCP and/or PROTO_UDP (default PROTO_TCP)
  * @ports:  the port(s) expected
  * @process: expected command name or NULL
+ * @families: FAM_V4 and/or FAM_V6 (`family:`; default both): which
+ *           sockets count, a dual-stack [::] one counting for both
  */
 struct listener {
 	struct loc loc;
 	unsigned int protos;
 	struct port_set ports;
 	char *process;
+	unsigned int families;
 };
 
 /**

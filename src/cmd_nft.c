@@ -1,17 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The commands that talk to the kernel's nftables: apply, diff, status,
- * flush. Each loads what it needs, enters --netns, and leaves the netlink
- * work to nl_batch.c / nl_read.c and the comparison to model_cmp.c.
+ * The commands that change or compare portwarden's table: apply, diff,
+ * flush (status is in cmd_status.c). Each loads what it needs, enters
+ * --netns, and leaves the netlink work to nl_batch.c / nl_read.c and the
+ * comparison to model_cmp.c.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "gen_cache.h"
 #include "model_cmp.h"
 #include "netns.h"
 #include "nl.h"
@@ -20,6 +23,29 @@
 #include "util.h"
 
 #define DEFAULT_TABLE "portwarden"
+
+/* The phases `apply -vv` times. */
+enum phase {
+	PH_LOAD,	/* read, parse and check the policy */
+	PH_COMPILE,
+	PH_READ,	/* find out what the live table is */
+	PH_SAFE,	/* lock-out guard and rollback record */
+	PH_SEND,	/* the transaction */
+	PH_MAX,
+};
+
+static const char *const phase_name[PH_MAX] = {
+	"load and check", "compile", "read the live table",
+	"guard and rollback record", "transaction",
+};
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
 
 /* Everything one apply/diff run holds; released by nft_run_release(). */
 struct nft_run {
@@ -30,6 +56,9 @@ struct nft_run {
 	int lock;
 	struct diag d;
 	bool cached;		/* the generation cache says live == want */
+	bool foreign;		/* the live table lacks the ownership mark */
+	const char *source;	/* -v: where r->live came from */
+	double ms[PH_MAX];	/* -vv: time of each phase */
 	uint32_t gen;		/* generation r->live was read at, or 0 */
 	uint64_t hash;		/* model_hash(want) */
 };
@@ -74,66 +103,22 @@ static int nft_connect(struct cli *c, struct nl_sock **sock)
 	return EXIT_OK;
 }
 
-/*
- * The generation cache. Dumping a table of 100,000 elements costs the
- * kernel far more than loading it, so apply remembers, per namespace and
- * table, the ruleset generation its last transaction (or its last full
- * comparison) left and the fingerprint of the model. While the generation
- * has not moved, no transaction of anyone has touched any table since, and
- * an equal fingerprint means the table is still exactly that model. The
- * namespace is named by its cookie, which is never reused during a boot;
- * /run does not outlive a boot.
- */
-static char *cache_path(struct nft_run *r)
+/* The generation cache (gen_cache.h) of this namespace and table. */
+static bool cache_hit(struct nft_run *r, uint32_t gen)
 {
 	uint64_t cookie;
 
-	if (nl_netns_cookie(r->sock, &cookie) < 0)
-		return NULL;
-	return xasprintf("%s/gen-%016" PRIx64 "-%s", RUN_DIR, cookie,
-			 r->want->table);
+	return nl_netns_cookie(r->sock, &cookie) == 0 &&
+	       gen_cache_hit(RUN_DIR, cookie, r->want->table, gen, r->hash);
 }
 
-static bool cache_hit(struct nft_run *r, uint32_t gen)
-{
-	char *path = cache_path(r);
-	unsigned long long g = 0, h = 0;
-	bool hit = false;
-	FILE *f;
-
-	if (!path)
-		return false;
-	f = fopen(path, "re");
-	if (f) {
-		hit = fscanf(f, "%llu %llx", &g, &h) == 2 && g == gen &&
-		      h == r->hash;
-		fclose(f);
-	}
-	free(path);
-	return hit;
-}
-
-/* Call with the run lock held. A cache that cannot be written only costs
- * the next run a full read. */
+/* Call with the run lock held. */
 static void cache_store(struct nft_run *r, uint32_t gen)
 {
-	char *path, *tmp;
-	FILE *f;
+	uint64_t cookie;
 
-	if (!gen || r->lock < 0)
-		return;
-	path = cache_path(r);
-	if (!path)
-		return;
-	tmp = xasprintf("%s.tmp", path);
-	f = fopen(tmp, "we");
-	if (f) {
-		fprintf(f, "%" PRIu32 " %" PRIx64 "\n", gen, r->hash);
-		if (fclose(f) || rename(tmp, path))
-			unlink(tmp);
-	}
-	free(tmp);
-	free(path);
+	if (r->lock >= 0 && nl_netns_cookie(r->sock, &cookie) == 0)
+		gen_cache_store(RUN_DIR, cookie, r->want->table, gen, r->hash);
 }
 
 /*
@@ -164,6 +149,19 @@ out:
 	return ret;
 }
 
+static void model_counts(const struct model *m, size_t *rules, size_t *elems)
+{
+	size_t i;
+
+	*rules = *elems = 0;
+	for (i = 0; i < m->n_chains; i++)
+		*rules += m->chains[i].n_rules;
+	for (i = 0; i < m->n_sets; i++)
+		*elems += m->sets[i].n_elems;
+}
+
+static int nft_read_live(struct cli *c, struct nft_run *r, bool lock);
+
 /*
  * Load and compile the policy, enter the namespace, take the run lock and
  * read the live table (unless the generation cache already knows it equals
@@ -173,14 +171,17 @@ out:
 static int nft_prepare(struct cli *c, struct nft_run *r, bool lock)
 {
 	int rc = EXIT_INVALID, ret;
-	uint32_t g0, g1;
+	double t = now_ms();
 
 	diag_init(&r->d);
 	r->lock = -1;
 	r->policy = cli_load_policy(c, 0, c->n_args, &rc);
 	if (!r->policy)
 		return rc;
+	r->ms[PH_LOAD] = now_ms() - t;
+	t = now_ms();
 	ret = compile_policy(r->policy, &r->want, &r->d);
+	r->ms[PH_COMPILE] = now_ms() - t;
 	cli_print_diag(c, &r->d);
 	diag_release(&r->d);
 	diag_init(&r->d);
@@ -195,16 +196,38 @@ static int nft_prepare(struct cli *c, struct nft_run *r, bool lock)
 			return fail(c->cmd, "cannot take the lock", RUN_DIR "/lock",
 				    r->lock);
 	}
+	t = now_ms();
+	rc = nft_read_live(c, r, lock);
+	r->ms[PH_READ] = now_ms() - t;
+	return rc;
+}
+
+/* The live table into r->live (or r->cached), with the ownership check. */
+static int nft_read_live(struct cli *c, struct nft_run *r, bool lock)
+{
+	uint32_t g0, g1;
+	int rc, ret;
+
 	r->hash = model_hash(r->want);
 	if (nl_get_generation(r->sock, &g0) < 0)
 		g0 = 0;
 	if (g0 && cache_hit(r, g0)) {
 		r->cached = true;
+		r->source = "the generation cache (nothing committed since portwarden last applied this policy)";
 		return EXIT_OK;
 	}
 	if (lock && g0 && live_from_record(r) == 0) {
 		r->gen = g0;
+		r->source = "the rollback record (nothing committed since the last apply)";
 		return EXIT_OK;
+	}
+	/* neither shortcut vouches for the table: is it ours at all? */
+	if (lock) {
+		rc = cli_check_owner(c, r->sock, r->want->table, &r->foreign);
+		if (rc != EXIT_OK)
+			return rc;
+	} else {
+		r->foreign = nl_table_owned(r->sock, r->want->table) == 0;
 	}
 	ret = nl_read_table(r->sock, r->want->table, &r->live);
 	if (ret == -ENOENT) {
@@ -213,9 +236,42 @@ static int nft_prepare(struct cli *c, struct nft_run *r, bool lock)
 	}
 	if (ret < 0)
 		return fail(c->cmd, "cannot read table inet", r->want->table, ret);
+	r->source = r->live ? "a dump of the kernel's table" : "absent";
 	if (g0 && nl_get_generation(r->sock, &g1) == 0 && g1 == g0)
 		r->gen = g0;
 	return EXIT_OK;
+}
+
+/* -v: where the live table came from, what was sent; -vv: timings. */
+static void nft_verbose(const struct cli *c, const struct nft_run *r,
+			bool sent)
+{
+	size_t msgs, bytes, rules, elems;
+	int i;
+
+	if (c->verbose < 1 || !r->want)
+		return;
+	if (r->source)
+		fprintf(stderr, "portwarden: %s: live table inet %s: %s\n",
+			c->cmd, r->want->table, r->source);
+	if (r->live) {
+		model_counts(r->live, &rules, &elems);
+		fprintf(stderr, "portwarden: %s: live table: %zu rules, %zu set elements\n",
+			c->cmd, rules, elems);
+	}
+	if (sent) {
+		nl_last_batch(r->sock, &msgs, &bytes);
+		fprintf(stderr, "portwarden: %s: sent one transaction: %zu netlink messages, %zu bytes; ruleset generation now %" PRIu32 "\n",
+			c->cmd, msgs, bytes, nl_applied_generation(r->sock));
+	}
+	if (c->verbose < 2)
+		return;
+	fprintf(stderr, "portwarden: %s: timings:", c->cmd);
+	for (i = 0; i < PH_MAX; i++)
+		if (r->ms[i] > 0)
+			fprintf(stderr, "%s %s %.1f ms", i ? "," : "",
+				phase_name[i], r->ms[i]);
+	fputc('\n', stderr);
 }
 
 static void json_list(FILE *f, char **v, size_t n)
@@ -253,22 +309,20 @@ static void print_text_diff(const struct model_diff *df)
 {
 	size_t i;
 
-	for (i = 0; i < df->n_removed; i++)
-		printf("- %s\n", df->removed[i]);
-	for (i = 0; i < df->n_added; i++)
-		printf("+ %s\n", df->added[i]);
+	/* lines of the live table carry interface names and comments
+	 * someone else wrote: escaped (SPEC §6) */
+	for (i = 0; i < df->n_removed; i++) {
+		fputs("- ", stdout);
+		text_put(stdout, df->removed[i]);
+		fputc('\n', stdout);
+	}
+	for (i = 0; i < df->n_added; i++) {
+		fputs("+ ", stdout);
+		text_put(stdout, df->added[i]);
+		fputc('\n', stdout);
+	}
 }
 
-static void model_counts(const struct model *m, size_t *rules, size_t *elems)
-{
-	size_t i;
-
-	*rules = *elems = 0;
-	for (i = 0; i < m->n_chains; i++)
-		*rules += m->chains[i].n_rules;
-	for (i = 0; i < m->n_sets; i++)
-		*elems += m->sets[i].n_elems;
-}
 
 /* `sport: ephemeral` against the source ports this namespace really uses;
  * a host whose range cannot be read gets no warning. */
@@ -291,15 +345,19 @@ int apply_main(struct cli *c)
 	struct model_diff df = { 0 };
 	struct safe_txn txn;	/* safe ops */
 	size_t n_rules, n_elems;
+	double t;
 	int rc, ret;
 
 	rc = nft_prepare(c, &r, true);
 	if (rc != EXIT_OK)
 		goto out;
 	warn_ephemeral(c, r.policy);	/* nft_prepare entered --netns */
-	if (r.cached || model_equal(r.live, r.want)) {
+	/* a foreign table taken over with --force gets the mark even when
+	 * its rules are already the policy's */
+	if (r.cached || (!r.foreign && model_equal(r.live, r.want))) {
 		if (!r.cached)
 			cache_store(&r, r.gen);
+		nft_verbose(c, &r, false);
 		if (c->format == FMT_JSON)
 			print_json_diff(r.want->table, false, NULL, NULL);
 		else if (!c->quiet)
@@ -312,6 +370,7 @@ int apply_main(struct cli *c)
 	if (c->dry_run || c->format == FMT_JSON)
 		model_diff(r.live, r.want, &df);
 	if (c->dry_run) {
+		nft_verbose(c, &r, false);
 		if (c->format == FMT_JSON) {
 			print_json_diff(r.want->table, true, &df, ", \"dry_run\": true");
 		} else {
@@ -326,11 +385,15 @@ int apply_main(struct cli *c)
 	/* safe ops: save the live table (r.live) for rollback and --confirm
 	 * before sending; refuse with EXIT_LOCKOUT when the policy would cut
 	 * live established inbound connections unless c->force. */
+	t = now_ms();
 	rc = safe_before_apply(c, r.live, r.want, &txn);
+	r.ms[PH_SAFE] = now_ms() - t;
 	if (rc != EXIT_OK)
 		goto out;
 
+	t = now_ms();
 	ret = nl_apply(r.sock, r.want, &r.d);
+	r.ms[PH_SEND] = now_ms() - t;
 
 	/* safe ops: record the outcome; arm the --confirm timer (c->confirm). */
 	rc = safe_after_apply(c, r.sock, &txn, ret);
@@ -345,6 +408,7 @@ int apply_main(struct cli *c)
 	if (rc != EXIT_OK)	/* safe ops: the confirm timer failed */
 		goto out;
 	cache_store(&r, nl_applied_generation(r.sock));
+	nft_verbose(c, &r, true);
 	model_counts(r.want, &n_rules, &n_elems);
 	if (c->format == FMT_JSON)
 		print_json_diff(r.want->table, true, &df, NULL);
@@ -369,6 +433,10 @@ int diff_main(struct cli *c)
 	if (rc != EXIT_OK)
 		goto out;
 	same = r.cached || model_equal(r.live, r.want);
+	nft_verbose(c, &r, false);
+	if (r.foreign)
+		fprintf(stderr, "portwarden: diff: note: table inet %s is not portwarden's; apply refuses to change it without --force\n",
+			r.want->table);
 	if (!same)
 		model_diff(r.live, r.want, &df);
 	if (c->format == FMT_JSON) {
@@ -390,109 +458,6 @@ out:
 	return rc;
 }
 
-static const char *policy_word(enum mverdict v)
-{
-	return v == MV_DROP ? "drop" : v == MV_ACCEPT ? "accept" : "none";
-}
-
-static void status_json(const struct model *m)
-{
-	size_t i, j;
-
-	printf("{\"table\": ");
-	json_string(stdout, m->table);
-	printf(", \"chains\": [");
-	for (i = 0; i < m->n_chains; i++) {
-		const struct mchain *ch = &m->chains[i];
-
-		printf("%s{\"name\": ", i ? ", " : "");
-		json_string(stdout, ch->name);
-		printf(", \"policy\": \"%s\", \"rules\": [", policy_word(ch->policy));
-		for (j = 0; j < ch->n_rules; j++) {
-			const struct mrule *ru = &ch->rules[j];
-			char *txt = render_rule(m, ru);
-
-			printf("%s{\"rule\": ", j ? ", " : "");
-			if (ru->comment)
-				json_string(stdout, ru->comment);
-			else
-				fputs("null", stdout);
-			printf(", \"nft\": ");
-			json_string(stdout, txt ? txt : "");
-			printf(", \"handle\": %" PRIu64 ", \"packets\": %" PRIu64
-			       ", \"bytes\": %" PRIu64 "}",
-			       ru->handle, ru->packets, ru->bytes);
-			free(txt);
-		}
-		printf("]}");
-	}
-	printf("]}\n");
-}
-
-static void status_text(const struct model *m)
-{
-	size_t i, j;
-
-	printf("table inet %s\n", m->table);
-	for (i = 0; i < m->n_chains; i++) {
-		const struct mchain *ch = &m->chains[i];
-
-		if (ch->policy == MV_NONE)
-			printf("chain %s (not an input or output filter chain)\n",
-			       ch->name);
-		else
-			printf("chain %s (hook %s, policy %s)\n", ch->name,
-			       ch->hook == HOOK_OUTPUT ? "output" : "input",
-			       policy_word(ch->policy));
-		printf("  %-24s %12s %14s  %s\n", "RULE", "PACKETS", "BYTES", "NFT");
-		for (j = 0; j < ch->n_rules; j++) {
-			const struct mrule *ru = &ch->rules[j];
-			char *txt = render_rule(m, ru);
-
-			printf("  %-24s %12" PRIu64 " %14" PRIu64 "  %s\n",
-			       ru->comment ? ru->comment : "-", ru->packets,
-			       ru->bytes, txt ? txt : "?");
-			free(txt);
-		}
-	}
-}
-
-int status_main(struct cli *c)
-{
-	const char *table = c->table ? c->table : DEFAULT_TABLE;
-	struct nl_sock *sock = NULL;
-	struct model *m = NULL;
-	int rc, ret;
-
-	if (c->n_args) {
-		fprintf(stderr, "portwarden: status takes no arguments (use --table NAME)\n");
-		return EXIT_INVALID;
-	}
-	rc = nft_connect(c, &sock);
-	if (rc != EXIT_OK)
-		goto out;
-	ret = nl_read_table(sock, table, &m);
-	if (ret == -ENOENT) {
-		fprintf(stderr, "portwarden: status: table inet %s does not exist (nothing applied?)\n",
-			table);
-		rc = EXIT_RUNTIME;
-		goto out;
-	}
-	if (ret < 0) {
-		rc = fail(c->cmd, "cannot read table inet", table, ret);
-		goto out;
-	}
-	if (c->format == FMT_JSON)
-		status_json(m);
-	else
-		status_text(m);
-	rc = EXIT_OK;
-out:
-	model_free(m);
-	nl_sock_close(sock);
-	return rc;
-}
-
 int flush_main(struct cli *c)
 {
 	const char *table = c->table ? c->table : DEFAULT_TABLE;
@@ -501,8 +466,8 @@ int flush_main(struct cli *c)
 	bool kernel_err;
 	char dir[256];
 
-	if (c->n_args) {
-		fprintf(stderr, "portwarden: flush takes no arguments (use --table NAME)\n");
+	if (c->n_args || strpbrk(table, ": ")) {
+		fprintf(stderr, "portwarden: flush takes no arguments (use --table NAME; portwarden's table is always an inet table)\n");
 		return EXIT_INVALID;
 	}
 	rc = nft_connect(c, &sock);
@@ -513,6 +478,9 @@ int flush_main(struct cli *c)
 		rc = fail(c->cmd, "cannot take the lock", RUN_DIR "/lock", lock);
 		goto out;
 	}
+	rc = cli_check_owner(c, sock, table, NULL);
+	if (rc != EXIT_OK)
+		goto out;
 	/* Like apply, flush leaves a rollback point (SPEC §6). */
 	ret = safe_state_dir(dir, sizeof(dir));
 	if (ret < 0) {

@@ -78,6 +78,11 @@ int confirm_main(struct cli *c)
 			strerror(-lock));
 		return EXIT_RUNTIME;
 	}
+	rc = cli_check_owner_recorded(c, NULL, dir);	/* SPEC §6 ownership */
+	if (rc != EXIT_OK) {
+		run_unlock(lock);
+		return rc;
+	}
 	ret = safe_confirm(dir, &gen);
 	if (safe_state_load(dir, &st) < 0)
 		st = NULL;
@@ -147,6 +152,9 @@ int rollback_main(struct cli *c)
 		rc = EXIT_RUNTIME;
 		goto out;
 	}
+	rc = cli_check_owner_recorded(c, s, dir);	/* SPEC §6 ownership */
+	if (rc != EXIT_OK)
+		goto out;
 	ret = safe_rollback(dir, s, 0, c->force, false, &st);
 	rc = EXIT_RUNTIME;
 	if (ret == -ENOENT) {

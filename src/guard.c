@@ -14,7 +14,10 @@
 
 #include "eval.h"
 #include "guard.h"
+#include "interp.h"
+#include "nl.h"
 #include "sockdiag.h"
+#include "sockpkt.h"
 #include "util.h"
 
 struct guard_ctx {
@@ -47,67 +50,6 @@ static int guard_collect(const struct sock_info *si, void *arg)
 	return 0;
 }
 
-/* An IPv6 socket's peer may be IPv4 (::ffff:a.b.c.d); the hook sees IPv4. */
-static void to_cidr(uint8_t family, const uint8_t *addr, struct cidr *c)
-{
-	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
-
-	memset(c, 0, sizeof(*c));
-	if (family == AF_INET6 && !memcmp(addr, mapped, sizeof(mapped))) {
-		c->family = 4;
-		c->plen = 32;
-		memcpy(c->addr, addr + 12, 4);
-	} else if (family == AF_INET6) {
-		c->family = 6;
-		c->plen = 128;
-		memcpy(c->addr, addr, 16);
-	} else {
-		c->family = 4;
-		c->plen = 32;
-		memcpy(c->addr, addr, 4);
-	}
-}
-
-static bool is_loopback(const struct cidr *c)
-{
-	static const uint8_t one[16] = { [15] = 1 };
-
-	if (c->family == 4)
-		return c->addr[0] == 127;
-	return !memcmp(c->addr, one, 16);
-}
-
-static bool same_addr(const struct cidr *a, const struct cidr *b)
-{
-	return a->family == b->family &&
-	       !memcmp(a->addr, b->addr, a->family == 4 ? 4 : 16);
-}
-
-/* The interface holding @local, or NULL. */
-static const char *local_iface(const struct ifaddrs *ifa,
-			       const struct cidr *local)
-{
-	struct cidr c;
-
-	for (; ifa; ifa = ifa->ifa_next) {
-		if (!ifa->ifa_addr || !ifa->ifa_name)
-			continue;
-		if (ifa->ifa_addr->sa_family == AF_INET && local->family == 4)
-			to_cidr(AF_INET, (const uint8_t *)
-				&((const struct sockaddr_in *)ifa->ifa_addr)->sin_addr,
-				&c);
-		else if (ifa->ifa_addr->sa_family == AF_INET6 && local->family == 6)
-			to_cidr(AF_INET6, (const uint8_t *)
-				&((const struct sockaddr_in6 *)ifa->ifa_addr)->sin6_addr,
-				&c);
-		else
-			continue;
-		if (same_addr(&c, local))
-			return ifa->ifa_name;
-	}
-	return NULL;
-}
-
 static void format_endpoint(const struct cidr *c, uint16_t port, char *buf,
 			    size_t len)
 {
@@ -132,8 +74,8 @@ void safe_conns_release(struct safe_conns *cs)
 	memset(cs, 0, sizeof(*cs));
 }
 
-static int guard_check(const struct model *next, const struct guard_ctx *g,
-		       const struct ifaddrs *ifa, struct safe_conns *out)
+static int guard_check(const struct ix_host *h, const struct guard_ctx *g,
+		       struct safe_conns *out)
 {
 	char from[80], to[80];
 	struct eval_result res;
@@ -149,40 +91,45 @@ static int guard_check(const struct model *next, const struct guard_ctx *g,
 
 		if (!bit_test(listen, si->sport))
 			continue;	/* outbound: not ours to protect */
-		memset(&pkt, 0, sizeof(pkt));
-		pkt.dir = DIR_IN;
-		pkt.l4proto = si->proto;
-		to_cidr(si->family, si->dst, &pkt.src);
-		to_cidr(si->family, si->src, &pkt.dst);
-		pkt.has_src = true;
-		pkt.sport = si->dport;
-		pkt.dport = si->sport;
-		pkt.has_sport = pkt.has_dport = true;
-		if (is_loopback(&pkt.src) || is_loopback(&pkt.dst) ||
-		    same_addr(&pkt.src, &pkt.dst))
-			pkt.iif = "lo";
-		else
-			pkt.iif = local_iface(ifa, &pkt.dst);
+		sock_packet(si, true, NULL, &pkt);
 		out->checked++;
-		ret = eval_packet(next, &pkt, &res);
-		if (ret == -ENOENT)
-			continue;	/* no input chain: nothing filters */
+		ret = eval_packet(h, &pkt, &res);
 		if (ret < 0)
 			return ret;
-		if (res.verdict == MV_ACCEPT || res.verdict == MV_NONE)
+		if (res.verdict == MV_ACCEPT)
 			continue;
 		format_endpoint(&pkt.src, pkt.sport, from, sizeof(from));
 		format_endpoint(&pkt.dst, pkt.dport, to, sizeof(to));
 		sc = ARRAY_PUSH(out->v, out->n, out->cap);
-		sc->text = xasprintf("%s %s -> %s",
+		sc->text = xasprintf("%s %s -> %s%s",
 				     si->proto == IPPROTO_TCP ? "tcp" : "udp",
-				     from, to);
+				     from, to, res.reply ? " (its replies)" : "");
 		sc->origin = res.origin;
 		sc->rule = res.origin ? res.origin->name :
 			   res.label ? res.label : "default";
-		sc->verdict = res.verdict == MV_DROP ? "drop" : "reject";
+		sc->verdict = mverdict_name(res.verdict);
 	}
 	return 0;
+}
+
+/* The host the next table would run on: every live table (a guard that
+ * ignored Docker's would let through a policy whose SSH replies another
+ * table drops), with @next standing in for portwarden's own. */
+static struct ix_host *guard_host(const struct model *next, bool live)
+{
+	struct ix_host *h = ix_host_new();
+	struct nl_sock *s = NULL;
+
+	if (live && nl_sock_open(&s) == 0) {
+		if (ix_host_load_live(h, s, next->table) < 0)
+			ix_host_load_addrs(h);
+		nl_sock_close(s);
+	}
+	if (ix_host_add_model(h, next) < 0) {
+		ix_host_free(h);
+		return NULL;
+	}
+	return h;
 }
 
 int safe_guard(const struct model *next, const char *replay,
@@ -190,7 +137,7 @@ int safe_guard(const struct model *next, const char *replay,
 {
 	static const uint8_t protos[] = { IPPROTO_TCP, IPPROTO_UDP };
 	static const uint8_t families[] = { AF_INET, AF_INET6 };
-	struct ifaddrs *ifa = NULL;
+	struct ix_host *h = NULL;
 	struct sockdiag *sd = NULL;
 	struct guard_ctx *g;
 	size_t i, j;
@@ -211,12 +158,10 @@ int safe_guard(const struct model *next, const char *replay,
 			if (ret < 0)
 				goto out;
 		}
-	if (!replay && getifaddrs(&ifa) < 0)
-		ifa = NULL;
-	ret = guard_check(next, g, ifa, out);
+	h = guard_host(next, !replay);
+	ret = h ? guard_check(h, g, out) : -ENOMEM;
 out:
-	if (ifa)
-		freeifaddrs(ifa);
+	ix_host_free(h);
 	sockdiag_close(sd);
 	free(g->conns);
 	free(g);

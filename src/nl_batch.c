@@ -184,44 +184,6 @@ static struct nlmsghdr *msg_hdr(struct batch *b, uint16_t type, uint16_t flags)
 
 /* ---- sets ---- */
 
-/* The bytes of one key component of an element (padded to @ki.len). */
-static void value_bytes(enum match_key key, const struct mvalue *v,
-			const struct nl_keyinfo *ki, bool end, uint8_t *out)
-{
-	uint32_t u32;
-
-	memset(out, 0, ki->len);
-	switch (key) {
-	case KEY_SADDR:
-	case KEY_DADDR:
-		memcpy(out, v->prefix.addr, ki->len);
-		if (end) {	/* last address of the prefix */
-			uint32_t i;
-
-			for (i = v->prefix.plen; i < ki->len * 8; i++)
-				out[i / 8] |= (uint8_t)(0x80 >> (i % 8));
-		}
-		break;
-	case KEY_SPORT:
-	case KEY_DPORT:
-		nl_put_be16(out, end ? v->range.hi : v->range.lo);
-		break;
-	case KEY_SKUID:
-	case KEY_SKGID:
-		u32 = v->num;
-		memcpy(out, &u32, 4);
-		break;
-	case KEY_IIFNAME:
-	case KEY_OIFNAME:
-		if (v->str)
-			strncpy((char *)out, v->str, ki->len - 1);
-		break;
-	default:
-		out[0] = (uint8_t)v->num;
-		break;
-	}
-}
-
 struct set_desc {
 	struct nl_keyinfo ki[MSET_MAX_KEYS];
 	uint32_t type, len, byteorder;
@@ -261,13 +223,11 @@ static struct nftnl_set *set_build(const struct model *m, size_t i,
 		0x03, 0x08, 0x00, 0x04, 0x0d, 0x00, 0x00, 0x00, 0x01, 0x00,
 	};
 	const struct mset *s = &m->sets[i];
-	struct nftnl_set *ns = nftnl_set_alloc();
+	struct nftnl_set *ns = XALLOC(nftnl_set_alloc());
 	uint8_t udata[32];
 	size_t ulen = 0;
 	uint32_t flags = 0;
 
-	if (!ns)
-		abort();
 	if (s->interval)
 		flags |= NFT_SET_INTERVAL | (d->concat ? NFT_SET_CONCAT : 0);
 	nftnl_set_set_str(ns, NFTNL_SET_TABLE, m->table);
@@ -416,9 +376,9 @@ static int set_elems(struct batch *b, const struct model *m, size_t si,
 			memset(key, 0, d->len);
 			memset(key_end, 0, d->len);
 			for (k = 0; k < s->n_keys; k++) {
-				value_bytes(s->keys[k], &e->v[k], &d->ki[k], false,
+				nl_value_bytes(s->keys[k], &e->v[k], &d->ki[k], false,
 					    key + off);
-				value_bytes(s->keys[k], &e->v[k], &d->ki[k], true,
+				nl_value_bytes(s->keys[k], &e->v[k], &d->ki[k], true,
 					    key_end + off);
 				off += nl_reg_round(d->ki[k].len);
 			}
@@ -427,7 +387,7 @@ static int set_elems(struct batch *b, const struct model *m, size_t si,
 			ew_put(&w, &ke);
 			continue;
 		}
-		value_bytes(s->keys[0], &e->v[0], &d->ki[0], false, key);
+		nl_value_bytes(s->keys[0], &e->v[0], &d->ki[0], false, key);
 		if (!s->interval) {
 			ew_put(&w, &ke);
 			continue;
@@ -441,7 +401,7 @@ static int set_elems(struct batch *b, const struct model *m, size_t si,
 				ew_put(&w, &z);
 			}
 		}
-		value_bytes(s->keys[0], &e->v[0], &d->ki[0], true, key_end);
+		nl_value_bytes(s->keys[0], &e->v[0], &d->ki[0], true, key_end);
 		has_end = nl_be_inc(key_end, d->len);
 		ke.open = !has_end;
 		ew_put(&w, &ke);
@@ -640,15 +600,22 @@ static int outcome_from_table(struct nl_sock *s, const struct model *m,
 
 static void put_table(struct batch *b, const char *name, uint16_t type)
 {
-	struct nftnl_table *t = nftnl_table_alloc();
+	struct nftnl_table *t = XALLOC(nftnl_table_alloc());
 	struct nlmsghdr *nlh;
 
-	if (!t)
-		abort();
 	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
 	nftnl_table_set_str(t, NFTNL_TABLE_NAME, name);
-	if (type == NFT_MSG_NEWTABLE)
+	if (type == NFT_MSG_NEWTABLE) {
+		/* the ownership mark: nft's table comment TLV, so that
+		 * `nft list` shows it and `nft -f` of a listing keeps it */
+		uint8_t ud[2 + sizeof(OWNER_MARK)];
+
+		ud[0] = NFTNL_UDATA_TABLE_COMMENT;
+		ud[1] = sizeof(OWNER_MARK);
+		memcpy(ud + 2, OWNER_MARK, sizeof(OWNER_MARK));
 		nftnl_table_set_u32(t, NFTNL_TABLE_FLAGS, 0);
+		nftnl_table_set_data(t, NFTNL_TABLE_USERDATA, ud, sizeof(ud));
+	}
 	nlh = msg_hdr(b, type, type == NFT_MSG_NEWTABLE ? NLM_F_CREATE : 0);
 	nftnl_table_nlmsg_build_payload(nlh, t);
 	nftnl_table_free(t);
@@ -658,11 +625,9 @@ static void put_table(struct batch *b, const char *name, uint16_t type)
 static void put_chain(struct batch *b, const struct model *m, size_t i)
 {
 	const struct mchain *c = &m->chains[i];
-	struct nftnl_chain *nc = nftnl_chain_alloc();
+	struct nftnl_chain *nc = XALLOC(nftnl_chain_alloc());
 	struct nlmsghdr *nlh;
 
-	if (!nc)
-		abort();
 	nftnl_chain_set_u32(nc, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
 	nftnl_chain_set_str(nc, NFTNL_CHAIN_TABLE, m->table);
 	nftnl_chain_set_str(nc, NFTNL_CHAIN_NAME, c->name);
@@ -760,6 +725,8 @@ int nl_apply(struct nl_sock *s, const struct model *m, struct diag *d)
 	if (ret < 0)
 		goto out;
 	s->seq = b.seq0 + (uint32_t)b.n_info;
+	s->last_msgs = b.n_info;
+	s->last_bytes = b.len;
 	if (nl_get_generation(s, &gen) < 0)
 		gen = 0;
 	ret = batch_talk(s, &b, m, d);
@@ -772,6 +739,12 @@ int nl_apply(struct nl_sock *s, const struct model *m, struct diag *d)
 out:
 	batch_release(&b);
 	return ret;
+}
+
+void nl_last_batch(const struct nl_sock *s, size_t *msgs, size_t *bytes)
+{
+	*msgs = s->last_msgs;
+	*bytes = s->last_bytes;
 }
 
 uint32_t nl_applied_generation(const struct nl_sock *s)

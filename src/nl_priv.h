@@ -19,6 +19,8 @@ struct nl_sock {
 	uint32_t portid;
 	uint32_t seq;
 	uint32_t applied_gen;	/* NEWGEN echoed for the last batch, or 0 */
+	size_t last_msgs;	/* messages of nl_apply()'s last batch (-vv) */
+	size_t last_bytes;	/* and their bytes */
 };
 
 /* nft datatype ids (nftables include/datatype.h) and byte orders */
@@ -101,6 +103,26 @@ struct nftnl_rule *nl_rule_build(const struct model *m, const struct mchain *c,
  */
 bool nl_rule_decode(struct model *m, struct nftnl_rule *nr, struct mrule *r,
 		    char *why, size_t len);
+
+/**
+ * nl_dump() - one NLM_F_DUMP request of @type for @family (NFPROTO_UNSPEC:
+ * every family); @table and @set name the set of a GETSETELEM dump;
+ * @table alone filters a GETRULE or GETSET dump to one table.
+ * @cb runs for every reply message. Return: 0 or a negative errno
+ * (-EINTR when the dump was interrupted by a change: retry).
+ */
+struct nlmsghdr;
+typedef int (*nl_dump_cb)(const struct nlmsghdr *nlh, void *data);
+int nl_dump(struct nl_sock *s, uint16_t type, uint16_t family,
+	    const char *table, const char *set, nl_dump_cb cb, void *data);
+
+/**
+ * nl_value_bytes() - the bytes of one key component of a set element, as
+ * apply sends them (padded to @ki->len); @end: the last value of a prefix
+ * or range instead of the first.
+ */
+void nl_value_bytes(enum match_key key, const struct mvalue *v,
+		    const struct nl_keyinfo *ki, bool end, uint8_t *out);
 
 /* Set up a freshly opened socket's buffers for a payload of @bytes. */
 void nl_sock_bufsize(struct nl_sock *s, size_t bytes);

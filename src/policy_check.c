@@ -294,9 +294,10 @@ static void check_rule_names(struct ctx *c, enum direction dir)
 static void check_listener(struct ctx *c, struct pending *pd,
 			   struct listener *l)
 {
-	static const char *const keys[] = { "proto", "port", "process" };
+	static const char *const keys[] = { "proto", "port", "process", "family" };
 	static const char *const lprotos[] = { "tcp", "udp" };
-	const struct node *n = pd->val, *f[3] = { 0 };
+	static const char *const fams[] = { "ipv4", "ipv6" };
+	const struct node *n = pd->val, *f[4] = { 0 };
 	struct node *const *items;
 	struct node *one;
 	size_t i, count;
@@ -306,6 +307,7 @@ static void check_listener(struct ctx *c, struct pending *pd,
 	l->loc = at(c, n);
 	l->protos = PROTO_TCP;
 	l->ports.any = true;
+	l->families = FAM_V4 | FAM_V6;
 	if (n->kind != NODE_MAP) {
 		err(c, n, "a listener must be a mapping such as { proto: tcp, port: 22 }, not %s",
 		    node_kind_name(n));
@@ -340,6 +342,8 @@ static void check_listener(struct ctx *c, struct pending *pd,
 		chk_parse_ports(c, f[1], "port", &l->ports);
 	if (f[2] && chk_want_scalar(c, f[2], "a process name"))
 		l->process = xstrdup(f[2]->str);
+	if (f[3] && !chk_get_enum(c, f[3], "family", fams, 2, &v))
+		l->families = v ? FAM_V6 : FAM_V4;
 }
 
 /* ---- top level ------------------------------------------------------ */

@@ -106,6 +106,49 @@ static int worse(int a, int b)
 	return rb > ra ? b : a;
 }
 
+/* What a path that is not a regular file or a directory is, for the
+ * message that refuses it. */
+static const char *file_kind(mode_t mode)
+{
+	return S_ISFIFO(mode) ? "a FIFO" : S_ISSOCK(mode) ? "a socket" :
+	       S_ISCHR(mode) ? "a character device" :
+	       S_ISBLK(mode) ? "a block device" : "not a regular file";
+}
+
+/*
+ * Open a policy path without ever blocking: O_NONBLOCK makes open() of a
+ * FIFO return at once (a FIFO with no writer would block it forever, and
+ * portwarden.service with it at boot), O_NOCTTY keeps a terminal device
+ * from becoming ours. The caller fstat()s the descriptor and refuses
+ * anything but a regular file or a directory. A socket cannot be open()ed
+ * at all (ENXIO); say what it is. Symbolic links are followed (a conf.d
+ * link to a shared policy is common); what they lead to is checked.
+ */
+static int open_policy(int dfd, const char *name, const char *path,
+		       struct diag *d)
+{
+	struct loc l = { path, 0, 0 };
+	struct stat st;
+	int fd, err;
+
+	fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd >= 0) {
+		/* reads of a regular file never block; clear the flag so
+		 * that nothing later depends on it */
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+		return fd;
+	}
+	err = -errno;
+	if (err == -ENXIO && !fstatat(dfd, name, &st, 0) &&
+	    !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+		diag_error(d, &l, "not a regular file or directory (%s); policy files must be regular files",
+			   file_kind(st.st_mode));
+		return -EPERM;
+	}
+	diag_error(d, &l, "cannot open: %s", strerror(-err));
+	return err;
+}
+
 struct tree_list {
 	struct yaml_tree **v;
 	size_t n, cap;
@@ -126,7 +169,8 @@ static int load_fd(struct tree_list *tl, int fd, const char *path,
 		return ret;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		diag_error(d, &l, "not a regular file or directory");
+		diag_error(d, &l, "not a regular file or directory (%s); policy files must be regular files",
+			   file_kind(st.st_mode));
 		return -EPERM;
 	}
 	ret = check_owner(path, &st, false, d);
@@ -190,13 +234,10 @@ static int load_dir(struct tree_list *tl, int dfd, const char *path,
 		char *full = xasprintf("%s%s%s", path,
 				       plen && path[plen - 1] == '/' ? "" : "/",
 				       names[i]);
-		int fd = openat(dirfd(dir), names[i], O_RDONLY | O_CLOEXEC);
+		int fd = open_policy(dirfd(dir), names[i], full, d);
 
 		if (fd < 0) {
-			struct loc fl = { full, 0, 0 };
-
-			err = -errno;
-			diag_error(d, &fl, "cannot open: %s", strerror(errno));
+			err = fd;
 		} else {
 			err = load_fd(tl, fd, full, d);
 			close(fd);
@@ -218,12 +259,9 @@ static int load_path(struct tree_list *tl, const char *path, struct diag *d)
 	struct stat st;
 	int fd, ret;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		ret = -errno;
-		diag_error(d, &l, "cannot open: %s", strerror(errno));
-		return ret;
-	}
+	fd = open_policy(AT_FDCWD, path, path, d);
+	if (fd < 0)
+		return fd;
 	if (fstat(fd, &st) < 0) {
 		ret = -errno;
 		diag_error(d, &l, "cannot stat: %s", strerror(errno));

@@ -112,4 +112,22 @@ static inline void tp_free(struct policy *p)
 	free(p);
 }
 
+#include "eval.h"
+#include "interp.h"
+
+/* eval_packet() on the compiled model alone, the way check and explain
+ * --policy-only run it (the host's own addresses are left out: only
+ * loopback is local). */
+static inline int eval_model(const struct model *m, const struct packet *k,
+			     struct eval_result *r)
+{
+	struct ix_host *h = ix_host_new();
+	int ret = ix_host_add_model(h, m);
+
+	if (!ret)
+		ret = eval_packet(h, k, r);
+	ix_host_free(h);
+	return ret;
+}
+
 #endif

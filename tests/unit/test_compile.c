@@ -436,6 +436,7 @@ static void test_render_whole(void **state)
 		"table inet pw\n"
 		"delete table inet pw\n"
 		"table inet pw {\n"
+		"\tcomment \"managed by portwarden\"\n"
 		"\tchain input {\n"
 		"\t\ttype filter hook input priority filter; policy drop;\n"
 		"\t\tct state established,related accept\n"
@@ -475,8 +476,10 @@ static const char *eval_src(const struct model *m, const char *src)
 	struct eval_result res;
 
 	assert_int_equal(cidr_parse(src, &pkt.src, NULL), 0);
-	assert_int_equal(cidr_parse("192.0.2.1", &pkt.dst, NULL), 0);
-	assert_int_equal(eval_packet(m, &pkt, &res), 0);
+	/* a packet has one family: the destination is of the source's */
+	assert_int_equal(cidr_parse(pkt.src.family == 6 ? "2001:db8:ffff::1" :
+				    "192.0.2.1", &pkt.dst, NULL), 0);
+	assert_int_equal(eval_model(m, &pkt, &res), 0);
 	if (res.origin)
 		return res.origin->name;
 	return res.label ? res.label : "(chain policy)";
