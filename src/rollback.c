@@ -254,6 +254,8 @@ int safe_rollback(const char *dir, struct nl_sock *s, uint64_t expect,
 	struct model *live = NULL;
 	struct safe_pending p;
 	enum safe_status status;
+	uint32_t begin_gen = 0;
+	uint64_t begin_cookie = 0;
 	bool was_by_timer;
 	int64_t was_time;
 	uint32_t kgen;
@@ -279,9 +281,12 @@ int safe_rollback(const char *dir, struct nl_sock *s, uint64_t expect,
 		goto out;
 	}
 	/* Nothing committed since the apply: the live table is the one it
-	 * made, no need to dump it back. */
-	if (safe_state_is_live(st, s))
+	 * made, no need to dump it back; and the generation now is known. */
+	if (safe_state_is_live(st, s)) {
+		begin_gen = st->kernel_gen;
+		begin_cookie = st->netns_cookie;
 		goto restore;
+	}
 	ret = nl_read_table(s, st->table, &live);
 	if (ret < 0 && ret != -ENOENT)
 		goto out;
@@ -311,10 +316,11 @@ restore:
 	st->kernel_gen = 0;	/* the live table will be st->previous */
 	st->by_timer = by_timer;
 	st->time = now_realtime();
-	st->begin_gen = 0;
-	if (nl_get_generation(s, &st->begin_gen) < 0 ||
-	    nl_netns_cookie(s, &st->begin_cookie) < 0)
-		st->begin_gen = 0;
+	if (!begin_gen && (nl_get_generation(s, &begin_gen) < 0 ||
+			   nl_netns_cookie(s, &begin_cookie) < 0))
+		begin_gen = 0;
+	st->begin_gen = begin_gen;
+	st->begin_cookie = begin_cookie;
 	block_signals(&old);
 	ret = safe_state_save_next(dir, st);
 	if (ret < 0) {
