@@ -160,6 +160,17 @@ int ix_host_load_addrs(struct ix_host *h);
  */
 int ix_host_add_model(struct ix_host *h, const struct model *m);
 
+/**
+ * ix_host_load_msg() - add what one NFT_MSG_NEW{TABLE,CHAIN,SET,SETELEM,
+ * RULE} message describes, as a dump reply or a batch carries it (tables
+ * before their chains and sets, sets before their elements, chains before
+ * the rules that jump to them); ix_host_finish() once after the last.
+ * For tests and recorded rulesets. Return: 0 or a negative errno.
+ */
+struct nlmsghdr;
+int ix_host_load_msg(struct ix_host *h, const struct nlmsghdr *nlh);
+void ix_host_finish(struct ix_host *h);
+
 /* Number of tables loaded (the compiled one included). */
 size_t ix_host_n_tables(const struct ix_host *h);
 

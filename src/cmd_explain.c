@@ -421,90 +421,90 @@ static void print_json(const struct packet *pkt, const struct explained *x,
 }
 
 /* "(rule "https", policy.yaml:21)", "(table ip filter, chain INPUT, handle 4)" */
-static void print_who(const struct ix_step *st, const struct policy *p)
+static void print_who(FILE *f, const struct ix_step *st, const struct policy *p)
 {
 	char at[512];
 	const char *loc;
 
 	if (!st) {
-		fputs("(no base chain on this path)", stdout);
+		fputs("(no base chain on this path)", f);
 		return;
 	}
 	loc = step_at(st, p, step_dir(st), at, sizeof(at));
 	if (st->origin) {
-		printf("(rule \"%s\", %s)", st->origin->name, loc ? loc : "?");
+		fprintf(f, "(rule \"%s\", %s)", st->origin->name, loc ? loc : "?");
 	} else if (st->label && !strcmp(st->label, "default")) {
-		printf("(default %s policy%s%s)", direction_name(step_dir(st)),
+		fprintf(f, "(default %s policy%s%s)", direction_name(step_dir(st)),
 		       loc ? ", " : "", loc ? loc : "");
 	} else if (st->label) {
-		printf("(built-in \"%s\")", st->label);
+		fprintf(f, "(built-in \"%s\")", st->label);
 	} else if (st->handle || st->rule) {
-		printf("(table %s, chain %s, rule handle %llu%s%s%s)", st->table,
+		fprintf(f, "(table %s, chain %s, rule handle %llu%s%s%s)", st->table,
 		       st->rule_chain[0] ? st->rule_chain : st->chain,
 		       (unsigned long long)st->handle, st->rule ? ", \"" : "",
 		       st->rule ? st->rule : "", st->rule ? "\"" : "");
 	} else {
-		printf("(table %s, chain %s policy)", st->table, st->chain);
+		fprintf(f, "(table %s, chain %s policy)", st->table, st->chain);
 	}
 }
 
-static void print_path(const char *what, const struct ix_packet_result *r)
+static void print_path(FILE *f, const char *what, const struct ix_packet_result *r)
 {
 	size_t i;
 
 	for (i = 0; i < r->n_steps; i++) {
 		const struct ix_step *st = &r->steps[i];
 
-		printf("  %s: %s %s (%s, priority %d) -> %s", what, st->table,
+		fprintf(f, "  %s: %s %s (%s, priority %d) -> %s", what, st->table,
 		       st->chain, ix_hook_name(st->hook), st->priority,
 		       ix_verdict_name(st->verdict));
 		if (st->rule)
-			printf(" by \"%s\"", st->rule);
+			fprintf(f, " by \"%s\"", st->rule);
 		if (st->handle)
-			printf(" [handle %llu]", (unsigned long long)st->handle);
-		putchar('\n');
+			fprintf(f, " [handle %llu]", (unsigned long long)st->handle);
+		fputc('\n', f);
 	}
 }
 
-static void print_text(const struct cli *c, const struct packet *pkt,
+static void print_text(FILE *f, const struct cli *c, const struct packet *pkt,
 		       const struct explained *x, const char *to, const char *from,
 		       const struct ix_conn_result *res, const struct policy *p)
 {
 	const struct ix_step *st = decider(&res->first);
 	static const char *const reply_name[] = { "", "the reply" };
 
-	printf("%s %s %s", pkt->dir == DIR_IN ? "in" : "out", x->proto_name, to);
+	fprintf(f, "%s %s %s", pkt->dir == DIR_IN ? "in" : "out", x->proto_name, to);
 	if (from)
-		printf(" from %s", from);
+		fprintf(f, " from %s", from);
 	if (res->first.verdict == IXV_UNDETERMINED) {
-		printf(" -> undetermined: %s\n", res->first.why);
+		fprintf(f, " -> undetermined: %s\n", res->first.why);
 	} else if (res->first.verdict != IXV_ACCEPT || !res->has_reply ||
 		   res->reply.verdict == IXV_ACCEPT) {
-		printf(" -> %s ", ix_verdict_name(res->first.verdict));
-		print_who(st, p);
-		putchar('\n');
+		fprintf(f, " -> %s ", ix_verdict_name(res->first.verdict));
+		print_who(f, st, p);
+		fputc('\n', f);
 	} else {
 		const struct ix_step *rs = decider(&res->reply);
 
-		printf(" -> %s: the first packet is accepted ",
+		fprintf(f, " -> %s: the first packet is accepted ",
 		       ix_verdict_name(res->verdict));
-		print_who(st, p);
+		print_who(f, st, p);
 		if (res->reply.verdict == IXV_UNDETERMINED)
-			printf(", but what happens to %s is undetermined: %s\n",
+			fprintf(f, ", but what happens to %s is undetermined: %s\n",
 			       reply_name[1], res->reply.why);
 		else {
-			printf(", but %s is %s by ", pkt->l4proto == 6 ?
+			fprintf(f, ", but %s is %s by ", pkt->l4proto == 6 ?
 			       "the connection's reply (SYN-ACK or ACK)" : reply_name[1],
 			       res->reply.verdict == IXV_REJECT ? "rejected" : "dropped");
-			print_who(rs, p);
-			printf(" in chain %s of table %s\n", rs ? rs->chain : "?",
+			print_who(f, rs, p);
+			fprintf(f, " in chain %s of table %s\n", rs ? rs->chain : "?",
 			       rs ? rs->table : "?");
 		}
 	}
 	if (c->verbose) {
-		print_path("first", &res->first);
+		print_path(f, "first", &res->first);
 		if (res->has_reply && res->first.verdict == IXV_ACCEPT)
-			print_path("reply", &res->reply);
+			print_path(f, "reply", &res->reply);
 	}
 }
 
@@ -588,12 +588,28 @@ int explain_main(struct cli *c)
 	if (pkt.has_src || pkt.has_sport)
 		endpoint_format(from, sizeof(from), &pkt.src, pkt.has_src,
 				pkt.has_sport, pkt.sport);
-	if (c->format == FMT_JSON)
+	if (c->format == FMT_JSON) {
 		print_json(&pkt, &x, to, pkt.has_src || pkt.has_sport ? from : NULL,
 			   &res, p);
-	else
-		print_text(c, &pkt, &x, to, pkt.has_src || pkt.has_sport ? from : NULL,
-			   &res, p);
+	} else {
+		/* other tables' names, chains and comments are someone
+		 * else's text: escaped, line by line (SPEC §6) */
+		char *buf = NULL, *line, *save = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+
+		if (!f)
+			abort();
+		print_text(f, c, &pkt, &x, to,
+			   pkt.has_src || pkt.has_sport ? from : NULL, &res, p);
+		fclose(f);
+		for (line = strtok_r(buf, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save)) {
+			text_put(stdout, line);
+			putchar('\n');
+		}
+		free(buf);
+	}
 	rc = res.verdict == IXV_ACCEPT ? EXIT_OK : EXIT_FINDINGS;
 out:
 	ix_host_free(h);

@@ -160,7 +160,6 @@ static void decode_one(struct ix_table *t, struct nftnl_expr *e,
 	x->set = -1;
 	if (!name)
 		name = "?";
-	snprintf(x->what, sizeof(x->what), "%s", name);
 
 	if (!strcmp(name, "payload")) {
 		if (nftnl_expr_is_set(e, NFTNL_EXPR_PAYLOAD_SREG))

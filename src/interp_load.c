@@ -79,6 +79,9 @@ void ix_table_clear(struct ix_table *t)
 		free(c->dev);
 	}
 	free(t->chains);
+	free(t->set_hash);
+	t->set_hash = NULL;
+	t->set_hash_cap = t->set_hash_n = 0;
 	t->sets = NULL;
 	t->chains = NULL;
 	t->n_sets = t->cap_sets = t->n_chains = t->cap_chains = 0;
@@ -131,13 +134,53 @@ size_t ix_host_n_tables(const struct ix_host *h)
 	return h->n_tables;
 }
 
+static size_t name_hash(const char *s)
+{
+	size_t h = 5381;
+
+	while (*s)
+		h = h * 33 + (unsigned char)*s++;
+	return h;
+}
+
+/* A table of thousands of anonymous sets (one per `{ ... }` of its rules)
+ * is looked up by name once per lookup of every rule: hashed. */
+static void set_hash_build(struct ix_table *t)
+{
+	size_t i, cap = 64;
+
+	while (cap < t->n_sets * 2)
+		cap *= 2;
+	free(t->set_hash);
+	t->set_hash = xcalloc(cap, sizeof(*t->set_hash));
+	t->set_hash_cap = cap;
+	for (i = 0; i < t->n_sets; i++) {
+		size_t k = name_hash(t->sets[i].name) & (cap - 1);
+
+		while (t->set_hash[k])
+			k = (k + 1) & (cap - 1);
+		t->set_hash[k] = (int)i + 1;
+	}
+	t->set_hash_n = t->n_sets;
+}
+
 int ix_set_find(const struct ix_table *t, const char *name)
 {
-	size_t i;
+	struct ix_table *w = (struct ix_table *)t;	/* the index only */
+	size_t k;
 
-	for (i = 0; i < t->n_sets; i++)
-		if (!strcmp(t->sets[i].name, name))
-			return (int)i;
+	if (t->n_sets < 16) {
+		for (k = 0; k < t->n_sets; k++)
+			if (!strcmp(t->sets[k].name, name))
+				return (int)k;
+		return -1;
+	}
+	if (t->set_hash_n != t->n_sets)
+		set_hash_build(w);
+	for (k = name_hash(name) & (t->set_hash_cap - 1); t->set_hash[k];
+	     k = (k + 1) & (t->set_hash_cap - 1))
+		if (!strcmp(t->sets[t->set_hash[k] - 1].name, name))
+			return t->set_hash[k] - 1;
 	return -1;
 }
 
@@ -783,6 +826,61 @@ int ix_host_load_live(struct ix_host *h, struct nl_sock *s, const char *skip)
 	if (!ret)
 		ret = ix_host_load_addrs(h);
 	return ret;
+}
+
+/* ---- from messages ---- */
+
+static int elems_msg(struct ix_host *h, const struct nlmsghdr *nlh)
+{
+	struct nftnl_set *ns = nftnl_set_alloc();
+	struct elem_ctx c = { 0 };
+	int si;
+
+	if (!ns)
+		abort();
+	if (nftnl_set_elems_nlmsg_parse(nlh, ns) < 0) {
+		nftnl_set_free(ns);
+		return -EINVAL;
+	}
+	c.t = ix_table_find(h, nftnl_set_get_u32(ns, NFTNL_SET_FAMILY),
+			    nftnl_set_get_str(ns, NFTNL_SET_TABLE));
+	si = c.t ? ix_set_find(c.t, nftnl_set_get_str(ns, NFTNL_SET_NAME)) : -1;
+	if (si >= 0) {
+		c.s = &c.t->sets[si];
+		nftnl_set_elem_foreach(ns, elem_cb, &c);
+	}
+	nftnl_set_free(ns);
+	return si >= 0 ? 0 : -ENOENT;
+}
+
+int ix_host_load_msg(struct ix_host *h, const struct nlmsghdr *nlh)
+{
+	struct loader l = { .h = h };
+
+	switch (NFNL_MSG_TYPE(nlh->nlmsg_type)) {
+	case NFT_MSG_NEWTABLE:
+		return table_cb(nlh, &l);
+	case NFT_MSG_NEWCHAIN:
+		return chain_cb(nlh, &l);
+	case NFT_MSG_NEWSET:
+		return set_cb(nlh, &l);
+	case NFT_MSG_NEWSETELEM:
+		return elems_msg(h, nlh);
+	case NFT_MSG_NEWRULE:
+		return rule_cb(nlh, &l);
+	}
+	return -EOPNOTSUPP;
+}
+
+void ix_host_finish(struct ix_host *h)
+{
+	size_t i, j;
+
+	for (i = 0; i < h->n_tables; i++) {
+		for (j = 0; j < h->tables[i].n_sets; j++)
+			ix_set_finish(&h->tables[i].sets[j]);
+		mark_lookups(&h->tables[i]);
+	}
 }
 
 /* ---- addresses and interfaces ---- */

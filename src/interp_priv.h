@@ -135,6 +135,8 @@ struct ix_table {
 	uint32_t flags;			/* NFT_TABLE_F_DORMANT ... */
 	struct ix_set *sets;
 	size_t n_sets, cap_sets;
+	int *set_hash;			/* open addressing: 1 + set index */
+	size_t set_hash_cap, set_hash_n;	/* set_hash_n: sets hashed */
 	struct ix_chain *chains;
 	size_t n_chains, cap_chains;
 	const struct model *model;	/* a compiled policy's table */

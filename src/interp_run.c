@@ -708,8 +708,15 @@ int ix_eval_conn(const struct ix_host *h, const struct packet *pkt,
 	if (!res->has_reply || res->first.verdict != IXV_ACCEPT)
 		return 0;
 	run_hooks(h, &c, PK_REPLY, &res->reply);
-	if (res->reply.verdict == IXV_ACCEPT && c.p.l4proto == IPPROTO_TCP)
-		run_hooks(h, &c, PK_ACK, &res->reply);
+	if (res->reply.verdict == IXV_ACCEPT && c.p.l4proto == IPPROTO_TCP) {
+		/* the opener's ACK: reported only when it is what fails */
+		struct ix_packet_result *ack = xmalloc(sizeof(*ack));
+
+		run_hooks(h, &c, PK_ACK, ack);
+		if (ack->verdict != IXV_ACCEPT)
+			res->reply = *ack;
+		free(ack);
+	}
 	res->verdict = res->reply.verdict;
 	return 0;
 }
