@@ -68,7 +68,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libportwarden.a
 
 unit: $(UNIT_BIN)
 
-# libFuzzer harness for the policy front end (clang only).
+# libFuzzer harnesses (clang only): the policy front end ...
 FUZZ_CC ?= clang
 $(BUILD)/fuzz_policy: fuzz/fuzz_policy.c $(LIB_SRC)
 	@mkdir -p $(@D)
@@ -76,7 +76,14 @@ $(BUILD)/fuzz_policy: fuzz/fuzz_policy.c $(LIB_SRC)
 	$(Q)$(FUZZ_CC) -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) \
 		-fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
 
-fuzz: $(BUILD)/fuzz_policy
+# ... and for the rollback record reader (state.c, model_io.c, kv.c).
+$(BUILD)/fuzz_state: fuzz/fuzz_state.c $(LIB_SRC)
+	@mkdir -p $(@D)
+	$(quiet) FUZZ $@
+	$(Q)$(FUZZ_CC) -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) \
+		-fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
+
+fuzz: $(BUILD)/fuzz_policy $(BUILD)/fuzz_state
 
 # Debian packages for building, testing and the demo (root installs them).
 deps:

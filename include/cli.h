@@ -16,7 +16,6 @@
 #define EXIT_LOCKOUT	4	/* apply refused by the lock-out guard */
 
 #define DEFAULT_POLICY_DIR	"/etc/portwarden"
-#define RUN_DIR			"/run/portwarden"
 
 enum out_format {
 	FMT_TEXT,

@@ -27,6 +27,7 @@
 #include "model_cmp.h"
 #include "netns.h"
 #include "nl.h"
+#include "state.h"
 #include "util.h"
 
 struct ns_entry {

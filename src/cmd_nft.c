@@ -463,6 +463,8 @@ int flush_main(struct cli *c)
 	const char *table = c->table ? c->table : DEFAULT_TABLE;
 	struct nl_sock *sock = NULL;
 	int rc, ret, lock = -1;
+	bool kernel_err;
+	char dir[256];
 
 	if (c->n_args || strpbrk(table, ": ")) {
 		fprintf(stderr, "portwarden: flush takes no arguments (use --table NAME; portwarden's table is always an inet table)\n");
@@ -479,7 +481,13 @@ int flush_main(struct cli *c)
 	rc = cli_check_owner(c, sock, table, NULL);
 	if (rc != EXIT_OK)
 		goto out;
-	ret = nl_delete_table(sock, table);
+	/* Like apply, flush leaves a rollback point (SPEC §6). */
+	ret = safe_state_dir(dir, sizeof(dir));
+	if (ret < 0) {
+		rc = fail(c->cmd, "cannot use", RUN_DIR, ret);
+		goto out;
+	}
+	ret = safe_flush(dir, sock, table, &kernel_err);
 	if (ret == -ENOENT) {
 		if (c->format == FMT_JSON) {
 			printf("{\"table\": ");
@@ -488,6 +496,12 @@ int flush_main(struct cli *c)
 		} else if (!c->quiet)
 			printf("table inet %s: not present, nothing to flush\n", table);
 		rc = EXIT_OK;
+		goto out;
+	}
+	if (ret < 0 && !kernel_err) {
+		fprintf(stderr, "portwarden: flush: cannot write the rollback record %s/state.new: %s; table inet %s was not changed (free space in %s, or make it writable)\n",
+			dir, strerror(-ret), table, RUN_DIR);
+		rc = EXIT_RUNTIME;
 		goto out;
 	}
 	if (ret < 0) {
