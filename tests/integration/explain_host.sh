@@ -175,23 +175,27 @@ check_rc "--sport and a port in --from is a usage error" 2 \
 	"$PORTWARDEN" explain "$WORK/iface.yaml" in tcp 10.77.0.1:22 --from 10.0.0.1:5 --sport 6
 
 # ---- audit: an interface rule admits the live connection
-timeout 10 $PY -c '
+timeout 60 $PY -c '
 import socket, time
 l = socket.create_server(("10.77.0.1", 8090))
 c, _ = l.accept()
-time.sleep(5)' &
+time.sleep(60)' &
 server=$!
 sleep 0.3
-timeout 10 ip netns exec peer $PY -c '
+timeout 60 ip netns exec peer $PY -c '
 import socket, time
 s = socket.create_connection(("10.77.0.1", 8090), timeout=3)
-time.sleep(4)' &
+time.sleep(60)' &
 client=$!
-sleep 1
+for _ in $(seq 50); do
+	ss -Htn state established | grep -q "10.77.0.1:8090 " && break
+	sleep 0.1
+done
 out=$("$PORTWARDEN" audit "$WORK/iface.yaml" --format json 2>/dev/null)
 check "audit: the connection was live while audited" \
 	bash -c 'ss -Htn state established | grep -q "10.77.0.1:8090 "'
 check_eq "audit: the connection the interface rule admits is not disallowed" "" \
 	"$($PY -c 'import json,sys; j = json.loads(sys.argv[1]); print(" ".join(f["kind"] for f in j["findings"] if f["kind"] == "disallowed-connection"))' "$out")"
-wait "$client" "$server"
+kill "$client" "$server" 2>/dev/null
+wait "$client" "$server" 2>/dev/null
 [ "$T_FAILED" -eq 0 ]
