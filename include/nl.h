@@ -6,8 +6,10 @@
 #include "model.h"
 
 /*
- * nftables over netlink (libnftnl + libmnl): nl_batch.c sends a model,
- * nl_read.c reads a live table back into a model.
+ * nftables over netlink (libnftnl + libmnl): nl_sock.c is the socket,
+ * transactions and dumps; nl_batch.c builds a transaction's messages from
+ * models, nl_read.c reads a live table back into a model, nl_apply.c
+ * applies a model.
  */
 struct nl_sock;
 

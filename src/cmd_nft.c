@@ -2,7 +2,8 @@
 /*
  * The commands that talk to the kernel's nftables: apply, diff, status,
  * flush. Each loads what it needs, enters --netns, and leaves the netlink
- * work to nl_batch.c / nl_read.c and the comparison to model_cmp.c.
+ * work to nl_apply.c / nl_read.c, the comparison to model_cmp.c and the
+ * generation cache to gen_cache.c.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "gen_cache.h"
 #include "model_cmp.h"
 #include "netns.h"
 #include "nl.h"
@@ -74,66 +76,22 @@ static int nft_connect(struct cli *c, struct nl_sock **sock)
 	return EXIT_OK;
 }
 
-/*
- * The generation cache. Dumping a table of 100,000 elements costs the
- * kernel far more than loading it, so apply remembers, per namespace and
- * table, the ruleset generation its last transaction (or its last full
- * comparison) left and the fingerprint of the model. While the generation
- * has not moved, no transaction of anyone has touched any table since, and
- * an equal fingerprint means the table is still exactly that model. The
- * namespace is named by its cookie, which is never reused during a boot;
- * /run does not outlive a boot.
- */
-static char *cache_path(struct nft_run *r)
+/* The generation cache (gen_cache.h) of this namespace and table. */
+static bool cache_hit(struct nft_run *r, uint32_t gen)
 {
 	uint64_t cookie;
 
-	if (nl_netns_cookie(r->sock, &cookie) < 0)
-		return NULL;
-	return xasprintf("%s/gen-%016" PRIx64 "-%s", RUN_DIR, cookie,
-			 r->want->table);
+	return nl_netns_cookie(r->sock, &cookie) == 0 &&
+	       gen_cache_hit(RUN_DIR, cookie, r->want->table, gen, r->hash);
 }
 
-static bool cache_hit(struct nft_run *r, uint32_t gen)
-{
-	char *path = cache_path(r);
-	unsigned long long g = 0, h = 0;
-	bool hit = false;
-	FILE *f;
-
-	if (!path)
-		return false;
-	f = fopen(path, "re");
-	if (f) {
-		hit = fscanf(f, "%llu %llx", &g, &h) == 2 && g == gen &&
-		      h == r->hash;
-		fclose(f);
-	}
-	free(path);
-	return hit;
-}
-
-/* Call with the run lock held. A cache that cannot be written only costs
- * the next run a full read. */
+/* Call with the run lock held. */
 static void cache_store(struct nft_run *r, uint32_t gen)
 {
-	char *path, *tmp;
-	FILE *f;
+	uint64_t cookie;
 
-	if (!gen || r->lock < 0)
-		return;
-	path = cache_path(r);
-	if (!path)
-		return;
-	tmp = xasprintf("%s.tmp", path);
-	f = fopen(tmp, "we");
-	if (f) {
-		fprintf(f, "%" PRIu32 " %" PRIx64 "\n", gen, r->hash);
-		if (fclose(f) || rename(tmp, path))
-			unlink(tmp);
-	}
-	free(tmp);
-	free(path);
+	if (r->lock >= 0 && nl_netns_cookie(r->sock, &cookie) == 0)
+		gen_cache_store(RUN_DIR, cookie, r->want->table, gen, r->hash);
 }
 
 /*

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Model -> libnftnl objects -> one netlink batch (libnftnl
- * examples/nft-rule-add.c, nftables src/mnl.c mnl_batch_talk).
+ * Model -> libnftnl objects -> the messages of one transaction (libnftnl
+ * examples/nft-rule-add.c). nl_sock.c sends them; nl_apply.c decides
+ * what to send.
  *
- * The batch replaces the model's table and nothing else:
+ * A replacing transaction touches the model's table and nothing else:
  *   BEGIN, NEWTABLE (create, so that the delete cannot fail), DELTABLE,
  *   NEWTABLE, per set NEWSET + NEWSETELEM..., per chain NEWCHAIN,
  *   NEWRULE..., END
@@ -38,149 +39,14 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
 
-#include "model_cmp.h"
 #include "nl.h"
 #include "nl_priv.h"
+#include "nl_sock.h"
 #include "util.h"
-
-#ifndef NETLINK_EXT_ACK
-#define NETLINK_EXT_ACK 11
-#endif
-#ifndef NETLINK_CAP_ACK
-#define NETLINK_CAP_ACK 10
-#endif
 
 /* Kernel elements per NEWSETELEM message: the element list is one nested
  * attribute whose length is 16 bits, so keep it well under 64 KiB. */
 #define ELEMS_PER_MSG	512
-#define MSG_RESERVE	(128u * 1024)
-#define MIN_SOCKBUF	(4u * 1024 * 1024)
-
-/* ---- socket ---- */
-
-int nl_sock_open(struct nl_sock **out)
-{
-	struct nl_sock *s = xcalloc(1, sizeof(*s));
-	int one = 1, ret;
-
-	s->nl = mnl_socket_open(NETLINK_NETFILTER);
-	if (!s->nl) {
-		ret = -errno;
-		goto fail;
-	}
-	if (mnl_socket_bind(s->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		ret = -errno;
-		goto fail;
-	}
-	s->portid = mnl_socket_get_portid(s->nl);
-	/* extended acks carry the kernel's reason; capped acks keep a refused
-	 * 60 KiB element message from being echoed back whole */
-	mnl_socket_setsockopt(s->nl, NETLINK_EXT_ACK, &one, sizeof(one));
-	mnl_socket_setsockopt(s->nl, NETLINK_CAP_ACK, &one, sizeof(one));
-	s->seq = (uint32_t)time(NULL);
-	nl_sock_bufsize(s, 0);
-	*out = s;
-	return 0;
-fail:
-	nl_sock_close(s);
-	return ret;
-}
-
-void nl_sock_close(struct nl_sock *s)
-{
-	if (!s)
-		return;
-	if (s->nl)
-		mnl_socket_close(s->nl);
-	free(s);
-}
-
-void nl_sock_bufsize(struct nl_sock *s, size_t bytes)
-{
-	int fd = mnl_socket_get_fd(s->nl);
-	int size = (int)(bytes + MIN_SOCKBUF > 1u << 30 ? 1u << 30 :
-			 bytes + MIN_SOCKBUF);
-
-	/* the FORCE variants need CAP_NET_ADMIN, which nftables needs too;
-	 * fall back to the capped ones otherwise */
-	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) < 0)
-		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
-}
-
-/* ---- the batch buffer ---- */
-
-enum msg_what {
-	MSG_OTHER,
-	MSG_SET,
-	MSG_RULE,
-	MSG_CHAIN,
-};
-
-struct msg_info {
-	enum msg_what what;
-	size_t set, chain, rule;	/* indexes into the model */
-	size_t elem;			/* 1 + first model element of a
-					 * NEWSETELEM message, or 0 */
-};
-
-/* The batch lives in pages that are never moved: no copy when it grows,
- * and no more memory than the messages plus one page's slack. */
-#define PAGE_BYTES	(1u << 20)
-
-struct bpage {
-	char *buf;
-	size_t len, cap;
-};
-
-struct batch {
-	struct bpage *pages;
-	size_t n_pages, cap_pages;
-	size_t len;			/* bytes in all pages */
-	uint32_t seq0;
-	struct msg_info *info;		/* by seq - seq0 */
-	size_t n_info, cap_info;
-	size_t n_acks;
-};
-
-/* Room for a message of up to @need bytes; zeroed, as attribute padding
- * is not always written. */
-static char *batch_reserve(struct batch *b, size_t need)
-{
-	struct bpage *pg = b->n_pages ? &b->pages[b->n_pages - 1] : NULL;
-
-	if (!pg || pg->cap - pg->len < need) {
-		pg = ARRAY_PUSH(b->pages, b->n_pages, b->cap_pages);
-		pg->cap = need > PAGE_BYTES ? need : PAGE_BYTES;
-		pg->buf = xcalloc(1, pg->cap);
-		pg->len = 0;
-	}
-	return pg->buf + pg->len;
-}
-
-/* Account for a message just built at the end of the buffer. */
-static void batch_commit(struct batch *b, struct nlmsghdr *nlh,
-			 const struct msg_info *mi)
-{
-	struct msg_info *slot;
-
-	b->pages[b->n_pages - 1].len += NLMSG_ALIGN(nlh->nlmsg_len);
-	b->len += NLMSG_ALIGN(nlh->nlmsg_len);
-	slot = ARRAY_PUSH(b->info, b->n_info, b->cap_info);
-	*slot = mi ? *mi : (struct msg_info){ .what = MSG_OTHER };
-	if (nlh->nlmsg_flags & NLM_F_ACK)
-		b->n_acks++;
-}
-
-static struct nlmsghdr *msg_hdr(struct batch *b, uint16_t type, uint16_t flags)
-{
-	char *p = batch_reserve(b, MSG_RESERVE);
-
-	memset(p, 0, sizeof(struct nlmsghdr) + sizeof(struct nfgenmsg));
-	return nftnl_nlmsg_build_hdr(p, type, NFPROTO_INET, flags | NLM_F_ACK,
-				     b->seq0 + (uint32_t)b->n_info);
-}
 
 /* ---- sets ---- */
 
@@ -329,7 +195,7 @@ static void put_kelem(struct nlmsghdr *nlh, uint16_t idx, const struct kelem *k)
 
 /* Writes NEWSETELEM messages: a new one whenever the current one is full. */
 struct elem_writer {
-	struct batch *b;
+	struct nl_txn *b;
 	const struct model *m;
 	size_t set;
 	struct nlmsghdr *nlh;
@@ -344,7 +210,7 @@ static void ew_flush(struct elem_writer *w)
 	if (!w->nlh)
 		return;
 	mnl_attr_nest_end(w->nlh, w->list);
-	batch_commit(w->b, w->nlh, &(struct msg_info){ .what = MSG_SET,
+	nl_txn_commit(w->b, w->nlh, &(struct nl_tag){ .what = NL_TAG_SET, .side = 1,
 						      .set = w->set,
 						      .elem = w->first + 1 });
 	w->nlh = NULL;
@@ -357,7 +223,7 @@ static void ew_put(struct elem_writer *w, const struct kelem *k)
 	if (!w->nlh) {
 		const struct mset *s = &w->m->sets[w->set];
 
-		w->nlh = msg_hdr(w->b, NFT_MSG_NEWSETELEM, NLM_F_CREATE);
+		w->nlh = nl_txn_msg(w->b, NFT_MSG_NEWSETELEM, NLM_F_CREATE);
 		mnl_attr_put_strz(w->nlh, NFTA_SET_ELEM_LIST_TABLE, w->m->table);
 		mnl_attr_put_strz(w->nlh, NFTA_SET_ELEM_LIST_SET, s->name);
 		mnl_attr_put_u32(w->nlh, NFTA_SET_ELEM_LIST_SET_ID,
@@ -385,7 +251,7 @@ static int elem_idx_cmp(const void *pa, const void *pb, void *ctx)
  * left out when the interval reaches the top (then flagged open), and a
  * leading end marker at zero when the first interval does not start there.
  */
-static int set_elems(struct batch *b, const struct model *m, size_t si,
+static int set_elems(struct nl_txn *b, const struct model *m, size_t si,
 		     const struct set_desc *d)
 {
 	const struct mset *s = &m->sets[si];
@@ -457,188 +323,7 @@ static int set_elems(struct batch *b, const struct model *m, size_t si,
 	return 0;
 }
 
-/* ---- talking to the kernel ---- */
-
-struct ack_ctx {
-	struct batch *b;
-	const struct model *m;
-	struct diag *d;
-	int err;
-};
-
-static const char *extack_msg(const struct nlmsghdr *nlh)
-{
-	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
-	size_t off = sizeof(*e);
-	const struct nlattr *a;
-
-	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
-		return NULL;
-	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-		off += e->msg.nlmsg_len - sizeof(e->msg);
-	mnl_attr_for_each(a, nlh, off) {
-		if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG &&
-		    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) >= 0)
-			return mnl_attr_get_str(a);
-	}
-	return NULL;
-}
-
-static void report_error(struct ack_ctx *c, uint32_t seq, int err,
-			 const char *why)
-{
-	const struct msg_info *mi = NULL;
-	char reason[256];
-
-	if (seq - c->b->seq0 < c->b->n_info)
-		mi = &c->b->info[seq - c->b->seq0];
-	snprintf(reason, sizeof(reason), "%s%s%s%s", strerror(-err),
-		 why ? " (" : "", why ? why : "", why ? ")" : "");
-	if (mi && mi->what == MSG_RULE) {
-		const struct mrule *r = &c->m->chains[mi->chain].rules[mi->rule];
-		const char *name = r->origin ? r->origin->name :
-				   r->origin_name ? r->origin_name :
-				   r->comment ? r->comment : "?";
-
-		diag_error(c->d, r->origin ? &r->origin->loc : NULL,
-			   "kernel refused rule \"%s\" (chain %s): %s", name,
-			   c->m->chains[mi->chain].name, reason);
-	} else if (mi && mi->what == MSG_SET) {
-		const struct mset *s = &c->m->sets[mi->set];
-		const struct rule *o = NULL;
-
-		/* an element message names the rule of its first element */
-		if (mi->elem && mi->elem - 1 < s->n_elems)
-			o = s->elems[mi->elem - 1].origin;
-		if (o)
-			diag_error(c->d, &o->loc,
-				   "kernel refused elements of set \"%s\" (from rule \"%s\" and others): %s",
-				   s->name, o->name, reason);
-		else
-			diag_error(c->d, NULL, "kernel refused set \"%s\": %s",
-				   s->name, reason);
-	} else if (mi && mi->what == MSG_CHAIN) {
-		diag_error(c->d, NULL, "kernel refused chain \"%s\": %s",
-			   c->m->chains[mi->chain].name, reason);
-	} else {
-		diag_error(c->d, NULL, "kernel refused table \"%s\": %s",
-			   c->m->table, reason);
-	}
-}
-
-static void ack_one(struct ack_ctx *c, const struct nlmsghdr *nlh)
-{
-	const struct nlmsgerr *e;
-
-	if (nlh->nlmsg_type != NLMSG_ERROR ||
-	    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e)))
-		return;
-	e = mnl_nlmsg_get_payload(nlh);
-	if (e->error) {
-		report_error(c, nlh->nlmsg_seq, e->error, extack_msg(nlh));
-		if (!c->err)
-			c->err = e->error;
-	}
-}
-
-/* One sendmsg of all pages: the kernel sees a single batch. */
-static ssize_t batch_send(struct nl_sock *s, const struct batch *b)
-{
-	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-	struct iovec *iov = xcalloc(b->n_pages, sizeof(*iov));
-	struct msghdr msg = {
-		.msg_name = &kernel, .msg_namelen = sizeof(kernel),
-		.msg_iov = iov, .msg_iovlen = b->n_pages,
-	};
-	ssize_t n;
-	size_t i;
-
-	for (i = 0; i < b->n_pages; i++) {
-		iov[i].iov_base = b->pages[i].buf;
-		iov[i].iov_len = b->pages[i].len;
-	}
-	n = sendmsg(mnl_socket_get_fd(s->nl), &msg, 0);
-	free(iov);
-	return n;
-}
-
-/* Send the whole batch in one sendmsg and read every reply. The kernel
- * handles a batch within sendmsg, so all replies are queued on return. */
-static int batch_talk(struct nl_sock *s, struct batch *b,
-		      const struct model *m, struct diag *d)
-{
-	struct ack_ctx c = { .b = b, .m = m, .d = d };
-	size_t bufsz = MNL_SOCKET_BUFFER_SIZE * 4;
-	char *rbuf = xmalloc(bufsz);
-	size_t got = 0;
-	bool lost = false;
-	ssize_t n;
-	int ret = 0;
-
-	nl_sock_bufsize(s, b->len + b->n_acks * 1024);
-	n = batch_send(s, b);
-	if (n < 0) {
-		ret = -errno;
-		diag_error(d, NULL, "cannot send the batch for table \"%s\": %s",
-			   m->table, strerror(errno));
-		goto out;
-	}
-	for (;;) {
-		n = recv(mnl_socket_get_fd(s->nl), rbuf, bufsz, MSG_DONTWAIT);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			break;
-		if (n < 0 && errno == ENOBUFS) {
-			lost = true;	/* some replies dropped; read the rest */
-			continue;
-		}
-		if (n < 0) {
-			ret = -errno;
-			diag_error(d, NULL, "reading the kernel's replies: %s",
-				   strerror(errno));
-			goto out;
-		}
-		{
-			const struct nlmsghdr *nlh = (const struct nlmsghdr *)rbuf;
-			int left = (int)n;
-
-			while (mnl_nlmsg_ok(nlh, left)) {
-				if (nlh->nlmsg_pid == s->portid ||
-				    nlh->nlmsg_pid == 0) {
-					got++;
-					ack_one(&c, nlh);
-				}
-				nlh = mnl_nlmsg_next(nlh, &left);
-			}
-		}
-	}
-	ret = c.err;
-	if (!ret && (lost || got < b->n_acks))
-		ret = -ENOBUFS;	/* the caller finds out from the table */
-out:
-	free(rbuf);
-	return ret;
-}
-
-/* Replies were lost: the table itself says whether the batch committed. */
-static int outcome_from_table(struct nl_sock *s, const struct model *m,
-			      struct diag *d)
-{
-	struct model *live = NULL;
-	int ret = nl_read_table(s, m->table, &live);
-
-	if (!ret && model_equal(live, m)) {
-		model_free(live);
-		return 0;
-	}
-	model_free(live);
-	diag_error(d, NULL, "the kernel did not take the transaction for table \"%s\" (its replies were lost)",
-		   m->table);
-	return -EPROTO;
-}
-
-static void put_table(struct batch *b, const char *name, uint16_t type)
+void nl_put_table(struct nl_txn *b, const char *name, uint16_t type)
 {
 	struct nftnl_table *t = nftnl_table_alloc();
 	struct nlmsghdr *nlh;
@@ -649,13 +334,13 @@ static void put_table(struct batch *b, const char *name, uint16_t type)
 	nftnl_table_set_str(t, NFTNL_TABLE_NAME, name);
 	if (type == NFT_MSG_NEWTABLE)
 		nftnl_table_set_u32(t, NFTNL_TABLE_FLAGS, 0);
-	nlh = msg_hdr(b, type, type == NFT_MSG_NEWTABLE ? NLM_F_CREATE : 0);
+	nlh = nl_txn_msg(b, type, type == NFT_MSG_NEWTABLE ? NLM_F_CREATE : 0);
 	nftnl_table_nlmsg_build_payload(nlh, t);
 	nftnl_table_free(t);
-	batch_commit(b, nlh, NULL);
+	nl_txn_commit(b, nlh, NULL);
 }
 
-static void put_chain(struct batch *b, const struct model *m, size_t i)
+static void put_chain(struct nl_txn *b, const struct model *m, size_t i)
 {
 	const struct mchain *c = &m->chains[i];
 	struct nftnl_chain *nc = nftnl_chain_alloc();
@@ -672,34 +357,21 @@ static void put_chain(struct batch *b, const struct model *m, size_t i)
 	nftnl_chain_set_u32(nc, NFTNL_CHAIN_HOOKNUM,
 			    c->hook == HOOK_OUTPUT ? NF_INET_LOCAL_OUT : NF_INET_LOCAL_IN);
 	nftnl_chain_set_s32(nc, NFTNL_CHAIN_PRIO, c->priority);
-	nlh = msg_hdr(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE);
+	nlh = nl_txn_msg(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE);
 	nftnl_chain_nlmsg_build_payload(nlh, nc);
 	nftnl_chain_free(nc);
-	batch_commit(b, nlh, &(struct msg_info){ .what = MSG_CHAIN, .chain = i });
+	nl_txn_commit(b, nlh, &(struct nl_tag){ .what = NL_TAG_CHAIN, .side = 1, .chain = i });
 }
 
-static void batch_release(struct batch *b)
-{
-	size_t i;
-
-	for (i = 0; i < b->n_pages; i++)
-		free(b->pages[i].buf);
-	free(b->pages);
-	free(b->info);
-}
-
-/* Build every message of the transaction into @b. */
-static int batch_build(struct batch *b, const struct model *m, struct diag *d)
+int nl_build_replace(struct nl_txn *b, const struct model *m, struct diag *d)
 {
 	struct nlmsghdr *nlh;
 	size_t i, j;
 	int ret;
 
-	nlh = nftnl_batch_begin(batch_reserve(b, MSG_RESERVE), b->seq0);
-	batch_commit(b, nlh, NULL);
-	put_table(b, m->table, NFT_MSG_NEWTABLE);
-	put_table(b, m->table, NFT_MSG_DELTABLE);
-	put_table(b, m->table, NFT_MSG_NEWTABLE);
+	nl_put_table(b, m->table, NFT_MSG_NEWTABLE);
+	nl_put_table(b, m->table, NFT_MSG_DELTABLE);
+	nl_put_table(b, m->table, NFT_MSG_NEWTABLE);
 	for (i = 0; i < m->n_sets; i++) {
 		struct set_desc sd;
 		struct nftnl_set *ns;
@@ -711,10 +383,10 @@ static int batch_build(struct batch *b, const struct model *m, struct diag *d)
 			return ret;
 		}
 		ns = set_build(m, i, &sd);
-		nlh = msg_hdr(b, NFT_MSG_NEWSET, NLM_F_CREATE);
+		nlh = nl_txn_msg(b, NFT_MSG_NEWSET, NLM_F_CREATE);
 		nftnl_set_nlmsg_build_payload(nlh, ns);
 		nftnl_set_free(ns);
-		batch_commit(b, nlh, &(struct msg_info){ .what = MSG_SET, .set = i });
+		nl_txn_commit(b, nlh, &(struct nl_tag){ .what = NL_TAG_SET, .side = 1, .set = i });
 		set_elems(b, m, i, &sd);
 	}
 	for (i = 0; i < m->n_chains; i++)
@@ -735,82 +407,54 @@ static int batch_build(struct batch *b, const struct model *m, struct diag *d)
 					   strerror(-ret));
 				return ret;
 			}
-			nlh = msg_hdr(b, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND);
+			nlh = nl_txn_msg(b, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND);
 			nftnl_rule_nlmsg_build_payload(nlh, r);
 			nftnl_rule_free(r);
-			batch_commit(b, nlh, &(struct msg_info){
-				.what = MSG_RULE, .chain = i, .rule = j });
+			nl_txn_commit(b, nlh, &(struct nl_tag){
+				.what = NL_TAG_RULE, .side = 1, .chain = i, .rule = j });
 		}
 	}
-	nlh = nftnl_batch_end(batch_reserve(b, MSG_RESERVE),
-			      b->seq0 + (uint32_t)b->n_info);
-	batch_commit(b, nlh, NULL);
 	return 0;
 }
 
-int nl_apply(struct nl_sock *s, const struct model *m, struct diag *d)
+
+void nl_report_error(void *ctx, const struct nl_tag *tag, int err,
+		     const char *why)
 {
-	struct batch b = { 0 };
-	uint32_t gen, after;
-	int ret;
+	struct nl_err_ctx *c = ctx;
+	const struct model *m = tag && tag->side == 0 && c->old ? c->old : c->m;
+	char reason[256];
 
-	b.seq0 = ++s->seq;
-	s->applied_gen = 0;
-	ret = batch_build(&b, m, d);
-	if (ret < 0)
-		goto out;
-	s->seq = b.seq0 + (uint32_t)b.n_info;
-	if (nl_get_generation(s, &gen) < 0)
-		gen = 0;
-	ret = batch_talk(s, &b, m, d);
-	if (ret == -ENOBUFS)
-		ret = outcome_from_table(s, m, d);
-	/* every commit moves the generation by one: when it moved by exactly
-	 * one, ours was the only one and the table is the model as of then */
-	if (!ret && gen && nl_get_generation(s, &after) == 0 && after == gen + 1)
-		s->applied_gen = after;
-out:
-	batch_release(&b);
-	return ret;
-}
+	snprintf(reason, sizeof(reason), "%s%s%s%s", strerror(-err),
+		 why ? " (" : "", why ? why : "", why ? ")" : "");
+	if (tag && tag->what == NL_TAG_RULE) {
+		const struct mrule *r = &m->chains[tag->chain].rules[tag->rule];
+		const char *name = r->origin ? r->origin->name :
+				   r->origin_name ? r->origin_name :
+				   r->comment ? r->comment : "?";
 
-uint32_t nl_applied_generation(const struct nl_sock *s)
-{
-	return s->applied_gen;
-}
+		diag_error(c->d, r->origin ? &r->origin->loc : NULL,
+			   "kernel refused rule \"%s\" (chain %s): %s", name,
+			   m->chains[tag->chain].name, reason);
+	} else if (tag && tag->what == NL_TAG_SET) {
+		const struct mset *s = &m->sets[tag->set];
+		const struct rule *o = NULL;
 
-int nl_netns_cookie(struct nl_sock *s, uint64_t *cookie)
-{
-	socklen_t len = sizeof(*cookie);
-
-#ifndef SO_NETNS_COOKIE
-#define SO_NETNS_COOKIE 71
-#endif
-	if (getsockopt(mnl_socket_get_fd(s->nl), SOL_SOCKET, SO_NETNS_COOKIE,
-		       cookie, &len) < 0)
-		return -errno;
-	return 0;
-}
-
-int nl_delete_table(struct nl_sock *s, const char *table)
-{
-	struct model m = { .table = (char *)table };
-	struct diag d;
-	struct batch b = { 0 };
-	struct nlmsghdr *nlh;
-	int ret;
-
-	diag_init(&d);
-	b.seq0 = ++s->seq;
-	nlh = nftnl_batch_begin(batch_reserve(&b, MSG_RESERVE), b.seq0);
-	batch_commit(&b, nlh, NULL);
-	put_table(&b, table, NFT_MSG_DELTABLE);
-	nlh = nftnl_batch_end(batch_reserve(&b, MSG_RESERVE),
-			      b.seq0 + (uint32_t)b.n_info);
-	batch_commit(&b, nlh, NULL);
-	s->seq = b.seq0 + (uint32_t)b.n_info;
-	ret = batch_talk(s, &b, &m, &d);
-	batch_release(&b);
-	diag_release(&d);
-	return ret;
+		/* an element message names the rule of its first element */
+		if (tag->elem && tag->elem - 1 < s->n_elems)
+			o = s->elems[tag->elem - 1].origin;
+		if (o)
+			diag_error(c->d, &o->loc,
+				   "kernel refused elements of set \"%s\" (from rule \"%s\" and others): %s",
+				   s->name, o->name, reason);
+		else
+			diag_error(c->d, NULL, "kernel refused set \"%s\": %s",
+				   s->name, reason);
+	} else if (tag && tag->what == NL_TAG_CHAIN) {
+		diag_error(c->d, NULL, "kernel refused chain \"%s\": %s",
+			   m->chains[tag->chain].name, reason);
+	} else {
+		diag_error(c->d, NULL, "kernel refused table \"%s\": %s",
+			   c->m->table, reason);
+	}
 }

@@ -3,23 +3,15 @@
 #define PORTWARDEN_NL_PRIV_H
 
 /*
- * Shared between nl_batch.c (model -> kernel) and nl_read.c (kernel ->
- * model): the socket, and the set key types exactly as nft encodes them.
+ * Shared between nl_batch.c (model -> messages), nl_read.c (kernel ->
+ * model) and nl_apply.c: the set key types exactly as nft encodes them,
+ * and the builders. The socket is nl_sock.h's.
  */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "model.h"
-
-struct mnl_socket;
-
-struct nl_sock {
-	struct mnl_socket *nl;
-	uint32_t portid;
-	uint32_t seq;
-	uint32_t applied_gen;	/* NEWGEN echoed for the last batch, or 0 */
-};
 
 /* nft datatype ids (nftables include/datatype.h) and byte orders */
 #define NL_TYPE_BITS		6
@@ -102,7 +94,36 @@ struct nftnl_rule *nl_rule_build(const struct model *m, const struct mchain *c,
 bool nl_rule_decode(struct model *m, struct nftnl_rule *nr, struct mrule *r,
 		    char *why, size_t len);
 
-/* Set up a freshly opened socket's buffers for a payload of @bytes. */
-void nl_sock_bufsize(struct nl_sock *s, size_t bytes);
+struct nl_txn;
+struct nl_tag;
+
+/**
+ * nl_build_replace() - the messages that replace @m's table (nl_batch.c)
+ * NEWTABLE (create, so that the delete cannot fail), DELTABLE, NEWTABLE,
+ * every set with its elements, every chain, every rule; between
+ * nl_txn_begin() and nl_txn_end().
+ * Return: 0, or a negative errno after reporting to @d (a rule that
+ * cannot be expressed, a set key type not supported).
+ */
+int nl_build_replace(struct nl_txn *t, const struct model *m, struct diag *d);
+
+/* A NEWTABLE (create) or DELTABLE message for the inet table @name. */
+void nl_put_table(struct nl_txn *t, const char *name, uint16_t type);
+
+/**
+ * struct nl_err_ctx - what nl_report_error() maps refused messages to
+ * @old: the live model of a delta (messages tagged side 0), or NULL
+ * @m:   the model being applied (side 1)
+ * @d:   receives one error naming the policy rule per refused message
+ */
+struct nl_err_ctx {
+	const struct model *old;
+	const struct model *m;
+	struct diag *d;
+};
+
+/* An nl_error_fn (nl_sock.h) with a struct nl_err_ctx. */
+void nl_report_error(void *ctx, const struct nl_tag *tag, int err,
+		     const char *why);
 
 #endif

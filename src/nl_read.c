@@ -24,7 +24,6 @@
 #include <libnftnl/chain.h>
 #include <libnftnl/common.h>
 #include <libnftnl/expr.h>
-#include <libnftnl/gen.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
@@ -37,116 +36,10 @@
 #include "model_cmp.h"
 #include "nl.h"
 #include "nl_priv.h"
+#include "nl_sock.h"
 #include "util.h"
 
 #define DUMP_RETRIES	8
-
-/* ---- dumping ---- */
-
-typedef int (*dump_cb)(const struct nlmsghdr *nlh, void *data);
-
-struct dump_ctx {
-	dump_cb cb;
-	void *data;
-	int err;		/* first error of a callback */
-	bool intr;		/* NLM_F_DUMP_INTR seen */
-};
-
-static int dump_data_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct dump_ctx *c = data;
-	int ret;
-
-	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
-		c->intr = true;
-	if (c->err)
-		return MNL_CB_OK;
-	ret = c->cb(nlh, c->data);
-	if (ret < 0)
-		c->err = ret;
-	return MNL_CB_OK;
-}
-
-/*
- * Send one request and run @cb on every reply until the dump ends.
- * Return: 0, -EINTR when the dump was interrupted (retry), -ENOBUFS when
- * replies were lost (retry), or another negative errno.
- */
-static int nl_query(struct nl_sock *s, struct nlmsghdr *req, dump_cb cb,
-		    void *data)
-{
-	struct dump_ctx c = { .cb = cb, .data = data };
-	size_t bufsz = MNL_SOCKET_BUFFER_SIZE * 8;
-	char *buf = xmalloc(bufsz);
-	uint32_t seq = req->nlmsg_seq;
-	int ret;
-
-	if (mnl_socket_sendto(s->nl, req, req->nlmsg_len) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	for (;;) {
-		ssize_t n = mnl_socket_recvfrom(s->nl, buf, bufsz);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			ret = -errno;
-			break;
-		}
-		ret = mnl_cb_run(buf, (size_t)n, seq, s->portid, dump_data_cb, &c);
-		if (ret <= MNL_CB_STOP) {
-			ret = ret < 0 ? -errno : 0;
-			break;
-		}
-	}
-	if (ret == -ENOBUFS) {
-		/* drain what is left of the broken dump */
-		while (recv(mnl_socket_get_fd(s->nl), buf, bufsz, MSG_DONTWAIT) > 0)
-			;
-	}
-	if (!ret && c.err)
-		ret = c.err;
-	if (!ret && c.intr)
-		ret = -EINTR;
-out:
-	free(buf);
-	return ret;
-}
-
-/* @buf holds MNL_SOCKET_BUFFER_SIZE bytes; zeroed, as attribute padding
- * is not written by every builder. */
-static struct nlmsghdr *req_hdr(struct nl_sock *s, char *buf, uint16_t type,
-				uint16_t flags)
-{
-	memset(buf, 0, MNL_SOCKET_BUFFER_SIZE);
-	return nftnl_nlmsg_build_hdr(buf, type, NFPROTO_INET, flags, ++s->seq);
-}
-
-/* ---- generation ---- */
-
-static int gen_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct nftnl_gen *g = nftnl_gen_alloc();
-	int ret = 0;
-
-	if (!g)
-		return -ENOMEM;
-	if (nftnl_gen_nlmsg_parse(nlh, g) < 0)
-		ret = -EINVAL;
-	else
-		*(uint32_t *)data = nftnl_gen_get_u32(g, NFTNL_GEN_ID);
-	nftnl_gen_free(g);
-	return ret;
-}
-
-int nl_get_generation(struct nl_sock *s, uint32_t *gen)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = req_hdr(s, buf, NFT_MSG_GETGEN, NLM_F_ACK);
-
-	return nl_query(s, nlh, gen_cb, gen);
-}
 
 static int comment_cb(const struct nftnl_udata *attr, void *data)
 {
@@ -538,10 +431,10 @@ static int read_elems(struct nl_sock *s, struct model *m, size_t si)
 	nftnl_set_set_str(ns, NFTNL_SET_TABLE, m->table);
 	nftnl_set_set_str(ns, NFTNL_SET_NAME, set->name);
 	nftnl_set_set_u32(ns, NFTNL_SET_FAMILY, NFPROTO_INET);
-	nlh = req_hdr(s, buf, NFT_MSG_GETSETELEM, NLM_F_DUMP);
+	nlh = nl_req_hdr(s, buf, NFT_MSG_GETSETELEM, NLM_F_DUMP);
 	nftnl_set_elems_nlmsg_build_payload(nlh, ns);
 	nftnl_set_free(ns);
-	ret = nl_query(s, nlh, elems_cb, &er);
+	ret = nl_dump(s, nlh, elems_cb, &er);
 	if (!ret && set->interval && set->n_keys == 1)
 		intervals_finish(&er);
 	if (er.bad)
@@ -657,10 +550,10 @@ out:
 }
 
 static int dump_kind(struct nl_sock *s, struct reader *rd, uint16_t type,
-		     dump_cb cb)
+		     nl_dump_cb cb)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = req_hdr(s, buf, type, NLM_F_DUMP);
+	struct nlmsghdr *nlh = nl_req_hdr(s, buf, type, NLM_F_DUMP);
 
 	/* the kernel filters rule and set dumps by table */
 	if (type == NFT_MSG_GETRULE) {
@@ -678,7 +571,7 @@ static int dump_kind(struct nl_sock *s, struct reader *rd, uint16_t type,
 		nftnl_set_nlmsg_build_payload(nlh, st);
 		nftnl_set_free(st);
 	}
-	return nl_query(s, nlh, cb, rd);
+	return nl_dump(s, nlh, cb, rd);
 }
 
 static int read_once(struct nl_sock *s, const char *table, struct model **out)
