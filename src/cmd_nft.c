@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "gen_cache.h"
 #include "model_cmp.h"
+#include "model_delta.h"
 #include "netns.h"
 #include "nl.h"
 #include "render.h"
@@ -95,29 +96,31 @@ static void cache_store(struct nft_run *r, uint32_t gen)
 }
 
 /*
- * While nothing has committed to the kernel since portwarden's last apply
- * here (same ruleset generation and namespace), the live table is the one
- * that apply recorded for rollback: take it from the record instead of
- * reading 100k elements back (the kernel re-walks an interval set for every
- * dump reply). Call with the run lock held. Return: 0, or -ENOENT when
- * the record cannot vouch for the live table.
+ * Read the live table with its handles and counters. While nothing has
+ * committed to the kernel since portwarden's last apply here (same
+ * ruleset generation and namespace), the record of that apply holds the
+ * live set elements: take them from it instead of reading 100k elements
+ * back (the kernel re-walks a set for every dump reply). Call with the run
+ * lock held when @record. Return: 0, -ENOENT when the table is absent, or
+ * another negative errno.
  */
-static int live_from_record(struct nft_run *r)
+static int read_live(struct nft_run *r, bool record)
 {
 	struct safe_state *st = NULL;
+	struct model *known = NULL;
+	uint32_t known_gen = 0;
 	char dir[256];
-	int ret = -ENOENT;
+	int ret;
 
-	if (safe_state_dir(dir, sizeof(dir)) < 0 ||
-	    safe_state_load(dir, &st) < 0)
-		goto out;
-	if (strcmp(st->table, r->want->table) || !st->applied ||
-	    !safe_state_is_live(st, r->sock))
-		goto out;
-	r->live = st->applied;
-	st->applied = NULL;
-	ret = 0;
-out:
+	if (record && safe_state_dir(dir, sizeof(dir)) == 0 &&
+	    safe_state_load(dir, &st) == 0 && st->applied &&
+	    !strcmp(st->table, r->want->table) &&
+	    safe_state_is_live(st, r->sock)) {
+		known = st->applied;
+		known_gen = st->kernel_gen;
+	}
+	ret = nl_read_table_with(r->sock, r->want->table, known, known_gen,
+				 &r->live);
 	safe_state_free(st);
 	return ret;
 }
@@ -160,11 +163,7 @@ static int nft_prepare(struct cli *c, struct nft_run *r, bool lock)
 		r->cached = true;
 		return EXIT_OK;
 	}
-	if (lock && g0 && live_from_record(r) == 0) {
-		r->gen = g0;
-		return EXIT_OK;
-	}
-	ret = nl_read_table(r->sock, r->want->table, &r->live);
+	ret = read_live(r, lock && g0);
 	if (ret == -ENOENT) {
 		r->live = NULL;
 		ret = 0;
@@ -228,22 +227,39 @@ static void model_counts(const struct model *m, size_t *rules, size_t *elems)
 		*elems += m->sets[i].n_elems;
 }
 
+/* Rules of @m with a counter: after an unchanged apply, every one kept. */
+static size_t counted_rules(const struct model *m)
+{
+	size_t i, j, n = 0;
+
+	for (i = 0; i < m->n_chains; i++)
+		for (j = 0; j < m->chains[i].n_rules; j++)
+			n += m->chains[i].rules[j].counter;
+	return n;
+}
+
 int apply_main(struct cli *c)
 {
 	struct nft_run r = { .lock = -1 };
 	struct model_diff df = { 0 };
+	struct model_delta dl = { 0 };
 	struct safe_txn txn;	/* safe ops */
 	size_t n_rules, n_elems;
+	char extra[96];
 	int rc, ret;
 
 	rc = nft_prepare(c, &r, true);
 	if (rc != EXIT_OK)
 		goto out;
-	if (r.cached || model_equal(r.live, r.want)) {
+	if (!r.cached)
+		model_delta(r.live, r.want, &dl);
+	if (r.cached || !dl.n_changes) {
 		if (!r.cached)
 			cache_store(&r, r.gen);
+		snprintf(extra, sizeof(extra), ", \"counters_kept\": %zu",
+			 counted_rules(r.want));
 		if (c->format == FMT_JSON)
-			print_json_diff(r.want->table, false, NULL, NULL);
+			print_json_diff(r.want->table, false, NULL, extra);
 		else if (!c->quiet)
 			printf("table inet %s: unchanged\n", r.want->table);
 		rc = EXIT_OK;
@@ -252,14 +268,18 @@ int apply_main(struct cli *c)
 	/* the lines are printed by --dry-run and JSON only: a first apply of
 	 * 100,000 elements need not format each of them */
 	if (c->dry_run || c->format == FMT_JSON)
-		model_diff(r.live, r.want, &df);
+		model_diff_delta(r.live, r.want, &dl, &df);
 	if (c->dry_run) {
 		if (c->format == FMT_JSON) {
-			print_json_diff(r.want->table, true, &df, ", \"dry_run\": true");
+			snprintf(extra, sizeof(extra),
+				 ", \"counters_kept\": %zu, \"dry_run\": true",
+				 dl.counters_kept);
+			print_json_diff(r.want->table, true, &df, extra);
 		} else {
 			print_text_diff(&df);
-			printf("table inet %s: would change (%zu added, %zu removed); nothing sent (--dry-run)\n",
-			       r.want->table, df.n_added, df.n_removed);
+			printf("table inet %s: would change (%zu added, %zu removed%s); nothing sent (--dry-run)\n",
+			       r.want->table, df.n_added, df.n_removed,
+			       dl.recreate ? "; the table would be recreated" : "");
 		}
 		rc = EXIT_OK;
 		goto out;
@@ -272,13 +292,13 @@ int apply_main(struct cli *c)
 	if (rc != EXIT_OK)
 		goto out;
 
-	ret = nl_apply(r.sock, r.want, &r.d);
+	ret = nl_apply_delta(r.sock, r.live, r.want, &dl, &r.d);
 
 	/* safe ops: record the outcome; arm the --confirm timer (c->confirm). */
 	rc = safe_after_apply(c, r.sock, &txn, ret);
 
+	cli_print_diag(c, &r.d);
 	if (ret < 0) {
-		cli_print_diag(c, &r.d);
 		fprintf(stderr, "portwarden: apply: table inet %s was not changed: %s\n",
 			r.want->table, strerror(-ret));
 		rc = EXIT_RUNTIME;
@@ -288,13 +308,23 @@ int apply_main(struct cli *c)
 		goto out;
 	cache_store(&r, nl_applied_generation(r.sock));
 	model_counts(r.want, &n_rules, &n_elems);
-	if (c->format == FMT_JSON)
-		print_json_diff(r.want->table, true, &df, NULL);
-	else if (!c->quiet)
+	if (c->format == FMT_JSON) {
+		snprintf(extra, sizeof(extra), ", \"counters_kept\": %zu",
+			 dl.counters_kept);
+		print_json_diff(r.want->table, true, &df, extra);
+	} else if (!c->quiet && dl.create) {
 		printf("table inet %s: applied (%zu rules, %zu set elements)\n",
 		       r.want->table, n_rules, n_elems);
+	} else if (!c->quiet) {
+		printf("table inet %s: applied (%zu rules, %zu set elements; %s%zu rules added, %zu removed, %zu set elements added, %zu removed, %zu counters kept)\n",
+		       r.want->table, n_rules, n_elems,
+		       dl.recreate ? "table recreated, " : "",
+		       dl.rules_added, dl.rules_deleted, dl.elems_added,
+		       dl.elems_deleted, dl.counters_kept);
+	}
 	rc = EXIT_OK;
 out:
+	model_delta_release(&dl);
 	model_diff_release(&df);
 	nft_run_release(&r);
 	return rc;
@@ -304,15 +334,20 @@ int diff_main(struct cli *c)
 {
 	struct nft_run r = { .lock = -1 };
 	struct model_diff df = { 0 };
-	bool same;
+	struct model_delta dl = { 0 };
+	bool same = r.cached;
 	int rc;
 
 	rc = nft_prepare(c, &r, false);
 	if (rc != EXIT_OK)
 		goto out;
-	same = r.cached || model_equal(r.live, r.want);
+	same = r.cached;
+	if (!same) {
+		model_delta(r.live, r.want, &dl);
+		same = !dl.n_changes;
+	}
 	if (!same)
-		model_diff(r.live, r.want, &df);
+		model_diff_delta(r.live, r.want, &dl, &df);
 	if (c->format == FMT_JSON) {
 		print_json_diff(r.want->table, !same, same ? NULL : &df, NULL);
 	} else if (same) {
@@ -327,6 +362,7 @@ int diff_main(struct cli *c)
 	}
 	rc = same ? EXIT_OK : EXIT_FINDINGS;
 out:
+	model_delta_release(&dl);
 	model_diff_release(&df);
 	nft_run_release(&r);
 	return rc;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Applying a model: build the transaction (nl_batch.c), send it and read
+ * Applying a model (SPEC §7): plan the change from the live table
+ * (model_delta.c), build the transaction (nl_batch.c), send it and read
  * every ack (nl_sock.c), and when the replies were lost, ask the table
  * itself whether the transaction committed (nl_read.c). Also removing a
  * table.
@@ -10,7 +11,7 @@
 
 #include <linux/netfilter/nf_tables.h>
 
-#include "model_cmp.h"
+#include "model_delta.h"
 #include "nl.h"
 #include "nl_priv.h"
 #include "nl_sock.h"
@@ -20,28 +21,48 @@ static int outcome_from_table(struct nl_sock *s, const struct model *m,
 			      struct diag *d)
 {
 	struct model *live = NULL;
+	struct model_delta dl;
 	int ret = nl_read_table(s, m->table, &live);
+	bool done = false;
 
-	if (!ret && model_equal(live, m)) {
-		model_free(live);
-		return 0;
+	if (!ret) {
+		model_delta(live, m, &dl);
+		done = !dl.n_changes;
+		model_delta_release(&dl);
 	}
 	model_free(live);
+	if (done)
+		return 0;
 	diag_error(d, NULL, "the kernel did not take the transaction for table \"%s\" (its replies were lost)",
 		   m->table);
 	return -EPROTO;
 }
 
-int nl_apply(struct nl_sock *s, const struct model *m, struct diag *d)
+/* Move @from's entries to the end of @to. */
+static void diag_move(struct diag *to, struct diag *from)
 {
-	struct nl_err_ctx ec = { .m = m, .d = d };
+	size_t i;
+
+	for (i = 0; i < from->n; i++)
+		diag_add(to, from->v[i].severity,
+			 from->v[i].file ? &from->v[i].loc : NULL, "%s",
+			 from->v[i].msg);
+	diag_release(from);
+}
+
+/* One transaction of the plan @dl. */
+static int send_plan(struct nl_sock *s, const struct model *live,
+		     const struct model *m, const struct model_delta *dl,
+		     struct diag *d)
+{
+	struct nl_err_ctx ec = { .old = live, .m = m, .d = d };
 	struct nl_txn t;
 	uint32_t gen, after;
 	int ret;
 
 	s->applied_gen = 0;
 	nl_txn_begin(&t, s);
-	ret = nl_build_replace(&t, m, d);
+	ret = nl_build_delta(&t, live, m, dl, d);
 	if (ret < 0)
 		goto out;
 	nl_txn_end(&t, s);
@@ -59,6 +80,65 @@ int nl_apply(struct nl_sock *s, const struct model *m, struct diag *d)
 		s->applied_gen = after;
 out:
 	nl_txn_release(&t);
+	return ret;
+}
+
+int nl_apply_delta(struct nl_sock *s, const struct model *live,
+		   const struct model *m, const struct model_delta *dl,
+		   struct diag *d)
+{
+	struct model_delta whole;
+	struct diag first;
+	int ret;
+
+	if (dl->create || dl->recreate)
+		return send_plan(s, live, m, dl, d);
+	diag_init(&first);
+	ret = send_plan(s, live, m, dl, &first);
+	if (ret >= 0 || ret == -EPROTO || !first.errors) {
+		/* done, or not a refusal: nothing to retry */
+		diag_move(d, &first);
+		return ret;
+	}
+	/* The kernel refused a change in place (a live table of a shape
+	 * portwarden would not make, whose elements it cannot name one by
+	 * one): recreate the table in one transaction instead, counters
+	 * carried over. A policy the kernel refuses is refused again, and
+	 * reported then. */
+	diag_release(&first);
+	whole = *dl;
+	whole.recreate = true;
+	ret = send_plan(s, live, m, &whole, d);
+	if (!ret)
+		diag_warning(d, NULL, "the kernel refused to change table \"%s\" in place; it was recreated instead (counters carried over)",
+			     m->table);
+	return ret;
+}
+
+int nl_apply(struct nl_sock *s, const struct model *m, struct diag *d)
+{
+	return nl_apply_known(s, m, NULL, 0, d);
+}
+
+int nl_apply_known(struct nl_sock *s, const struct model *m,
+		   const struct model *known, uint32_t known_gen,
+		   struct diag *d)
+{
+	struct model *live = NULL;
+	struct model_delta dl;
+	int ret;
+
+	s->applied_gen = 0;
+	ret = nl_read_table_known(s, m->table, known, known_gen, &live);
+	if (ret < 0 && ret != -ENOENT) {
+		diag_error(d, NULL, "cannot read table inet %s: %s", m->table,
+			   strerror(-ret));
+		return ret;
+	}
+	model_delta(live, m, &dl);
+	ret = dl.n_changes ? nl_apply_delta(s, live, m, &dl, d) : 0;
+	model_delta_release(&dl);
+	model_free(live);
 	return ret;
 }
 

@@ -97,15 +97,39 @@ bool nl_rule_decode(struct model *m, struct nftnl_rule *nr, struct mrule *r,
 struct nl_txn;
 struct nl_tag;
 
+struct model_delta;
+
 /**
  * nl_build_replace() - the messages that replace @m's table (nl_batch.c)
+ * @old, @dl: the live table and model_delta(@old, @m), or NULL: each rule
+ *       paired with a live one starts with that rule's counter values,
+ *       and a timeout set gets its live run-time elements back
+ *
  * NEWTABLE (create, so that the delete cannot fail), DELTABLE, NEWTABLE,
  * every set with its elements, every chain, every rule; between
  * nl_txn_begin() and nl_txn_end().
  * Return: 0, or a negative errno after reporting to @d (a rule that
  * cannot be expressed, a set key type not supported).
  */
-int nl_build_replace(struct nl_txn *t, const struct model *m, struct diag *d);
+int nl_build_replace(struct nl_txn *t, const struct model *m,
+		     const struct model *old, const struct model_delta *dl,
+		     struct diag *d);
+
+/**
+ * nl_build_delta() - the messages of the plan @dl from @old to @new
+ *
+ * When @dl creates or recreates the table: nl_build_replace(). Else, in
+ * this order: DELRULE (by handle) of the live rules that go, DELCHAIN,
+ * DELSET, per set that stays DELSETELEM then NEWSETELEM, NEWSET with the
+ * elements of new sets, NEWCHAIN of new chains and of chains whose policy
+ * changes, and NEWRULE of each new rule, inserted before the next rule
+ * that stays (NFTA_RULE_POSITION), or appended. No message touches a rule
+ * that stays: it keeps its handle and counters.
+ * Return: 0, or a negative errno after reporting to @d.
+ */
+int nl_build_delta(struct nl_txn *t, const struct model *old,
+		   const struct model *new, const struct model_delta *dl,
+		   struct diag *d);
 
 /* A NEWTABLE (create) or DELTABLE message for the inet table @name. */
 void nl_put_table(struct nl_txn *t, const char *name, uint16_t type);

@@ -34,6 +34,7 @@
 #include <linux/netlink.h>
 
 #include "model_cmp.h"
+#include "model_delta.h"
 #include "nl.h"
 #include "nl_priv.h"
 #include "nl_sock.h"
@@ -146,11 +147,12 @@ static int set_cb(const struct nlmsghdr *nlh, void *data)
 	len = nftnl_set_get_u32(ns, NFTNL_SET_KEY_LEN);
 	s = model_add_set(rd->m, nftnl_set_get_str(ns, NFTNL_SET_NAME));
 	s->interval = flags & NFT_SET_INTERVAL;
+	s->timeout = flags & NFT_SET_TIMEOUT;
 	while (type && n <= MSET_MAX_KEYS) {
 		comps[n++] = (uint8_t)(type & NL_TYPE_MASK);
 		type >>= NL_TYPE_BITS;
 	}
-	if (type || !n || n > MSET_MAX_KEYS || (flags & ~(NFT_SET_INTERVAL | NFT_SET_CONCAT)) ||
+	if (type || !n || n > MSET_MAX_KEYS || (flags & ~(NFT_SET_INTERVAL | NFT_SET_CONCAT | NFT_SET_TIMEOUT)) ||
 	    nftnl_set_is_set(ns, NFTNL_SET_DATA_TYPE)) {
 		s->n_keys = 0;	/* compares unequal to every compiled set */
 		goto out;
@@ -574,10 +576,61 @@ static int dump_kind(struct nl_sock *s, struct reader *rd, uint16_t type,
 	return nl_dump(s, nlh, cb, rd);
 }
 
-static int read_once(struct nl_sock *s, const char *table, struct model **out)
+/* Move (@steal) or copy the elements of @known's set of the same
+ * definition into set @si of @m. Return: true when there was one. */
+static bool take_elems(struct model *m, size_t si, struct model *known,
+		       bool steal)
+{
+	struct mset *to = &m->sets[si], *from;
+	int k = model_find_set(known, to->name);
+
+	if (k < 0 || !to->n_keys)
+		return false;
+	from = &known->sets[k];
+	if (!mset_def_equal(from, to))
+		return false;
+	to->sorted = from->sorted;
+	if (steal) {
+		to->elems = from->elems;
+		to->n_elems = from->n_elems;
+		to->cap_elems = from->cap_elems;
+		from->elems = NULL;
+		from->n_elems = from->cap_elems = 0;
+	} else {
+		size_t i, j;
+
+		for (i = 0; i < from->n_elems; i++) {
+			struct melem *e = mset_add_elem(to);
+
+			*e = from->elems[i];
+			e->origin = NULL;
+			for (j = 0; j < MSET_MAX_KEYS; j++)
+				if (e->v[j].str)
+					e->v[j].str = xstrdup(e->v[j].str);
+		}
+	}
+	if (!to->sorted) {	/* a record written from a sorted model */
+		size_t i;
+
+		for (i = 1; i < to->n_elems; i++)
+			if (melem_cmp(to, &to->elems[i - 1], &to->elems[i]) >= 0)
+				break;
+		if (i >= to->n_elems)
+			to->sorted = true;
+		else
+			mset_sort(to);
+	}
+	return true;
+}
+
+/* @known_gen: in, the generation @known is of; set to 0 once @known's
+ * elements were taken (a retry must dump them). */
+static int read_once(struct nl_sock *s, const char *table, struct model *known,
+		     uint32_t *known_gen, bool steal, struct model **out)
 {
 	struct reader rd = { .table = table };
 	uint32_t gen0 = 0, gen1 = 0;
+	bool use_known;
 	size_t i;
 	int ret;
 
@@ -592,8 +645,12 @@ static int read_once(struct nl_sock *s, const char *table, struct model **out)
 		return -ENOENT;
 	rd.m = model_new(table);
 	ret = dump_kind(s, &rd, NFT_MSG_GETSET, set_cb);
+	use_known = known && *known_gen && gen0 == *known_gen;
+	if (use_known)
+		*known_gen = 0;
 	for (i = 0; !ret && i < rd.m->n_sets; i++)
-		ret = read_elems(s, rd.m, i);
+		if (!use_known || !take_elems(rd.m, i, known, steal))
+			ret = read_elems(s, rd.m, i);
 	if (!ret)
 		ret = dump_kind(s, &rd, NFT_MSG_GETCHAIN, chain_cb);
 	if (!ret)
@@ -612,16 +669,39 @@ static int read_once(struct nl_sock *s, const char *table, struct model **out)
 	return 0;
 }
 
-int nl_read_table(struct nl_sock *s, const char *table, struct model **out)
+static int read_table(struct nl_sock *s, const char *table,
+		      struct model *known, uint32_t known_gen, bool steal,
+		      struct model **out)
 {
 	int ret = -EINTR, tries;
 
 	for (tries = 0; tries < DUMP_RETRIES; tries++) {
-		ret = read_once(s, table, out);
+		ret = read_once(s, table, known, &known_gen, steal, out);
 		if (ret != -EINTR && ret != -ENOBUFS && ret != -EAGAIN)
 			break;
 		if (ret == -ENOBUFS)
 			nl_sock_bufsize(s, (size_t)(tries + 1) * 16 * 1024 * 1024);
 	}
 	return ret;
+}
+
+int nl_read_table_with(struct nl_sock *s, const char *table,
+		       struct model *known, uint32_t known_gen,
+		       struct model **out)
+{
+	return read_table(s, table, known, known_gen, true, out);
+}
+
+int nl_read_table_known(struct nl_sock *s, const char *table,
+			const struct model *known, uint32_t known_gen,
+			struct model **out)
+{
+	/* copied, never written to */
+	return read_table(s, table, (struct model *)known, known_gen, false,
+			  out);
+}
+
+int nl_read_table(struct nl_sock *s, const char *table, struct model **out)
+{
+	return read_table(s, table, NULL, 0, false, out);
 }

@@ -657,7 +657,8 @@ restore:
 	}
 	block_signals(&old);
 	if (st->previous)
-		ret = nl_apply(s, st->previous, &d);
+		ret = nl_apply_known(s, st->previous, st->applied,
+				     st->kernel_gen, &d);
 	else
 		ret = nl_delete_table(s, st->table);
 	if (ret == -ENOENT && !st->previous)
