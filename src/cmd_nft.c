@@ -335,7 +335,7 @@ int diff_main(struct cli *c)
 	struct nft_run r = { .lock = -1 };
 	struct model_diff df = { 0 };
 	struct model_delta dl = { 0 };
-	bool same = r.cached;
+	bool same;
 	int rc;
 
 	rc = nft_prepare(c, &r, false);
