@@ -59,6 +59,7 @@ struct set_delta {
  * @rule_old:   per wanted chain, per rule: the paired live rule, or
  *              DELTA_NONE (a rule to add)
  * @rule_del:   per live chain, per rule: not paired (deleted)
+ * @n_new_sets, @n_old_sets, @n_new_chains, @n_old_chains: array sizes
  * @n_changes:  objects added, deleted or changed; 0: nothing differs
  * @rules_kept: paired rules
  * @counters_kept: paired rules with a counter (their counters survive)

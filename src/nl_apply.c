@@ -50,12 +50,31 @@ static void diag_move(struct diag *to, struct diag *from)
 	diag_release(from);
 }
 
-/* One transaction of the plan @dl. */
+struct refusal {
+	struct nl_err_ctx ec;
+	bool live_shape;	/* a message about what the live table holds */
+};
+
+/* Report a refused message; note whether it concerned an object of the
+ * live table (a delete) or a set's elements, which a table portwarden did
+ * not make may hold in another shape than it would send. */
+static void on_refusal(void *ctx, const struct nl_tag *tag, int err,
+		       const char *why)
+{
+	struct refusal *r = ctx;
+
+	if (tag && (tag->side == 0 || (tag->what == NL_TAG_SET && tag->elem)))
+		r->live_shape = true;
+	nl_report_error(&r->ec, tag, err, why);
+}
+
+/* One transaction of the plan @dl. @live_shape: set when the kernel
+ * refused a message about the live table's objects. */
 static int send_plan(struct nl_sock *s, const struct model *live,
 		     const struct model *m, const struct model_delta *dl,
-		     struct diag *d)
+		     struct diag *d, bool *live_shape)
 {
-	struct nl_err_ctx ec = { .old = live, .m = m, .d = d };
+	struct refusal rf = { .ec = { .old = live, .m = m, .d = d } };
 	struct nl_txn t;
 	uint32_t gen, after;
 	int ret;
@@ -68,7 +87,9 @@ static int send_plan(struct nl_sock *s, const struct model *live,
 	nl_txn_end(&t, s);
 	if (nl_get_generation(s, &gen) < 0)
 		gen = 0;
-	ret = nl_txn_talk(s, &t, nl_report_error, &ec);
+	ret = nl_txn_talk(s, &t, on_refusal, &rf);
+	if (live_shape)
+		*live_shape = rf.live_shape;
 	if (ret == -ENOBUFS)
 		ret = outcome_from_table(s, m, d);
 	else if (ret < 0 && !d->errors)
@@ -91,24 +112,25 @@ int nl_apply_delta(struct nl_sock *s, const struct model *live,
 	struct diag first;
 	int ret;
 
+	bool live_shape = false;
+
 	if (dl->create || dl->recreate)
-		return send_plan(s, live, m, dl, d);
+		return send_plan(s, live, m, dl, d, NULL);
 	diag_init(&first);
-	ret = send_plan(s, live, m, dl, &first);
-	if (ret >= 0 || ret == -EPROTO || !first.errors) {
-		/* done, or not a refusal: nothing to retry */
+	ret = send_plan(s, live, m, dl, &first, &live_shape);
+	if (ret >= 0 || !live_shape) {
+		/* done, or the policy's own objects were refused */
 		diag_move(d, &first);
 		return ret;
 	}
-	/* The kernel refused a change in place (a live table of a shape
-	 * portwarden would not make, whose elements it cannot name one by
-	 * one): recreate the table in one transaction instead, counters
-	 * carried over. A policy the kernel refuses is refused again, and
-	 * reported then. */
+	/* The kernel refused to delete or change what the live table holds
+	 * (a table of a shape portwarden would not make, whose elements it
+	 * cannot name one by one): recreate the table in one transaction
+	 * instead, counters carried over. */
 	diag_release(&first);
 	whole = *dl;
 	whole.recreate = true;
-	ret = send_plan(s, live, m, &whole, d);
+	ret = send_plan(s, live, m, &whole, d, NULL);
 	if (!ret)
 		diag_warning(d, NULL, "the kernel refused to change table \"%s\" in place; it was recreated instead (counters carried over)",
 			     m->table);

@@ -4,13 +4,19 @@
  * examples/nft-rule-add.c). nl_sock.c sends them; nl_apply.c decides
  * what to send.
  *
- * A replacing transaction touches the model's table and nothing else:
+ * Transactions touch the model's table and nothing else. An incremental
+ * one (nl_build_delta(), the plan of model_delta.c) deletes by handle and
+ * name what goes and adds what comes, leaving every rule that stays
+ * alone. A replacing one (a new table, or one that cannot change in
+ * place):
  *   BEGIN, NEWTABLE (create, so that the delete cannot fail), DELTABLE,
  *   NEWTABLE, per set NEWSET + NEWSETELEM..., per chain NEWCHAIN,
  *   NEWRULE..., END
  * Either all of it commits or none of it does. Every message has its own
- * sequence number and asks for an ack, so a refusal maps back to the set
- * or rule (and from there to the policy rule) that caused it.
+ * sequence number and asks for an ack, and its tag names the object of
+ * the old or the new model it stands for, so a refusal maps back to the
+ * set or rule (and from there to the policy rule) that caused it
+ * (nl_report_error()).
  *
  * Each rule's bytecode comes from nl_expr.c: the one nft 1.0 emits for
  * the text form documented in model.h, so that `nft list table` prints the
