@@ -259,7 +259,9 @@ void mset_sort(struct mset *s);
 
 /*
  * model_equal() - do two tables hold the same sets, chains and rules?
- * Ignores handles, counter values, origins. Set elements compare as sets.
+ * Ignores handles, counter values, origins. Set elements compare as sets;
+ * a `flags timeout` set of the live table @a may hold more elements than
+ * that of @b (added at run time, apply keeps them).
  */
 bool model_equal(const struct model *a, const struct model *b);
 

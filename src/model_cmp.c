@@ -216,8 +216,8 @@ static const struct melem **sorted_elems(const struct mset *s)
 /*
  * Walk the sorted elements of two sets of the same definition; call @fn
  * for each element in only one of them (side 0: only in @a, 1: only in @b).
- * Return: the number of such elements, or stop at the first when @fn is
- * NULL and return 1.
+ * Return: the sum of what @fn returned, or stop at the first such element
+ * when @fn is NULL and return 1.
  */
 static size_t elems_walk(const struct mset *a, const struct mset *b,
 			 int (*fn)(void *ctx, int side, const struct mset *s,
@@ -246,13 +246,14 @@ static size_t elems_walk(const struct mset *a, const struct mset *b,
 				j++;
 			continue;
 		}
-		n++;
-		if (!fn)
+		if (!fn) {
+			n = 1;
 			break;
+		}
 		if (c < 0)
-			fn(ctx, 0, a, va[i++]);
+			n += (size_t)fn(ctx, 0, a, va[i++]);
 		else
-			fn(ctx, 1, b, vb[j++]);
+			n += (size_t)fn(ctx, 1, b, vb[j++]);
 	}
 	free(va);
 	free(vb);
@@ -263,6 +264,13 @@ static bool chain_def_eq(const struct mchain *a, const struct mchain *b)
 {
 	return !strcmp(a->name, b->name) && a->hook == b->hook &&
 	       a->priority == b->priority && a->policy == b->policy;
+}
+
+/* Counts the elements only the second set has (elems_walk() callback). */
+static int only_in_b(void *ctx, int side, const struct mset *s,
+		     const struct melem *e)
+{
+	return side;
 }
 
 bool model_equal(const struct model *a, const struct model *b)
@@ -280,7 +288,8 @@ bool model_equal(const struct model *a, const struct model *b)
 
 		if (k < 0 || !set_def_eq(sa, &b->sets[k]))
 			return false;
-		if (elems_walk(sa, &b->sets[k], NULL, NULL))
+		if (sa->timeout ? elems_walk(sa, &b->sets[k], only_in_b, NULL) :
+		    elems_walk(sa, &b->sets[k], NULL, NULL))
 			return false;
 	}
 	for (i = 0; i < a->n_chains; i++) {

@@ -220,6 +220,22 @@ static void test_timeout_set_keeps(void **state)
 		model_free(sub);
 	}
 
+	/* the live table is "the same" for rollback and audit */
+	{
+		struct model *sub = set_table(live + 1, 2, true, false);
+
+		assert_true(model_equal(a, sub));	/* live has more */
+		assert_false(model_equal(sub, a));	/* live lacks some */
+		assert_false(model_equal(a, b));	/* b wants 10.0.0.4 */
+		model_free(sub);
+	}
+	{
+		struct model *sub = set_table(live + 1, 2, false, false);
+
+		assert_false(model_equal(a2, sub));	/* not a timeout set */
+		model_free(sub);
+	}
+
 	model_delta(a2, b2, &d);
 	assert_int_equal(d.sets[0].n_add, 1);
 	assert_int_equal(d.sets[0].n_del, 3);
