@@ -22,6 +22,10 @@ import random
 
 
 def v4(r):
+    # the ends of the address space: an interval set's leading end marker
+    # (none when the first interval starts at 0) and its open last interval
+    if r.random() < 0.08:
+        return r.choice(["0.0.0.0/8", "0.0.0.0", "240.0.0.0/4", "255.255.255.255"])
     p = r.choice([16, 24, 28, 32, 32])
     a = r.getrandbits(32) & ~((1 << (32 - p)) - 1) & 0xffffffff
     a = (a & 0x00ffffff) | (r.randint(11, 99) << 24)
@@ -33,6 +37,18 @@ def v6(r):
     a = (0x20010db8 << 96) | (r.getrandbits(96) & ~((1 << (128 - p)) - 1))
     s = str(ipaddress.IPv6Address(a))
     return '"%s/%d"' % (s, p) if p < 128 else '"%s"' % s
+
+
+def port(r):
+    k = r.random()
+    if k < 0.6:
+        return str(r.randint(1, 65535))
+    if k < 0.75:
+        return "[%d, %d]" % (r.randint(1, 30000), r.randint(30001, 65535))
+    # ranges: interval sets of ports, up to the top (an open interval)
+    a = r.randint(1, 60000)
+    return r.choice(['"%d-%d"' % (a, a + r.randint(1, 5000)), "ephemeral",
+                     '[1, "%d-%d", 65535]' % (a, a + 100), "well-known"])
 
 
 class Policy:
@@ -55,8 +71,7 @@ class Policy:
         proto = r.choice(["tcp", "udp", "[tcp, udp]", None])
         if proto:
             x["proto"] = proto
-            x["port"] = str(r.randint(1, 65535)) if r.random() < 0.7 else \
-                "[%d, %d]" % (r.randint(1, 30000), r.randint(30001, 65535))
+            x["port"] = port(r)
         if r.random() < 0.6:
             if self.sets and r.random() < 0.3:
                 x[peer] = "$" + r.choice(sorted(self.sets))
@@ -127,7 +142,7 @@ class Policy:
                 cand = [x for x in rules if "port" in x]
                 if not cand:
                     continue
-                r.choice(cand)["port"] = str(r.randint(1, 65535))
+                r.choice(cand)["port"] = port(r)
             elif k == "verdict" and rules:
                 x = r.choice(rules)
                 x["action"] = r.choice(["accept", "drop", "reject"])
