@@ -658,7 +658,8 @@ restore:
 	block_signals(&old);
 	if (st->previous)
 		ret = nl_apply_known(s, st->previous, st->applied,
-				     st->kernel_gen, &d);
+				     safe_state_is_live(st, s) ?
+				     st->kernel_gen : 0, &d);
 	else
 		ret = nl_delete_table(s, st->table);
 	if (ret == -ENOENT && !st->previous)
