@@ -1,10 +1,15 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # portwarden — plain GNU make, pkg-config for the libraries.
 
+# The version lives in VERSION only: --version, debian/changelog (checked
+# by debian/rules) and the Ansible collection's galaxy.yml read it.
+VERSION    := $(shell cat VERSION)
+
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/sbin
 MANDIR     ?= $(PREFIX)/share/man
 DATADIR    ?= $(PREFIX)/share/portwarden
+EXAMPLEDIR ?= $(DATADIR)/policies
 SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 DESTDIR    ?=
@@ -43,7 +48,10 @@ all: $(BUILD)/portwarden
 $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(@D)
 	$(quiet) CC $<
-	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/main.o: override CPPFLAGS += -DPORTWARDEN_VERSION='"$(VERSION)"'
+$(BUILD)/obj/main.o: VERSION
 
 $(BUILD)/libportwarden.a: $(LIB_OBJ)
 	$(quiet) AR $@
@@ -56,11 +64,11 @@ $(BUILD)/portwarden: $(BUILD)/obj/main.o $(BUILD)/libportwarden.a
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libportwarden.a
 	@mkdir -p $(@D)
 	$(quiet) CC $<
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libportwarden.a $(LDLIBS) -lcmocka
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libportwarden.a $(LDLIBS) -lcmocka
 
 unit: $(UNIT_BIN)
 
-# libFuzzer harness for the policy front end (clang only).
+# libFuzzer harnesses (clang only): the policy front end ...
 FUZZ_CC ?= clang
 $(BUILD)/fuzz_policy: fuzz/fuzz_policy.c $(LIB_SRC)
 	@mkdir -p $(@D)
@@ -68,7 +76,14 @@ $(BUILD)/fuzz_policy: fuzz/fuzz_policy.c $(LIB_SRC)
 	$(Q)$(FUZZ_CC) -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) \
 		-fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
 
-fuzz: $(BUILD)/fuzz_policy
+# ... and for the rollback record reader (state.c, model_io.c, kv.c).
+$(BUILD)/fuzz_state: fuzz/fuzz_state.c $(LIB_SRC)
+	@mkdir -p $(@D)
+	$(quiet) FUZZ $@
+	$(Q)$(FUZZ_CC) -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) \
+		-fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
+
+fuzz: $(BUILD)/fuzz_policy $(BUILD)/fuzz_state
 
 # Debian packages for building, testing and the demo (root installs them).
 deps:
@@ -98,21 +113,25 @@ bench: all
 # The units and man pages name /usr/local paths (the default PREFIX);
 # installing rewrites them to where the files really go.
 INSTALL_SUBST = sed -e 's|/usr/local/sbin/portwarden|$(BINDIR)/portwarden|g' \
-		    -e 's|/usr/local/share/portwarden|$(DATADIR)|g'
+		    -e 's|/usr/local/share/portwarden/policies|$(EXAMPLEDIR)|g' \
+		    -e 's|/usr/local/share/portwarden|$(DATADIR)|g' \
+		    -e '/^\.TH /s|"portwarden [^"]*"|"portwarden $(VERSION)"|'
 install: all
 	install -D -m 0755 $(BUILD)/portwarden $(DESTDIR)$(BINDIR)/portwarden
 	install -d $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
-		$(DESTDIR)$(SYSTEMDDIR) $(DESTDIR)$(DATADIR)/policies
+		$(DESTDIR)$(SYSTEMDDIR) $(DESTDIR)$(EXAMPLEDIR)
 	$(INSTALL_SUBST) doc/portwarden.8 > $(DESTDIR)$(MANDIR)/man8/portwarden.8
 	$(INSTALL_SUBST) doc/portwarden.yaml.5 > $(DESTDIR)$(MANDIR)/man5/portwarden.yaml.5
 	chmod 0644 $(DESTDIR)$(MANDIR)/man8/portwarden.8 $(DESTDIR)$(MANDIR)/man5/portwarden.yaml.5
+	install -D -m 0644 contrib/schema/portwarden.schema.json \
+		$(DESTDIR)$(DATADIR)/portwarden.schema.json
 	install -D -m 0644 contrib/bash-completion/portwarden \
 		$(DESTDIR)$(BASHCOMPDIR)/portwarden
 	for u in contrib/systemd/*.service contrib/systemd/*.timer; do \
 		$(INSTALL_SUBST) $$u > $(DESTDIR)$(SYSTEMDDIR)/$${u##*/} && \
 		chmod 0644 $(DESTDIR)$(SYSTEMDDIR)/$${u##*/} || exit 1; \
 	done
-	$(if $(wildcard policies/*.yaml),install -m 0644 $(wildcard policies/*.yaml) $(DESTDIR)$(DATADIR)/policies/)
+	$(if $(wildcard policies/*.yaml),install -m 0644 $(wildcard policies/*.yaml) $(DESTDIR)$(EXAMPLEDIR)/)
 
 clean:
 	rm -rf build build-*

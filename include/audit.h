@@ -26,10 +26,11 @@ enum finding_kind {
 	FIND_UNEXPECTED_LISTENER,
 	FIND_MISSING_LISTENER,
 	FIND_FILTERED_LISTENER,
+	FIND_LOCAL_ONLY_LISTENER,
 	FIND_DISALLOWED_CONNECTION,
 	FIND_RULESET_DRIFT,
 };
-#define FIND_MAX 5
+#define FIND_MAX 6
 
 /* "unexpected-listener", ... as SPEC §3 spells them. */
 const char *finding_kind_name(enum finding_kind k);
@@ -68,11 +69,14 @@ struct audit_sock {
 };
 
 /**
- * struct finding - one finding of SPEC §3
+ * struct finding - one finding of SPEC §3 and §11
  * @has_sock: @sock holds the socket concerned (not for missing-listener
  *            and drift)
- * @entry:   the `listeners` entry concerned (missing/filtered), else NULL
+ * @entry:   the `listeners` entry concerned (missing/filtered/local-only),
+ *           else NULL
  * @proto:   IPPROTO_TCP/UDP, or 0 when none applies (drift)
+ * @port:    the local port: the socket's, or for a missing-listener the
+ *           entry's (its first port when it names several); 0 for drift
  * @rule:    deciding rule name, or NULL (see struct audit_sock)
  * @detail:  one line for a human (owned)
  */
@@ -82,6 +86,7 @@ struct finding {
 	struct audit_sock sock;
 	const struct listener *entry;
 	uint8_t proto;
+	uint16_t port;
 	unsigned int netns;
 	const char *rule;
 	char *detail;
@@ -120,6 +125,15 @@ struct audit *audit_new(const struct policy *p, const struct model *m,
 			struct procmap *pm);
 void audit_free(struct audit *a);
 
+/**
+ * audit_take_host() - judge the current namespace on @h: its live tables
+ * with the policy's compiled table standing in for portwarden's own
+ * (interp.h). NULL: the policy's table alone (the default). The audit
+ * owns @h from now on (findings name its rules).
+ */
+struct ix_host;
+void audit_take_host(struct audit *a, struct ix_host *h);
+
 /* Attach the process map late (it may be built while sockets are dumped);
  * needed before audit_end_netns() for `process` of listeners entries. */
 void audit_set_procmap(struct audit *a, struct procmap *pm);
@@ -147,10 +161,18 @@ void audit_end_netns(struct audit *a, bool primary);
  * audit_drift() - record ruleset drift of the current namespace
  * @live: the live table as nl_read_table() read it, or NULL
  * @err:  nl_read_table()'s result: 0, -ENOENT (table missing)
+ * Return: true when @live is the policy's model (no drift).
  */
-void audit_drift(struct audit *a, const struct model *live, int err);
+bool audit_drift(struct audit *a, const struct model *live, int err);
+
+/* Record that the current namespace's live table is the policy's model,
+ * known without reading it (the generation cache vouches for it). */
+void audit_drift_none(struct audit *a);
 
 const struct audit_report *audit_report(const struct audit *a);
+
+/* The compiled policy the audit judges against. */
+const struct model *audit_model(const struct audit *a);
 
 /**
  * audit_why_unattributed() - why no process is named for a socket

@@ -16,7 +16,6 @@
 #define EXIT_LOCKOUT	4	/* apply refused by the lock-out guard */
 
 #define DEFAULT_POLICY_DIR	"/etc/portwarden"
-#define RUN_DIR			"/run/portwarden"
 
 enum out_format {
 	FMT_TEXT,
@@ -31,8 +30,13 @@ enum out_format {
  * @confirm: seconds for `apply --confirm`, or -1
  * @table:   `--table NAME`, or NULL
  * @from, @user: `explain --from`, `--user`
+ * @sport, @group, @cgroup, @iface: `explain --sport`, `--group`,
+ *           `--cgroup`, `--interface`
+ * @policy_only: `explain --policy-only`: no other table
  * @record, @replay: `audit --record FILE` / `--replay FILE` (sock_diag dumps)
  */
+struct cli_json;
+
 struct cli {
 	const char *cmd;
 	enum out_format format;
@@ -46,10 +50,16 @@ struct cli {
 	long confirm;
 	const char *from;
 	const char *user;
+	const char *sport;
+	const char *group;
+	const char *cgroup;
+	const char *iface;
+	bool policy_only;
 	const char *record;
 	const char *replay;
 	char **args;
 	size_t n_args;
+	struct cli_json *json;	/* --format json: see cli_json_begin() */
 };
 
 /* Each command: returns an exit code. */
@@ -74,7 +84,70 @@ int audit_main(struct cli *c);
 struct policy *cli_load_policy(struct cli *c, size_t first, size_t n,
 			       int *exit_code);
 
+struct nl_sock;
+
+/**
+ * cli_check_owner() - ownership (SPEC §6): act only on portwarden's table
+ * @table:   the inet table a command is about to change
+ * @foreign: when not NULL, set when @table exists without the mark
+ *
+ * A table that exists without the ownership mark (OWNER_MARK in model.h)
+ * is another program's, or one made by a portwarden older than the mark:
+ * refused, naming it, unless --force (then a warning says it is taken
+ * over).
+ * Return: EXIT_OK to go on (also when @table does not exist), or
+ * EXIT_RUNTIME after printing why not.
+ */
+int cli_check_owner(const struct cli *c, struct nl_sock *s, const char *table,
+		    bool *foreign);
+
+/**
+ * cli_check_owner_recorded() - cli_check_owner() for the table of the
+ * last apply recorded in the state directory @dir (rollback, confirm)
+ * @s: a netlink socket, or NULL to open one
+ * Return: EXIT_OK also when nothing is recorded, or EXIT_RUNTIME (printed).
+ */
+int cli_check_owner_recorded(const struct cli *c, struct nl_sock *s,
+			     const char *dir);
+
+/* Does the command change the kernel's ruleset (apply without --dry-run,
+ * flush, rollback, confirm)? Only those may say "nothing was changed". */
+bool cli_changes(const struct cli *c);
+
+/**
+ * cli_load_model() - cli_load_policy(), then compile it (diagnostics
+ * printed); NULL with *@rc set on failure. The caller frees both.
+ */
+struct model;
+struct model *cli_load_model(struct cli *c, size_t first, size_t n,
+			     struct policy **pp, int *rc);
+
 /* Print diagnostics to stderr honouring -q (warnings hidden). */
 void cli_print_diag(const struct cli *c, const struct diag *d);
+
+/*
+ * Errors in JSON (SPEC §6): with --format json every command prints one
+ * JSON object on stdout, also when it fails:
+ *   {"error": {"code": EXIT, "message": "...", "diagnostics": [...]}}
+ * cli_json_begin() puts stdout and stderr behind thin tees (fopencookie):
+ * everything still goes to fd 1 and 2 as before, but the command layer's
+ * stderr lines are kept for "message", cli_print_diag() keeps the
+ * diagnostics, and what was written to stdout is counted. When the command
+ * ends with an exit code of 2 or more and wrote nothing on stdout,
+ * cli_json_end() prints the error object. Commands keep reporting on
+ * stderr as they always do; none needs to know.
+ */
+void cli_json_begin(struct cli *c);
+/* Print the error object when due, restore stdout and stderr, free. */
+void cli_json_end(struct cli *c, int exit_code);
+
+/**
+ * cli_json_error() - write the members of an error object's "error" value
+ * @message: one or more lines (joined with "\n")
+ * @d:       diagnostics of the policy checker, or NULL
+ * Writes {"code": ..., "message": ..., "diagnostics": [...]}.
+ */
+void cli_json_error(FILE *f, int code, const char *message,
+		    const struct diag *d);
 
 #endif

@@ -17,7 +17,6 @@
  * @has_sport, @has_uid, @has_gid, @cgroup: likewise
  * @iif, @oif: interface names, or NULL when not known
  * @icmp_type: for ICMP/ICMPv6 packets
- * @ct_state: CT_STATE_* bits; 0 for a new connection
  */
 struct packet {
 	enum direction dir;
@@ -31,32 +30,45 @@ struct packet {
 	const char *cgroup;
 	const char *iif, *oif;
 	uint8_t icmp_type;
-	uint32_t ct_state;
 };
 
+struct ix_host;
+
 /**
- * struct eval_result - what the table does with a packet
- * @verdict: MV_ACCEPT, MV_DROP, MV_REJECT_TCP or MV_REJECT_ICMPX
- * @rule:    the deciding nft rule, or NULL when the chain policy decided
+ * struct eval_result - what the host does with a connection (interp.h has
+ * the whole story; this is what audit and the lock-out guard need)
+ * @verdict: MV_ACCEPT, MV_DROP or MV_REJECT_ICMPX (any reject); for an
+ *           undetermined answer MV_NONE
+ * @undetermined: the interpreter met something it cannot run (@why)
+ * @reply:   the first packet passes but a reply does not: @verdict and the
+ *           deciding rule are the reply's
  * @origin:  the deciding policy rule (via the rule or a set element), or NULL
  * @label:   a name for the decision when @origin is NULL: "established",
- *           "loopback", "icmp", "default"
+ *           "loopback", "icmp", "default", or a foreign rule's comment
+ * @table, @chain: where the decision was taken ("inet portwarden", "input")
+ * @handle:  the deciding rule's kernel handle (0: policy, or compiled)
  */
 struct eval_result {
 	enum mverdict verdict;
-	const struct mrule *rule;
+	bool undetermined;
+	bool reply;
 	const struct rule *origin;
 	const char *label;
+	const char *table;		/* the host's strings */
+	const char *chain;
+	uint64_t handle;
+	char why[256];
 };
 
 /**
- * eval_packet() - run one packet through the chain of its direction
- * Return: 0, or -ENOENT when the model has no chain for that direction.
+ * eval_packet() - run a connection, first packet and replies, through
+ * every base chain of the host @h (interp.h)
+ * Return: 0, or -EINVAL for a packet without an address family.
  */
-int eval_packet(const struct model *m, const struct packet *pkt,
+int eval_packet(const struct ix_host *h, const struct packet *pkt,
 		struct eval_result *res);
 
-/* "accept", "drop", "reject" */
+/* "accept", "drop", "reject", "undetermined" (MV_NONE) */
 const char *mverdict_name(enum mverdict v);
 
 #endif

@@ -227,6 +227,16 @@ struct model {
 	const struct policy *policy;
 };
 
+/*
+ * The ownership mark: portwarden creates its table with this comment in
+ * the table's user data (NFTA_TABLE_USERDATA, nft's NFTNL_UDATA_TABLE_COMMENT
+ * TLV, shown by `nft list` as `comment "..."`). A table is portwarden's
+ * when its comment starts with OWNER_MARK; a later format may append
+ * to it (" v2"). compile prints the same comment, so a table loaded with
+ * `nft -f` from compile's output is portwarden's as well.
+ */
+#define OWNER_MARK "managed by portwarden"
+
 struct model *model_new(const char *table);
 void model_free(struct model *m);
 struct mset *model_add_set(struct model *m, const char *name);

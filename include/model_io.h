@@ -4,13 +4,15 @@
 
 #include <stdio.h>
 
+#include "kv.h"
 #include "model.h"
 
 /*
  * A line-based text form of a ruleset model, portwarden's own (it is not
- * nft syntax and nothing else parses it). safe.c keeps the table from
- * before an apply in it, so that rollback and the confirm timer can put
- * that table back through nl_apply() without ever reading nft text.
+ * nft syntax and nothing else parses it), in the line format of kv.h. The
+ * rollback record (state.c) keeps the table from before an apply in it, so
+ * that rollback and the confirm timer can put that table back through
+ * nl_apply() without ever reading nft text.
  *
  * The form is exact: every field of every set, element, chain, rule and
  * match is written, so model_read() of model_write() gives a model equal
@@ -45,5 +47,10 @@ int model_write(const struct model *m, FILE *f);
  * Return: 0; -EINVAL on a malformed or truncated text; -EIO on a read error.
  */
 int model_read(FILE *f, struct model **out);
+
+/* The same inside a larger record: write through @w (errors are reported
+ * by kv_writer_finish()), read the next lines of @r. */
+void model_write_kv(struct kv_writer *w, const struct model *m);
+int model_read_kv(struct kv_reader *r, struct model **out);
 
 #endif

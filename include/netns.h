@@ -9,4 +9,11 @@
  */
 int netns_enter(const char *spec);
 
+/**
+ * netns_local_port_range() - net.ipv4.ip_local_port_range of the network
+ * namespace this thread is in (the source ports its connections use)
+ * Return: 0, or a negative errno (-EINVAL when the file makes no sense).
+ */
+int netns_local_port_range(unsigned int *lo, unsigned int *hi);
+
 #endif

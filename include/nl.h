@@ -94,9 +94,22 @@ int nl_get_generation(struct nl_sock *s, uint32_t *gen);
  * (another transaction committed around it). */
 uint32_t nl_applied_generation(const struct nl_sock *s);
 
+/* The size of nl_apply()'s last batch: messages (BEGIN and END
+ * included) and bytes, for `apply -v`. */
+void nl_last_batch(const struct nl_sock *s, size_t *msgs, size_t *bytes);
+
 /* SO_NETNS_COOKIE: names the socket's network namespace for this boot
  * (never reused, unlike the namespace's inode). 0 or a negative errno. */
 int nl_netns_cookie(struct nl_sock *s, uint64_t *cookie);
+
+
+/**
+ * nl_table_owned() - does the inet table @table carry the ownership mark?
+ * Return: 1 when it does; 0 when it exists without it (another program's
+ * table, or one made by a portwarden older than the mark); -ENOENT when
+ * there is no such table; another negative errno.
+ */
+int nl_table_owned(struct nl_sock *s, const char *table);
 
 /* Delete the inet table @table; -ENOENT when it does not exist. */
 int nl_delete_table(struct nl_sock *s, const char *table);

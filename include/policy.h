@@ -94,6 +94,17 @@ struct id_set {
 };
 
 /**
+ * struct iface_set - the interfaces of a rule
+ * @v: names, sorted and unique; a name may end in '*' (prefix match) only
+ *     when it is the only one
+ * @n: 0 when the field was absent (every interface)
+ */
+struct iface_set {
+	char **v;
+	size_t n;
+};
+
+/**
  * struct rule - one inbound or outbound policy rule
  * @name:      `name` or the generated "inbound[3]" (0-based index)
  * @loc:       location of the rule's mapping node
@@ -102,11 +113,13 @@ struct id_set {
  * @protos:    PROTO_* bits; PROTO_ANY alone when no protocol applies
  * @dport:     `port`/`dport`; any when absent
  * @sport:     `sport`; any when absent
+ * @sport_ephemeral: where `sport` is when it names `ephemeral` (itself or
+ *             through a $set); line 0 otherwise
  * @from, @to: any when absent
  * @not_from, @not_to: excluded prefixes; n == 0 when absent
  * @uids, @gids: socket owner (outbound only); n == 0 when absent
  * @cgroup:    cgroup v2 path or NULL
- * @iface:     interface name or NULL
+ * @ifaces:    input (inbound) or output (outbound) interfaces
  * @families:  FAM_* bits the rule applies to, after `family` and addresses
  * @log:       log matches
  * @comment:   `comment` or NULL
@@ -119,10 +132,11 @@ struct rule {
 	enum verdict action;
 	unsigned int protos;
 	struct port_set dport, sport;
+	struct loc sport_ephemeral;
 	struct addr_set from, to, not_from, not_to;
 	struct id_set uids, gids;
 	char *cgroup;
-	char *iface;
+	struct iface_set ifaces;
 	unsigned int families;
 	bool log;
 	char *comment;
@@ -133,12 +147,15 @@ struct rule {
  * @protos: PROTO_TCP and/or PROTO_UDP (default PROTO_TCP)
  * @ports:  the port(s) expected
  * @process: expected command name or NULL
+ * @families: FAM_V4 and/or FAM_V6 (`family:`; default both): which
+ *           sockets count, a dual-stack [::] one counting for both
  */
 struct listener {
 	struct loc loc;
 	unsigned int protos;
 	struct port_set ports;
 	char *process;
+	unsigned int families;
 };
 
 /**
@@ -148,6 +165,7 @@ struct named_set {
 	char *name;
 	struct loc loc;
 	bool is_port;		/* else addresses */
+	bool ephemeral;		/* an element is the name `ephemeral` */
 	struct port_set ports;
 	struct addr_set addrs;
 };
@@ -203,9 +221,26 @@ int policy_load_buffer(struct policy **out, const char *name,
 
 void policy_free(struct policy *p);
 
+/**
+ * policy_warn_ephemeral() - outbound `sport: ephemeral` against the host
+ * @p:      the checked policy
+ * @lo, @hi: this host's net.ipv4.ip_local_port_range (the source ports
+ *          its connections use; Linux's default is 32768-60999)
+ * @d:      receives one warning per outbound rule whose `sport` names
+ *          `ephemeral` (IANA 49152-65535) but does not hold all of
+ *          @lo-@hi, at its `sport`
+ *
+ * Inbound rules are left alone: their source port is the remote host's.
+ * Return: the number of warnings added.
+ */
+unsigned int policy_warn_ephemeral(const struct policy *p, unsigned int lo,
+				   unsigned int hi, struct diag *d);
+
 /* Well-known port names of the built-in table; NULL-terminated list. */
 int port_by_name(const char *name, struct port_range *out);
 const char *port_name(uint16_t port);	/* NULL when not in the table */
+/* Every name of the built-in port table, for hints; @n receives the count. */
+const char *const *port_names(size_t *n);
 
 const char *verdict_name(enum verdict v);
 const char *direction_name(enum direction d);	/* "inbound"/"outbound" */

@@ -3,11 +3,13 @@
 #define PORTWARDEN_POLICY_PARSE_H
 
 /*
- * Internal interface of the policy front end: policy_parse.c turns YAML
- * text into a tree of nodes that remember where they stand in the file;
- * policy_check.c turns trees into a checked struct policy.
+ * The bottom of the policy front end: policy_parse.c turns YAML text into
+ * a tree of nodes that remember where they stand in the file. It knows
+ * nothing of the policy language; the checker (policy_check.h) reads the
+ * trees and policy_load.c drives both.
  */
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -91,38 +93,11 @@ const char *node_kind_name(const struct node *n);
 bool node_is_null(const struct node *n);
 
 /**
- * policy_check_trees() - check and merge parsed trees into a policy
- * @out:   the checked policy, or NULL when there are errors
- * @trees: parsed documents in merge order
- * @n:     number of trees
- * @d:     receives every error and warning
- *
- * Return: 0, or -EINVAL when @d holds errors.
- */
-int policy_check_trees(struct policy **out, struct yaml_tree *const *trees,
-		       size_t n, struct diag *d);
-
-/**
  * policy_vdiag() - diag_vadd() that shows at most POLICY_MAX_DIAGS errors
  * and as many warnings: the rest are counted but not stored, so hostile
  * input cannot fill memory with messages; a note says so once.
  */
 void policy_vdiag(struct diag *d, enum diag_severity sev,
 		  const struct loc *l, const char *fmt, va_list ap);
-
-/**
- * policy_sort_diags() - order diagnostics by file, line and column
- * @d:     the diagnostics
- * @start: the first entry of this run (earlier ones stay as they are)
- * @trees: the files, in merge order (entries of other files sort last)
- */
-void policy_sort_diags(struct diag *d, size_t start,
-		       struct yaml_tree *const *trees, size_t n_trees);
-
-/**
- * port_names() - every name of the built-in port table, for hints
- * @n: receives the number of names
- */
-const char *const *port_names(size_t *n);
 
 #endif

@@ -20,6 +20,8 @@
 #include <string.h>
 
 #include "audit.h"
+#include "interp.h"
+#include "sockpkt.h"
 #include "util.h"
 
 struct cand_list {
@@ -49,6 +51,11 @@ struct reach_entry {
 struct audit {
 	const struct policy *policy;
 	const struct model *model;
+	const struct ix_host *host;	/* what verdicts are computed on */
+	struct ix_host *own_host;	/* the model alone, when no host is set */
+	struct ix_host **hosts;		/* taken by audit_take_host() */
+	size_t n_hosts, cap_hosts;
+	bool exact_ports;		/* other tables: no port classes */
 	struct procmap *pm;
 	const char *cgroup_root;
 	bool uses_cgroup;
@@ -71,7 +78,7 @@ const char *finding_kind_name(enum finding_kind k)
 {
 	static const char *const names[FIND_MAX] = {
 		"unexpected-listener", "missing-listener", "filtered-listener",
-		"disallowed-connection", "ruleset-drift",
+		"local-only-listener", "disallowed-connection", "ruleset-drift",
 	};
 
 	return (unsigned int)k < FIND_MAX ? names[k] : "unknown";
@@ -249,7 +256,28 @@ struct audit *audit_new(const struct policy *p, const struct model *m,
 	a->pm = pm;
 	a->cgroup_root = NULL;	/* procmap finds the cgroup2 mount */
 	collect_candidates(a);
+	if (m) {
+		a->own_host = ix_host_new();
+		if (ix_host_add_model(a->own_host, m) < 0) {
+			ix_host_free(a->own_host);
+			a->own_host = NULL;
+		}
+	}
+	a->host = a->own_host;
 	return a;
+}
+
+void audit_take_host(struct audit *a, struct ix_host *h)
+{
+	if (h)
+		*ARRAY_PUSH(a->hosts, a->n_hosts, a->cap_hosts) = h;
+	a->host = h ? h : a->own_host;
+	/* ports the model treats alike another table may not: remembered
+	 * answers are per port then */
+	a->exact_ports = h && ix_host_n_tables(h) > 1;
+	a->n_reach = 0;
+	if (a->reach)
+		memset(a->reach, 0, a->cap_reach * sizeof(*a->reach));
 }
 
 void audit_free(struct audit *a)
@@ -265,6 +293,10 @@ void audit_free(struct audit *a)
 	free(a->iifs.v);
 	free(a->port_edges);
 	free(a->reach);
+	ix_host_free(a->own_host);
+	for (i = 0; i < a->n_hosts; i++)
+		ix_host_free(a->hosts[i]);
+	free(a->hosts);
 	for (i = 0; i < a->r.n_findings; i++)
 		free(a->r.findings[i].detail);
 	free(a->r.findings);
@@ -279,6 +311,11 @@ void audit_free(struct audit *a)
 void audit_set_procmap(struct audit *a, struct procmap *pm)
 {
 	a->pm = pm;
+}
+
+const struct model *audit_model(const struct audit *a)
+{
+	return a->model;
 }
 
 const struct audit_report *audit_report(const struct audit *a)
@@ -296,29 +333,6 @@ void audit_begin_netns(struct audit *a, const char *label)
 }
 
 /* ---- addresses --------------------------------------------------------- */
-
-static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
-static bool is_v4mapped(const struct sock_info *s, const uint8_t *addr)
-{
-	return s->family == AF_INET6 && !memcmp(addr, v4mapped, 12);
-}
-
-/* The address as the packet on the wire carries it: v4-mapped -> IPv4. */
-static void wire_addr(const struct sock_info *s, const uint8_t *addr,
-		      struct cidr *out)
-{
-	memset(out, 0, sizeof(*out));
-	if (s->family == AF_INET || is_v4mapped(s, addr)) {
-		out->family = 4;
-		out->plen = 32;
-		memcpy(out->addr, s->family == AF_INET ? addr : addr + 12, 4);
-	} else {
-		out->family = 6;
-		out->plen = 128;
-		memcpy(out->addr, addr, 16);
-	}
-}
 
 static bool addr_is_zero(const struct cidr *c)
 {
@@ -340,7 +354,7 @@ static bool sock_is_loopback(const struct sock_info *s)
 {
 	struct cidr c;
 
-	wire_addr(s, s->src, &c);
+	sock_wire_addr(s, s->src, &c);
 	/* lo is ifindex 1 in every network namespace */
 	return addr_is_loopback(&c) || s->ifindex == 1;
 }
@@ -500,6 +514,7 @@ static struct finding *add_finding(struct audit *a, enum finding_kind kind,
 	if (as) {
 		f->has_sock = true;
 		f->sock = *as;
+		f->port = as->s.sport;
 		f->rule = as->rule;
 		f->netns = as->netns;
 	}
@@ -528,6 +543,18 @@ static const char *proto_name(uint8_t proto)
 	return proto == IPPROTO_TCP ? "tcp" : proto == IPPROTO_UDP ? "udp" : NULL;
 }
 
+/* The families a listening socket takes: a v4-mapped address is IPv4, a
+ * [::] wildcard without IPV6_V6ONLY takes both. */
+static unsigned int sock_families(const struct sock_info *s)
+{
+	struct cidr c;
+
+	sock_wire_addr(s, s->src, &c);
+	if (c.family == 4)
+		return FAM_V4;
+	return addr_is_zero(&c) && !s->v6only ? FAM_BOTH : FAM_V6;
+}
+
 static bool entry_matches(const struct audit *a, const struct listener *e,
 			  const struct audit_sock *l)
 {
@@ -536,7 +563,8 @@ static bool entry_matches(const struct audit *a, const struct listener *e,
 	bool any = false;
 
 	if (!(e->protos & proto_bit(l->s.proto)) ||
-	    !ports_contain(&e->ports, l->s.sport))
+	    !ports_contain(&e->ports, l->s.sport) ||
+	    !(e->families & sock_families(&l->s)))
 		return false;
 	if (!e->process)
 		return true;
@@ -594,7 +622,7 @@ static bool reachable(struct audit *a, uint8_t proto, int fi,
 				struct eval_result res;
 
 				pkt.iif = ii ? a->iifs.v[ii - 1] : NULL;
-				if (eval_packet(a->model, &pkt, &res) < 0)
+				if (!a->host || eval_packet(a->host, &pkt, &res) < 0)
 					continue;
 				if (!have_first) {
 					*first = res;
@@ -616,6 +644,8 @@ static uint32_t port_class(const struct audit *a, uint16_t port)
 {
 	size_t lo = 0, hi = a->n_port_edges;
 
+	if (a->exact_ports)
+		return port;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 
@@ -704,7 +734,7 @@ static void judge_listener(struct audit *a, struct audit_sock *l)
 		l->state = LISTEN_LOCAL;
 		return;
 	}
-	wire_addr(&l->s, l->s.src, &addr);
+	sock_wire_addr(&l->s, l->s.src, &addr);
 	wild = addr_is_zero(&addr);
 	l->dual = l->s.family == AF_INET6 && wild && !l->s.v6only;
 	if (addr.family == 4 || l->dual)
@@ -717,55 +747,23 @@ static void judge_listener(struct audit *a, struct audit_sock *l)
 	l->rule = rule_label(open ? &hit : &first);
 }
 
-static bool conn_is_loopback(const struct cidr *local, const struct cidr *remote)
-{
-	return addr_is_loopback(local) || addr_is_loopback(remote) ||
-	       (local->family == remote->family &&
-		!memcmp(local->addr, remote->addr, 16));
-}
-
 static void judge_conn(struct audit *a, struct audit_sock *c)
 {
-	struct cidr local, remote;
+	struct sock_owner own = { 0 };
 	struct eval_result res;
 	struct packet pkt;
 	struct finding *f;
 	char lbuf[64], rbuf[64];
-	bool lo;
 
-	wire_addr(&c->s, c->s.src, &local);
-	wire_addr(&c->s, c->s.dst, &remote);
-	lo = conn_is_loopback(&local, &remote);
 	c->inbound = port_listened(a, &c->s);
-	memset(&pkt, 0, sizeof(pkt));
-	pkt.l4proto = c->s.proto;
-	pkt.has_src = true;
-	pkt.has_sport = true;
-	pkt.has_dport = true;
-	if (c->inbound) {
-		pkt.dir = DIR_IN;
-		pkt.src = remote;
-		pkt.sport = c->s.dport;
-		pkt.dst = local;
-		pkt.dport = c->s.sport;
-		pkt.iif = lo ? "lo" : NULL;
-	} else {
-		pkt.dir = DIR_OUT;
-		pkt.src = local;
-		pkt.sport = c->s.sport;
-		pkt.dst = remote;
-		pkt.dport = c->s.dport;
-		pkt.oif = lo ? "lo" : NULL;
-		/* TIME_WAIT and request sockets have no owner; an
-		 * established socket always has one */
-		pkt.uid = c->s.uid;
-		pkt.has_uid = c->s.inode != 0;
+	if (!c->inbound) {
 		if (a->uses_cgroup)
-			pkt.cgroup = audit_cgroup_path(a, &c->s);
+			own.cgroup = audit_cgroup_path(a, &c->s);
 		if (a->uses_gid && a->pm)
-			pkt.has_gid = owner_fsgid(a->pm, c->s.inode, &pkt.gid);
+			own.has_gid = owner_fsgid(a->pm, c->s.inode, &own.gid);
 	}
-	if (eval_packet(a->model, &pkt, &res) < 0) {
+	sock_packet(&c->s, c->inbound, &own, &pkt);
+	if (!a->host || eval_packet(a->host, &pkt, &res) < 0) {
 		c->verdict = MV_ACCEPT;
 		return;
 	}
@@ -798,8 +796,8 @@ static void check_entries(struct audit *a)
 		const struct listener *e = &p->listeners[i];
 
 		for (k = 0; k < ARRAY_SIZE(protos); k++) {
-			const struct audit_sock *filtered = NULL;
-			bool live = false, open = false;
+			const struct audit_sock *filtered = NULL, *local = NULL;
+			bool live = false, open = false, reachable = false;
 			struct finding *f;
 			char ports[32];
 
@@ -816,6 +814,12 @@ static void check_entries(struct audit *a)
 					open = true;
 				else if (l->state == LISTEN_FILTERED && !filtered)
 					filtered = l;
+				if (l->state == LISTEN_LOCAL) {
+					if (!local)
+						local = l;
+				} else {
+					reachable = true;
+				}
 			}
 			if (e->ports.n == 1 && e->ports.v[0].lo == e->ports.v[0].hi)
 				snprintf(ports, sizeof(ports), "%u", e->ports.v[0].lo);
@@ -827,12 +831,30 @@ static void check_entries(struct audit *a)
 			if (!live) {
 				f = add_finding(a, FIND_MISSING_LISTENER, NULL, protos[k]);
 				f->entry = e;
-				f->detail = xasprintf("%s:%u:%u: listeners entry %s port %s%s%s has no live socket",
+				f->port = e->ports.n ? e->ports.v[0].lo : 0;
+				f->detail = xasprintf("%s:%u:%u: listeners entry %s port %s%s%s%s has no live socket",
 						      e->loc.file ? e->loc.file : "policy",
 						      e->loc.line, e->loc.col,
 						      proto_name(protos[k]), ports,
+						      e->families == FAM_V4 ? " ipv4" :
+						      e->families == FAM_V6 ? " ipv6" : "",
 						      e->process ? " process " : "",
 						      e->process ? e->process : "");
+			} else if (!reachable) {
+				/* every live socket of the entry is bound to
+				 * loopback: nothing outside the host reaches it */
+				char buf[64];
+
+				sock_addr_format(local->s.family, local->s.src,
+						 local->s.sport, buf, sizeof(buf));
+				f = add_finding(a, FIND_LOCAL_ONLY_LISTENER, local,
+						protos[k]);
+				f->entry = e;
+				f->rule = NULL;
+				f->detail = xasprintf("%s:%u:%u: listeners entry %s port %s is live only on loopback (%s): nothing outside the host can reach it",
+						      e->loc.file ? e->loc.file : "policy",
+						      e->loc.line, e->loc.col,
+						      proto_name(protos[k]), ports, buf);
 			} else if (!open && filtered) {
 				f = add_finding(a, FIND_FILTERED_LISTENER, filtered,
 						protos[k]);
@@ -880,7 +902,12 @@ void audit_end_netns(struct audit *a, bool primary)
 		check_entries(a);
 }
 
-void audit_drift(struct audit *a, const struct model *live, int err)
+void audit_drift_none(struct audit *a)
+{
+	a->r.drift_checked = true;
+}
+
+bool audit_drift(struct audit *a, const struct model *live, int err)
 {
 	const char *table = a->model && a->model->table ? a->model->table :
 			    a->policy ? a->policy->table : "portwarden";
@@ -888,7 +915,7 @@ void audit_drift(struct audit *a, const struct model *live, int err)
 
 	a->r.drift_checked = true;
 	if (!err && live && a->model && model_equal(live, a->model))
-		return;
+		return true;
 	f = add_finding(a, FIND_RULESET_DRIFT, NULL, 0);
 	if (err == -ENOENT || (!err && !live))
 		f->detail = xasprintf("the live table inet %s is missing", table);
@@ -898,4 +925,5 @@ void audit_drift(struct audit *a, const struct model *live, int err)
 	else
 		f->detail = xasprintf("the live table inet %s differs from what the policy compiles to",
 				      table);
+	return false;
 }

@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -20,9 +21,13 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "interp.h"
 #include "cli.h"
+#include "gen_cache.h"
+#include "model_cmp.h"
 #include "netns.h"
 #include "nl.h"
+#include "state.h"
 #include "util.h"
 
 struct ns_entry {
@@ -75,7 +80,9 @@ static int pid_cmp(const void *a, const void *b)
 }
 
 /* Every distinct network namespace, named ones (/run/netns) first, then
- * one /proc/PID/ns/net per namespace, lowest pid first. */
+ * one /proc/PID/ns/net per namespace, lowest pid first. portwarden's own
+ * pid is left out: a name that vanishes when the audit ends names nothing
+ * (collect_all_netns() names its namespace when no other process does). */
 static void ns_enumerate(struct ns_list *l)
 {
 	struct dirent *de;
@@ -104,6 +111,8 @@ static void ns_enumerate(struct ns_list *l)
 	if (n)
 		qsort(pids, n, sizeof(*pids), pid_cmp);
 	for (i = 0; i < n; i++) {
+		if (pids[i] == (int)getpid())
+			continue;
 		snprintf(path, sizeof(path), "/proc/%d/ns/net", pids[i]);
 		ns_add(l, path);
 	}
@@ -143,8 +152,12 @@ static char *procs_text(const struct out_ctx *o, const struct sock_info *s)
 	if (why)
 		return xasprintf("unattributed: %s", why);
 	while ((pi = procmap_next(o->pm, s->inode, &it))) {
-		tmp = out ? xasprintf("%s,%s(%d)", out, pi->comm, pi->pid)
-			  : xasprintf("%s(%d)", pi->comm, pi->pid);
+		/* any process may name itself: escape (SPEC §6) */
+		char *comm = text_escape(pi->comm);
+
+		tmp = out ? xasprintf("%s,%s(%d)", out, comm, pi->pid)
+			  : xasprintf("%s(%d)", comm, pi->pid);
+		free(comm);
 		free(out);
 		out = tmp;
 	}
@@ -188,9 +201,14 @@ static void print_text(const struct out_ctx *o)
 {
 	const struct audit_report *r = o->r;
 	struct audit_sock *ls;
-	char **procs, local[80];
+	char **procs, **netns, local[80];
 	size_t i, wl = 13, wp = 9, wn = 5;
 
+	/* namespace names come from /run/netns: escaped like all
+	 * foreign text */
+	netns = xcalloc(r->n_netns + 1, sizeof(*netns));
+	for (i = 0; i < r->n_netns; i++)
+		netns[i] = text_escape(r->netns[i]);
 	ls = xmalloc((r->n_listeners + 1) * sizeof(*ls));
 	if (r->n_listeners)
 		memcpy(ls, r->listeners, r->n_listeners * sizeof(*ls));
@@ -203,8 +221,8 @@ static void print_text(const struct out_ctx *o)
 		procs[i] = procs_text(o, &ls[i].s);
 		if (strlen(procs[i]) > wp)
 			wp = strlen(procs[i]);
-		if (o->show_netns && strlen(r->netns[ls[i].netns]) > wn)
-			wn = strlen(r->netns[ls[i].netns]);
+		if (o->show_netns && strlen(netns[ls[i].netns]) > wn)
+			wn = strlen(netns[ls[i].netns]);
 	}
 	if (o->show_netns)
 		printf("%-*s  ", (int)wn, "NETNS");
@@ -217,7 +235,7 @@ static void print_text(const struct out_ctx *o)
 		if (l->dual)
 			strcat(local, " (dual-stack)");
 		if (o->show_netns)
-			printf("%-*s  ", (int)wn, r->netns[l->netns]);
+			printf("%-*s  ", (int)wn, netns[l->netns]);
 		printf("%-5s  %-*s  %s%-8s%s  %-*s  %s\n", proto_str(l->s.proto),
 		       (int)wl, local, color(o, state_color(l->state)),
 		       listen_state_name(l->state), color(o, C_OFF),
@@ -239,8 +257,9 @@ static void print_text(const struct out_ctx *o)
 		printf("  %s%-21s%s", color(o, C_RED), finding_kind_name(f->kind),
 		       color(o, C_OFF));
 		if (o->show_netns)
-			printf(" [%s]", r->netns[f->netns]);
-		printf(" %s", f->detail);
+			printf(" [%s]", netns[f->netns]);
+		fputc(' ', stdout);
+		text_put(stdout, f->detail);
 		if (f->has_sock) {
 			char *p = procs_text(o, &f->sock.s);
 
@@ -249,16 +268,60 @@ static void print_text(const struct out_ctx *o)
 			printf("; processes: %s", p);
 			if (f->sock.s.inode)
 				printf("; uid %u", f->sock.s.uid);
-			if (cg)
-				printf("; cgroup /%s", cg);
+			if (cg) {
+				fputs("; cgroup /", stdout);
+				text_put(stdout, cg);
+			}
 			free(p);
 		}
 		printf("\n");
 	}
+	for (i = 0; i < r->n_netns; i++)
+		free(netns[i]);
+	free(netns);
 	printf("\n%zu sockets, %zu listeners, %zu connections checked, %zu finding%s%s\n",
 	       r->sockets, r->n_listeners, r->n_conns, r->n_findings,
 	       r->n_findings == 1 ? "" : "s",
 	       r->drift_checked ? "" : " (ruleset drift not checked)");
+}
+
+/* -vv: every socket judged, with its attribution, one line each. */
+static void print_verbose_sockets(const struct out_ctx *o, FILE *f)
+{
+	const struct audit_report *r = o->r;
+	char local[80], remote[80];
+	size_t i;
+
+	for (i = 0; i < r->n_listeners + r->n_conns; i++) {
+		bool listener = i < r->n_listeners;
+		const struct audit_sock *as = listener ? &r->listeners[i] :
+					      &r->conns[i - r->n_listeners];
+		const char *cg = audit_cgroup_path(o->a, &as->s);
+		char *procs = procs_text(o, &as->s);
+
+		format_local(as, local, sizeof(local));
+		fprintf(f, "portwarden: audit: %s %s", proto_str(as->s.proto) ? proto_str(as->s.proto) : "?", local);
+		if (listener) {
+			fprintf(f, " listener, %s", listen_state_name(as->state));
+		} else {
+			format_remote(as, remote, sizeof(remote));
+			fprintf(f, " %s %s %s", as->inbound ? "<-" : "->", remote,
+				as->inbound ? "inbound" : "outbound");
+		}
+		fprintf(f, " (rule %s); inode %" PRIu64 ", uid %u; processes %s",
+			as->rule ? as->rule : "default", as->s.inode, as->s.uid,
+			procs);
+		if (cg) {
+			fputs("; cgroup /", f);
+			text_put(f, cg);
+		}
+		if (o->show_netns) {
+			fputs("; netns ", f);
+			text_put(f, r->netns[as->netns]);
+		}
+		fputc('\n', f);
+		free(procs);
+	}
 }
 
 /* ---- json -------------------------------------------------------------- */
@@ -289,7 +352,7 @@ static void print_json(const struct out_ctx *o)
 	       r->n_findings ? "false" : "true", r->sockets);
 	for (i = 0; i < r->n_findings; i++) {
 		const struct finding *f = &r->findings[i];
-		const char *why = NULL;
+		const char *why = NULL, *cg;
 		char *detail;
 
 		printf("%s\n  {\"kind\": \"%s\", \"proto\": ", i ? "," : "",
@@ -299,9 +362,21 @@ static void print_json(const struct out_ctx *o)
 		if (f->has_sock) {
 			format_local(&f->sock, buf, sizeof(buf));
 			json_string(stdout, buf);
+		} else if (f->kind == FIND_MISSING_LISTENER) {
+			/* listeners entries name no address: any address of
+			 * either family, or of IPv6 only */
+			snprintf(buf, sizeof(buf), "%s:%u",
+				 f->entry && f->entry->families == FAM_V6 ?
+				 "[::]" : "*", f->port);
+			json_string(stdout, buf);
 		} else {
 			fputs("null", stdout);
 		}
+		printf(", \"port\": ");
+		if (f->port)
+			printf("%u", f->port);
+		else
+			fputs("null", stdout);
 		printf(", \"remote\": ");
 		if (f->has_sock && f->kind == FIND_DISALLOWED_CONNECTION) {
 			format_remote(&f->sock, buf, sizeof(buf));
@@ -321,6 +396,9 @@ static void print_json(const struct out_ctx *o)
 			printf("%u", f->sock.s.uid);
 		else
 			fputs("null", stdout);
+		printf(", \"cgroup\": ");
+		cg = f->has_sock ? audit_cgroup_path(o->a, &f->sock.s) : NULL;
+		json_string(stdout, cg && !*cg ? "/" : cg);	/* the root: "/" */
 		printf(", \"rule\": ");
 		json_string(stdout, f->rule);
 		if (o->show_netns) {
@@ -396,6 +474,7 @@ static void print_junit(const struct out_ctx *o)
 	for (i = 0; i < r->n_findings; i++)
 		if (r->findings[i].kind == FIND_MISSING_LISTENER ||
 		    r->findings[i].kind == FIND_FILTERED_LISTENER ||
+		    r->findings[i].kind == FIND_LOCAL_ONLY_LISTENER ||
 		    r->findings[i].kind == FIND_RULESET_DRIFT)
 			pf++;
 	pn = pf + (r->drift_checked && !pf ? 1 : 0);
@@ -438,7 +517,8 @@ static void print_junit(const struct out_ctx *o)
 		if (f->kind == FIND_RULESET_DRIFT)
 			junit_case(o, "ruleset", "ruleset", f->netns, f);
 		else if (f->kind == FIND_MISSING_LISTENER ||
-			 f->kind == FIND_FILTERED_LISTENER) {
+			 f->kind == FIND_FILTERED_LISTENER ||
+			 f->kind == FIND_LOCAL_ONLY_LISTENER) {
 			snprintf(name, sizeof(name), "listeners entry %s:%u %s",
 				 f->entry && f->entry->loc.file ? f->entry->loc.file : "policy",
 				 f->entry ? f->entry->loc.line : 0, proto_str(f->proto));
@@ -510,6 +590,32 @@ static void pm_job_start(struct pm_job *job)
 	pm_job_run(job);	/* no thread: scan now */
 }
 
+/*
+ * The namespace's tables, with the policy standing in for portwarden's own
+ * (SPEC §5): Docker's or firewalld's drops make a port filtered too. NULL
+ * (the policy alone) when they cannot be read, unprivileged, with a note.
+ */
+static struct ix_host *live_host(struct audit *a, const struct cli *c)
+{
+	struct ix_host *h = ix_host_new();
+	struct nl_sock *nl = NULL;
+	int ret = nl_sock_open(&nl);
+
+	if (!ret)
+		ret = ix_host_load_live(h, nl, audit_model(a)->table);
+	nl_sock_close(nl);
+	if (!ret)
+		ret = ix_host_add_model(h, audit_model(a));
+	if (ret < 0) {
+		if (!c->quiet)
+			fprintf(stderr, "portwarden: audit: note: the namespace's other tables were not read (%s); verdicts are the policy's alone\n",
+				strerror(-ret));
+		ix_host_free(h);
+		return NULL;
+	}
+	return h;
+}
+
 /* Return 0 when the map is ready (attached to @a), or a negative errno. */
 static int pm_job_wait(struct pm_job *job, struct audit *a)
 {
@@ -523,13 +629,55 @@ static int pm_job_wait(struct pm_job *job, struct audit *a)
 	return 0;
 }
 
+/*
+ * Ruleset drift of the current namespace. While the kernel's ruleset
+ * generation is the one the generation cache (gen_cache.h) holds for this
+ * namespace, table and policy, no transaction has touched any table since
+ * portwarden last wrote or read it, and the live table is the policy's
+ * model: nothing is read (a table of 100,000 rules costs seconds to dump).
+ * Otherwise the table is read; when it equals the policy at an unchanged
+ * generation, that is recorded for the next run.
+ *
+ * The record is written without the run lock, which would make audit wait
+ * for a running apply: each writer states what it saw at one generation,
+ * the file is replaced by rename, and a record of a generation that has
+ * moved on only costs the next run a full read.
+ * Return: 1 when the cache vouched (nothing read), 0 when the table was
+ * read (drift recorded in @a either way), or the negative errno of the read.
+ */
+static int drift_check(struct audit *a, struct nl_sock *nl,
+		       const struct model *want)
+{
+	uint64_t cookie = 0, hash = model_hash(want);
+	uint32_t g0 = 0, g1 = 0;
+	struct model *live = NULL;
+	bool have_cookie = nl_netns_cookie(nl, &cookie) == 0;
+	int ret;
+
+	if (nl_get_generation(nl, &g0) < 0)
+		g0 = 0;
+	if (g0 && have_cookie &&
+	    gen_cache_hit(RUN_DIR, cookie, want->table, g0, hash)) {
+		audit_drift_none(a);
+		return 1;
+	}
+	ret = nl_read_table(nl, want->table, &live);
+	if (ret < 0 && ret != -ENOENT)
+		return ret;
+	if (audit_drift(a, live, ret) && g0 && have_cookie &&
+	    nl_get_generation(nl, &g1) == 0 && g1 == g0 &&
+	    (mkdir(RUN_DIR, 0700) == 0 || errno == EEXIST))
+		gen_cache_store(RUN_DIR, cookie, want->table, g0, hash);
+	model_free(live);
+	return 0;
+}
+
 static int audit_one(struct audit *a, struct pm_job *job, const char *label,
 		     const char *record, bool primary, bool drift,
-		     const char *table, const struct cli *c)
+		     const struct model *want, const struct cli *c)
 {
 	struct sockdiag *sd = NULL;
 	struct nl_sock *nl = NULL;
-	struct model *live = NULL;
 	int ret;
 
 	audit_begin_netns(a, label);
@@ -551,27 +699,28 @@ static int audit_one(struct audit *a, struct pm_job *job, const char *label,
 		fprintf(stderr, "portwarden: audit: /proc: %s\n", strerror(-ret));
 		goto out;
 	}
+	audit_take_host(a, live_host(a, c));
 	audit_end_netns(a, primary);
 	if (!drift)
 		goto out;
 	ret = nl_sock_open(&nl);
 	if (!ret)
-		ret = nl_read_table(nl, table, &live);
-	if (ret == 0 || ret == -ENOENT)
-		audit_drift(a, live, ret);
-	else if (!c->quiet)
+		ret = drift_check(a, nl, want);
+	if (ret == 1 && c->verbose)
+		fprintf(stderr, "portwarden: audit: table inet %s: ruleset generation unchanged since portwarden last read or wrote it; not read again\n",
+			want->table);
+	if (ret < 0 && !c->quiet)
 		fprintf(stderr, "portwarden: audit: warning: ruleset drift not checked: %s\n",
 			strerror(-ret));
 	ret = 0;
 out:
-	model_free(live);
 	nl_sock_close(nl);
 	sockdiag_close(sd);
 	return ret;
 }
 
 static int collect_all_netns(struct audit *a, struct pm_job *job,
-			     const struct cli *c, const char *table)
+			     const struct cli *c, const struct model *want)
 {
 	struct ns_list l = { 0 };
 	struct stat self;
@@ -586,11 +735,24 @@ static int collect_all_netns(struct audit *a, struct pm_job *job,
 		goto out;
 	}
 	ns_enumerate(&l);
+	primary = l.n;
 	for (i = 0; i < l.n; i++)
 		if (l.v[i].dev == self.st_dev && l.v[i].ino == self.st_ino)
 			primary = i;
+	if (primary == l.n) {
+		/* no name and no other process: the namespace's own id, as
+		 * lsns and readlink(/proc/self/ns/net) write it */
+		char label[64];
+		struct ns_entry *e = ARRAY_PUSH(l.v, l.n, l.cap);
+
+		snprintf(label, sizeof(label), "net:[%lu]", (unsigned long)self.st_ino);
+		e->dev = self.st_dev;
+		e->ino = self.st_ino;
+		e->path = xstrdup(label);
+	}
 	for (i = 0; i < l.n && !ret; i++) {
-		fd = open(l.v[i].path, O_RDONLY | O_CLOEXEC);
+		fd = i == primary ? dup(orig) :
+		     open(l.v[i].path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			continue;	/* the process has gone */
 		if (setns(fd, CLONE_NEWNET) < 0) {
@@ -602,7 +764,7 @@ static int collect_all_netns(struct audit *a, struct pm_job *job,
 		}
 		close(fd);
 		ret = audit_one(a, job, l.v[i].path, NULL, i == primary,
-				i == primary, table, c);
+				i == primary, want, c);
 	}
 	if (setns(orig, CLONE_NEWNET) < 0 && !ret)
 		ret = -errno;
@@ -679,12 +841,12 @@ int audit_main(struct cli *c)
 		audit_end_netns(a, true);
 	} else if (c->all_netns) {
 		o.show_netns = true;
-		if (collect_all_netns(a, &job, c, p->table) < 0)
+		if (collect_all_netns(a, &job, c, m) < 0)
 			goto out;
 	} else {
 		o.show_netns = c->netns != NULL;
 		if (audit_one(a, &job, c->netns ? c->netns : "/proc/self/ns/net",
-			      c->record, true, true, p->table, c) < 0)
+			      c->record, true, true, m, c) < 0)
 			goto out;
 	}
 	o.r = audit_report(a);
@@ -696,6 +858,8 @@ int audit_main(struct cli *c)
 			c->replay ? "not attributed (replay)" :
 			!strcmp(procmap_method(job.pm), "bpf") ?
 			"from the BPF task_file iterator" : "from /proc/PID/fd");
+	if (c->verbose >= 2)
+		print_verbose_sockets(&o, stderr);
 	o.color = c->format == FMT_TEXT && isatty(STDOUT_FILENO);
 	switch (c->format) {
 	case FMT_JSON:

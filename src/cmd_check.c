@@ -6,9 +6,11 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "lint_conn.h"
 #include "util.h"
 
 static void json_diags(FILE *f, const struct diag *d, enum diag_severity sev)
@@ -42,8 +44,10 @@ static void print_paths(FILE *f, const char *const *paths, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++)
-		fprintf(f, "%s%s", i ? " " : "", paths[i]);
+	for (i = 0; i < n; i++) {
+		fputs(i ? " " : "", f);
+		text_put(f, paths[i]);
+	}
 }
 
 int check_main(struct cli *c)
@@ -61,6 +65,17 @@ int check_main(struct cli *c)
 	}
 	diag_init(&d);
 	ret = policy_load(&p, paths, n, &d);
+	if (!ret) {
+		struct model *m = NULL;
+		struct diag cd;
+
+		/* the compiler's own warnings are the checker's already */
+		diag_init(&cd);
+		if (compile_policy(p, &m, &cd) == 0)
+			lint_replies(p, m, &d);
+		diag_release(&cd);
+		model_free(m);
+	}
 	if (!ret)
 		code = EXIT_OK;
 	else if (ret == -EINVAL)
@@ -74,6 +89,18 @@ int check_main(struct cli *c)
 		json_diags(stdout, &d, DIAG_ERROR);
 		fputs(", \"warnings\": ", stdout);
 		json_diags(stdout, &d, DIAG_WARNING);
+		if (ret < 0) {	/* SPEC §6: the error object, in the same one */
+			char *msg = d.errors ?
+				xasprintf("%u error%s, %u warning%s", d.errors,
+					  d.errors == 1 ? "" : "s", d.warnings,
+					  d.warnings == 1 ? "" : "s") :
+				xasprintf("cannot load the policy: %s",
+					  strerror(-ret));
+
+			fputs(", \"error\": ", stdout);
+			cli_json_error(stdout, code, msg, &d);
+			free(msg);
+		}
 		fputs("}\n", stdout);
 		goto out;
 	}

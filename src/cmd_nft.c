@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The commands that talk to the kernel's nftables: apply, diff, status,
- * flush. Each loads what it needs, enters --netns, and leaves the netlink
- * work to nl_apply.c / nl_read.c, the comparison to model_cmp.c and the
+ * The commands that change or compare portwarden's table: apply, diff,
+ * flush (status is in cmd_status.c). Each loads what it needs, enters
+ * --netns, and leaves the netlink work to nl_apply.c / nl_read.c, the
+ * plan and the comparison to model_delta.c / model_cmp.c and the
  * generation cache to gen_cache.c.
  */
 #include <errno.h>
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -24,6 +26,29 @@
 
 #define DEFAULT_TABLE "portwarden"
 
+/* The phases `apply -vv` times. */
+enum phase {
+	PH_LOAD,	/* read, parse and check the policy */
+	PH_COMPILE,
+	PH_READ,	/* find out what the live table is */
+	PH_SAFE,	/* lock-out guard and rollback record */
+	PH_SEND,	/* the transaction */
+	PH_MAX,
+};
+
+static const char *const phase_name[PH_MAX] = {
+	"load and check", "compile", "read the live table",
+	"guard and rollback record", "transaction",
+};
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
 /* Everything one apply/diff run holds; released by nft_run_release(). */
 struct nft_run {
 	struct policy *policy;
@@ -33,6 +58,9 @@ struct nft_run {
 	int lock;
 	struct diag d;
 	bool cached;		/* the generation cache says live == want */
+	bool foreign;		/* the live table lacks the ownership mark */
+	const char *source;	/* -v: where r->live came from */
+	double ms[PH_MAX];	/* -vv: time of each phase */
 	uint32_t gen;		/* generation r->live was read at, or 0 */
 	uint64_t hash;		/* model_hash(want) */
 };
@@ -101,10 +129,12 @@ static void cache_store(struct nft_run *r, uint32_t gen)
  * ruleset generation and namespace), the record of that apply holds the
  * live set elements: take them from it instead of reading 100k elements
  * back (the kernel re-walks a set for every dump reply). Call with the run
- * lock held when @record. Return: 0, -ENOENT when the table is absent, or
- * another negative errno.
+ * lock held when @record. @vouched: set when the record vouched for the
+ * table (then it is the one portwarden's last apply made). Return: 0,
+ * -ENOENT when the table is absent, -ESRCH when @record and the record
+ * does not vouch (nothing was read), or another negative errno.
  */
-static int read_live(struct nft_run *r, bool record)
+static int read_live(struct nft_run *r, bool record, bool *vouched)
 {
 	struct safe_state *st = NULL;
 	struct model *known = NULL;
@@ -119,11 +149,28 @@ static int read_live(struct nft_run *r, bool record)
 		known = st->applied;
 		known_gen = st->kernel_gen;
 	}
-	ret = nl_read_table_with(r->sock, r->want->table, known, known_gen,
-				 &r->live);
+	*vouched = known != NULL;
+	if (record && !known)
+		ret = -ESRCH;	/* the caller checks ownership, then reads */
+	else
+		ret = nl_read_table_with(r->sock, r->want->table, known,
+					 known_gen, &r->live);
 	safe_state_free(st);
 	return ret;
 }
+
+static void model_counts(const struct model *m, size_t *rules, size_t *elems)
+{
+	size_t i;
+
+	*rules = *elems = 0;
+	for (i = 0; i < m->n_chains; i++)
+		*rules += m->chains[i].n_rules;
+	for (i = 0; i < m->n_sets; i++)
+		*elems += m->sets[i].n_elems;
+}
+
+static int nft_read_live(struct cli *c, struct nft_run *r, bool lock);
 
 /*
  * Load and compile the policy, enter the namespace, take the run lock and
@@ -134,14 +181,17 @@ static int read_live(struct nft_run *r, bool record)
 static int nft_prepare(struct cli *c, struct nft_run *r, bool lock)
 {
 	int rc = EXIT_INVALID, ret;
-	uint32_t g0, g1;
+	double t = now_ms();
 
 	diag_init(&r->d);
 	r->lock = -1;
 	r->policy = cli_load_policy(c, 0, c->n_args, &rc);
 	if (!r->policy)
 		return rc;
+	r->ms[PH_LOAD] = now_ms() - t;
+	t = now_ms();
 	ret = compile_policy(r->policy, &r->want, &r->d);
+	r->ms[PH_COMPILE] = now_ms() - t;
 	cli_print_diag(c, &r->d);
 	diag_release(&r->d);
 	diag_init(&r->d);
@@ -156,23 +206,88 @@ static int nft_prepare(struct cli *c, struct nft_run *r, bool lock)
 			return fail(c->cmd, "cannot take the lock", RUN_DIR "/lock",
 				    r->lock);
 	}
+	t = now_ms();
+	rc = nft_read_live(c, r, lock);
+	r->ms[PH_READ] = now_ms() - t;
+	return rc;
+}
+
+/* The live table into r->live (or r->cached), with the ownership check. */
+static int nft_read_live(struct cli *c, struct nft_run *r, bool lock)
+{
+	uint32_t g0, g1;
+	bool vouched = false;
+	int rc, ret;
+
 	r->hash = model_hash(r->want);
 	if (nl_get_generation(r->sock, &g0) < 0)
 		g0 = 0;
 	if (g0 && cache_hit(r, g0)) {
 		r->cached = true;
+		r->source = "the generation cache (nothing committed since portwarden last applied this policy)";
 		return EXIT_OK;
 	}
-	ret = read_live(r, lock && g0);
+	/* the elements from the rollback record when it vouches for the
+	 * table; the rules (handles, counters) always from the kernel */
+	if (lock && g0) {
+		ret = read_live(r, true, &vouched);
+		if (vouched)
+			goto read;
+	}
+	/* the record does not vouch for the table: is it ours at all? */
+	if (lock) {
+		rc = cli_check_owner(c, r->sock, r->want->table, &r->foreign);
+		if (rc != EXIT_OK)
+			return rc;
+	} else {
+		r->foreign = nl_table_owned(r->sock, r->want->table) == 0;
+	}
+	ret = read_live(r, false, &vouched);
+read:
 	if (ret == -ENOENT) {
 		r->live = NULL;
 		ret = 0;
 	}
 	if (ret < 0)
 		return fail(c->cmd, "cannot read table inet", r->want->table, ret);
+	r->source = !r->live ? "absent" : vouched ?
+		    "its rules dumped, its set elements from the rollback record (nothing committed since the last apply)" :
+		    "a dump of the kernel's table";
 	if (g0 && nl_get_generation(r->sock, &g1) == 0 && g1 == g0)
 		r->gen = g0;
 	return EXIT_OK;
+}
+
+/* -v: where the live table came from, what was sent; -vv: timings. */
+static void nft_verbose(const struct cli *c, const struct nft_run *r,
+			bool sent)
+{
+	size_t msgs, bytes, rules, elems;
+	int i;
+
+	if (c->verbose < 1 || !r->want)
+		return;
+	if (r->source)
+		fprintf(stderr, "portwarden: %s: live table inet %s: %s\n",
+			c->cmd, r->want->table, r->source);
+	if (r->live) {
+		model_counts(r->live, &rules, &elems);
+		fprintf(stderr, "portwarden: %s: live table: %zu rules, %zu set elements\n",
+			c->cmd, rules, elems);
+	}
+	if (sent) {
+		nl_last_batch(r->sock, &msgs, &bytes);
+		fprintf(stderr, "portwarden: %s: sent one transaction: %zu netlink messages, %zu bytes; ruleset generation now %" PRIu32 "\n",
+			c->cmd, msgs, bytes, nl_applied_generation(r->sock));
+	}
+	if (c->verbose < 2)
+		return;
+	fprintf(stderr, "portwarden: %s: timings:", c->cmd);
+	for (i = 0; i < PH_MAX; i++)
+		if (r->ms[i] > 0)
+			fprintf(stderr, "%s %s %.1f ms", i ? "," : "",
+				phase_name[i], r->ms[i]);
+	fputc('\n', stderr);
 }
 
 static void json_list(FILE *f, char **v, size_t n)
@@ -210,21 +325,34 @@ static void print_text_diff(const struct model_diff *df)
 {
 	size_t i;
 
-	for (i = 0; i < df->n_removed; i++)
-		printf("- %s\n", df->removed[i]);
-	for (i = 0; i < df->n_added; i++)
-		printf("+ %s\n", df->added[i]);
+	/* lines of the live table carry interface names and comments
+	 * someone else wrote: escaped (SPEC §6) */
+	for (i = 0; i < df->n_removed; i++) {
+		fputs("- ", stdout);
+		text_put(stdout, df->removed[i]);
+		fputc('\n', stdout);
+	}
+	for (i = 0; i < df->n_added; i++) {
+		fputs("+ ", stdout);
+		text_put(stdout, df->added[i]);
+		fputc('\n', stdout);
+	}
 }
 
-static void model_counts(const struct model *m, size_t *rules, size_t *elems)
-{
-	size_t i;
 
-	*rules = *elems = 0;
-	for (i = 0; i < m->n_chains; i++)
-		*rules += m->chains[i].n_rules;
-	for (i = 0; i < m->n_sets; i++)
-		*elems += m->sets[i].n_elems;
+/* `sport: ephemeral` against the source ports this namespace really uses;
+ * a host whose range cannot be read gets no warning. */
+static void warn_ephemeral(struct cli *c, const struct policy *p)
+{
+	unsigned int lo, hi;
+	struct diag d;
+
+	if (netns_local_port_range(&lo, &hi) < 0)
+		return;
+	diag_init(&d);
+	if (policy_warn_ephemeral(p, lo, hi, &d))
+		cli_print_diag(c, &d);
+	diag_release(&d);
 }
 
 /* Rules of @m with a counter: after an unchanged apply, every one kept. */
@@ -246,16 +374,27 @@ int apply_main(struct cli *c)
 	struct safe_txn txn;	/* safe ops */
 	size_t n_rules, n_elems;
 	char extra[96];
+	double t;
 	int rc, ret;
 
 	rc = nft_prepare(c, &r, true);
 	if (rc != EXIT_OK)
 		goto out;
-	if (!r.cached)
+	warn_ephemeral(c, r.policy);	/* nft_prepare entered --netns */
+	if (!r.cached) {
 		model_delta(r.live, r.want, &dl);
+		/* a foreign table taken over with --force is recreated, so
+		 * that it gets the mark, even when its rules are already the
+		 * policy's (counters carried over) */
+		if (r.foreign && r.live) {
+			dl.recreate = true;
+			dl.n_changes++;
+		}
+	}
 	if (r.cached || !dl.n_changes) {
 		if (!r.cached)
 			cache_store(&r, r.gen);
+		nft_verbose(c, &r, false);
 		snprintf(extra, sizeof(extra), ", \"counters_kept\": %zu",
 			 counted_rules(r.want));
 		if (c->format == FMT_JSON)
@@ -270,6 +409,7 @@ int apply_main(struct cli *c)
 	if (c->dry_run || c->format == FMT_JSON)
 		model_diff_delta(r.live, r.want, &dl, &df);
 	if (c->dry_run) {
+		nft_verbose(c, &r, false);
 		if (c->format == FMT_JSON) {
 			snprintf(extra, sizeof(extra),
 				 ", \"counters_kept\": %zu, \"dry_run\": true",
@@ -288,11 +428,15 @@ int apply_main(struct cli *c)
 	/* safe ops: save the live table (r.live) for rollback and --confirm
 	 * before sending; refuse with EXIT_LOCKOUT when the policy would cut
 	 * live established inbound connections unless c->force. */
+	t = now_ms();
 	rc = safe_before_apply(c, r.live, r.want, &txn);
+	r.ms[PH_SAFE] = now_ms() - t;
 	if (rc != EXIT_OK)
 		goto out;
 
+	t = now_ms();
 	ret = nl_apply_delta(r.sock, r.live, r.want, &dl, &r.d);
+	r.ms[PH_SEND] = now_ms() - t;
 
 	/* safe ops: record the outcome; arm the --confirm timer (c->confirm). */
 	rc = safe_after_apply(c, r.sock, &txn, ret);
@@ -307,6 +451,7 @@ int apply_main(struct cli *c)
 	if (rc != EXIT_OK)	/* safe ops: the confirm timer failed */
 		goto out;
 	cache_store(&r, nl_applied_generation(r.sock));
+	nft_verbose(c, &r, true);
 	model_counts(r.want, &n_rules, &n_elems);
 	if (c->format == FMT_JSON) {
 		snprintf(extra, sizeof(extra), ", \"counters_kept\": %zu",
@@ -346,6 +491,10 @@ int diff_main(struct cli *c)
 		model_delta(r.live, r.want, &dl);
 		same = !dl.n_changes;
 	}
+	nft_verbose(c, &r, false);
+	if (r.foreign)
+		fprintf(stderr, "portwarden: diff: note: table inet %s is not portwarden's; apply refuses to change it without --force\n",
+			r.want->table);
 	if (!same)
 		model_diff_delta(r.live, r.want, &dl, &df);
 	if (c->format == FMT_JSON) {
@@ -368,117 +517,16 @@ out:
 	return rc;
 }
 
-static const char *policy_word(enum mverdict v)
-{
-	return v == MV_DROP ? "drop" : v == MV_ACCEPT ? "accept" : "none";
-}
-
-static void status_json(const struct model *m)
-{
-	size_t i, j;
-
-	printf("{\"table\": ");
-	json_string(stdout, m->table);
-	printf(", \"chains\": [");
-	for (i = 0; i < m->n_chains; i++) {
-		const struct mchain *ch = &m->chains[i];
-
-		printf("%s{\"name\": ", i ? ", " : "");
-		json_string(stdout, ch->name);
-		printf(", \"policy\": \"%s\", \"rules\": [", policy_word(ch->policy));
-		for (j = 0; j < ch->n_rules; j++) {
-			const struct mrule *ru = &ch->rules[j];
-			char *txt = render_rule(m, ru);
-
-			printf("%s{\"rule\": ", j ? ", " : "");
-			if (ru->comment)
-				json_string(stdout, ru->comment);
-			else
-				fputs("null", stdout);
-			printf(", \"nft\": ");
-			json_string(stdout, txt ? txt : "");
-			printf(", \"handle\": %" PRIu64 ", \"packets\": %" PRIu64
-			       ", \"bytes\": %" PRIu64 "}",
-			       ru->handle, ru->packets, ru->bytes);
-			free(txt);
-		}
-		printf("]}");
-	}
-	printf("]}\n");
-}
-
-static void status_text(const struct model *m)
-{
-	size_t i, j;
-
-	printf("table inet %s\n", m->table);
-	for (i = 0; i < m->n_chains; i++) {
-		const struct mchain *ch = &m->chains[i];
-
-		if (ch->policy == MV_NONE)
-			printf("chain %s (not an input or output filter chain)\n",
-			       ch->name);
-		else
-			printf("chain %s (hook %s, policy %s)\n", ch->name,
-			       ch->hook == HOOK_OUTPUT ? "output" : "input",
-			       policy_word(ch->policy));
-		printf("  %-24s %12s %14s  %s\n", "RULE", "PACKETS", "BYTES", "NFT");
-		for (j = 0; j < ch->n_rules; j++) {
-			const struct mrule *ru = &ch->rules[j];
-			char *txt = render_rule(m, ru);
-
-			printf("  %-24s %12" PRIu64 " %14" PRIu64 "  %s\n",
-			       ru->comment ? ru->comment : "-", ru->packets,
-			       ru->bytes, txt ? txt : "?");
-			free(txt);
-		}
-	}
-}
-
-int status_main(struct cli *c)
-{
-	const char *table = c->table ? c->table : DEFAULT_TABLE;
-	struct nl_sock *sock = NULL;
-	struct model *m = NULL;
-	int rc, ret;
-
-	if (c->n_args) {
-		fprintf(stderr, "portwarden: status takes no arguments (use --table NAME)\n");
-		return EXIT_INVALID;
-	}
-	rc = nft_connect(c, &sock);
-	if (rc != EXIT_OK)
-		goto out;
-	ret = nl_read_table(sock, table, &m);
-	if (ret == -ENOENT) {
-		fprintf(stderr, "portwarden: status: table inet %s does not exist (nothing applied?)\n",
-			table);
-		rc = EXIT_RUNTIME;
-		goto out;
-	}
-	if (ret < 0) {
-		rc = fail(c->cmd, "cannot read table inet", table, ret);
-		goto out;
-	}
-	if (c->format == FMT_JSON)
-		status_json(m);
-	else
-		status_text(m);
-	rc = EXIT_OK;
-out:
-	model_free(m);
-	nl_sock_close(sock);
-	return rc;
-}
-
 int flush_main(struct cli *c)
 {
 	const char *table = c->table ? c->table : DEFAULT_TABLE;
 	struct nl_sock *sock = NULL;
 	int rc, ret, lock = -1;
+	bool kernel_err;
+	char dir[256];
 
-	if (c->n_args) {
-		fprintf(stderr, "portwarden: flush takes no arguments (use --table NAME)\n");
+	if (c->n_args || strpbrk(table, ": ")) {
+		fprintf(stderr, "portwarden: flush takes no arguments (use --table NAME; portwarden's table is always an inet table)\n");
 		return EXIT_INVALID;
 	}
 	rc = nft_connect(c, &sock);
@@ -489,7 +537,16 @@ int flush_main(struct cli *c)
 		rc = fail(c->cmd, "cannot take the lock", RUN_DIR "/lock", lock);
 		goto out;
 	}
-	ret = nl_delete_table(sock, table);
+	rc = cli_check_owner(c, sock, table, NULL);
+	if (rc != EXIT_OK)
+		goto out;
+	/* Like apply, flush leaves a rollback point (SPEC §6). */
+	ret = safe_state_dir(dir, sizeof(dir));
+	if (ret < 0) {
+		rc = fail(c->cmd, "cannot use", RUN_DIR, ret);
+		goto out;
+	}
+	ret = safe_flush(dir, sock, table, &kernel_err);
 	if (ret == -ENOENT) {
 		if (c->format == FMT_JSON) {
 			printf("{\"table\": ");
@@ -498,6 +555,12 @@ int flush_main(struct cli *c)
 		} else if (!c->quiet)
 			printf("table inet %s: not present, nothing to flush\n", table);
 		rc = EXIT_OK;
+		goto out;
+	}
+	if (ret < 0 && !kernel_err) {
+		fprintf(stderr, "portwarden: flush: cannot write the rollback record %s/state.new: %s; table inet %s was not changed (free space in %s, or make it writable)\n",
+			dir, strerror(-ret), table, RUN_DIR);
+		rc = EXIT_RUNTIME;
 		goto out;
 	}
 	if (ret < 0) {

@@ -2,7 +2,8 @@
 /*
  * `confirm` and `rollback`, and the hooks apply_main calls around its
  * transaction: the lock-out guard, saving the previous table, arming the
- * confirm timer. The work is in safe.c; this file only reports.
+ * confirm timer. The work is in state.c, rollback.c, confirm_timer.c and
+ * guard.c; this file only reports.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -12,6 +13,8 @@
 
 #include "cli.h"
 #include "netns.h"
+#include "confirm_timer.h"
+#include "guard.h"
 #include "safe.h"
 #include "util.h"
 
@@ -74,6 +77,11 @@ int confirm_main(struct cli *c)
 		fprintf(stderr, "portwarden: confirm: cannot take the run lock: %s\n",
 			strerror(-lock));
 		return EXIT_RUNTIME;
+	}
+	rc = cli_check_owner_recorded(c, NULL, dir);	/* SPEC §6 ownership */
+	if (rc != EXIT_OK) {
+		run_unlock(lock);
+		return rc;
 	}
 	ret = safe_confirm(dir, &gen);
 	if (safe_state_load(dir, &st) < 0)
@@ -144,8 +152,21 @@ int rollback_main(struct cli *c)
 		rc = EXIT_RUNTIME;
 		goto out;
 	}
+	rc = cli_check_owner_recorded(c, s, dir);	/* SPEC §6 ownership */
+	if (rc != EXIT_OK)
+		goto out;
 	ret = safe_rollback(dir, s, 0, c->force, false, &st);
 	rc = EXIT_RUNTIME;
+	if (ret == -ENOENT) {
+		/* SPEC §6: nothing to undo is not a failure */
+		if (c->format == FMT_JSON)
+			printf("{\"changed\": false, \"table\": null, \"generation\": null, \"restored\": null}\n");
+		else if (!c->quiet)
+			printf("nothing to roll back: no apply or flush is recorded in %s\n",
+			       dir);
+		rc = EXIT_OK;
+		goto out;
+	}
 	if (c->format == FMT_JSON && (ret == 0 || ret == -EALREADY)) {
 		/* apply's shape: did the kernel change, and to what */
 		printf("{\"changed\": %s, \"table\": ", ret ? "false" : "true");
@@ -157,7 +178,11 @@ int rollback_main(struct cli *c)
 	}
 	switch (ret) {
 	case 0:
-		if (!c->quiet && st->previous)
+		if (!c->quiet && st->previous && !st->applied)
+			printf("rolled back generation %" PRIu64
+			       ": table %s is back as it was before it was flushed\n",
+			       st->generation, st->table);
+		else if (!c->quiet && st->previous)
 			printf("rolled back generation %" PRIu64
 			       ": table %s is as it was before that apply\n",
 			       st->generation, st->table);
@@ -166,10 +191,6 @@ int rollback_main(struct cli *c)
 			       ": table %s removed (it did not exist before that apply)\n",
 			       st->generation, st->table);
 		rc = EXIT_OK;
-		break;
-	case -ENOENT:
-		fprintf(stderr, "portwarden: rollback: nothing to roll back: no apply is recorded in %s\n",
-			dir);
 		break;
 	case -EALREADY:
 		/* The table already is what a rollback would make. */
@@ -197,6 +218,13 @@ int rollback_main(struct cli *c)
 			PRIu64 " it held rules portwarden did not make\n",
 			st->table, st->generation);
 		break;
+	case -EINVAL:
+		if (!st) {
+			fprintf(stderr, "portwarden: rollback: the rollback record %s/state is damaged; nothing was changed (the next apply replaces it)\n",
+				dir);
+			break;
+		}
+		/* fall through */
 	default:
 		fprintf(stderr, "portwarden: rollback: %s%s\n",
 			st ? "cannot restore the previous table: " : "",
@@ -261,8 +289,8 @@ int safe_before_apply(struct cli *c, const struct model *live,
 	if (!ret)
 		ret = safe_apply_begin(t, dir, live, next);
 	if (ret < 0) {
-		fprintf(stderr, "portwarden: apply: cannot save table %s for rollback under %s: %s; nothing was changed\n",
-			next->table, RUN_DIR, strerror(-ret));
+		fprintf(stderr, "portwarden: apply: cannot write the rollback record %s/state.new: %s; table inet %s was not changed (free space in %s, or make it writable)\n",
+			dir, strerror(-ret), next->table, RUN_DIR);
 		return EXIT_RUNTIME;
 	}
 	return EXIT_OK;
@@ -285,10 +313,10 @@ int safe_after_apply(struct cli *c, struct nl_sock *s, struct safe_txn *t,
 				t->dir, strerror(-ret));
 		goto out;
 	}
-	/* The record written before the transaction still lets rollback
-	 * work: it says "applying" and holds both tables. */
+	/* The record written ahead stays beside the current one; the next
+	 * run finds the kernel holding its table and makes it current. */
 	if (ret < 0)
-		fprintf(stderr, "portwarden: warning: cannot update the rollback record in %s: %s\n",
+		fprintf(stderr, "portwarden: warning: cannot make the rollback record %s/state.new current: %s; the next portwarden run does\n",
 			t->dir, strerror(-ret));
 	if (c->confirm <= 0)
 		goto out;

@@ -262,12 +262,12 @@ static char *rule_comment(const struct rule *r)
 
 enum field {
 	F_SADDR, F_DADDR, F_NOT_SADDR, F_NOT_DADDR, F_SPORT, F_DPORT,
-	F_UID, F_GID, F_MAX
+	F_UID, F_GID, F_IFACE, F_MAX
 };
 
 static const char *const field_names[F_MAX] = {
 	"saddr", "daddr", "not_saddr", "not_daddr", "sport", "dport",
-	"uid", "gid",
+	"uid", "gid", "iface",
 };
 
 /* Set index per field and family (index 0: no family / v4, 1: v6), -1
@@ -648,6 +648,39 @@ static void add_id_match(struct compiler *cc, struct mrule *mr,
 	mt->set = *slot;
 }
 
+/* interface: one name inline (`iifname "eth0"`), more a set of type
+ * ifname (`iifname @web_iface`), as nft writes `iifname { "a", "b" }` */
+static void add_iface_match(struct compiler *cc, struct mrule *mr,
+			    const struct rule *r, struct rule_sets *rs)
+{
+	enum match_key key = r->dir == DIR_IN ? KEY_IIFNAME : KEY_OIFNAME;
+	int *slot = &rs->idx[F_IFACE][0];
+	char base[NAME_MAX_LEN + 24], rname[NAME_MAX_LEN];
+	struct match *mt;
+	struct mset *s;
+	size_t i;
+
+	if (!r->ifaces.n)
+		return;
+	mt = mrule_add_match(mr, key);
+	if (r->ifaces.n == 1) {
+		mt->value.str = xstrdup(r->ifaces.v[0]);
+		return;
+	}
+	if (*slot < 0) {
+		sanitize(rname, sizeof(rname), r->name);
+		snprintf(base, sizeof(base), "%s_%s", rname, field_names[F_IFACE]);
+		*slot = new_set(cc, base);
+		s = &cc->m->sets[*slot];
+		s->keys[0] = key;
+		s->n_keys = 1;
+		for (i = 0; i < r->ifaces.n; i++)
+			mset_add_elem(s)->v[0].str = xstrdup(r->ifaces.v[i]);
+		mset_sort(s);
+	}
+	mt->set = *slot;
+}
+
 static unsigned int cgroup_level(const char *path)
 {
 	unsigned int n = 0;
@@ -690,11 +723,7 @@ static void build_matches(struct compiler *cc, struct mrule *mr,
 		mt = mrule_add_match(mr, KEY_L4PROTO);
 		mt->value.num = l4proto;
 	}
-	if (r->iface) {
-		mt = mrule_add_match(mr, r->dir == DIR_IN ? KEY_IIFNAME :
-							     KEY_OIFNAME);
-		mt->value.str = xstrdup(r->iface);
-	}
+	add_iface_match(cc, mr, r, rs);
 	if (v->fam) {
 		if (!r->from.any && count_family(&r->from, v->fam))
 			add_addr_match(cc, mr, r, rs, F_SADDR, KEY_SADDR, false,
@@ -843,7 +872,7 @@ static bool rule_is_simple(const struct rule *r)
 
 	return !(r->protos & ~(PROTO_TCP | PROTO_UDP)) && r->protos &&
 	       local->any && r->sport.any && !r->not_from.n && !r->not_to.n &&
-	       !r->uids.n && !r->gids.n && !r->cgroup && !r->iface &&
+	       !r->uids.n && !r->gids.n && !r->cgroup && !r->ifaces.n &&
 	       !r->log && (r->dport.any || r->dport.n) &&
 	       (r->action == VERDICT_ACCEPT || r->action == VERDICT_DROP);
 }

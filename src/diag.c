@@ -71,12 +71,18 @@ void diag_print(const struct diag *d, FILE *f)
 	for (i = 0; i < d->n; i++) {
 		const struct diag_entry *e = &d->v[i];
 
-		if (e->file && e->loc.line)
-			fprintf(f, "%s:%u:%u: ", e->file, e->loc.line, e->loc.col);
-		else if (e->file)
-			fprintf(f, "%s: ", e->file);
-		else
+		/* file names and messages quoting policy text are foreign
+		 * text: escaped (util.h text_put) */
+		if (e->file) {
+			text_put(f, e->file);
+			if (e->loc.line)
+				fprintf(f, ":%u:%u", e->loc.line, e->loc.col);
+			fputs(": ", f);
+		} else {
 			fputs("portwarden: ", f);
-		fprintf(f, "%s: %s\n", severity_name[e->severity], e->msg);
+		}
+		fprintf(f, "%s: ", severity_name[e->severity]);
+		text_put(f, e->msg);
+		fputc('\n', f);
 	}
 }

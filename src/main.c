@@ -12,7 +12,7 @@
 #include "util.h"
 
 #ifndef PORTWARDEN_VERSION
-#define PORTWARDEN_VERSION "0.1.0"
+#error "PORTWARDEN_VERSION comes from the VERSION file (the Makefile passes it)"
 #endif
 
 /* Which options a command takes, beside the global ones. */
@@ -25,6 +25,8 @@
 #define OPT_FROM	0x040u
 #define OPT_USER	0x080u
 #define OPT_RECORD	0x100u
+#define OPT_PACKET	0x200u	/* explain's --sport, --group, --cgroup,
+				 * --interface, --policy-only */
 
 static const struct command {
 	const char *name;
@@ -40,22 +42,26 @@ static const struct command {
 	{ "apply", apply_main, OPT_DRY_RUN | OPT_CONFIRM | OPT_FORCE | OPT_NETNS,
 	  "[POLICY...] [--dry-run] [--confirm SECONDS] [--force]",
 	  "replace portwarden's table with the policy, atomically" },
-	{ "confirm", confirm_main, OPT_NETNS, "",
+	{ "confirm", confirm_main, OPT_NETNS | OPT_FORCE, "[--force]",
 	  "keep a ruleset applied with --confirm" },
 	{ "rollback", rollback_main, OPT_NETNS | OPT_FORCE, "[--force]",
 	  "restore the ruleset from before the last apply" },
 	{ "diff", diff_main, OPT_NETNS, "[POLICY...]",
 	  "compare the live table with the policy" },
-	{ "status", status_main, OPT_TABLE | OPT_NETNS, "[--table NAME]",
+	{ "status", status_main, OPT_TABLE | OPT_NETNS,
+	  "[--table [FAMILY] NAME | FAMILY:NAME] [--format text|json|prometheus]",
 	  "show live rules with packet and byte counters" },
-	{ "flush", flush_main, OPT_TABLE | OPT_NETNS, "[--table NAME]",
+	{ "flush", flush_main, OPT_TABLE | OPT_NETNS | OPT_FORCE,
+	  "[--table NAME] [--force]",
 	  "remove portwarden's table" },
 	{ "audit", audit_main, OPT_NETNS | OPT_ALL_NETNS | OPT_RECORD,
 	  "[POLICY...] [--netns NAME|PATH] [--all-netns] "
 	  "[--format text|json|junit|prometheus] [--record FILE] [--replay FILE]",
 	  "check live sockets against the policy" },
-	{ "explain", explain_main, OPT_FROM | OPT_USER,
-	  "POLICY... in|out PROTO ADDR[:PORT] [--from ADDR[:PORT]] [--user USER]",
+	{ "explain", explain_main, OPT_FROM | OPT_USER | OPT_PACKET | OPT_NETNS,
+	  "POLICY... in|out PROTO ADDR[:PORT] [--from ADDR[:PORT]|:PORT] "
+	  "[--sport PORT] [--user USER] [--group GROUP] [--cgroup PATH] "
+	  "[--interface NAME] [--policy-only] [--netns NAME|PATH]",
 	  "show the verdict and deciding rule for one packet" },
 };
 
@@ -68,10 +74,11 @@ static void usage(FILE *f)
 		fprintf(f, "  %-9s %s\n", commands[i].name,
 			commands[i].description);
 	fprintf(f, "\nglobal options:\n"
-		"  --format text|json   output format (audit also junit, prometheus)\n"
+		"  --format text|json   output format (audit also junit, prometheus;\n"
+		"                       status also prometheus)\n"
 		"  --netns NAME|PATH    act in another network namespace\n"
 		"  -q, --quiet          print errors only\n"
-		"  -v, --verbose        print more\n"
+		"  -v, --verbose        print more; -vv more still\n"
 		"  -h, --help           this help; COMMAND --help for one command\n"
 		"  -V, --version        print the version\n");
 }
@@ -88,8 +95,11 @@ static const struct command *find_command(const char *name)
 
 static int bad_usage(const char *fmt, const char *arg)
 {
+	char *esc = text_escape(arg);	/* a word from the command line */
+
 	fputs("portwarden: ", stderr);
-	fprintf(stderr, fmt, arg);
+	fprintf(stderr, fmt, esc);
+	free(esc);
 	fputs("\nTry 'portwarden --help'.\n", stderr);
 	return EXIT_INVALID;
 }
@@ -106,6 +116,18 @@ static int parse_format(struct cli *c, const char *v)
 			return 0;
 		}
 	return -EINVAL;
+}
+
+/* A value option may be given once: the second would silently win. */
+static int once(const char **slot, const char *v, const char *name)
+{
+	if (*slot) {
+		fprintf(stderr, "portwarden: %s given twice ('%s', then '%s')\n"
+			"Try 'portwarden --help'.\n", name, *slot, v);
+		return -1;
+	}
+	*slot = v;
+	return 0;
 }
 
 /* An option that takes a value: "--opt VALUE" or "--opt=VALUE". */
@@ -132,6 +154,14 @@ int main(int argc, char **argv)
 	int i, ret;
 
 	c.args = xcalloc((size_t)argc, sizeof(*c.args));
+	/* usage errors answer in JSON too when --format json is anywhere */
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--format=json") ||
+		    (!strcmp(argv[i], "--format") && i + 1 < argc &&
+		     !strcmp(argv[i + 1], "json"))) {
+			cli_json_begin(&c);
+			break;
+		}
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
@@ -146,7 +176,9 @@ int main(int argc, char **argv)
 					for (k = 0; k < ARRAY_SIZE(commands); k++)
 						names[k] = commands[k].name;
 					hint = closest_word(a, names, ARRAY_SIZE(names));
-					fprintf(stderr, "portwarden: unknown command '%s'", a);
+					fputs("portwarden: unknown command '", stderr);
+					text_put(stderr, a);
+					fputc('\'', stderr);
 					if (hint)
 						fprintf(stderr, "; did you mean '%s'?", hint);
 					fputs("\nTry 'portwarden --help'.\n", stderr);
@@ -169,8 +201,10 @@ int main(int argc, char **argv)
 			goto out;
 		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
 			c.quiet = true;
-		} else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+		} else if (!strcmp(a, "--verbose")) {
 			c.verbose++;
+		} else if (a[1] == 'v' && strspn(a + 1, "v") == strlen(a + 1)) {
+			c.verbose += (int)strlen(a + 1);	/* -v, -vv, -vvv */
 		} else if ((v = opt_value(argc, argv, &i, "--format"))) {
 			if (parse_format(&c, v) < 0) {
 				ret = bad_usage("unknown format '%s' (text, json, junit, prometheus)", v);
@@ -183,7 +217,10 @@ int main(int argc, char **argv)
 			}
 			c.netns = v;
 		} else if ((v = opt_value(argc, argv, &i, "--table"))) {
-			c.table = v;
+			if (once(&c.table, v, "--table") < 0) {
+				ret = EXIT_INVALID;
+				goto out;
+			}
 		} else if ((v = opt_value(argc, argv, &i, "--confirm"))) {
 			errno = 0;
 			c.confirm = strtol(v, &end, 10);
@@ -192,13 +229,47 @@ int main(int argc, char **argv)
 				goto out;
 			}
 		} else if ((v = opt_value(argc, argv, &i, "--from"))) {
-			c.from = v;
+			if (once(&c.from, v, "--from") < 0) {
+				ret = EXIT_INVALID;
+				goto out;
+			}
 		} else if ((v = opt_value(argc, argv, &i, "--user"))) {
-			c.user = v;
+			if (once(&c.user, v, "--user") < 0) {
+				ret = EXIT_INVALID;
+				goto out;
+			}
 		} else if ((v = opt_value(argc, argv, &i, "--record"))) {
-			c.record = v;
+			if (once(&c.record, v, "--record") < 0) {
+				ret = EXIT_INVALID;
+				goto out;
+			}
 		} else if ((v = opt_value(argc, argv, &i, "--replay"))) {
-			c.replay = v;
+			if (once(&c.replay, v, "--replay") < 0) {
+				ret = EXIT_INVALID;
+				goto out;
+			}
+		} else if ((v = opt_value(argc, argv, &i, "--sport"))) {
+			if (once(&c.sport, v, "--sport") < 0) {
+				ret = EXIT_INVALID;
+				goto out;
+			}
+		} else if ((v = opt_value(argc, argv, &i, "--group"))) {
+			if (once(&c.group, v, "--group") < 0) {
+				ret = EXIT_INVALID;
+				goto out;
+			}
+		} else if ((v = opt_value(argc, argv, &i, "--cgroup"))) {
+			if (once(&c.cgroup, v, "--cgroup") < 0) {
+				ret = EXIT_INVALID;
+				goto out;
+			}
+		} else if ((v = opt_value(argc, argv, &i, "--interface"))) {
+			if (once(&c.iface, v, "--interface") < 0) {
+				ret = EXIT_INVALID;
+				goto out;
+			}
+		} else if (!strcmp(a, "--policy-only")) {
+			c.policy_only = true;
 		} else if (!strcmp(a, "--dry-run")) {
 			c.dry_run = true;
 		} else if (!strcmp(a, "--force")) {
@@ -232,18 +303,26 @@ int main(int argc, char **argv)
 	    (c.all_netns && !(cmd->opts & OPT_ALL_NETNS)) ||
 	    (c.from && !(cmd->opts & OPT_FROM)) ||
 	    (c.user && !(cmd->opts & OPT_USER)) ||
-	    ((c.record || c.replay) && !(cmd->opts & OPT_RECORD))) {
+	    ((c.record || c.replay) && !(cmd->opts & OPT_RECORD)) ||
+	    ((c.sport || c.group || c.cgroup || c.iface || c.policy_only) &&
+	     !(cmd->opts & OPT_PACKET))) {
 		ret = bad_usage("an option given does not apply to '%s'", cmd->name);
 		goto out;
 	}
-	if ((c.format == FMT_JUNIT || c.format == FMT_PROMETHEUS) &&
-	    strcmp(cmd->name, "audit")) {
-		ret = bad_usage("--format junit and prometheus are for audit only, not '%s'",
+	if (c.format == FMT_JUNIT && strcmp(cmd->name, "audit")) {
+		ret = bad_usage("--format junit is for audit only, not '%s'",
+				cmd->name);
+		goto out;
+	}
+	if (c.format == FMT_PROMETHEUS && strcmp(cmd->name, "audit") &&
+	    strcmp(cmd->name, "status")) {
+		ret = bad_usage("--format prometheus is for audit and status only, not '%s'",
 				cmd->name);
 		goto out;
 	}
 	ret = cmd->fn(&c);
 out:
+	cli_json_end(&c, ret);
 	free(c.args);
 	return ret;
 }

@@ -26,3 +26,16 @@ int netns_enter(const char *spec)
 	close(fd);
 	return ret;
 }
+
+int netns_local_port_range(unsigned int *lo, unsigned int *hi)
+{
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "re");
+	int ret = 0;
+
+	if (!f)
+		return -errno;
+	if (fscanf(f, "%u %u", lo, hi) != 2 || !*lo || *lo > *hi || *hi > 65535)
+		ret = -EINVAL;
+	fclose(f);
+	return ret;
+}

@@ -80,11 +80,14 @@ static int send_plan(struct nl_sock *s, const struct model *live,
 	int ret;
 
 	s->applied_gen = 0;
+	s->last_msgs = s->last_bytes = 0;
 	nl_txn_begin(&t, s);
 	ret = nl_build_delta(&t, live, m, dl, d);
 	if (ret < 0)
 		goto out;
 	nl_txn_end(&t, s);
+	s->last_msgs = t.n_tags;
+	s->last_bytes = t.len;
 	if (nl_get_generation(s, &gen) < 0)
 		gen = 0;
 	ret = nl_txn_talk(s, &t, on_refusal, &rf);

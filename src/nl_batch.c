@@ -57,44 +57,6 @@
 
 /* ---- sets ---- */
 
-/* The bytes of one key component of an element (padded to @ki.len). */
-static void value_bytes(enum match_key key, const struct mvalue *v,
-			const struct nl_keyinfo *ki, bool end, uint8_t *out)
-{
-	uint32_t u32;
-
-	memset(out, 0, ki->len);
-	switch (key) {
-	case KEY_SADDR:
-	case KEY_DADDR:
-		memcpy(out, v->prefix.addr, ki->len);
-		if (end) {	/* last address of the prefix */
-			uint32_t i;
-
-			for (i = v->prefix.plen; i < ki->len * 8; i++)
-				out[i / 8] |= (uint8_t)(0x80 >> (i % 8));
-		}
-		break;
-	case KEY_SPORT:
-	case KEY_DPORT:
-		nl_put_be16(out, end ? v->range.hi : v->range.lo);
-		break;
-	case KEY_SKUID:
-	case KEY_SKGID:
-		u32 = v->num;
-		memcpy(out, &u32, 4);
-		break;
-	case KEY_IIFNAME:
-	case KEY_OIFNAME:
-		if (v->str)
-			strncpy((char *)out, v->str, ki->len - 1);
-		break;
-	default:
-		out[0] = (uint8_t)v->num;
-		break;
-	}
-}
-
 struct set_desc {
 	struct nl_keyinfo ki[MSET_MAX_KEYS];
 	uint32_t type, len, byteorder;
@@ -134,13 +96,11 @@ static struct nftnl_set *set_build(const struct model *m, size_t i,
 		0x03, 0x08, 0x00, 0x04, 0x0d, 0x00, 0x00, 0x00, 0x01, 0x00,
 	};
 	const struct mset *s = &m->sets[i];
-	struct nftnl_set *ns = nftnl_set_alloc();
+	struct nftnl_set *ns = XALLOC(nftnl_set_alloc());
 	uint8_t udata[32];
 	size_t ulen = 0;
 	uint32_t flags = 0;
 
-	if (!ns)
-		abort();
 	if (s->interval)
 		flags |= NFT_SET_INTERVAL | (d->concat ? NFT_SET_CONCAT : 0);
 	if (s->timeout)
@@ -267,9 +227,9 @@ static void ew_elem(struct elem_writer *w, const struct mset *s,
 	memset(key, 0, d->len);
 	memset(key_end, 0, d->len);
 	for (k = 0; k < s->n_keys; k++) {
-		value_bytes(s->keys[k], &e->v[k], &d->ki[k], false, key + off);
+		nl_value_bytes(s->keys[k], &e->v[k], &d->ki[k], false, key + off);
 		if (d->concat && s->interval)
-			value_bytes(s->keys[k], &e->v[k], &d->ki[k], true,
+			nl_value_bytes(s->keys[k], &e->v[k], &d->ki[k], true,
 				    key_end + off);
 		off += d->concat ? nl_reg_round(d->ki[k].len) : d->ki[k].len;
 	}
@@ -325,10 +285,10 @@ static struct bound *set_bounds(const struct mset *s, const struct set_desc *d,
 		const struct melem *e = &s->elems[order[i]];
 		bool has_end;
 
-		value_bytes(s->keys[0], &e->v[0], &d->ki[0], false, key);
+		nl_value_bytes(s->keys[0], &e->v[0], &d->ki[0], false, key);
 		if (i == 0 && memcmp(key, zero, d->len))
 			v[n++] = (struct bound){ .end = true, .elem = order[i] };
-		value_bytes(s->keys[0], &e->v[0], &d->ki[0], true, key_end);
+		nl_value_bytes(s->keys[0], &e->v[0], &d->ki[0], true, key_end);
 		has_end = nl_be_inc(key_end, d->len);
 		memcpy(v[n].key, key, d->len);
 		v[n].open = !has_end;
@@ -463,15 +423,22 @@ static void set_elems_delta(struct nl_txn *b, const struct model *old,
 
 void nl_put_table(struct nl_txn *b, const char *name, uint16_t type)
 {
-	struct nftnl_table *t = nftnl_table_alloc();
+	struct nftnl_table *t = XALLOC(nftnl_table_alloc());
 	struct nlmsghdr *nlh;
 
-	if (!t)
-		abort();
 	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
 	nftnl_table_set_str(t, NFTNL_TABLE_NAME, name);
-	if (type == NFT_MSG_NEWTABLE)
+	if (type == NFT_MSG_NEWTABLE) {
+		/* the ownership mark: nft's table comment TLV, so that
+		 * `nft list` shows it and `nft -f` of a listing keeps it */
+		uint8_t ud[2 + sizeof(OWNER_MARK)];
+
+		ud[0] = NFTNL_UDATA_TABLE_COMMENT;
+		ud[1] = sizeof(OWNER_MARK);
+		memcpy(ud + 2, OWNER_MARK, sizeof(OWNER_MARK));
 		nftnl_table_set_u32(t, NFTNL_TABLE_FLAGS, 0);
+		nftnl_table_set_data(t, NFTNL_TABLE_USERDATA, ud, sizeof(ud));
+	}
 	nlh = nl_txn_msg(b, type, type == NFT_MSG_NEWTABLE ? NLM_F_CREATE : 0);
 	nftnl_table_nlmsg_build_payload(nlh, t);
 	nftnl_table_free(t);
@@ -481,11 +448,9 @@ void nl_put_table(struct nl_txn *b, const char *name, uint16_t type)
 static void put_chain(struct nl_txn *b, const struct model *m, size_t i)
 {
 	const struct mchain *c = &m->chains[i];
-	struct nftnl_chain *nc = nftnl_chain_alloc();
+	struct nftnl_chain *nc = XALLOC(nftnl_chain_alloc());
 	struct nlmsghdr *nlh;
 
-	if (!nc)
-		abort();
 	nftnl_chain_set_u32(nc, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
 	nftnl_chain_set_str(nc, NFTNL_CHAIN_TABLE, m->table);
 	nftnl_chain_set_str(nc, NFTNL_CHAIN_NAME, c->name);
@@ -619,11 +584,9 @@ int nl_build_replace(struct nl_txn *b, const struct model *m,
 static void del_rule(struct nl_txn *b, const struct model *old, size_t ci,
 		     size_t j)
 {
-	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nftnl_rule *r = XALLOC(nftnl_rule_alloc());
 	struct nlmsghdr *nlh;
 
-	if (!r)
-		abort();
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, old->table);
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, old->chains[ci].name);
@@ -637,11 +600,9 @@ static void del_rule(struct nl_txn *b, const struct model *old, size_t ci,
 
 static void del_chain(struct nl_txn *b, const struct model *old, size_t ci)
 {
-	struct nftnl_chain *nc = nftnl_chain_alloc();
+	struct nftnl_chain *nc = XALLOC(nftnl_chain_alloc());
 	struct nlmsghdr *nlh;
 
-	if (!nc)
-		abort();
 	nftnl_chain_set_u32(nc, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
 	nftnl_chain_set_str(nc, NFTNL_CHAIN_TABLE, old->table);
 	nftnl_chain_set_str(nc, NFTNL_CHAIN_NAME, old->chains[ci].name);
@@ -654,11 +615,9 @@ static void del_chain(struct nl_txn *b, const struct model *old, size_t ci)
 
 static void del_set(struct nl_txn *b, const struct model *old, size_t si)
 {
-	struct nftnl_set *ns = nftnl_set_alloc();
+	struct nftnl_set *ns = XALLOC(nftnl_set_alloc());
 	struct nlmsghdr *nlh;
 
-	if (!ns)
-		abort();
 	nftnl_set_set_u32(ns, NFTNL_SET_FAMILY, NFPROTO_INET);
 	nftnl_set_set_str(ns, NFTNL_SET_TABLE, old->table);
 	nftnl_set_set_str(ns, NFTNL_SET_NAME, old->sets[si].name);

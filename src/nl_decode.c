@@ -252,6 +252,10 @@ static void on_cmp(struct decoder *d, struct nftnl_expr *e)
 		return;
 	}
 	src = &d->regs[r];
+	if (src->swapped) {
+		bad(d, "cmp of a swapped register");
+		return;
+	}
 	if (src->kind == SRC_PAYLOAD && src->base == NFT_PAYLOAD_TRANSPORT_HEADER &&
 	    src->off == 0 && src->len == 4 && len == 4 && !src->masked &&
 	    (op == NFT_CMP_EQ || op == NFT_CMP_NEQ)) {
@@ -326,7 +330,7 @@ static void on_range(struct decoder *d, struct nftnl_expr *e)
 		return;
 	}
 	key = src_key(d, &d->regs[r], &family);
-	if (key != KEY_SPORT && key != KEY_DPORT) {
+	if ((key != KEY_SPORT && key != KEY_DPORT) || d->regs[r].swapped) {
 		bad(d, "range operand");
 		return;
 	}
@@ -381,7 +385,7 @@ static void on_lookup(struct decoder *d, struct nftnl_expr *e)
 			if (!plen || plen >= src->len * 8)
 				ok = false;
 		}
-		if (key < 0 || !ok) {
+		if (key < 0 || !ok || src->swapped) {
 			bad(d, "lookup operand");
 			return;
 		}
@@ -407,7 +411,9 @@ static void on_lookup(struct decoder *d, struct nftnl_expr *e)
 			return;
 		}
 		key = src_key(d, &d->regs[rk], &family);
-		if (key < 0 || (key == KEY_L4PROTO) != d->regs[rk].swapped) {
+		/* nft swaps the protocol for an interval set only */
+		if (key < 0 || d->regs[rk].swapped !=
+			       (key == KEY_L4PROTO && s->interval)) {
 			bad(d, "concat operand");
 			return;
 		}
@@ -479,9 +485,16 @@ static int decode_expr(struct nftnl_expr *e, void *data)
 		d->regs[dr].masked = true;
 		memcpy(d->regs[dr].mask, mask, ml);
 	} else if (!strcmp(name, "byteorder")) {
+		/* nft's only one: `meta l4proto` turned to network order in
+		 * place, before an interval set's concatenation lookup */
 		dr = reg32(nftnl_expr_get_u32(e, NFTNL_EXPR_BYTEORDER_DREG));
 		if (dr < 0 || nftnl_expr_get_u32(e, NFTNL_EXPR_BYTEORDER_SREG) !=
-			      nftnl_expr_get_u32(e, NFTNL_EXPR_BYTEORDER_DREG))
+			      nftnl_expr_get_u32(e, NFTNL_EXPR_BYTEORDER_DREG) ||
+		    nftnl_expr_get_u32(e, NFTNL_EXPR_BYTEORDER_OP) != NFT_BYTEORDER_HTON ||
+		    nftnl_expr_get_u32(e, NFTNL_EXPR_BYTEORDER_LEN) != 1 ||
+		    nftnl_expr_get_u32(e, NFTNL_EXPR_BYTEORDER_SIZE) != 2 ||
+		    d->regs[dr].kind != SRC_META ||
+		    d->regs[dr].key != NFT_META_L4PROTO || d->regs[dr].swapped)
 			return bad(d, "byteorder"), 0;
 		d->regs[dr].swapped = true;
 	} else if (!strcmp(name, "cmp")) {

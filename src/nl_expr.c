@@ -6,11 +6,11 @@
  * What nft adds on its own is reproduced: the protocol dependencies
  * (mrule_expand()), trimmed loads for byte-aligned prefixes and masks for
  * the others, cmp gte/lte for port ranges and `range neq` for negated
- * ones, 32-bit registers and a byteorder for the protocol inside
- * concatenations, the merge of `th sport X th dport Y` into one compare,
+ * ones, 32-bit registers and, for interval sets only, a byteorder for
+ * the protocol inside concatenations, the merge of `th sport X th dport Y` into one compare,
  * and the family's own ICMP code for a plain `reject` in a one-family
  * rule. Checked against `nft --debug=netlink` by tests/integration/
- * apply_basic.sh and apply_random.sh.
+ * apply_basic.sh, apply_random.sh and compile_oracle.sh.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -68,23 +68,54 @@ int nl_keyinfo(enum match_key key, uint8_t family, struct nl_keyinfo *ki)
 	}
 }
 
+void nl_value_bytes(enum match_key key, const struct mvalue *v,
+		    const struct nl_keyinfo *ki, bool end, uint8_t *out)
+{
+	uint32_t u32;
+
+	memset(out, 0, ki->len);
+	switch (key) {
+	case KEY_SADDR:
+	case KEY_DADDR:
+		memcpy(out, v->prefix.addr, ki->len);
+		if (end) {	/* last address of the prefix */
+			uint32_t i;
+
+			for (i = v->prefix.plen; i < ki->len * 8; i++)
+				out[i / 8] |= (uint8_t)(0x80 >> (i % 8));
+		}
+		break;
+	case KEY_SPORT:
+	case KEY_DPORT:
+		nl_put_be16(out, end ? v->range.hi : v->range.lo);
+		break;
+	case KEY_SKUID:
+	case KEY_SKGID:
+		u32 = v->num;
+		memcpy(out, &u32, 4);
+		break;
+	case KEY_IIFNAME:
+	case KEY_OIFNAME:
+		if (v->str)
+			strncpy((char *)out, v->str, ki->len - 1);
+		break;
+	default:
+		out[0] = (uint8_t)v->num;
+		break;
+	}
+}
+
 /* ---- expressions ---- */
 
 static int add_expr(struct nftnl_rule *r, struct nftnl_expr *e)
 {
-	if (!e)
-		return -ENOMEM;
 	nftnl_rule_add_expr(r, e);
 	return 0;
 }
 
 static struct nftnl_expr *expr_new(const char *name)
 {
-	struct nftnl_expr *e = nftnl_expr_alloc(name);
-
-	if (!e)
-		abort();
-	return e;
+	return XALLOC(nftnl_expr_alloc(name));
 }
 
 /* nft's register numbering: 128-bit registers where a component starts on
@@ -285,9 +316,11 @@ static int match_concat(struct nftnl_rule *r, const struct model *m,
 		if (nl_keyinfo(s->keys[k], s->family, &ki) < 0)
 			return -EOPNOTSUPP;
 		e_load(r, s->keys[k], s->family, reg);
-		if (s->keys[k] == KEY_L4PROTO) {
-			/* nft turns the host-order meta value around for the
-			 * big-endian concatenation */
+		if (s->keys[k] == KEY_L4PROTO && s->interval) {
+			/* nft (evaluate.c, "data for range lookups needs to
+			 * be in big endian order") turns the host-order meta
+			 * value around for an interval set only; a hash set
+			 * is looked up as loaded */
 			struct nftnl_expr *e = expr_new("byteorder");
 
 			nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SREG, reg);
@@ -516,14 +549,12 @@ struct nftnl_rule *nl_rule_build(const struct model *m,
 				     const struct mchain *c,
 				     const struct mrule *mr, int *err)
 {
-	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nftnl_rule *r = XALLOC(nftnl_rule_alloc());
 	struct match *v = NULL;
 	uint32_t nfproto = 0;
 	ssize_t merge;
 	size_t n, i;
 
-	if (!r)
-		abort();
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, m->table);
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, c->name);
@@ -549,10 +580,8 @@ struct nftnl_rule *nl_rule_build(const struct model *m,
 	free(v);
 	stmt_build(r, mr, nfproto);
 	if (mr->comment) {
-		struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+		struct nftnl_udata_buf *u = XALLOC(nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN));
 
-		if (!u)
-			abort();
 		if (!nftnl_udata_put_strz(u, NFTNL_UDATA_RULE_COMMENT, mr->comment)) {
 			nftnl_udata_buf_free(u);
 			nftnl_rule_free(r);

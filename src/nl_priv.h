@@ -13,6 +13,8 @@
 
 #include "model.h"
 
+#include "nl_sock.h"
+
 /* nft datatype ids (nftables include/datatype.h) and byte orders */
 #define NL_TYPE_BITS		6
 #define NL_TYPE_MASK		((1u << NL_TYPE_BITS) - 1)
@@ -149,5 +151,13 @@ struct nl_err_ctx {
 /* An nl_error_fn (nl_sock.h) with a struct nl_err_ctx. */
 void nl_report_error(void *ctx, const struct nl_tag *tag, int err,
 		     const char *why);
+
+/**
+ * nl_value_bytes() - the bytes of one key component of a set element, as
+ * apply sends them (padded to @ki->len); @end: the last value of a prefix
+ * or range instead of the first.
+ */
+void nl_value_bytes(enum match_key key, const struct mvalue *v,
+		    const struct nl_keyinfo *ki, bool end, uint8_t *out);
 
 #endif

@@ -59,22 +59,50 @@ struct reader {
 	struct model *m;
 	const char *table;
 	bool found;
+	bool owned;		/* the table carries OWNER_MARK */
 	uint32_t flags;		/* NFTA_TABLE_FLAGS */
 };
+
+static int table_udata_cb(const struct nftnl_udata *attr, void *data)
+{
+	const char *v = nftnl_udata_get(attr);
+	uint8_t len = nftnl_udata_len(attr);
+
+	if (nftnl_udata_type(attr) == NFTNL_UDATA_TABLE_COMMENT &&
+	    len >= sizeof(OWNER_MARK) && v[len - 1] == '\0' &&
+	    !strncmp(v, OWNER_MARK, sizeof(OWNER_MARK) - 1))
+		*(bool *)data = true;
+	return 0;
+}
+
+/* The ownership mark in a table's user data (see OWNER_MARK). */
+static bool table_owned(const struct nftnl_table *t)
+{
+	const void *ud;
+	uint32_t len = 0;
+	bool owned = false;
+
+	if (!nftnl_table_is_set(t, NFTNL_TABLE_USERDATA))
+		return false;
+	ud = nftnl_table_get_data(t, NFTNL_TABLE_USERDATA, &len);
+	if (!ud || !len)
+		return false;
+	nftnl_udata_parse(ud, len, table_udata_cb, &owned);
+	return owned;
+}
 
 static int table_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct reader *rd = data;
-	struct nftnl_table *t = nftnl_table_alloc();
+	struct nftnl_table *t = XALLOC(nftnl_table_alloc());
 	int ret = 0;
 
-	if (!t)
-		return -ENOMEM;
 	if (nftnl_table_nlmsg_parse(nlh, t) < 0) {
 		ret = -EINVAL;
 	} else if (nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY) == NFPROTO_INET &&
 		   !strcmp(nftnl_table_get_str(t, NFTNL_TABLE_NAME), rd->table)) {
 		rd->found = true;
+		rd->owned = table_owned(t);
 		/* a dormant (or otherwise flagged) table is not the one apply
 		 * makes, even with the same rules */
 		if (nftnl_table_is_set(t, NFTNL_TABLE_FLAGS))
@@ -126,15 +154,13 @@ static struct mrule *unknown_rule(struct model *m, const char *what)
 static int set_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct reader *rd = data;
-	struct nftnl_set *ns = nftnl_set_alloc();
+	struct nftnl_set *ns = XALLOC(nftnl_set_alloc());
 	uint32_t type, flags, len, sum = 0;
 	struct mset *s;
 	uint8_t fam, comps[MSET_MAX_KEYS + 1];
 	size_t n = 0, k;
 	int ret = 0;
 
-	if (!ns)
-		return -ENOMEM;
 	if (nftnl_set_nlmsg_parse(nlh, ns) < 0) {
 		ret = -EINVAL;
 		goto out;
@@ -396,11 +422,9 @@ emit:
 static int elems_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct elem_reader *er = data;
-	struct nftnl_set *ns = nftnl_set_alloc();
+	struct nftnl_set *ns = XALLOC(nftnl_set_alloc());
 	int ret = 0;
 
-	if (!ns)
-		return -ENOMEM;
 	if (nftnl_set_elems_nlmsg_parse(nlh, ns) < 0)
 		ret = -EINVAL;
 	else
@@ -427,16 +451,14 @@ static int read_elems(struct nl_sock *s, struct model *m, size_t si)
 		nl_keyinfo(set->keys[k], set->family, &ki);
 		er.klen += set->n_keys > 1 ? nl_reg_round(ki.len) : ki.len;
 	}
-	ns = nftnl_set_alloc();
-	if (!ns)
-		return -ENOMEM;
+	ns = XALLOC(nftnl_set_alloc());
 	nftnl_set_set_str(ns, NFTNL_SET_TABLE, m->table);
 	nftnl_set_set_str(ns, NFTNL_SET_NAME, set->name);
 	nftnl_set_set_u32(ns, NFTNL_SET_FAMILY, NFPROTO_INET);
 	nlh = nl_req_hdr(s, buf, NFT_MSG_GETSETELEM, NLM_F_DUMP);
 	nftnl_set_elems_nlmsg_build_payload(nlh, ns);
 	nftnl_set_free(ns);
-	ret = nl_dump(s, nlh, elems_cb, &er);
+	ret = nl_query(s, nlh, elems_cb, &er);
 	if (!ret && set->interval && set->n_keys == 1)
 		intervals_finish(&er);
 	if (er.bad)
@@ -450,13 +472,11 @@ static int read_elems(struct nl_sock *s, struct model *m, size_t si)
 static int chain_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct reader *rd = data;
-	struct nftnl_chain *nc = nftnl_chain_alloc();
+	struct nftnl_chain *nc = XALLOC(nftnl_chain_alloc());
 	uint32_t hook, policy;
 	struct mchain *c;
 	int ret = 0;
 
-	if (!nc)
-		return -ENOMEM;
 	if (nftnl_chain_nlmsg_parse(nlh, nc) < 0) {
 		ret = -EINVAL;
 		goto out;
@@ -496,7 +516,7 @@ static struct mchain *chain_by_name(struct model *m, const char *name)
 static int rule_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct reader *rd = data;
-	struct nftnl_rule *nr = nftnl_rule_alloc();
+	struct nftnl_rule *nr = XALLOC(nftnl_rule_alloc());
 	struct mrule *r;
 	char why[64];
 	bool understood;
@@ -504,8 +524,6 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 	const char *comment = NULL;
 	int ret = 0;
 
-	if (!nr)
-		return -ENOMEM;
 	if (nftnl_rule_nlmsg_parse(nlh, nr) < 0) {
 		ret = -EINVAL;
 		goto out;
@@ -559,21 +577,21 @@ static int dump_kind(struct nl_sock *s, struct reader *rd, uint16_t type,
 
 	/* the kernel filters rule and set dumps by table */
 	if (type == NFT_MSG_GETRULE) {
-		struct nftnl_rule *r = nftnl_rule_alloc();
+		struct nftnl_rule *r = XALLOC(nftnl_rule_alloc());
 
 		nftnl_rule_set_str(r, NFTNL_RULE_TABLE, rd->table);
 		nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
 		nftnl_rule_nlmsg_build_payload(nlh, r);
 		nftnl_rule_free(r);
 	} else if (type == NFT_MSG_GETSET) {
-		struct nftnl_set *st = nftnl_set_alloc();
+		struct nftnl_set *st = XALLOC(nftnl_set_alloc());
 
 		nftnl_set_set_str(st, NFTNL_SET_TABLE, rd->table);
 		nftnl_set_set_u32(st, NFTNL_SET_FAMILY, NFPROTO_INET);
 		nftnl_set_nlmsg_build_payload(nlh, st);
 		nftnl_set_free(st);
 	}
-	return nl_dump(s, nlh, cb, rd);
+	return nl_query(s, nlh, cb, rd);
 }
 
 /* Move (@steal) or copy the elements of @known's set of the same
@@ -667,6 +685,24 @@ static int read_once(struct nl_sock *s, const char *table, struct model *known,
 	}
 	*out = rd.m;
 	return 0;
+}
+
+int nl_table_owned(struct nl_sock *s, const char *table)
+{
+	struct reader rd = { .table = table };
+	int ret, tries;
+
+	for (tries = 0; tries < DUMP_RETRIES; tries++) {
+		ret = dump_kind(s, &rd, NFT_MSG_GETTABLE, table_cb);
+		if (ret != -EINTR && ret != -ENOBUFS && ret != -EAGAIN)
+			break;
+		rd.found = rd.owned = false;
+	}
+	if (ret < 0)
+		return ret;
+	if (!rd.found)
+		return -ENOENT;
+	return rd.owned;
 }
 
 static int read_table(struct nl_sock *s, const char *table,

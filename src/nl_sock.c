@@ -20,6 +20,8 @@
 #include <libmnl/libmnl.h>
 #include <libnftnl/common.h>
 #include <libnftnl/gen.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -106,6 +108,12 @@ int nl_netns_cookie(struct nl_sock *s, uint64_t *cookie)
 uint32_t nl_applied_generation(const struct nl_sock *s)
 {
 	return s->applied_gen;
+}
+
+void nl_last_batch(const struct nl_sock *s, size_t *msgs, size_t *bytes)
+{
+	*msgs = s->last_msgs;
+	*bytes = s->last_bytes;
 }
 
 /* ---- transactions ---- */
@@ -311,8 +319,8 @@ static int dump_data_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-int nl_dump(struct nl_sock *s, struct nlmsghdr *req, nl_dump_cb cb,
-	    void *data)
+int nl_query(struct nl_sock *s, struct nlmsghdr *req, nl_dump_cb cb,
+	     void *data)
 {
 	struct dump_ctx c = { .cb = cb, .data = data };
 	size_t bufsz = MNL_SOCKET_BUFFER_SIZE * 8;
@@ -360,13 +368,45 @@ struct nlmsghdr *nl_req_hdr(struct nl_sock *s, char *buf, uint16_t type,
 	return nftnl_nlmsg_build_hdr(buf, type, NFPROTO_INET, flags, ++s->seq);
 }
 
+int nl_dump(struct nl_sock *s, uint16_t type, uint16_t family,
+	    const char *table, const char *set, nl_dump_cb cb, void *data)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+
+	memset(buf, 0, sizeof(buf));
+	nlh = nftnl_nlmsg_build_hdr(buf, type, family, NLM_F_DUMP, ++s->seq);
+	if (type == NFT_MSG_GETSETELEM) {
+		struct nftnl_set *ns = XALLOC(nftnl_set_alloc());
+
+		nftnl_set_set_str(ns, NFTNL_SET_TABLE, table);
+		nftnl_set_set_str(ns, NFTNL_SET_NAME, set);
+		nftnl_set_set_u32(ns, NFTNL_SET_FAMILY, family);
+		nftnl_set_elems_nlmsg_build_payload(nlh, ns);
+		nftnl_set_free(ns);
+	} else if (type == NFT_MSG_GETRULE && table) {
+		struct nftnl_rule *r = XALLOC(nftnl_rule_alloc());
+
+		nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
+		nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, family);
+		nftnl_rule_nlmsg_build_payload(nlh, r);
+		nftnl_rule_free(r);
+	} else if (type == NFT_MSG_GETSET && table) {
+		struct nftnl_set *st = XALLOC(nftnl_set_alloc());
+
+		nftnl_set_set_str(st, NFTNL_SET_TABLE, table);
+		nftnl_set_set_u32(st, NFTNL_SET_FAMILY, family);
+		nftnl_set_nlmsg_build_payload(nlh, st);
+		nftnl_set_free(st);
+	}
+	return nl_query(s, nlh, cb, data);
+}
+
 static int gen_cb(const struct nlmsghdr *nlh, void *data)
 {
-	struct nftnl_gen *g = nftnl_gen_alloc();
+	struct nftnl_gen *g = XALLOC(nftnl_gen_alloc());
 	int ret = 0;
 
-	if (!g)
-		abort();
 	if (nftnl_gen_nlmsg_parse(nlh, g) < 0)
 		ret = -EINVAL;
 	else
@@ -380,5 +420,5 @@ int nl_get_generation(struct nl_sock *s, uint32_t *gen)
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = nl_req_hdr(s, buf, NFT_MSG_GETGEN, NLM_F_ACK);
 
-	return nl_dump(s, nlh, gen_cb, gen);
+	return nl_query(s, nlh, gen_cb, gen);
 }

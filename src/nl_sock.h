@@ -24,6 +24,8 @@ struct nl_sock {
 	uint32_t portid;
 	uint32_t seq;
 	uint32_t applied_gen;	/* generation of the last transaction, or 0 */
+	size_t last_msgs;	/* messages of the last apply's batch (-vv) */
+	size_t last_bytes;	/* and their bytes */
 };
 
 /* Set up the socket's buffers for a payload of @bytes. */
@@ -127,11 +129,20 @@ struct nlmsghdr *nl_req_hdr(struct nl_sock *s, char *buf, uint16_t type,
 			    uint16_t flags);
 
 /**
- * nl_dump() - send @req and run @cb on every reply until the dump ends
+ * nl_query() - send @req and run @cb on every reply until the dump ends
  * Return: 0, -EINTR when the dump was interrupted (retry), -ENOBUFS when
  * replies were lost (retry), the first error of @cb, or another -errno.
  */
-int nl_dump(struct nl_sock *s, struct nlmsghdr *req, nl_dump_cb cb,
-	    void *data);
+int nl_query(struct nl_sock *s, struct nlmsghdr *req, nl_dump_cb cb,
+	     void *data);
+
+/**
+ * nl_dump() - one NLM_F_DUMP request of @type for @family (NFPROTO_UNSPEC:
+ * every family); @table and @set name the set of a GETSETELEM dump;
+ * @table alone filters a GETRULE or GETSET dump to one table.
+ * @cb runs for every reply message. Return: as nl_query().
+ */
+int nl_dump(struct nl_sock *s, uint16_t type, uint16_t family,
+	    const char *table, const char *set, nl_dump_cb cb, void *data);
 
 #endif

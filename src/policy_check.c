@@ -24,6 +24,9 @@
 #include <string.h>
 
 #include "policy_check.h"
+#include "policy_ctx.h"
+#include "policy_lint.h"
+#include "policy_values.h"
 #include "util.h"
 
 enum rule_key {
@@ -144,8 +147,11 @@ static void check_rule(struct ctx *c, struct pending *pd, enum direction dir,
 						     PROTO_ANY;
 	if (pnode)
 		chk_parse_ports(c, pnode, "port", &r->dport);
-	if (f[RK_SPORT])
+	if (f[RK_SPORT]) {
 		chk_parse_ports(c, f[RK_SPORT], "sport", &r->sport);
+		if (chk_names_ephemeral(c, f[RK_SPORT]))
+			r->sport_ephemeral = at(c, f[RK_SPORT]);
+	}
 	if (!r->protos)		/* errors reported; don't pile on */
 		r->protos = (pnode || f[RK_SPORT]) ? PROTO_TCP | PROTO_UDP :
 						     PROTO_ANY;
@@ -199,13 +205,8 @@ static void check_rule(struct ctx *c, struct pending *pd, enum direction dir,
 		else
 			r->cgroup = xstrndup(s, len);
 	}
-	if (f[RK_INTERFACE] && chk_want_scalar(c, f[RK_INTERFACE], "an interface name")) {
-		if (!chk_iface_ok(f[RK_INTERFACE]->str, f[RK_INTERFACE]->len))
-			err(c, f[RK_INTERFACE], "bad interface name '%s' (1 to 15 characters, no spaces, '/', ':' or '\"'; '*' only at the end)",
-			    chk_q(c, f[RK_INTERFACE]->str));
-		else
-			r->iface = xstrdup(f[RK_INTERFACE]->str);
-	}
+	if (f[RK_INTERFACE])
+		chk_parse_ifaces(c, f[RK_INTERFACE], &r->ifaces);
 	if (f[RK_LOG] && !chk_get_bool(c, f[RK_LOG], &b))
 		r->log = b;
 	if (f[RK_COMMENT] && chk_want_scalar(c, f[RK_COMMENT], "a comment")) {
@@ -293,9 +294,10 @@ static void check_rule_names(struct ctx *c, enum direction dir)
 static void check_listener(struct ctx *c, struct pending *pd,
 			   struct listener *l)
 {
-	static const char *const keys[] = { "proto", "port", "process" };
+	static const char *const keys[] = { "proto", "port", "process", "family" };
 	static const char *const lprotos[] = { "tcp", "udp" };
-	const struct node *n = pd->val, *f[3] = { 0 };
+	static const char *const fams[] = { "ipv4", "ipv6" };
+	const struct node *n = pd->val, *f[4] = { 0 };
 	struct node *const *items;
 	struct node *one;
 	size_t i, count;
@@ -305,6 +307,7 @@ static void check_listener(struct ctx *c, struct pending *pd,
 	l->loc = at(c, n);
 	l->protos = PROTO_TCP;
 	l->ports.any = true;
+	l->families = FAM_V4 | FAM_V6;
 	if (n->kind != NODE_MAP) {
 		err(c, n, "a listener must be a mapping such as { proto: tcp, port: 22 }, not %s",
 		    node_kind_name(n));
@@ -339,6 +342,8 @@ static void check_listener(struct ctx *c, struct pending *pd,
 		chk_parse_ports(c, f[1], "port", &l->ports);
 	if (f[2] && chk_want_scalar(c, f[2], "a process name"))
 		l->process = xstrdup(f[2]->str);
+	if (f[3] && !chk_get_enum(c, f[3], "family", fams, 2, &v))
+		l->families = v ? FAM_V6 : FAM_V4;
 }
 
 /* ---- top level ------------------------------------------------------ */
@@ -517,6 +522,9 @@ static void top_level(struct ctx *c, const struct yaml_tree *t)
 			collect_list(c, val, &c->listeners, "listeners");
 			break;
 		default:
+			/* x- keys hold anchors for the rest (compose style) */
+			if (!strncmp(k->str, "x-", 2))
+				break;
 			chk_unknown_key(c, k, "the policy", top_keys, TK_MAX);
 		}
 	}
@@ -545,9 +553,23 @@ static void check_rules(struct ctx *c, enum direction dir)
 
 		check_rule(c, &l->v[i], dir, (unsigned int)i, r);
 		empty = chk_empty_field(r);
-		if (empty)
+		if (empty) {
 			warn_at(c, &r->loc, "rule '%s' never matches: its '%s' is empty",
 				r->name, empty);
+			continue;
+		}
+		empty = chk_excluded_all(r);
+		if (empty) {
+			bool from = !strcmp(empty, "not_from");
+			const struct addr_set *pos = from ? &r->from : &r->to;
+
+			if (pos->any)
+				warn_at(c, &r->loc, "rule '%s' can never match: its '%s' excludes every address",
+					r->name, empty);
+			else
+				warn_at(c, &r->loc, "rule '%s' can never match: its '%s' excludes every address its '%s' allows",
+					r->name, empty, from ? "from" : "to");
+		}
 	}
 	check_rule_names(c, dir);
 }

@@ -1,84 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Normalisation of port and address lists, the shadowed-rule lint, the
- * policy destructor and the order of diagnostics.
+ * Lint: rules that can never match, because a field is empty, because
+ * their exclusions take away everything they would match, or because an
+ * earlier rule already decides all of their traffic (shadowed).
  */
-#include <errno.h>
-#include <grp.h>
-#include <pwd.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "policy_check.h"
+#include "policy_lint.h"
+#include "policy_values.h"
 #include "util.h"
-
-static int range_cmp(const void *a, const void *b)
-{
-	const struct port_range *x = a, *y = b;
-
-	if (x->lo != y->lo)
-		return x->lo < y->lo ? -1 : 1;
-	return (x->hi > y->hi) - (x->hi < y->hi);
-}
-
-void chk_ports_normalise(struct port_set *s)
-{
-	size_t i, out = 0;
-
-	if (s->n < 2)
-		return;
-	qsort(s->v, s->n, sizeof(*s->v), range_cmp);
-	for (i = 1; i < s->n; i++) {
-		struct port_range *last = &s->v[out];
-
-		if ((unsigned int)s->v[i].lo <= (unsigned int)last->hi + 1) {
-			if (s->v[i].hi > last->hi)
-				last->hi = s->v[i].hi;
-		} else {
-			s->v[++out] = s->v[i];
-		}
-	}
-	s->n = out + 1;
-}
-
-int chk_cidr_cmp(const void *a, const void *b)
-{
-	const struct cidr *x = a, *y = b;
-	int r;
-
-	if (x->family != y->family)
-		return x->family < y->family ? -1 : 1;
-	if (x->family == 4) {
-		uint32_t u = (uint32_t)x->addr[0] << 24 | (uint32_t)x->addr[1] << 16 |
-			     (uint32_t)x->addr[2] << 8 | x->addr[3];
-		uint32_t v = (uint32_t)y->addr[0] << 24 | (uint32_t)y->addr[1] << 16 |
-			     (uint32_t)y->addr[2] << 8 | y->addr[3];
-
-		if (u != v)
-			return u < v ? -1 : 1;
-		return (x->plen > y->plen) - (x->plen < y->plen);
-	}
-	r = memcmp(x->addr, y->addr, 16);
-	if (r)
-		return r;
-	return (x->plen > y->plen) - (x->plen < y->plen);
-}
-
-/* Sorted, IPv4 before IPv6; a prefix inside the one kept before it goes. */
-void chk_addrs_normalise(struct addr_set *s)
-{
-	size_t i, out = 0;
-
-	if (s->n < 2)
-		return;
-	qsort(s->v, s->n, sizeof(*s->v), chk_cidr_cmp);
-	for (i = 1; i < s->n; i++)
-		if (!cidr_contains(&s->v[out], &s->v[i]))
-			s->v[++out] = s->v[i];
-	s->n = out + 1;
-}
 
 const char *chk_empty_field(const struct rule *r)
 {
@@ -147,6 +79,95 @@ static bool addrs_within(const struct addr_set *in, const struct addr_set *out)
 	return prefixes_within(in->v, in->n, out->v, out->n);
 }
 
+/* First and last address of a prefix, in its family's length. */
+static size_t prefix_range(const struct cidr *c, uint8_t lo[16], uint8_t hi[16])
+{
+	size_t len = c->family == 4 ? 4 : 16, i;
+
+	memcpy(lo, c->addr, len);
+	memcpy(hi, c->addr, len);
+	for (i = c->plen; i < len * 8; i++)
+		hi[i / 8] |= (uint8_t)(0x80u >> (i % 8));
+	return len;
+}
+
+/* a += 1; false when it wrapped around */
+static bool addr_inc(uint8_t *a, size_t len)
+{
+	while (len--)
+		if (++a[len])
+			return true;
+	return false;
+}
+
+/*
+ * Is every address of @p in the union of the normalised list @v (sorted,
+ * none inside another)? Walk @v's prefixes in order from @p's first
+ * address; a gap before @p's last address means no. So 0.0.0.0/1 and
+ * 128.0.0.0/1 together cover 0.0.0.0/0.
+ */
+static bool union_covers(const struct cidr *p, const struct cidr *v, size_t n)
+{
+	uint8_t cur[16], last[16], lo[16], hi[16];
+	size_t len = prefix_range(p, cur, last), i;
+
+	for (i = 0; i < n; i++) {
+		if (v[i].family != p->family)
+			continue;
+		prefix_range(&v[i], lo, hi);
+		if (memcmp(hi, cur, len) < 0)
+			continue;
+		if (memcmp(lo, cur, len) > 0)
+			return false;
+		if (memcmp(hi, last, len) >= 0)
+			return true;
+		memcpy(cur, hi, len);
+		if (!addr_inc(cur, len))
+			return true;
+	}
+	return false;
+}
+
+/* Does @excl take away every address @pos allows, in @families? */
+static bool excludes_all(const struct addr_set *pos, const struct addr_set *excl,
+			 unsigned int families)
+{
+	struct cidr all[2];
+	size_t n = 0, i, k;
+	bool ok = true;
+
+	if (!excl->n)
+		return false;
+	if (pos->any) {
+		memset(all, 0, sizeof(all));
+		if (families & FAM_V4)
+			all[n++].family = 4;
+		if (families & FAM_V6)
+			all[n++].family = 6;
+		for (i = 0; i < n; i++)
+			if (!union_covers(&all[i], excl->v, excl->n))
+				return false;
+		return n > 0;
+	}
+	/* only the prefixes of the rule's families count */
+	for (i = 0, k = 0; i < pos->n && ok; i++) {
+		if (!(families & (pos->v[i].family == 4 ? FAM_V4 : FAM_V6)))
+			continue;
+		k++;
+		ok = union_covers(&pos->v[i], excl->v, excl->n);
+	}
+	return ok && k;
+}
+
+const char *chk_excluded_all(const struct rule *r)
+{
+	if (excludes_all(&r->from, &r->not_from, r->families))
+		return "not_from";
+	if (excludes_all(&r->to, &r->not_to, r->families))
+		return "not_to";
+	return NULL;
+}
+
 static bool ids_within(const struct id_set *in, const struct id_set *out)
 {
 	size_t i, j = 0;
@@ -169,6 +190,30 @@ static bool str_within(const char *in, const char *out)
 	return !out || (in && !strcmp(in, out));
 }
 
+/* Is every interface of @in matched by one of @out? "eth*" matches
+ * "eth0" and "eth1*" alike. */
+static bool ifaces_within(const struct iface_set *in, const struct iface_set *out)
+{
+	size_t i, j, len;
+
+	if (!out->n)
+		return true;
+	if (!in->n)
+		return false;
+	for (i = 0; i < in->n; i++) {
+		for (j = 0; j < out->n; j++) {
+			len = strlen(out->v[j]);
+			if (len && out->v[j][len - 1] == '*' ?
+			    !strncmp(out->v[j], in->v[i], len - 1) :
+			    !strcmp(out->v[j], in->v[i]))
+				break;
+		}
+		if (j == out->n)
+			return false;
+	}
+	return true;
+}
+
 /* Does @a (earlier) match every packet that @b matches? */
 static bool rule_covers(const struct rule *a, const struct rule *b)
 {
@@ -188,7 +233,7 @@ static bool rule_covers(const struct rule *a, const struct rule *b)
 	       ids_within(&b->uids, &a->uids) &&
 	       ids_within(&b->gids, &a->gids) &&
 	       str_within(b->cgroup, a->cgroup) &&
-	       str_within(b->iface, a->iface);
+	       ifaces_within(&b->ifaces, &a->ifaces);
 }
 
 static size_t port_sig(const struct port_set *s)
@@ -228,7 +273,7 @@ void chk_lint_shadowed(struct ctx *c, enum direction dir)
 		const struct rule *b = &rules[j], *a = NULL;
 		size_t h = port_sig(&b->dport) & (nb - 1), k, seen;
 
-		if (chk_empty_field(b))
+		if (chk_empty_field(b) || chk_excluded_all(b))
 			goto index;
 		for (k = nwide, seen = 0; k-- > 0 && seen < SHADOW_BUCKET; seen++)
 			if (rule_covers(&rules[wide[k]], b)) {
@@ -258,142 +303,31 @@ index:
 	free(wide);
 }
 
-/* ---- the whole run -------------------------------------------------- */
+/* ---- the host's ephemeral ports -------------------------------------- */
 
-/*
- * A field that was exactly one $set shares that set's elements (a
- * 110,000-prefix set used by ten rules is stored once). Compare pointers
- * rather than trusting @ref, so a hand-built policy with @ref set and its
- * own array is freed completely too. @shared: the sets' arrays, sorted.
- */
-struct shared {
-	const void **v;
-	size_t n;
-};
-
-static int ptr_cmp(const void *a, const void *b)
+unsigned int policy_warn_ephemeral(const struct policy *p, unsigned int lo,
+				   unsigned int hi, struct diag *d)
 {
-	uintptr_t x = (uintptr_t)*(const void *const *)a;
-	uintptr_t y = (uintptr_t)*(const void *const *)b;
-
-	return (x > y) - (x < y);
-}
-
-static bool is_shared(const struct shared *sh, const void *v)
-{
-	return v && bsearch(&v, sh->v, sh->n, sizeof(*sh->v), ptr_cmp);
-}
-
-static void free_port_set(const struct shared *sh, struct port_set *s)
-{
-	if (!s->ref || !is_shared(sh, s->v))
-		free(s->v);
-}
-
-static void free_addr_set(const struct shared *sh, struct addr_set *s)
-{
-	if (!s->ref || !is_shared(sh, s->v))
-		free(s->v);
-}
-
-void policy_free(struct policy *p)
-{
-	struct shared sh = { 0 };
+	const struct rule *r;
+	unsigned int n = 0;
 	size_t i, k;
 
-	if (!p)
-		return;
-	sh.v = xcalloc(2 * p->n_sets + 1, sizeof(*sh.v));
-	for (i = 0; i < p->n_sets; i++) {
-		if (p->sets[i].ports.v)
-			sh.v[sh.n++] = p->sets[i].ports.v;
-		if (p->sets[i].addrs.v)
-			sh.v[sh.n++] = p->sets[i].addrs.v;
+	if (!lo || lo > hi || hi > 65535)
+		return 0;
+	for (i = 0; i < p->n_rules[DIR_OUT]; i++) {
+		r = &p->rules[DIR_OUT][i];
+		if (!r->sport_ephemeral.line || r->sport.any)
+			continue;
+		/* normalised: one range holds lo-hi, or some port is missed */
+		for (k = 0; k < r->sport.n; k++)
+			if (r->sport.v[k].lo <= lo && hi <= r->sport.v[k].hi)
+				break;
+		if (k < r->sport.n)
+			continue;
+		diag_add(d, DIAG_WARNING, &r->sport_ephemeral,
+			 "rule '%s': sport 'ephemeral' is 49152-65535 (IANA), but this host's connections use source ports %u-%u (net.ipv4.ip_local_port_range); write sport: \"%u-65535\" to cover both",
+			 r->name, lo, hi, lo < 49152 ? lo : 49152);
+		n++;
 	}
-	qsort(sh.v, sh.n, sizeof(*sh.v), ptr_cmp);
-	for (k = 0; k < DIR_MAX; k++) {
-		for (i = 0; i < p->n_rules[k]; i++) {
-			struct rule *r = &p->rules[k][i];
-
-			free(r->name);
-			free_port_set(&sh, &r->dport);
-			free_port_set(&sh, &r->sport);
-			free_addr_set(&sh, &r->from);
-			free_addr_set(&sh, &r->to);
-			free_addr_set(&sh, &r->not_from);
-			free_addr_set(&sh, &r->not_to);
-			free(r->uids.v);
-			free(r->gids.v);
-			free(r->cgroup);
-			free(r->iface);
-			free(r->comment);
-		}
-		free(p->rules[k]);
-	}
-	for (i = 0; i < p->n_listeners; i++) {
-		free_port_set(&sh, &p->listeners[i].ports);
-		free(p->listeners[i].process);
-	}
-	free(p->listeners);
-	for (i = 0; i < p->n_sets; i++) {
-		free(p->sets[i].name);
-		free(p->sets[i].ports.v);
-		free(p->sets[i].addrs.v);
-	}
-	free(p->sets);
-	free(sh.v);
-	for (i = 0; i < p->n_files; i++)
-		free(p->files[i]);
-	free(p->files);
-	free(p->table);
-	free(p);
+	return n;
 }
-
-struct diag_key {
-	size_t file, index;
-	unsigned int line, col;
-	struct diag_entry e;
-};
-
-static int diag_key_cmp(const void *a, const void *b)
-{
-	const struct diag_key *x = a, *y = b;
-
-	if (x->file != y->file)
-		return x->file < y->file ? -1 : 1;
-	if (x->line != y->line)
-		return x->line < y->line ? -1 : 1;
-	if (x->col != y->col)
-		return x->col < y->col ? -1 : 1;
-	return (x->index > y->index) - (x->index < y->index);
-}
-
-void policy_sort_diags(struct diag *d, size_t start,
-		       struct yaml_tree *const *trees, size_t n_trees)
-{
-	size_t n = d->n - start, i, f;
-	struct diag_key *k;
-
-	if (n < 2)
-		return;
-	k = xmalloc(n * sizeof(*k));
-	for (i = 0; i < n; i++) {
-		const struct diag_entry *e = &d->v[start + i];
-
-		f = 0;
-		if (e->file)
-			for (f = 0; f < n_trees; f++)
-				if (!strcmp(trees[f]->file, e->file))
-					break;
-		k[i].file = e->file ? f : SIZE_MAX;	/* notes last */
-		k[i].index = i;
-		k[i].line = e->loc.line;
-		k[i].col = e->loc.col;
-		k[i].e = *e;
-	}
-	qsort(k, n, sizeof(*k), diag_key_cmp);
-	for (i = 0; i < n; i++)
-		d->v[start + i] = k[i].e;
-	free(k);
-}
-

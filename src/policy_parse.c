@@ -14,14 +14,10 @@
  * fixed amount of work. An alias can only name a finished node, so the
  * tree never has a cycle.
  */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <yaml.h>
 
 #include "policy_parse.h"
@@ -346,6 +342,248 @@ static void finish_map(struct parser *ps, struct frame *f)
 	free(drop);
 }
 
+/* ---- merge keys ----------------------------------------------------- */
+
+/*
+ * YAML 1.1 merge keys, as Ansible and compose files use them:
+ *   base: &base { proto: tcp, port: 22 }
+ *   rule: { <<: *base, port: 2222 }          port stays 2222
+ *   both: { <<: [*a, *b], name: x }          a's keys win over b's
+ * The key is a plain `<<` (or `!!merge <<`; a quoted "<<" is an ordinary
+ * key). The mapping's own keys win over merged ones, and of the merged
+ * mappings the earlier wins. Merged pairs are the very nodes of the
+ * source mapping, so their locations still point where they were written.
+ * A source that itself merged was resolved when it ended, so merging is
+ * transitive; the result never holds a `<<` key.
+ */
+
+static bool is_merge_key(const struct node *k)
+{
+	return k->kind == NODE_SCALAR && k->plain && k->len == 2 &&
+	       !memcmp(k->str, "<<", 2);
+}
+
+static size_t hash_key(const struct node *k)
+{
+	size_t h = 1469598103934665603ull & SIZE_MAX, i;
+
+	for (i = 0; i < k->len; i++)
+		h = (h ^ (unsigned char)k->str[i]) * (size_t)1099511628211ull;
+	return h;
+}
+
+/* Keys already in the mapping: an open-addressing set of key nodes. */
+struct key_set {
+	const struct node **slot;
+	size_t cap;
+};
+
+/* Adds @k unless an equal key is there; returns whether it was added. */
+static bool key_set_add(struct key_set *ks, const struct node *k)
+{
+	size_t i;
+
+	for (i = hash_key(k) & (ks->cap - 1); ks->slot[i];
+	     i = (i + 1) & (ks->cap - 1))
+		if (same_key(ks->slot[i], k))
+			return false;
+	ks->slot[i] = k;
+	return true;
+}
+
+static void merge_from(struct frame *f, struct key_set *ks,
+		       const struct node *src)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < src->n; i += 2) {
+		if (!key_set_add(ks, src->items[i]))
+			continue;
+		ARRAY_PUSH(f->items, f->n, f->cap);
+		f->items[f->n - 1] = src->items[i];
+		ARRAY_PUSH(f->items, f->n, f->cap);
+		f->items[f->n - 1] = src->items[i + 1];
+	}
+}
+
+static void merge_keys(struct parser *ps, struct frame *f)
+{
+	struct node **own = f->items;
+	size_t pairs = f->n / 2, i, j, merges = 0, total = 0, out;
+	struct node **mk;
+	struct key_set ks;
+
+	for (i = 0; i < pairs; i++)
+		if (own[2 * i]->kind == NODE_SCALAR && is_merge_key(own[2 * i]))
+			merges++;
+	if (!merges)
+		return;
+	/* keep the merge values aside, then drop the `<<` pairs */
+	mk = xcalloc(2 * merges, sizeof(*mk));
+	for (i = 0, j = 0, out = 0; i < pairs; i++) {
+		if (is_merge_key(own[2 * i])) {
+			mk[j++] = own[2 * i];
+			mk[j++] = own[2 * i + 1];
+			continue;
+		}
+		own[2 * out] = own[2 * i];
+		own[2 * out + 1] = own[2 * i + 1];
+		out++;
+	}
+	f->n = 2 * out;
+	for (i = 0; i < merges; i++) {
+		const struct node *v = mk[2 * i + 1];
+
+		if (v->kind == NODE_MAP) {
+			total += v->n / 2;
+		} else if (v->kind == NODE_SEQ) {
+			for (j = 0; j < v->n; j++)
+				if (v->items[j]->kind == NODE_MAP)
+					total += v->items[j]->n / 2;
+		}
+	}
+	for (ks.cap = 16; ks.cap < 2 * (out + total + 1); ks.cap *= 2)
+		;
+	ks.slot = xcalloc(ks.cap, sizeof(*ks.slot));
+	for (i = 0; i < out; i++)
+		key_set_add(&ks, own[2 * i]);
+	for (i = 0; i < merges; i++) {
+		const struct node *k = mk[2 * i], *v = mk[2 * i + 1];
+
+		if (v->kind == NODE_MAP) {
+			merge_from(f, &ks, v);
+			continue;
+		}
+		if (v->kind != NODE_SEQ) {
+			perr(ps, k->loc.line, k->loc.col,
+			     "'<<' merges a mapping or a list of mappings, not %s (write '<<: *anchor' with an anchored mapping)",
+			     node_kind_name(v));
+			continue;
+		}
+		for (j = 0; j < v->n; j++) {
+			if (v->items[j]->kind == NODE_MAP) {
+				merge_from(f, &ks, v->items[j]);
+				continue;
+			}
+			perr(ps, k->loc.line, k->loc.col,
+			     "'<<' merges mappings, but item %zu of its list is %s",
+			     j + 1, node_kind_name(v->items[j]));
+		}
+	}
+	free(ks.slot);
+	free(mk);
+}
+
+/* ---- tags ----------------------------------------------------------- */
+
+#define CORE_TAG "tag:yaml.org,2002:"
+
+/* "tag:yaml.org,2002:binary" is written "!!binary" in messages. */
+static const char *tag_shown(const char *tag, char *buf)
+{
+	char tmp[PRINTABLE_TEXT_SIZE + 2];
+
+	if (!strncmp(tag, CORE_TAG, strlen(CORE_TAG))) {
+		snprintf(tmp, sizeof(tmp), "!!%s", tag + strlen(CORE_TAG));
+		return printable_text(tmp, buf);
+	}
+	return printable_text(tag, buf);
+}
+
+static bool scalar_is(const struct node *n, const char *const *words,
+		      size_t count)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++)
+		if (!strcmp(n->str, words[i]))
+			return true;
+	return false;
+}
+
+static bool decimal_int(const struct node *n)
+{
+	const char *s = n->str;
+
+	if (*s == '-' || *s == '+')
+		s++;
+	if (!*s || strlen(s) != n->len - (size_t)(s - n->str))
+		return false;
+	return strspn(s, "0123456789") == strlen(s);
+}
+
+/*
+ * An explicit tag must be a core-schema tag that fits the node: the
+ * policy language reads plain YAML, and anything else (!!binary, !!float,
+ * !!timestamp, a local !tag) would be silently reinterpreted. A fitting
+ * !!int, !!bool or !!null makes even a quoted scalar plain; !!str makes
+ * any scalar a string (a plain one is then no longer read as a boolean
+ * or null). @merge_ok: the node is a mapping key, where `!!merge <<` is
+ * a merge key. Returns 0, or -EINVAL after an error.
+ */
+static int apply_tag(struct parser *ps, const yaml_char_t *utag,
+		     struct node *n, bool merge_ok)
+{
+	static const char *const bools[] = { "true", "True", "TRUE", "false",
+		"False", "FALSE", "yes", "Yes", "YES", "no", "No", "NO", "on",
+		"On", "ON", "off", "Off", "OFF" };
+	static const char *const nulls[] = { "", "~", "null", "Null", "NULL" };
+	const char *tag = (const char *)utag, *name;
+	char shown[PRINTABLE_TEXT_SIZE], val[PRINTABLE_TEXT_SIZE];
+	bool fits;
+
+	if (!tag)
+		return 0;
+	if (strncmp(tag, CORE_TAG, strlen(CORE_TAG))) {
+		perr(ps, n->loc.line, n->loc.col,
+		     "unsupported tag '%s' (a policy is plain YAML; the tags it takes are !!str, !!int, !!bool, !!null, !!map and !!seq)",
+		     tag_shown(tag, shown));
+		return -EINVAL;
+	}
+	name = tag + strlen(CORE_TAG);
+	if (!strcmp(name, "binary")) {
+		perr(ps, n->loc.line, n->loc.col,
+		     "unsupported tag '!!binary' (a policy holds no binary data; write the value as text)");
+		return -EINVAL;
+	}
+	if (!strcmp(name, "map"))
+		fits = n->kind == NODE_MAP;
+	else if (!strcmp(name, "seq"))
+		fits = n->kind == NODE_SEQ;
+	else if (!strcmp(name, "str"))
+		fits = n->kind == NODE_SCALAR;
+	else if (!strcmp(name, "int"))
+		fits = n->kind == NODE_SCALAR && decimal_int(n);
+	else if (!strcmp(name, "bool"))
+		fits = n->kind == NODE_SCALAR && scalar_is(n, bools, ARRAY_SIZE(bools));
+	else if (!strcmp(name, "null"))
+		fits = n->kind == NODE_SCALAR && scalar_is(n, nulls, ARRAY_SIZE(nulls));
+	else if (!strcmp(name, "merge") && merge_ok)
+		fits = n->kind == NODE_SCALAR && n->len == 2 &&
+		       !memcmp(n->str, "<<", 2);
+	else {
+		perr(ps, n->loc.line, n->loc.col,
+		     "unsupported tag '%s' (the tags a policy takes are !!str, !!int, !!bool, !!null, !!map and !!seq)",
+		     tag_shown(tag, shown));
+		return -EINVAL;
+	}
+	if (!fits) {
+		if (n->kind == NODE_SCALAR)
+			perr(ps, n->loc.line, n->loc.col,
+			     "tag '%s' does not fit the value '%s'%s",
+			     tag_shown(tag, shown), printable_text(n->str, val),
+			     !strcmp(name, "int") ? " (a decimal integer)" : "");
+		else
+			perr(ps, n->loc.line, n->loc.col,
+			     "tag '%s' does not fit %s", tag_shown(tag, shown),
+			     node_kind_name(n));
+		return -EINVAL;
+	}
+	if (n->kind == NODE_SCALAR)
+		n->plain = strcmp(name, "str") != 0;
+	return 0;
+}
+
 /* libyaml reports reader errors (bad UTF-8, control characters) by offset. */
 static void offset_to_mark(const char *buf, size_t len, size_t off,
 			   unsigned int *line, unsigned int *col)
@@ -399,10 +637,15 @@ static void syntax_error(struct parser *ps, yaml_parser_t *yp)
 		perr(ps, line, col, "YAML syntax error: %s", problem);
 }
 
-static bool is_str_tag(const yaml_char_t *tag)
+/* The next node attached is a key of the open mapping. */
+static bool is_key_position(const struct parser *ps)
 {
-	return tag && (!strcmp((const char *)tag, YAML_STR_TAG) ||
-		       !strcmp((const char *)tag, "!!str"));
+	const struct frame *f;
+
+	if (!ps->depth)
+		return false;
+	f = &ps->frames[ps->depth - 1];
+	return f->node->kind == NODE_MAP && f->n % 2 == 0;
 }
 
 /* One event; returns 1 to go on, 0 at the end, <0 to stop. */
@@ -433,8 +676,8 @@ static int handle_event(struct parser *ps, yaml_event_t *ev, int *docs)
 				      (const char *)ev->data.scalar.value,
 				      ev->data.scalar.length);
 		n->len = ev->data.scalar.length;
-		n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
-			   !is_str_tag(ev->data.scalar.tag);
+		n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+		apply_tag(ps, ev->data.scalar.tag, n, is_key_position(ps));
 		if (ev->data.scalar.anchor)
 			anchor_set(ps, arena_strdup(ps->t->arena,
 				   (const char *)ev->data.scalar.anchor,
@@ -474,6 +717,9 @@ static int handle_event(struct parser *ps, yaml_event_t *ev, int *docs)
 			if (ev->data.mapping_start.anchor)
 				anchor = (const char *)ev->data.mapping_start.anchor;
 		}
+		apply_tag(ps, ev->type == YAML_SEQUENCE_START_EVENT ?
+			  ev->data.sequence_start.tag :
+			  ev->data.mapping_start.tag, n, false);
 		f = &ps->frames[ps->depth++];
 		f->node = n;
 		f->n = 0;
@@ -486,8 +732,10 @@ static int handle_event(struct parser *ps, yaml_event_t *ev, int *docs)
 			return -EINVAL;
 		f = &ps->frames[ps->depth - 1];
 		n = f->node;
-		if (n->kind == NODE_MAP)
+		if (n->kind == NODE_MAP) {
 			finish_map(ps, f);
+			merge_keys(ps, f);
+		}
 		n->n = f->n;
 		if (f->n) {
 			n->items = arena_alloc(ps->t->arena,
@@ -549,296 +797,4 @@ int yaml_tree_parse(struct yaml_tree **out, const char *name,
 		ps.t->broken = true;
 	}
 	return ret < 0 || ps.errors ? -EINVAL : 0;
-}
-
-/* ---- files ---------------------------------------------------------- */
-
-/*
- * Like pfctl, refuse a policy that someone other than root or the caller
- * could have written: whoever can edit it controls the firewall.
- */
-static int check_owner(const char *path, const struct stat *st, bool dir,
-		       struct diag *d)
-{
-	struct loc l = { path, 0, 0 };
-
-	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
-		diag_error(d, &l, "refusing a %s-writable policy %s; fix: chmod go-w %s",
-			   (st->st_mode & S_IWOTH) ? "world" : "group",
-			   dir ? "directory" : "file", path);
-		return -EPERM;
-	}
-	if (st->st_uid != 0 && st->st_uid != geteuid()) {
-		diag_error(d, &l, "refusing a policy %s owned by uid %u (neither root nor you); fix: chown root %s",
-			   dir ? "directory" : "file", (unsigned int)st->st_uid,
-			   path);
-		return -EPERM;
-	}
-	return 0;
-}
-
-static int read_fd(int fd, const char *path, const struct stat *st,
-		   char **buf, size_t *len, struct diag *d)
-{
-	struct loc l = { path, 0, 0 };
-	size_t cap, n = 0;
-	char *p;
-	ssize_t r;
-
-	if (st->st_size > (off_t)POLICY_MAX_FILE_SIZE) {
-		diag_error(d, &l, "file is larger than %u MiB (file size limit)",
-			   POLICY_MAX_FILE_SIZE >> 20);
-		return -EPERM;	/* invalid, not a runtime failure */
-	}
-	cap = (size_t)st->st_size + 1;
-	p = xmalloc(cap);
-	for (;;) {
-		if (n == cap) {
-			if (cap > POLICY_MAX_FILE_SIZE) {
-				free(p);
-				diag_error(d, &l, "file is larger than %u MiB (file size limit)",
-					   POLICY_MAX_FILE_SIZE >> 20);
-				return -EPERM;	/* invalid, not a runtime failure */
-			}
-			cap *= 2;
-			p = xrealloc(p, cap);
-		}
-		r = read(fd, p + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int err = -errno;
-
-			free(p);
-			diag_error(d, &l, "cannot read: %s", strerror(-err));
-			return err;
-		}
-		if (!r)
-			break;
-		n += (size_t)r;
-	}
-	*buf = p;
-	*len = n;
-	return 0;
-}
-
-/*
- * Results of loading, from good to bad: 0; -EINVAL, parsed with errors
- * (checking goes on, to report everything); -EPERM, refused or unusable
- * (the policy is invalid and is not checked); any other errno, a file
- * could not be read (a runtime failure, which outranks an invalid policy).
- */
-static int worse(int a, int b)
-{
-	int ra = !a ? 0 : a == -EINVAL ? 1 : a == -EPERM ? 2 : 3;
-	int rb = !b ? 0 : b == -EINVAL ? 1 : b == -EPERM ? 2 : 3;
-
-	return rb > ra ? b : a;
-}
-
-struct tree_list {
-	struct yaml_tree **v;
-	size_t n, cap;
-};
-
-static int load_fd(struct tree_list *tl, int fd, const char *path,
-		   struct diag *d)
-{
-	struct stat st;
-	struct loc l = { path, 0, 0 };
-	size_t len = 0;
-	char *buf = NULL;
-	int ret;
-
-	if (fstat(fd, &st) < 0) {
-		ret = -errno;
-		diag_error(d, &l, "cannot stat: %s", strerror(errno));
-		return ret;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		diag_error(d, &l, "not a regular file or directory");
-		return -EPERM;
-	}
-	ret = check_owner(path, &st, false, d);
-	if (ret < 0)
-		return ret;
-	ret = read_fd(fd, path, &st, &buf, &len, d);
-	if (ret < 0)
-		return ret;
-	ARRAY_PUSH(tl->v, tl->n, tl->cap);
-	ret = yaml_tree_parse(&tl->v[tl->n - 1], path, buf, len, d);
-	free(buf);
-	return ret;
-}
-
-static bool policy_name(const char *name)
-{
-	size_t len = strlen(name);
-
-	if (name[0] == '.')
-		return false;
-	return (len > 5 && !strcmp(name + len - 5, ".yaml")) ||
-	       (len > 4 && !strcmp(name + len - 4, ".yml"));
-}
-
-static int str_cmp(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-static int load_dir(struct tree_list *tl, int dfd, const char *path,
-		    struct diag *d)
-{
-	struct loc l = { path, 0, 0 };
-	char **names = NULL;
-	size_t n = 0, cap = 0, i;
-	struct dirent *de;
-	int ret = 0, err;
-	DIR *dir;
-
-	dir = fdopendir(dfd);
-	if (!dir) {
-		ret = -errno;
-		close(dfd);
-		diag_error(d, &l, "cannot read directory: %s", strerror(-ret));
-		return ret;
-	}
-	while ((de = readdir(dir))) {
-		if (!policy_name(de->d_name))
-			continue;
-		ARRAY_PUSH(names, n, cap);
-		names[n - 1] = xstrdup(de->d_name);
-	}
-	if (!n) {
-		diag_error(d, &l, "no *.yaml or *.yml policy files in this directory");
-		ret = -EPERM;
-		goto out;
-	}
-	qsort(names, n, sizeof(*names), str_cmp);
-	for (i = 0; i < n; i++) {
-		size_t plen = strlen(path);
-		char *full = xasprintf("%s%s%s", path,
-				       plen && path[plen - 1] == '/' ? "" : "/",
-				       names[i]);
-		int fd = openat(dirfd(dir), names[i], O_RDONLY | O_CLOEXEC);
-
-		if (fd < 0) {
-			struct loc fl = { full, 0, 0 };
-
-			err = -errno;
-			diag_error(d, &fl, "cannot open: %s", strerror(errno));
-		} else {
-			err = load_fd(tl, fd, full, d);
-			close(fd);
-		}
-		ret = worse(ret, err);
-		free(full);
-	}
-out:
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-	closedir(dir);
-	return ret;
-}
-
-static int load_path(struct tree_list *tl, const char *path, struct diag *d)
-{
-	struct loc l = { path, 0, 0 };
-	struct stat st;
-	int fd, ret;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		ret = -errno;
-		diag_error(d, &l, "cannot open: %s", strerror(errno));
-		return ret;
-	}
-	if (fstat(fd, &st) < 0) {
-		ret = -errno;
-		diag_error(d, &l, "cannot stat: %s", strerror(errno));
-		close(fd);
-		return ret;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		ret = check_owner(path, &st, true, d);
-		if (ret < 0) {
-			close(fd);
-			return ret;
-		}
-		return load_dir(tl, fd, path, d);	/* takes fd */
-	}
-	ret = load_fd(tl, fd, path, d);
-	close(fd);
-	return ret;
-}
-
-static void free_trees(struct tree_list *tl)
-{
-	size_t i;
-
-	for (i = 0; i < tl->n; i++)
-		yaml_tree_free(tl->v[i]);
-	free(tl->v);
-}
-
-int policy_load(struct policy **out, const char *const *paths, size_t n,
-		struct diag *d)
-{
-	struct tree_list tl = { 0 };
-	size_t i, start = d->n;
-	int ret = 0, err;
-
-	*out = NULL;
-	for (i = 0; i < n; i++)
-		ret = worse(ret, load_path(&tl, paths[i], d));
-	for (i = 0; i < tl.n; i++)
-		if (tl.v[i]->broken)
-			ret = worse(ret, -EPERM);
-	/*
-	 * Check unless some file was refused, unreadable or broken off:
-	 * checking a part would report references to sets of the missing
-	 * file as undefined. Duplicate keys alone do not stop it, so that
-	 * one run reports every error.
-	 */
-	if (!ret || ret == -EINVAL) {
-		struct policy *p = NULL;
-
-		err = policy_check_trees(&p, (struct yaml_tree *const *)tl.v,
-					 tl.n, d);
-		if (!ret && !err)
-			*out = p;
-		else
-			policy_free(p);
-		ret = worse(ret, err);
-	}
-	if (ret == -EPERM)
-		ret = -EINVAL;
-	policy_sort_diags(d, start, (struct yaml_tree *const *)tl.v, tl.n);
-	free_trees(&tl);
-	return ret;
-}
-
-int policy_load_buffer(struct policy **out, const char *name,
-		       const char *buf, size_t len, struct diag *d)
-{
-	struct yaml_tree *t = NULL;
-	struct policy *p = NULL;
-	size_t start = d->n;
-	int ret, err;
-
-	*out = NULL;
-	ret = yaml_tree_parse(&t, name, buf, len, d);
-	if (!t->broken) {
-		err = policy_check_trees(&p, &t, 1, d);
-		if (!ret && !err)
-			*out = p;
-		else
-			policy_free(p);
-		if (!ret)
-			ret = err;
-	}
-	policy_sort_diags(d, start, &t, 1);
-	yaml_tree_free(t);
-	return ret;
 }

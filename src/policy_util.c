@@ -6,11 +6,13 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "policy.h"
-#include "policy_parse.h"
+#include "util.h"
 
 /*
  * Port names resolve from this table only (never /etc/services), so one
@@ -209,4 +211,97 @@ bool cidr_contains(const struct cidr *outer, const struct cidr *inner)
 			return false;
 	}
 	return true;
+}
+
+/* ---- the destructor ------------------------------------------------- */
+
+/*
+ * A field that was exactly one $set shares that set's elements (a
+ * 110,000-prefix set used by ten rules is stored once). Compare pointers
+ * rather than trusting @ref, so a hand-built policy with @ref set and its
+ * own array is freed completely too. @shared: the sets' arrays, sorted.
+ */
+struct shared {
+	const void **v;
+	size_t n;
+};
+
+static int ptr_cmp(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)*(const void *const *)a;
+	uintptr_t y = (uintptr_t)*(const void *const *)b;
+
+	return (x > y) - (x < y);
+}
+
+static bool is_shared(const struct shared *sh, const void *v)
+{
+	return v && bsearch(&v, sh->v, sh->n, sizeof(*sh->v), ptr_cmp);
+}
+
+static void free_port_set(const struct shared *sh, struct port_set *s)
+{
+	if (!s->ref || !is_shared(sh, s->v))
+		free(s->v);
+}
+
+static void free_addr_set(const struct shared *sh, struct addr_set *s)
+{
+	if (!s->ref || !is_shared(sh, s->v))
+		free(s->v);
+}
+
+void policy_free(struct policy *p)
+{
+	struct shared sh = { 0 };
+	size_t i, k;
+
+	if (!p)
+		return;
+	sh.v = xcalloc(2 * p->n_sets + 1, sizeof(*sh.v));
+	for (i = 0; i < p->n_sets; i++) {
+		if (p->sets[i].ports.v)
+			sh.v[sh.n++] = p->sets[i].ports.v;
+		if (p->sets[i].addrs.v)
+			sh.v[sh.n++] = p->sets[i].addrs.v;
+	}
+	qsort(sh.v, sh.n, sizeof(*sh.v), ptr_cmp);
+	for (k = 0; k < DIR_MAX; k++) {
+		for (i = 0; i < p->n_rules[k]; i++) {
+			struct rule *r = &p->rules[k][i];
+
+			free(r->name);
+			free_port_set(&sh, &r->dport);
+			free_port_set(&sh, &r->sport);
+			free_addr_set(&sh, &r->from);
+			free_addr_set(&sh, &r->to);
+			free_addr_set(&sh, &r->not_from);
+			free_addr_set(&sh, &r->not_to);
+			free(r->uids.v);
+			free(r->gids.v);
+			free(r->cgroup);
+			for (size_t j = 0; j < r->ifaces.n; j++)
+				free(r->ifaces.v[j]);
+			free(r->ifaces.v);
+			free(r->comment);
+		}
+		free(p->rules[k]);
+	}
+	for (i = 0; i < p->n_listeners; i++) {
+		free_port_set(&sh, &p->listeners[i].ports);
+		free(p->listeners[i].process);
+	}
+	free(p->listeners);
+	for (i = 0; i < p->n_sets; i++) {
+		free(p->sets[i].name);
+		free(p->sets[i].ports.v);
+		free(p->sets[i].addrs.v);
+	}
+	free(p->sets);
+	free(sh.v);
+	for (i = 0; i < p->n_files; i++)
+		free(p->files[i]);
+	free(p->files);
+	free(p->table);
+	free(p);
 }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Values of the policy language: booleans, enums with "did you mean"
- * hints, ports, addresses, user and group ids, and the `sets:` section.
+ * hints, ports, addresses, user and group ids, the `sets:` section, and
+ * the normalised (sorted, merged) port and prefix lists.
  * Each reader reports problems at the offending node and returns what it
  * could read, so that checking goes on.
  */
@@ -13,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "policy_check.h"
+#include "policy_values.h"
 #include "util.h"
 
 /* ---- scalars -------------------------------------------------------- */
@@ -155,6 +156,12 @@ void chk_unknown_key(struct ctx *c, const struct node *k, const char *where,
 	if (hint)
 		err(c, k, "unknown key '%s' in %s; did you mean '%s'?",
 		    chk_q(c, k->str), where, hint);
+	else if (!strcmp(k->str, "<<"))
+		err(c, k, "unknown key '<<' in %s (a quoted '<<' is an ordinary key; write << unquoted to merge)",
+		    where);
+	else if (!strncmp(k->str, "x-", 2))
+		err(c, k, "unknown key '%s' in %s ('x-' keys are ignored at the top level only)",
+		    chk_q(c, k->str), where);
 	else
 		err(c, k, "unknown key '%s' in %s", chk_q(c, k->str), where);
 }
@@ -194,6 +201,74 @@ void chk_merge_setting(struct ctx *c, struct setting *s, const char *what,
 	s->loc = at(c, n);
 	s->text = n->str;
 	s->value = value;
+}
+
+/* ---- normalised lists ----------------------------------------------- */
+
+static int range_cmp(const void *a, const void *b)
+{
+	const struct port_range *x = a, *y = b;
+
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	return (x->hi > y->hi) - (x->hi < y->hi);
+}
+
+void chk_ports_normalise(struct port_set *s)
+{
+	size_t i, out = 0;
+
+	if (s->n < 2)
+		return;
+	qsort(s->v, s->n, sizeof(*s->v), range_cmp);
+	for (i = 1; i < s->n; i++) {
+		struct port_range *last = &s->v[out];
+
+		if ((unsigned int)s->v[i].lo <= (unsigned int)last->hi + 1) {
+			if (s->v[i].hi > last->hi)
+				last->hi = s->v[i].hi;
+		} else {
+			s->v[++out] = s->v[i];
+		}
+	}
+	s->n = out + 1;
+}
+
+int chk_cidr_cmp(const void *a, const void *b)
+{
+	const struct cidr *x = a, *y = b;
+	int r;
+
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	if (x->family == 4) {
+		uint32_t u = (uint32_t)x->addr[0] << 24 | (uint32_t)x->addr[1] << 16 |
+			     (uint32_t)x->addr[2] << 8 | x->addr[3];
+		uint32_t v = (uint32_t)y->addr[0] << 24 | (uint32_t)y->addr[1] << 16 |
+			     (uint32_t)y->addr[2] << 8 | y->addr[3];
+
+		if (u != v)
+			return u < v ? -1 : 1;
+		return (x->plen > y->plen) - (x->plen < y->plen);
+	}
+	r = memcmp(x->addr, y->addr, 16);
+	if (r)
+		return r;
+	return (x->plen > y->plen) - (x->plen < y->plen);
+}
+
+/* Sorted, IPv4 before IPv6; a prefix inside the one kept before it goes. */
+void chk_addrs_normalise(struct addr_set *s)
+{
+	size_t i, out = 0;
+
+	if (s->n < 2)
+		return;
+	qsort(s->v, s->n, sizeof(*s->v), chk_cidr_cmp);
+	for (i = 1; i < s->n; i++)
+		if (!cidr_contains(&s->v[out], &s->v[i]))
+			s->v[++out] = s->v[i];
+	s->n = out + 1;
 }
 
 /* ---- ports ---------------------------------------------------------- */
@@ -429,6 +504,8 @@ static void check_set(struct ctx *c, struct pending *pd, struct named_set *s)
 			if (port_elem(c, e, &r) < 0) {
 					continue;
 			}
+			if (!strcmp(e->str, "ephemeral"))
+				s->ephemeral = true;
 			ARRAY_PUSH(s->ports.v, np, cap_p);
 			s->ports.v[np - 1] = r;
 		} else {
@@ -551,6 +628,29 @@ static int append_set(struct ctx *c, const struct node *e, void **v,
 	*len += n;
 	*cap = *len + 1;
 	return 0;
+}
+
+/* Does a port field name `ephemeral`, itself or through a $set? */
+bool chk_names_ephemeral(struct ctx *c, const struct node *n)
+{
+	struct node *const *items = n->kind == NODE_SEQ ? n->items : NULL;
+	size_t count = n->kind == NODE_SEQ ? n->n : 1, i, idx;
+	const struct node *e;
+	struct named_set *s;
+
+	for (i = 0; i < count; i++) {
+		e = items ? items[i] : n;
+		if (e->kind != NODE_SCALAR)
+			continue;
+		if (!strcmp(e->str, "ephemeral"))
+			return true;
+		if (e->str[0] == '$') {
+			s = set_find(c, e->str + 1, &idx);
+			if (s && s->ephemeral)
+				return true;
+		}
+	}
+	return false;
 }
 
 void chk_parse_ports(struct ctx *c, const struct node *n, const char *field,
@@ -750,6 +850,55 @@ void chk_parse_ids(struct ctx *c, const struct node *n, bool group,
 		for (i = 1, k = 0; i < out->n; i++)
 			if (out->v[i] != out->v[k])
 				out->v[++k] = out->v[i];
+		out->n = k + 1;
+	}
+}
+
+static int str_ptr_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * `interface`: a name or a list of names. A list compiles to a set of
+ * type ifname, which matches whole names, so an `eth*` pattern must stand
+ * alone.
+ */
+void chk_parse_ifaces(struct ctx *c, const struct node *n,
+		      struct iface_set *out)
+{
+	struct node *const *items;
+	struct node *one = (struct node *)n;
+	size_t count, i, k, cap = 0;
+
+	memset(out, 0, sizeof(*out));
+	items = chk_field_items(c, &one, n, "an interface name", &count);
+	if (!items)
+		return;
+	for (i = 0; i < count; i++) {
+		const struct node *e = items[i];
+
+		if (!chk_iface_ok(e->str, e->len)) {
+			err(c, e, "bad interface name '%s' (1 to 15 characters, no spaces, '/', ':' or '\"'; '*' only at the end)",
+			    chk_q(c, e->str));
+			continue;
+		}
+		if (count > 1 && e->str[e->len - 1] == '*') {
+			err(c, e, "'%s' cannot be in a list of interfaces (a list matches whole names); give the pattern a rule of its own",
+			    chk_q(c, e->str));
+			continue;
+		}
+		ARRAY_PUSH(out->v, out->n, cap);
+		out->v[out->n - 1] = xstrdup(e->str);
+	}
+	if (out->n > 1) {
+		qsort(out->v, out->n, sizeof(*out->v), str_ptr_cmp);
+		for (i = 1, k = 0; i < out->n; i++) {
+			if (strcmp(out->v[i], out->v[k]))
+				out->v[++k] = out->v[i];
+			else
+				free(out->v[i]);
+		}
 		out->n = k + 1;
 	}
 }

@@ -334,8 +334,9 @@ int render_model(const struct model *m, FILE *f)
 
 	/* create-then-delete: works whether or not the table exists, and the
 	 * whole file is one transaction */
-	fprintf(f, "table inet %s\ndelete table inet %s\ntable inet %s {\n",
-		m->table, m->table, m->table);
+	fprintf(f, "table inet %s\ndelete table inet %s\ntable inet %s {\n"
+		"\tcomment \"%s\"\n", m->table, m->table, m->table,
+		OWNER_MARK);
 	for (i = 0; i < m->n_sets; i++) {
 		if (!first)
 			fputc('\n', f);

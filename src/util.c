@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,13 @@ void *xmalloc(size_t n)
 {
 	void *p = malloc(n ? n : 1);
 
+	if (!p)
+		oom();
+	return p;
+}
+
+void *alloc_check(void *p)
+{
 	if (!p)
 		oom();
 	return p;
@@ -130,28 +138,102 @@ const char *closest_word(const char *word, const char *const *candidates,
 	return best <= limit ? hit : NULL;
 }
 
+/*
+ * The length of the valid UTF-8 sequence of a printable character at @p:
+ * 1 for printable ASCII, 2-4 for a well-formed multi-byte sequence that is
+ * not a C1 control, not a surrogate and not overlong; 0 for anything else
+ * (to be escaped byte by byte).
+ */
+static size_t utf8_printable(const unsigned char *p)
+{
+	uint32_t cp;
+	size_t n, i;
+
+	if (*p >= 0x20 && *p < 0x7f)
+		return 1;
+	if (*p >= 0xc2 && *p <= 0xdf) {
+		n = 2;
+		cp = *p & 0x1fu;
+	} else if (*p >= 0xe0 && *p <= 0xef) {
+		n = 3;
+		cp = *p & 0x0fu;
+	} else if (*p >= 0xf0 && *p <= 0xf4) {
+		n = 4;
+		cp = *p & 0x07u;
+	} else {
+		return 0;
+	}
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3fu);
+	}
+	if (cp < 0xa0 || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return n;
+}
+
+void text_put(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "(null)");
+	size_t n;
+
+	while (*p) {
+		n = utf8_printable(p);
+		if (!n) {
+			fprintf(f, "\\x%02x", *p++);
+			continue;
+		}
+		fwrite(p, 1, n, f);
+		p += n;
+	}
+}
+
+char *text_escape(const char *s)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		oom();
+	text_put(f, s);
+	if (fclose(f))
+		oom();
+	return buf;
+}
+
 void json_string(FILE *f, const char *s)
 {
 	const unsigned char *p;
+	size_t n;
 
 	if (!s) {
 		fputs("null", f);
 		return;
 	}
 	fputc('"', f);
-	for (p = (const unsigned char *)s; *p; p++) {
+	for (p = (const unsigned char *)s; *p; ) {
 		switch (*p) {
-		case '"':  fputs("\\\"", f); break;
-		case '\\': fputs("\\\\", f); break;
-		case '\n': fputs("\\n", f); break;
-		case '\t': fputs("\\t", f); break;
-		case '\r': fputs("\\r", f); break;
-		default:
-			if (*p < 0x20)
-				fprintf(f, "\\u%04x", *p);
-			else
-				fputc(*p, f);
+		case '"':  fputs("\\\"", f); p++; continue;
+		case '\\': fputs("\\\\", f); p++; continue;
+		case '\n': fputs("\\n", f); p++; continue;
+		case '\t': fputs("\\t", f); p++; continue;
+		case '\r': fputs("\\r", f); p++; continue;
 		}
+		if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			fprintf(f, "\\u%04x", p[1]);	/* a C1 control */
+			p += 2;
+			continue;
+		}
+		n = utf8_printable(p);
+		if (!n) {
+			fprintf(f, "\\u%04x", *p++);
+			continue;
+		}
+		fwrite(p, 1, n, f);
+		p += n;
 	}
 	fputc('"', f);
 }

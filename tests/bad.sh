@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Golden bad policies: each tests/bad/NAME.yaml (or NAME.d directory) must
 # make `portwarden check` exit 2 and print exactly tests/bad/NAME.err on
-# stderr. `tests/bad.sh --update` regenerates the .err files (review the
-# diff!). Each policy is checked from a private copy with mode 0644, so the
+# stderr. `tests/bad.sh --update` regenerates the .err files; every file it
+# changed is reported `not ok` until a person has reviewed the diff (git
+# diff tests/bad) and committed it. Each policy is checked from a private copy with mode 0644, so the
 # checkout's umask cannot trip the group-writable refusal.
 . "$(dirname "$0")/lib.sh"
 
@@ -27,8 +28,12 @@ for src in "$dir"/*.yaml "$dir"/*.d; do
 	err=$(cd "$work" && timeout 10 "$PORTWARDEN" check "$name" 2>&1 >/dev/null)
 	rc=$?
 	if [ -n "$update" ]; then
-		printf '%s\n' "$err" > "$dir/$base.err"
-		echo "ok - bad/$base: updated"
+		if [ -f "$dir/$base.err" ] && [ "$err" = "$(cat "$dir/$base.err")" ]; then
+			ok "bad/$base (unchanged)"
+		else
+			printf '%s\n' "$err" > "$dir/$base.err"
+			not_ok "bad/$base" "updated $base.err: needs review (git diff), not evidence yet"
+		fi
 		continue
 	fi
 	if [ "$rc" -ne 2 ]; then

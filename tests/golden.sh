@@ -3,7 +3,9 @@
 # Golden tests of `portwarden compile`: every tests/golden/NAME.yaml must
 # compile to exactly tests/golden/NAME.nft, and every policies/NAME.yaml to
 # tests/golden/policy-NAME.nft. `tests/golden.sh --update` regenerates the
-# .nft files (review the diff before committing it).
+# .nft files; a file the tool wrote is not evidence, so every file it
+# changed is reported `not ok` (review `git diff tests/golden`, then commit
+# and run again without --update).
 set -u
 cd "$(dirname "$0")/.."
 PORTWARDEN=${PORTWARDEN:-$PWD/${BUILD:-build}/portwarden}
@@ -19,8 +21,12 @@ golden() { # NAME YAML EXPECTED
 	if [ "$rc" -ne 0 ]; then
 		not_ok "$1" "compile exit $rc: $(head -3 "$out.err" | tr '\n' ' ')"
 	elif $update; then
-		cp "$out" "$3"
-		ok "$1 (updated)"
+		if [ -f "$3" ] && cmp -s "$out" "$3"; then
+			ok "$1 (unchanged)"
+		else
+			cp "$out" "$3"
+			not_ok "$1" "updated $3: needs review (git diff), not evidence yet"
+		fi
 	elif [ ! -f "$3" ]; then
 		not_ok "$1" "no expected output $3 (run tests/golden.sh --update)"
 	elif diff -u "$3" "$out" > "$out.diff"; then
@@ -57,4 +63,4 @@ rc=$?
 if [ "$rc" -ne 0 ] && [ -z "$out" ]; then ok "golden missing policy fails"
 else not_ok "golden missing policy fails" "exit $rc, output [$out]"; fi
 
-exit 0
+exit $((T_FAILED > 0))

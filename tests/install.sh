@@ -53,7 +53,7 @@ for variant in local usr; do
 		"$d$prefix/sbin/portwarden" --version
 	bad=$(find "$d" -type f ! -path "*/sbin/*" -perm /0133)
 	check_eq "PREFIX=$prefix: data files are 0644" "" "$bad"
-	units=$(grep -h '^Exec.*portwarden ' "$d$prefix"/lib/systemd/system/* | sed 's/^[A-Za-z]*=//; s/ .*//' | sort -u)
+	units=$(grep -h '^Exec.*portwarden ' "$d$prefix"/lib/systemd/system/* | sed 's/^[A-Za-z]*=[-@:+!]*//; s/ .*//' | sort -u)
 	check_eq "PREFIX=$prefix: units run the installed binary" "$prefix/sbin/portwarden" "$units"
 	if grep -q "$prefix/share/portwarden/policies" "$d$prefix/share/man/man8/portwarden.8"; then
 		ok "PREFIX=$prefix: the man page names the installed examples"

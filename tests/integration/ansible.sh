@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# The Ansible module (contrib/ansible/library/portwarden.py) run by Debian's
-# ansible-core against localhost, acting in a throwaway network namespace
-# through the module's netns parameter. Runs as root inside the private
+# The Ansible module of the collection (contrib/ansible, built with
+# ansible-galaxy and installed into a scratch collections path) run by
+# Debian's ansible-core against localhost as portwarden.portwarden.portwarden,
+# acting in a throwaway network namespace through the module's netns
+# parameter. Runs as root inside the private
 # namespace tests/run.sh makes; the namespace it targets is its own.
 . "$(dirname "$0")/../lib.sh"
+. "$TESTS_DIR/ansiblelib.sh"
 need_root_netns
 command -v ansible >/dev/null || { not_ok "environment" "ansible-core is not installed"; exit 1; }
 
@@ -23,6 +26,12 @@ ip netns add "$NS" || { not_ok "environment" "ip netns add failed"; exit 1; }
 ip -n "$NS" link set lo up
 mkdir -p "$tmp/pol" "$tmp/ansible"
 chmod 0700 "$tmp/pol"
+if collection_install "$tmp/galaxy" > /dev/null 2> "$tmp/galaxy.err"; then
+	ok "the collection builds and installs"
+else
+	not_ok "the collection builds and installs" "$(head -c 300 "$tmp/galaxy.err")"
+	exit 1
+fi
 
 cat > "$tmp/pol/policy.yaml" <<EOF
 portwarden: 1
@@ -56,12 +65,11 @@ chmod 0600 "$tmp"/pol/*.yaml
 run_module() {
 	local out=$1 args=$2
 	shift 2
-	ANSIBLE_LIBRARY="$TOP/contrib/ansible/library" \
 	ANSIBLE_LOCAL_TEMP="$tmp/ansible" ANSIBLE_REMOTE_TEMP="$tmp/ansible" \
 	ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_GATHERING=explicit \
 	ANSIBLE_PYTHON_INTERPRETER=/usr/bin/python3 \
 	timeout 120 ansible localhost -i localhost, -c local \
-		-t "$tmp/tree" -m portwarden -a "$args" "$@" \
+		-t "$tmp/tree" -m portwarden.portwarden.portwarden -a "$args" "$@" \
 		> "$out.out" 2> "$tmp/raw.err"
 	# --tree writes the module's result as JSON but leaves "failed" out:
 	# take that from the status line. Without a result, "failed" is

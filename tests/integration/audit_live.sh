@@ -5,9 +5,12 @@
 # pair plays the remote side. Listeners: tcp v4, a dual-stack and a v6only
 # [::] listener, a loopback one, udp v4 and v6. Connections: allowed and
 # denied sources (v4 and v6), outbound by a uid a `user` rule admits and
-# by one it does not, connected udp. Every finding kind, the JSON shape,
-# junit, prometheus, --netns, --all-netns, --record/--replay, drift after
-# editing the live table with nft.
+# by one it does not, connected udp. Every finding kind (local-only-listener
+# for an expected listener bound to loopback only), the JSON shape (port and
+# cgroup of every finding, "*:PORT" of a missing listener), junit,
+# prometheus, --netns, --all-netns, --record/--replay, drift after editing
+# the live table with nft, and drift checked without reading the table
+# while the ruleset generation is unchanged.
 . "$(dirname "$0")/../lib.sh"
 need_root_netns
 
@@ -140,6 +143,8 @@ listeners:
   - {proto: tcp, port: 22}
   - {proto: tcp, port: 8443}
   - {proto: tcp, port: 2222, process: sshd}
+  - {proto: tcp, port: 6379}
+  - {proto: tcp, port: 9000, family: ipv6}
 EOF
 chmod 0644 "$tmp/policy.yaml"
 
@@ -154,17 +159,29 @@ cat > "$tmp/check.py" <<'EOF'
 import json, sys
 d = json.load(open(sys.argv[1]))
 srv = int(sys.argv[2])
+srv_cg = sys.argv[3]
 errs = []
 def want(cond, msg):
     if not cond: errs.append(msg)
 want(set(d) == {"compliant", "sockets", "findings"}, "top keys %s" % sorted(d))
 want(d["compliant"] is False, "compliant")
 want(isinstance(d["sockets"], int) and d["sockets"] >= 14, "sockets %r" % d["sockets"])
-keys = {"kind", "proto", "local", "remote", "processes", "uid", "rule", "detail"}
+keys = {"kind", "proto", "local", "port", "remote", "processes", "uid",
+        "cgroup", "rule", "detail"}
 for f in d["findings"]:
     want(set(f) == keys, "finding keys %s" % sorted(f))
     for p in f["processes"]:
         want(set(p) == {"pid", "comm"} and isinstance(p["pid"], int), "process %r" % p)
+    # SPEC §11: port is the local port, a number, also of *:PORT
+    want(type(f["port"]) is int and f["local"] is not None and
+         f["local"].rsplit(":", 1)[1] == str(f["port"]), "port of %r" % f)
+    # and cgroup the socket's cgroup: the server's for its sockets
+    if any(p["pid"] == srv for p in f["processes"]):
+        want(f["cgroup"] == srv_cg, "cgroup %r, the server is in %r" % (f["cgroup"], srv_cg))
+    elif not f["processes"]:
+        want(f["cgroup"] is None, "cgroup of an unowned finding %r" % f)
+    else:
+        want(isinstance(f["cgroup"], str) and f["cgroup"], "cgroup %r" % f)
 F = lambda k: [f for f in d["findings"] if f["kind"] == k]
 got = sorted((f["kind"], f["proto"], f["local"], f["remote"]) for f in d["findings"])
 def has(kind, local=None, remote=None, proto=None):
@@ -180,8 +197,20 @@ if ul:
 want(len(has("unexpected-listener", "0.0.0.0:5353", proto="udp")) == 1, "unexpected udp 5353")
 want(len(F("unexpected-listener")) == 2, "exactly two unexpected listeners")
 m = F("missing-listener")
-want(len(m) == 1 and m[0]["proto"] == "tcp" and "2222" in m[0]["detail"]
-     and m[0]["local"] is None and m[0]["processes"] == [], "missing 2222 %r" % m)
+m2 = [f for f in m if f["port"] == 2222]
+want(len(m2) == 1 and m2[0]["proto"] == "tcp" and "2222" in m2[0]["detail"]
+     and m2[0]["local"] == "*:2222" and m2[0]["processes"] == []
+     and m2[0]["cgroup"] is None, "missing 2222 %r" % m)
+# an IPv6-only entry is not met by the IPv4 socket on 0.0.0.0:9000
+m9 = [f for f in m if f["port"] == 9000]
+want(len(m9) == 1 and m9[0]["local"] == "[::]:9000" and "ipv6" in m9[0]["detail"],
+     "missing ipv6 9000 %r" % m)
+want(len(m) == 2, "two missing listeners %r" % m)
+lo = F("local-only-listener")
+want(len(lo) == 1 and lo[0]["local"] == "127.0.0.1:6379" and lo[0]["port"] == 6379
+     and lo[0]["proto"] == "tcp" and lo[0]["remote"] is None
+     and any(p["pid"] == srv for p in lo[0]["processes"])
+     and "only on loopback" in lo[0]["detail"], "local-only 6379 %r" % lo)
 fl = F("filtered-listener")
 want(len(fl) == 1 and fl[0]["local"] == "[::]:8443", "filtered 8443 (v6only, web is IPv4) %r" % fl)
 dc = F("disallowed-connection")
@@ -200,7 +229,9 @@ want(not F("ruleset-drift"), "drift right after loading the ruleset")
 if errs:
     print("; ".join(errs)); print(json.dumps(d, indent=1)); sys.exit(1)
 EOF
-out=$(python3 "$tmp/check.py" "$tmp/a.json" "$srv_pid" 2>&1)
+srv_cg=$(sed -n 's|^0::/||p' "/proc/$srv_pid/cgroup")
+srv_cg=${srv_cg:-/}	# the root cgroup is "/", any other has no leading /
+out=$(python3 "$tmp/check.py" "$tmp/a.json" "$srv_pid" "$srv_cg" 2>&1)
 check_eq "json findings and shape" "" "$out"
 
 # ---- text ----------------------------------------------------------------
@@ -214,6 +245,8 @@ check "text: v6only listener filtered" \
 check "text: udp v6 listener open by rule ntp" \
 	grep -Eq '^udp +\[fd00:9::1\]:123 +open .* ntp$' "$tmp/a.txt"
 check "text: no colour when not a terminal" bash -c "! grep -q $'\e' '$tmp/a.txt'"
+check "text: local-only-listener names the entry and the socket" \
+	grep -Eq '^  local-only-listener +.*policy\.yaml:[0-9]+:[0-9]+: listeners entry tcp port 6379 is live only on loopback \(127\.0\.0\.1:6379\)' "$tmp/a.txt"
 
 # ---- without privileges: still audits, says what it cannot see -----------
 out=$(setpriv --reuid 65534 --regid 65534 --clear-groups \
@@ -248,6 +281,7 @@ check_eq "junit parses, one failure per finding" "" "$out"
 # ---- prometheus ----------------------------------------------------------
 "$PORTWARDEN" audit "$tmp/policy.yaml" --format prometheus > "$tmp/a.prom" 2>/dev/null
 check "prometheus: findings by kind" grep -qx 'portwarden_findings{kind="disallowed-connection"} 3' "$tmp/a.prom"
+check "prometheus: local-only listeners" grep -qx 'portwarden_findings{kind="local-only-listener"} 1' "$tmp/a.prom"
 check "prometheus: listeners by state" grep -qx 'portwarden_listeners{state="local"} 1' "$tmp/a.prom"
 check "prometheus: compliance gauge" grep -qx 'portwarden_compliant 0' "$tmp/a.prom"
 check "prometheus: socket count" grep -Eqx 'portwarden_sockets [0-9]+' "$tmp/a.prom"
@@ -265,6 +299,28 @@ EOF
 )
 check_eq "replay finds what the live run found" same "$out"
 check "replay says drift is not checked" grep -q 'drift not checked' "$tmp/r2.err"
+
+# ---- drift from the ruleset generation (SPEC §11) -------------------------
+# The audits above read the table (nft -f left no record) and recorded that
+# it is the policy's model at this generation: the next one reads nothing.
+"$PORTWARDEN" audit -v "$tmp/policy.yaml" > "$tmp/g.txt" 2> "$tmp/g.err"
+check "unchanged generation: drift known without reading the table" \
+	grep -q "table inet $TABLE: ruleset generation unchanged since portwarden last read or wrote it; not read again" "$tmp/g.err"
+check "unchanged generation: no drift" bash -c "! grep -q 'ruleset-drift\|drift not checked' '$tmp/g.txt'"
+# the record vouches for this policy only: another one is compared in full
+sed 's/- {name: dns, port: 53}/- {name: dns, port: 54}/' "$tmp/policy.yaml" > "$tmp/other.yaml"
+chmod 0644 "$tmp/other.yaml"
+"$PORTWARDEN" audit -v "$tmp/other.yaml" > "$tmp/g.txt" 2> "$tmp/g.err"
+check "unchanged generation, other policy: the table is read" bash -c "! grep -q 'not read again' '$tmp/g.err'"
+check "unchanged generation, other policy: drift" grep -q "ruleset-drift .*differs from what the policy compiles to" "$tmp/g.txt"
+# any transaction, even on another table, moves the generation
+nft add table inet pwaudit_bystander
+"$PORTWARDEN" audit -v "$tmp/policy.yaml" > "$tmp/g.txt" 2> "$tmp/g.err"
+check "moved generation: the table is read again" bash -c "! grep -q 'not read again' '$tmp/g.err'"
+check "moved generation: still no drift" bash -c "! grep -q 'ruleset-drift\|drift not checked' '$tmp/g.txt'"
+"$PORTWARDEN" audit -v "$tmp/policy.yaml" > "$tmp/g.txt" 2> "$tmp/g.err"
+check "read at the new generation: the next audit reads nothing" grep -q 'not read again' "$tmp/g.err"
+nft delete table inet pwaudit_bystander
 
 # ---- drift ---------------------------------------------------------------
 nft add rule inet "$TABLE" input tcp dport 9000 accept

@@ -5,7 +5,9 @@
 # of every golden and example policy must pass `nft -c -f`, load with
 # `nft -f` (twice: the text replaces its own table), and list back with the
 # same sets and the same number of rules per chain; `portwarden apply` of
-# each policy must list exactly like `nft -f` of its compile output.
+# each policy must list exactly like `nft -f` of its compile output, make
+# the same bytecode, and read a table loaded by `nft -f` back as its own
+# (diff equal, no drift in audit, no unknown rules in status).
 # Nothing else in the namespace may change.
 set -u
 . "$(dirname "$0")/../lib.sh"
@@ -59,7 +61,42 @@ oracle() { # NAME FILE
 	nft delete table inet "$table"
 }
 
-n=0
+# The kernel's bytecode of table T, rules as nft prints them and set
+# elements sorted (a hash set lists its elements in hash order, which
+# differs from load to load).
+bytecode() { nft --debug=netlink list table inet "$1" 2>&1 | sort; }
+
+# SPEC §2: the table `nft -f` makes of compile's text is the one apply
+# makes, to the byte, and portwarden reads it back as its own: `diff`
+# equal, `audit` without ruleset-drift, `status` without unknown rules.
+fidelity() { # NAME POLICY COMPILED TABLE
+	local name=$1 y=$2 out=$3 t=$4 why=""
+	nft -f "$out" 2> "$work/err" || { not_ok "$name" "nft -f: $(head -2 "$work/err" | tr '\n' ' ')"; return; }
+	bytecode "$t" > "$work/bc.nft"
+	"$PORTWARDEN" diff "$y" > "$work/diff.out" 2>&1 ||
+		why="diff: $(grep -v '^table' "$work/diff.out" | head -3 | tr '\n' '|')"
+	"$PORTWARDEN" audit "$y" > "$work/audit.out" 2>&1
+	if grep -q 'ruleset-drift\|drift not checked' "$work/audit.out"; then
+		why="$why audit: $(grep 'drift' "$work/audit.out" | head -2 | tr '\n' '|')"
+	fi
+	if ! "$PORTWARDEN" status --table "$t" > "$work/status.out" 2>&1; then
+		why="$why status failed: $(head -2 "$work/status.out" | tr '\n' ' ')"
+	elif grep -q 'unknown' "$work/status.out"; then
+		why="$why status: $(grep unknown "$work/status.out" | head -2 | tr '\n' '|')"
+	fi
+	nft delete table inet "$t"
+	if ! "$PORTWARDEN" apply "$y" > "$work/err" 2>&1; then
+		not_ok "$name" "apply: $(head -2 "$work/err" | tr '\n' ' ')"; return
+	fi
+	bytecode "$t" > "$work/bc.pw"
+	nft delete table inet "$t"
+	if ! diff -u "$work/bc.nft" "$work/bc.pw" > "$work/bc.diff"; then
+		why="$why bytecode: $(grep '^[-+] ' "$work/bc.diff" | head -4 | tr '\n' '|')"
+	fi
+	if [ -z "$why" ]; then ok "$name"; else not_ok "$name" "$why"; fi
+}
+
+n=0 folded=0
 for f in tests/golden/*.nft; do
 	oracle "oracle $(basename "$f")" "$f"
 	n=$((n + 1))
@@ -87,7 +124,11 @@ for y in tests/golden/*.yaml policies/*.yaml; do
 	else
 		not_ok "oracle apply = compile $y" "$(head -12 "$work/diff" | tr '\n' '|')"
 	fi
+	fidelity "oracle nft -f of compile is apply's table $y" "$y" "$out" "$t"
+	grep -q '_fold[0-9]*_v[46] {$' "$out" && folded=$((folded + 1))
 done
+[ "$folded" -ge 4 ] && ok "oracle fidelity covered $folded folded policies" ||
+	not_ok "oracle fidelity coverage" "only $folded folded policies"
 [ "$n" -ge 12 ] && ok "oracle covered $n rulesets" || not_ok "oracle coverage" "only $n rulesets"
 
 # Scale: 10,000 rules fold into one lookup that nft loads.
@@ -103,6 +144,8 @@ if "$PORTWARDEN" compile "$big" > "$work/big.nft" 2> "$work/err"; then
 	rules=$(rules_of "$work/big.nft" | awk '$1=="output"{print $2}')
 	check_eq "oracle 10000 rules fold into one output rule (+4 built-in, +1 default)" 6 "$rules"
 	oracle "oracle 10000 folded rules load" "$work/big.nft"
+	fidelity "oracle 10000 folded rules: nft -f of compile is apply's table" \
+		"$big" "$work/big.nft" pw_big
 else
 	not_ok "oracle compile 10000 rules" "$(head -2 "$work/err")"
 fi

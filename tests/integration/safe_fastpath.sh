@@ -78,8 +78,9 @@ check_eq "rollback after undoing the change restores p1" "$L1" "$(live)"
 check "a rolled-back record has no kernel generation" \
 	bash -c "! grep -q '^kernel-generation' /run/portwarden/net-*/state"
 
-# the record before an apply is kept as a file while it runs and put back
-# byte for byte when the kernel refuses the transaction; none is left over
+# the record before an apply stays in place while it runs (the new one is
+# written ahead beside it) and is byte for byte the same when the kernel
+# refuses the transaction; nothing is left over
 printf 'portwarden: 1\ntable: %s\noutbound:\n  - { name: cg, cgroup: no/such/group.slice, proto: tcp, port: 443 }\n' \
 	"$T" > "$WORK/bad.yaml"
 pw apply "$WORK/p2.yaml"

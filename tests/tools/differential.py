@@ -190,6 +190,9 @@ def make_probes(r, n, sports):
 
 
 def explain(pw, pol, p, d=None):
+    """explain's verdict on the probe's first packet (the observers see
+    first packets): (accepted?, text) or (None, why it failed). A packet
+    on lo crosses output, postrouting, prerouting and input: one answer."""
     d = d or p["dir"]
     if p["dport"] is None:	# echo request: addresses only
         cmd = [pw, "explain", pol, d, p["proto"], p["dst"], "--from", p["src"]]
@@ -198,11 +201,20 @@ def explain(pw, pol, p, d=None):
                "--from", bracket(p["src"], p["sport"])]
     if p["user"] and d == "out":
         cmd += ["--user", p["user"]]
-    res = subprocess.run(cmd, capture_output=True, text=True)
+    res = subprocess.run(cmd + ["--format", "json"], capture_output=True, text=True)
     if res.returncode not in (0, 1):
         return None, " ".join(cmd) + ": exit %d: %s" % (res.returncode,
                                                       res.stderr.strip())
-    return res.returncode == 0, res.stdout.strip()
+    try:
+        j = json.loads(res.stdout)
+    except ValueError:
+        return None, " ".join(cmd) + ": not JSON: " + res.stdout[:200]
+    first = j["first"]
+    if first["verdict"] == "undetermined":
+        return None, " ".join(cmd) + ": undetermined: " + str(j.get("reason"))
+    text = "-> %s (%s %s %s)" % (first["verdict"], first["table"], first["chain"],
+                                  first["rule"])
+    return first["verdict"] == "accept", text
 
 
 def seen(peer, name):
@@ -256,9 +268,8 @@ def main():
             bad_total += 1
             continue
         probes = make_probes(g.r, int(os.environ.get("DIFF_PROBES", "60")), sports)
-        # a packet on lo passes the output chain, then the input chain
-        checks = [(p, d) for p in probes
-                  for d in (("out", "in") if p["dir"] == "lo" else (p["dir"],))]
+        # a packet on lo crosses output and input: explain answers for both
+        checks = [(p, "out" if p["dir"] == "lo" else p["dir"]) for p in probes]
         answers = list(pool.map(lambda c: explain(pw, pol, c[0], c[1]), checks))
         groups = [("peer", "root", [p for p in probes if p["dir"] == "in"]),
                   ("here", "root", [p for p in probes
@@ -281,15 +292,10 @@ def main():
             if want is None:
                 bad.append("explain failed: " + text)
                 continue
-            if d == "in" and p["dir"] == "lo":
-                # reaches the input chain only when output accepted it
-                if not accepted.get(id(p), False):
-                    continue
-            accepted[id(p)] = want
             where = "here" if d == "in" else "peer"
             name = {"icmp": "icmp4", "icmpv6": "icmp6"}.get(p["proto"], "seen")
             if p["dir"] == "lo":
-                where, name = "here", "lo_" + d
+                where, name = "here", "lo_in"
             kernel = p["sport"] in got[(where, name)]
             if (kernel == want and not want and d == "in" and p["dir"] == "in"
                     and p["dport"] and g.established):

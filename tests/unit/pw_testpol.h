@@ -74,6 +74,13 @@ static inline void tp_id(struct id_set *ids, uint32_t id)
 	ids->v[ids->n++] = id;
 }
 
+/* Append an interface name; keep them sorted as the checker does. */
+static inline void tp_iface(struct iface_set *s, const char *name)
+{
+	s->v = xrealloc(s->v, (s->n + 1) * sizeof(*s->v));
+	s->v[s->n++] = xstrdup(name);
+}
+
 static inline void tp_free(struct policy *p)
 {
 	size_t d, i;
@@ -94,13 +101,33 @@ static inline void tp_free(struct policy *p)
 			free(r->uids.v);
 			free(r->gids.v);
 			free(r->cgroup);
-			free(r->iface);
+			for (size_t j = 0; j < r->ifaces.n; j++)
+				free(r->ifaces.v[j]);
+			free(r->ifaces.v);
 			free(r->comment);
 		}
 		free(p->rules[d]);
 	}
 	free(p->table);
 	free(p);
+}
+
+#include "eval.h"
+#include "interp.h"
+
+/* eval_packet() on the compiled model alone, the way check and explain
+ * --policy-only run it (the host's own addresses are left out: only
+ * loopback is local). */
+static inline int eval_model(const struct model *m, const struct packet *k,
+			     struct eval_result *r)
+{
+	struct ix_host *h = ix_host_new();
+	int ret = ix_host_add_model(h, m);
+
+	if (!ret)
+		ret = eval_packet(h, k, r);
+	ix_host_free(h);
+	return ret;
 }
 
 #endif

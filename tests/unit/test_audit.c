@@ -291,7 +291,14 @@ static void test_audit_basic(void **state)
 	assert_int_equal(count_kind(r, FIND_MISSING_LISTENER), 1);
 	assert_non_null(strstr(f->detail, "9999"));
 	assert_non_null(strstr(f->detail, "test.yaml:11:"));
+	assert_false(f->has_sock);
+	assert_int_equal(f->port, 9999);	/* SPEC §11: local "*:9999" */
 	assert_int_equal(count_kind(r, FIND_FILTERED_LISTENER), 0);
+	assert_int_equal(count_kind(r, FIND_LOCAL_ONLY_LISTENER), 0);
+	for (i = 0; i < r->n_findings; i++)	/* every finding has its port */
+		if (r->findings[i].has_sock)
+			assert_int_equal(r->findings[i].port,
+					 r->findings[i].sock.s.sport);
 
 	for (i = 0; i < r->n_conns; i++) {
 		const struct audit_sock *c = &r->conns[i];
@@ -314,6 +321,48 @@ static void test_audit_basic(void **state)
 	assert_true(f->sock.inbound);
 	assert_null(f->rule);		/* the default decided */
 	assert_non_null(strstr(f->detail, "inbound tcp connection from [::ffff:192.0.2.2]"));
+	unload(&fx);
+}
+
+/* SPEC §11: the recorded 127.0.0.1:6379 listener is expected by the
+ * policy, but nothing outside the host can reach it. */
+static void test_local_only_recorded(void **state)
+{
+	struct fixture fx = { 0 };
+	struct sockdiag *sd = NULL;
+	const struct audit_report *r;
+	const struct finding *f;
+	char buf[64];
+
+	(void)state;
+	load(&fx, "portwarden: 1\n"
+		  "inbound:\n"
+		  "  - {name: ssh, proto: tcp, port: 22}\n"
+		  "listeners:\n"
+		  "  - {proto: tcp, port: 22}\n"
+		  "  - {proto: tcp, port: 6379, process: redis-server}\n");
+	assert_int_equal(sockdiag_open_replay(&sd, BASIC_DUMP), 0);
+	audit_begin_netns(fx.a, BASIC_DUMP);
+	assert_int_equal(audit_dump(fx.a, sd), 0);
+	audit_end_netns(fx.a, true);
+	sockdiag_close(sd);
+	r = audit_report(fx.a);
+	assert_int_equal(count_kind(r, FIND_LOCAL_ONLY_LISTENER), 1);
+	assert_int_equal(count_kind(r, FIND_MISSING_LISTENER), 0);
+	f = find_finding(r, FIND_LOCAL_ONLY_LISTENER, 6379);
+	assert_non_null(f);
+	assert_true(f->has_sock);
+	assert_int_equal(f->proto, IPPROTO_TCP);
+	assert_int_equal(f->port, 6379);
+	assert_non_null(f->entry);
+	assert_int_equal(f->entry->loc.line, 6);
+	sock_addr_format(f->sock.s.family, f->sock.s.src, f->sock.s.sport,
+			 buf, sizeof(buf));
+	assert_string_equal(buf, "127.0.0.1:6379");
+	assert_non_null(strstr(f->detail, "test.yaml:6:"));
+	assert_non_null(strstr(f->detail, "only on loopback (127.0.0.1:6379)"));
+	assert_string_equal(finding_kind_name(FIND_LOCAL_ONLY_LISTENER),
+			    "local-only-listener");
 	unload(&fx);
 }
 
@@ -556,6 +605,94 @@ static void test_direction(void **state)
 	unload(&fx);
 }
 
+/* local-only-listener only when every live socket of the entry is on
+ * loopback (127.0.0.0/8, ::1, or bound to lo); one reachable socket, even
+ * a filtered one, makes it a question for filtered-listener instead. */
+static void test_local_only_hand(void **state)
+{
+	struct fixture fx = { 0 };
+	struct sock_info v[6];
+	const struct audit_report *r;
+	const struct finding *f;
+
+	(void)state;
+	load(&fx, "portwarden: 1\n"
+		  "defaults: {inbound: drop}\n"
+		  "inbound:\n"
+		  "  - {name: web, proto: tcp, port: 80}\n"
+		  "listeners:\n"
+		  "  - {proto: [tcp, udp], port: 5000}\n"
+		  "  - {proto: tcp, port: 80}\n"
+		  "  - {proto: tcp, port: 6000}\n"
+		  "  - {proto: tcp, port: 7000}\n");
+	v[0] = mk(IPPROTO_TCP, TCP_LISTEN, "127.0.0.1", 5000, "0.0.0.0", 0);
+	v[1] = mk(IPPROTO_TCP, TCP_LISTEN, "::1", 5000, "::", 0);
+	v[2] = mk(IPPROTO_UDP, TCP_CLOSE, "127.0.0.53", 5000, "0.0.0.0", 0);
+	v[3] = mk(IPPROTO_TCP, TCP_LISTEN, "127.0.0.1", 80, "0.0.0.0", 0);
+	v[4] = mk(IPPROTO_TCP, TCP_LISTEN, "0.0.0.0", 80, "0.0.0.0", 0);
+	/* 6000: bound to lo by SO_BINDTODEVICE, address any */
+	v[5] = mk(IPPROTO_TCP, TCP_LISTEN, "0.0.0.0", 6000, "0.0.0.0", 0);
+	v[5].ifindex = 1;
+	run(&fx, v, 6);
+	r = audit_report(fx.a);
+	/* tcp and udp of the 5000 entry, and 6000 */
+	assert_int_equal(count_kind(r, FIND_LOCAL_ONLY_LISTENER), 3);
+	f = find_finding(r, FIND_LOCAL_ONLY_LISTENER, 6000);
+	assert_non_null(f);
+	assert_int_equal(f->port, 6000);
+	assert_null(f->rule);
+	assert_null(find_finding(r, FIND_LOCAL_ONLY_LISTENER, 80));
+	assert_int_equal(count_kind(r, FIND_FILTERED_LISTENER), 0);
+	/* 7000 has no socket at all */
+	f = find_finding(r, FIND_MISSING_LISTENER, 0);
+	assert_non_null(f);
+	assert_int_equal(f->port, 7000);
+	assert_int_equal(count_kind(r, FIND_MISSING_LISTENER), 1);
+	/* loopback sockets are never unexpected */
+	assert_int_equal(count_kind(r, FIND_UNEXPECTED_LISTENER), 0);
+	assert_int_equal(r->n_findings, 4);
+	unload(&fx);
+}
+
+/* `family:` of a listeners entry: which sockets count. A dual-stack [::]
+ * socket takes both families, a v4-mapped or 0.0.0.0 one IPv4 only. */
+static void test_listener_family(void **state)
+{
+	struct fixture fx = { 0 };
+	struct sock_info v[3];
+	const struct audit_report *r;
+	const struct finding *f;
+	size_t i;
+
+	(void)state;
+	load(&fx, "portwarden: 1\n"
+		  "inbound:\n"
+		  "  - {name: any, proto: tcp, port: [80, 443, 8443]}\n"
+		  "listeners:\n"
+		  "  - {proto: tcp, port: 80, family: ipv6}\n"
+		  "  - {proto: tcp, port: 443, family: ipv4}\n"
+		  "  - {proto: tcp, port: 443, family: ipv6}\n"
+		  "  - {proto: tcp, port: 8443, family: ipv4}\n");
+	v[0] = mk(IPPROTO_TCP, TCP_LISTEN, "0.0.0.0", 80, "0.0.0.0", 0);
+	v[1] = mk(IPPROTO_TCP, TCP_LISTEN, "::", 443, "::", 0);	/* dual */
+	v[2] = mk(IPPROTO_TCP, TCP_LISTEN, "::", 8443, "::", 0);
+	v[2].v6only = true;
+	run(&fx, v, 3);
+	r = audit_report(fx.a);
+	assert_int_equal(count_kind(r, FIND_MISSING_LISTENER), 2);
+	for (i = 0; i < r->n_findings; i++) {
+		f = &r->findings[i];
+		assert_int_equal(f->kind, FIND_MISSING_LISTENER);
+		assert_true(f->port == 80 || f->port == 8443);
+		assert_int_equal(f->entry->families, f->port == 80 ? FAM_V6 : FAM_V4);
+		assert_non_null(strstr(f->detail, f->port == 80 ? "port 80 ipv6 has" :
+						  "port 8443 ipv4 has"));
+	}
+	/* the rule names the ports: no unexpected listener */
+	assert_int_equal(r->n_findings, 2);
+	unload(&fx);
+}
+
 static void test_drift(void **state)
 {
 	struct fixture fx = { 0 };
@@ -565,14 +702,19 @@ static void test_drift(void **state)
 	load(&fx, "portwarden: 1\ntable: pwt\n");
 	audit_begin_netns(fx.a, "x");
 	audit_end_netns(fx.a, true);
-	audit_drift(fx.a, fx.m, 0);		/* equal: nothing */
 	r = audit_report(fx.a);
+	assert_false(r->drift_checked);
+	audit_drift_none(fx.a);		/* the generation cache vouched */
 	assert_true(r->drift_checked);
 	assert_int_equal(r->n_findings, 0);
-	audit_drift(fx.a, NULL, -ENOENT);
+	assert_true(audit_drift(fx.a, fx.m, 0));	/* equal: nothing */
+	assert_true(r->drift_checked);
+	assert_int_equal(r->n_findings, 0);
+	assert_false(audit_drift(fx.a, NULL, -ENOENT));
 	assert_int_equal(r->n_findings, 1);
 	assert_int_equal(r->findings[0].kind, FIND_RULESET_DRIFT);
 	assert_string_equal(r->findings[0].detail, "the live table inet pwt is missing");
+	assert_int_equal(r->findings[0].port, 0);	/* JSON: null */
 	assert_string_equal(finding_kind_name(FIND_RULESET_DRIFT), "ruleset-drift");
 	unload(&fx);
 }
@@ -659,6 +801,9 @@ int main(void)
 		cmocka_unit_test(test_replay_rejects_garbage),
 		cmocka_unit_test(test_record_roundtrip),
 		cmocka_unit_test(test_audit_basic),
+		cmocka_unit_test(test_local_only_recorded),
+		cmocka_unit_test(test_local_only_hand),
+		cmocka_unit_test(test_listener_family),
 		cmocka_unit_test(test_v6only_and_dual_stack),
 		cmocka_unit_test(test_open_from_one_corner),
 		cmocka_unit_test(test_open_past_masked_set),

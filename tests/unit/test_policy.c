@@ -252,7 +252,8 @@ static void test_spec_example(void **state)
 	assert_int_equal(r->gids.n, 1);
 	assert_int_equal(r->gids.v[0], 0);
 	assert_string_equal(r->cgroup, "system.slice/nginx.service");
-	assert_string_equal(r->iface, "eth0");
+	assert_int_equal(r->ifaces.n, 1);
+	assert_string_equal(r->ifaces.v[0], "eth0");
 	assert_int_equal(r->dport.v[0].lo, 443);
 	assert_int_equal(r->sport.v[0].lo, 49152);
 	assert_int_equal(r->sport.v[0].hi, 65535);
@@ -298,7 +299,7 @@ static void test_defaults(void **state)
 	assert_int_equal(r->not_from.n, 0);
 	assert_int_equal(r->uids.n, 0);
 	assert_null(r->cgroup);
-	assert_null(r->iface);
+	assert_int_equal(r->ifaces.n, 0);
 	assert_null(r->comment);
 	assert_false(r->log);
 	assert_int_equal(r->families, FAM_BOTH);
@@ -618,6 +619,27 @@ static void test_warnings(void **state)
 	      "rule 'inbound[0]' never matches: its 'port' is empty");
 	warns("portwarden: 1\ninbound:\n  - name: all\n  - name: ssh\n    port: 22\n",
 	      4, 5, "rule 'ssh' never matches: rule 'all' (t.yaml:3) above already decides all of its traffic");
+	/* exclusions that leave nothing */
+	warns("portwarden: 1\ninbound:\n  - { name: x, port: 22, not_from: [0.0.0.0/0, \"::/0\"] }\n",
+	      3, 5, "rule 'x' can never match: its 'not_from' excludes every address");
+	warns("portwarden: 1\ninbound:\n  - { name: x, port: 22, not_from: any }\n",
+	      3, 5, "rule 'x' can never match: its 'not_from' excludes every address");
+	warns("portwarden: 1\ninbound:\n  - { name: x, family: ipv4, not_from: 0.0.0.0/0 }\n",
+	      3, 5, "rule 'x' can never match: its 'not_from' excludes every address");
+	warns("portwarden: 1\noutbound:\n  - { name: x, proto: icmp, not_to: [0.0.0.0/1, 128.0.0.0/1] }\n",
+	      3, 5, "rule 'x' can never match: its 'not_to' excludes every address");
+	warns("portwarden: 1\noutbound:\n  - { name: x, to: [10.1.0.0/16, \"2001:db8::/32\"],"
+	      " not_to: [10.0.0.0/8, \"2001:db8::/33\", \"2001:db8:8000::/33\"] }\n",
+	      3, 5, "rule 'x' can never match: its 'not_to' excludes every address its 'to' allows");
+	warns("portwarden: 1\ninbound:\n  - { name: x, from: [10.1.0.0/16, 10.2.0.0/16],"
+	      " not_from: [10.1.0.0/17, 10.1.128.0/17, 10.2.0.0/16] }\n",
+	      3, 5, "rule 'x' can never match: its 'not_from' excludes every address its 'from' allows");
+	warns("portwarden: 1\ninbound:\n  - { name: a, interface: [eth1, eth0, wg0] }\n"
+	      "  - { name: b, port: 22, interface: [wg0, eth0] }\n",
+	      4, 5, "rule 'b' never matches: rule 'a' (t.yaml:3) above already decides all of its traffic");
+	warns("portwarden: 1\ninbound:\n  - { name: a, interface: \"eth*\" }\n"
+	      "  - { name: b, port: 22, interface: [eth0, eth1] }\n",
+	      4, 5, "rule 'b' never matches: rule 'a' (t.yaml:3) above already decides all of its traffic");
 	warns("portwarden: 1\n"
 	      "inbound:\n"
 	      "  - { name: wide, proto: tcp, port: [22, 80-90], from: [10.0.0.0/8, \"::/0\"] }\n"
@@ -638,6 +660,15 @@ static void test_not_shadowed(void **state)
 		"portwarden: 1\ninbound:\n  - { port: 22, not_from: 10.1.0.0/16 }\n  - { port: 22, from: 10.0.0.0/8 }\n",
 		/* interface */
 		"portwarden: 1\ninbound:\n  - { port: 22, interface: eth0 }\n  - { port: 22 }\n",
+		/* exclusions that leave something: one family, one prefix, a gap */
+		"portwarden: 1\ninbound:\n  - { port: 22, not_from: 0.0.0.0/0 }\n",
+		"portwarden: 1\ninbound:\n  - { port: 22, from: [10.1.0.0/16, 11.0.0.0/8], not_from: 10.0.0.0/8 }\n",
+		"portwarden: 1\noutbound:\n  - { proto: icmp, not_to: [0.0.0.0/1, 128.0.0.0/2, 224.0.0.0/3] }\n",
+		"portwarden: 1\noutbound:\n  - { to: \"::/0\", not_to: [\"::/1\", \"8000::/2\", \"c000::/3\", \"e000::/4\"] }\n",
+		/* an interface list that misses one of the later rule's */
+		"portwarden: 1\ninbound:\n  - { port: 22, interface: [eth0, eth1] }\n  - { port: 22, interface: [eth1, eth2] }\n",
+		/* a pattern that does not cover the later name */
+		"portwarden: 1\ninbound:\n  - { port: 22, interface: \"eth*\" }\n  - { port: 22, interface: [wg0, eth1] }\n",
 		/* family */
 		"portwarden: 1\ninbound:\n  - { port: 22, family: ipv4 }\n  - { port: 22 }\n",
 		/* users */
@@ -969,35 +1000,277 @@ static void test_limits(void **state)
 	free(buf);
 }
 
+/* ---- YAML merge keys, x- keys, tags ---------------------------------- */
+
+static void test_merge_keys(void **state)
+{
+	struct policy *p;
+	struct diag d;
+	const struct rule *r;
+
+	(void)state;
+	p = ok("portwarden: 1\n"				/* 1 */
+	       "x-ssh: &ssh\n"					/* 2 */
+	       "  proto: tcp\n"					/* 3 */
+	       "  port: 22\n"					/* 4 */
+	       "  from: 10.0.0.0/8\n"				/* 5 */
+	       "x-alt: &alt { port: 2222, log: true, comment: alt }\n" /* 6 */
+	       "inbound:\n"					/* 7 */
+	       "  - <<: *ssh\n"					/* 8 */
+	       "    name: own-wins\n"				/* 9 */
+	       "    port: 23\n"					/* 10 */
+	       "  - { <<: [*alt, *ssh], name: earlier-wins }\n"	/* 11 */
+	       "  - { <<: {proto: udp}, name: inline, port: 53 }\n");
+	assert_int_equal(p->n_rules[DIR_IN], 3);
+	r = &p->rules[DIR_IN][0];
+	assert_string_equal(r->name, "own-wins");
+	assert_int_equal(r->protos, PROTO_TCP);
+	assert_int_equal(r->dport.n, 1);
+	assert_int_equal(r->dport.v[0].lo, 23);	/* the rule's own key */
+	assert_int_equal(r->from.n, 1);		/* merged */
+	assert_int_equal(r->from.v[0].plen, 8);
+	r = &p->rules[DIR_IN][1];
+	assert_int_equal(r->dport.v[0].lo, 2222);	/* *alt before *ssh */
+	assert_true(r->log);
+	assert_string_equal(r->comment, "alt");
+	assert_int_equal(r->protos, PROTO_TCP);	/* only *ssh has it */
+	assert_int_equal(r->loc.line, 11);
+	r = &p->rules[DIR_IN][2];
+	assert_int_equal(r->protos, PROTO_UDP);
+	policy_free(p);
+
+	/* a merged key's problem is reported where it was written, once */
+	assert_int_equal(load("portwarden: 1\n"
+			      "x-b: &b { proto: tcp, port: 0 }\n"
+			      "inbound:\n"
+			      "  - { <<: *b, name: a }\n"
+			      "  - { <<: *b, name: c }\n", &p, &d), -EINVAL);
+	assert_true(has(&d, DIAG_ERROR, 2, 29, "port 0 is out of range (1-65535)"));
+	assert_int_equal(d.errors, 1);
+	assert_int_equal(d.n, 1);
+	diag_release(&d);
+
+	/* merging something that is not a mapping */
+	bad("portwarden: 1\nx-l: &l [1, 2]\ninbound:\n  - { <<: *l, port: 1 }\n",
+	    4, 7, "'<<' merges mappings, but item 1 of its list is a scalar");
+	bad("portwarden: 1\ninbound:\n  - { <<: 5, port: 1 }\n",
+	    3, 7, "'<<' merges a mapping or a list of mappings, not a scalar (write '<<: *anchor' with an anchored mapping)");
+	bad("portwarden: 1\nx-a: &a {port: 1}\ninbound:\n  - { <<: [*a, [1]], name: x }\n",
+	    4, 7, "'<<' merges mappings, but item 2 of its list is a list");
+	/* a quoted "<<" is an ordinary key */
+	bad("portwarden: 1\nx-a: &a {port: 1}\ninbound:\n  - { \"<<\": *a }\n",
+	    4, 7, "unknown key '<<' in a rule (a quoted '<<' is an ordinary key; write << unquoted to merge)");
+	/* !!merge << is the same as << */
+	p = ok("portwarden: 1\nx-a: &a {port: 80}\ninbound:\n  - { !!merge <<: *a }\n");
+	assert_int_equal(p->rules[DIR_IN][0].dport.v[0].lo, 80);
+	policy_free(p);
+	/* merging at the top level and into sets works too */
+	p = ok("portwarden: 1\nx-top: &top { defaults: { inbound: drop } }\n<<: *top\n"
+	       "x-s: &s { web: [80, 443] }\nsets: { <<: *s, dns: [53] }\n"
+	       "inbound: [{ port: $web }, { port: $dns }]\n");
+	assert_int_equal(p->def[DIR_IN], VERDICT_DROP);
+	assert_int_equal(p->n_sets, 2);
+	policy_free(p);
+}
+
+static void test_x_keys(void **state)
+{
+	struct policy *p;
+
+	(void)state;
+	/* any x- key at the top level is ignored, whatever it holds */
+	p = ok("portwarden: 1\nx-anything: { not: [a, policy], port: 0 }\n"
+	       "x-list: [1, 2, 3]\nx-: 7\n");
+	assert_int_equal(p->n_rules[DIR_IN], 0);
+	policy_free(p);
+	/* elsewhere an x- key is still unknown */
+	bad("portwarden: 1\ninbound:\n  - { port: 22, x-note: hi }\n",
+	    3, 17, "unknown key 'x-note' in a rule ('x-' keys are ignored at the top level only)");
+	bad("portwarden: 1\ndefaults: { x-a: 1 }\n",
+	    2, 13, "unknown key 'x-a' in defaults ('x-' keys are ignored at the top level only)");
+	/* X- (upper case) is not an x- key */
+	bad("portwarden: 1\nX-a: 1\n", 2, 1, "unknown key 'X-a' in the policy");
+}
+
+static void test_tags(void **state)
+{
+	struct policy *p;
+	const struct rule *r;
+
+	(void)state;
+	/* core tags that fit the node are fine */
+	p = ok("portwarden: !!int 1\ntable: !!str pw\n"
+	       "established: !!bool \"no\"\nloopback: !!bool true\n"
+	       "inbound: !!seq\n"
+	       "  - !!map { port: !!str 443, log: !!bool \"on\", name: !!str 44 }\n"
+	       "  - { port: !!int \"22\", proto: tcp }\n"
+	       "outbound: !!null\n");
+	assert_false(p->established);
+	r = &p->rules[DIR_IN][0];
+	assert_int_equal(r->dport.v[0].lo, 443);	/* a string port is a port */
+	assert_true(r->log);
+	assert_string_equal(r->name, "44");
+	assert_int_equal(p->rules[DIR_IN][1].dport.v[0].lo, 22);
+	policy_free(p);
+	/* !!str makes a plain word a string: no longer a boolean */
+	bad("portwarden: 1\nloopback: !!str true\n", 2, 11,
+	    "expected true or false, got the string 'true' (drop the quotes)");
+	/* everything else is an error at the tagged node */
+	bad("portwarden: 1\ninbound:\n  - { port: !!binary MjI= }\n", 3, 13,
+	    "unsupported tag '!!binary' (a policy holds no binary data; write the value as text)");
+	bad("portwarden: 1\ninbound:\n  - { port: !!float 22 }\n", 3, 13,
+	    "unsupported tag '!!float' (the tags a policy takes are !!str, !!int, !!bool, !!null, !!map and !!seq)");
+	bad("portwarden: 1\ninbound:\n  - { port: !port 22 }\n", 3, 13,
+	    "unsupported tag '!port' (a policy is plain YAML; the tags it takes are !!str, !!int, !!bool, !!null, !!map and !!seq)");
+	bad("portwarden: 1\ninbound: !!set { a, b }\n", 2, 10,
+	    "unsupported tag '!!set' (the tags a policy takes are !!str, !!int, !!bool, !!null, !!map and !!seq)");
+	bad("%TAG !e! tag:example.com,2000:\n---\nportwarden: !e!v 1\n", 3, 13,
+	    "unsupported tag 'tag:example.com,2000:v' (a policy is plain YAML; the tags it takes are !!str, !!int, !!bool, !!null, !!map and !!seq)");
+	/* a core tag that does not fit */
+	bad("portwarden: 1\ninbound:\n  - { port: !!int 0x16 }\n", 3, 13,
+	    "tag '!!int' does not fit the value '0x16' (a decimal integer)");
+	bad("portwarden: 1\nloopback: !!bool maybe\n", 2, 11,
+	    "tag '!!bool' does not fit the value 'maybe'");
+	bad("portwarden: 1\ninbound: !!map [ ]\n", 2, 10, "tag '!!map' does not fit a list");
+	bad("portwarden: 1\ntable: !!seq pw\n", 2, 8, "tag '!!seq' does not fit the value 'pw'");
+	bad("portwarden: 1\ntable: !!null pw\n", 2, 8, "tag '!!null' does not fit the value 'pw'");
+	bad("portwarden: 1\ninbound:\n  - { port: !!merge 1 }\n", 3, 13,
+	    "unsupported tag '!!merge' (the tags a policy takes are !!str, !!int, !!bool, !!null, !!map and !!seq)");
+}
+
+/*
+ * Hostile or broken input: each one is refused (or, for the last two,
+ * read) with the error a user needs, at the place it is, and never
+ * crashes or leaks (the suite also runs under ASan and valgrind).
+ */
+static void test_interface_lists(void **state)
+{
+	struct policy *p;
+	const struct rule *r;
+
+	(void)state;
+	p = ok("portwarden: 1\ninbound:\n"
+	       "  - { name: a, interface: [wg0, eth1, eth0, eth1] }\n"
+	       "  - { name: b, interface: eth0 }\n"
+	       "  - { name: c, interface: [\"veth*\"] }\n");
+	r = &p->rules[DIR_IN][0];
+	assert_int_equal(r->ifaces.n, 3);	/* sorted, unique */
+	assert_string_equal(r->ifaces.v[0], "eth0");
+	assert_string_equal(r->ifaces.v[1], "eth1");
+	assert_string_equal(r->ifaces.v[2], "wg0");
+	assert_int_equal(p->rules[DIR_IN][1].ifaces.n, 1);
+	assert_string_equal(p->rules[DIR_IN][2].ifaces.v[0], "veth*");
+	policy_free(p);
+	bad("portwarden: 1\ninbound:\n  - { interface: [eth0, \"wg*\"] }\n", 3, 25,
+	    "'wg*' cannot be in a list of interfaces (a list matches whole names); give the pattern a rule of its own");
+	bad("portwarden: 1\ninbound:\n  - { interface: [eth0, \"a b\"] }\n", 3, 25,
+	    "bad interface name 'a b' (1 to 15 characters, no spaces, '/', ':' or '\"'; '*' only at the end)");
+	bad("portwarden: 1\ninbound:\n  - { interface: [] }\n", 3, 18,
+	    "expected an interface name or a list of them, got an empty list");
+	bad("portwarden: 1\ninbound:\n  - { interface: [eth0, [eth1]] }\n", 3, 25,
+	    "expected an interface name, got a list");
+}
+
+static void test_ephemeral(void **state)
+{
+	struct policy *p;
+	struct diag d;
+
+	(void)state;
+	p = ok("portwarden: 1\nsets:\n  e: [ephemeral]\noutbound:\n"
+	       "  - { name: a, proto: tcp, sport: ephemeral }\n"		/* 5 */
+	       "  - { name: b, proto: tcp, sport: [1024, $e] }\n"	/* 6 */
+	       "  - { name: c, proto: tcp, sport: \"49152-65535\" }\n"	/* 7: not named */
+	       "  - { name: d, proto: tcp, sport: [ephemeral, 30000-49151] }\n"
+	       "inbound:\n  - { name: i, proto: tcp, sport: ephemeral }\n");
+	assert_int_equal(p->rules[DIR_OUT][0].sport_ephemeral.line, 5);
+	assert_int_equal(p->rules[DIR_OUT][0].sport_ephemeral.col, 35);
+	assert_int_equal(p->rules[DIR_OUT][1].sport_ephemeral.line, 6);
+	assert_int_equal(p->rules[DIR_OUT][2].sport_ephemeral.line, 0);
+	/* Linux's default range: a and b miss 32768-49151; d covers it */
+	diag_init(&d);
+	assert_int_equal(policy_warn_ephemeral(p, 32768, 60999, &d), 2);
+	assert_true(has(&d, DIAG_WARNING, 5, 35, "rule 'a': sport 'ephemeral' is 49152-65535 (IANA), but this host's connections use source ports 32768-60999 (net.ipv4.ip_local_port_range); write sport: \"32768-65535\" to cover both"));
+	assert_true(has(&d, DIAG_WARNING, 6, 35, "rule 'b': sport 'ephemeral' is 49152-65535 (IANA), but this host's connections use source ports 32768-60999 (net.ipv4.ip_local_port_range); write sport: \"32768-65535\" to cover both"));
+	diag_release(&d);
+	/* a range within IANA's, or IANA's itself: nothing to say */
+	diag_init(&d);
+	assert_int_equal(policy_warn_ephemeral(p, 49152, 65535, &d), 0);
+	assert_int_equal(policy_warn_ephemeral(p, 50000, 60000, &d), 0);
+	/* a range wholly below 49152 is missed by every one of them */
+	assert_int_equal(policy_warn_ephemeral(p, 1024, 5000, &d), 3);
+	assert_int_equal(d.warnings, 3);
+	/* nonsense from /proc: no warnings */
+	assert_int_equal(policy_warn_ephemeral(p, 0, 10, &d), 0);
+	assert_int_equal(policy_warn_ephemeral(p, 6000, 5000, &d), 0);
+	diag_release(&d);
+	policy_free(p);
+}
+
 static void test_garbage(void **state)
 {
-	static const char *const inputs[] = {
-		"\x7f" "ELF\x02\x01\x01",
-		"\x00\x01\x02",
-		"portwarden: 1\ninbound:\n  - port: [\n",
-		"{{{{",
-		"]]]]",
-		"&a [*a]",
-		"? [a]\n: b\n",
-		"portwarden: !!binary 1\n",
-		"portwarden: 1\nsets:\n  <<: {a: [1]}\n",
-		"\xef\xbb\xbfportwarden: 1\n",
-		"portwarden: 1\ninbound:\n  - from: [\"\", \"/\", \":\", \"1.2.3.4/\", \"::/\"]\n",
-		"portwarden: 1\ninbound:\n  - port: [\"\", \"-\", \"1-\", \"-1\", \"99999999999999999999\"]\n",
+	static const struct {
+		const char *in;
+		size_t len;		/* 0: strlen */
+		unsigned int errors, line, col;
+		const char *msg;	/* the first diagnostic */
+	} cases[] = {
+		{ "\x7f" "ELF\x02\x01\x01", 0, 1, 1, 1,
+		  "invalid input: control characters are not allowed (byte 0x7f)" },
+		{ "\x00\x01\x02", 3, 1, 1, 1,
+		  "invalid input: control characters are not allowed (byte 0x00)" },
+		{ "portwarden: 1\ninbound:\n  - port: [\n", 0, 1, 4, 1,
+		  "YAML syntax error: did not find expected node content while parsing a flow node" },
+		{ "{{{{", 0, 1, 2, 1,
+		  "YAML syntax error: did not find expected node content while parsing a flow node" },
+		{ "]]]]", 0, 1, 1, 1,
+		  "YAML syntax error: did not find expected node content while parsing a block node" },
+		{ "&a [*a]", 0, 1, 1, 5, "alias '*a' names no finished anchor" },
+		{ "? [a]\n: b\n", 0, 2, 1, 1,
+		  "missing 'portwarden: 1' (the schema version)" },
+		{ "portwarden: !!binary 1\n", 0, 1, 1, 13,
+		  "unsupported tag '!!binary' (a policy holds no binary data; write the value as text)" },
+		{ "portwarden: 1\ninbound:\n  - from: [\"\", \"/\", \":\", \"1.2.3.4/\", \"::/\"]\n",
+		  0, 5, 3, 12,
+		  "bad address '' (expected an IPv4 or IPv6 address or prefix, 'any' or a $set)" },
+		{ "portwarden: 1\ninbound:\n  - port: [\"\", \"-\", \"1-\", \"-1\", \"99999999999999999999\"]\n",
+		  0, 5, 3, 12,
+		  "bad port '' (expected 1-65535, a range such as 8000-8999, a service name or a $set)" },
+		{ "portwarden: 1\nx: &x {a: 1}\ninbound: [ *x, <<: *x ]\n", 0, 2, 2, 1,
+		  "unknown key 'x' in the policy" },
 	};
+	struct policy *p;
+	struct diag d;
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < ARRAY_SIZE(inputs); i++) {
-		struct policy *p = NULL;
-		struct diag d;
-		size_t len = i == 1 ? 3 : strlen(inputs[i]);
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		size_t len = cases[i].len ? cases[i].len : strlen(cases[i].in);
 
+		p = NULL;
 		diag_init(&d);
-		policy_load_buffer(&p, "g.yaml", inputs[i], len, &d);
-		policy_free(p);
+		assert_int_equal(policy_load_buffer(&p, "g.yaml", cases[i].in,
+						    len, &d), -EINVAL);
+		assert_null(p);
+		assert_int_equal(d.errors, cases[i].errors);
+		assert_true(d.n >= 1);
+		assert_int_equal(d.v[0].severity, DIAG_ERROR);
+		assert_string_equal(d.v[0].loc.file, "g.yaml");
+		assert_int_equal(d.v[0].loc.line, cases[i].line);
+		assert_int_equal(d.v[0].loc.col, cases[i].col);
+		assert_string_equal(d.v[0].msg, cases[i].msg);
 		diag_release(&d);
 	}
+	/* a byte order mark is not garbage */
+	p = ok("\xef\xbb\xbfportwarden: 1\ninbound: [{ port: 22 }]\n");
+	assert_int_equal(p->n_rules[DIR_IN], 1);
+	policy_free(p);
+	/* nor is a merge into `sets` */
+	p = ok("portwarden: 1\nsets:\n  <<: {a: [1]}\ninbound: [{ port: $a }]\n");
+	assert_int_equal(p->n_sets, 1);
+	assert_string_equal(p->sets[0].name, "a");
+	assert_int_equal(p->rules[DIR_IN][0].dport.v[0].lo, 1);
+	policy_free(p);
 }
 
 int main(void)
@@ -1020,6 +1293,11 @@ int main(void)
 		cmocka_unit_test(test_directory),
 		cmocka_unit_test(test_permissions),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_merge_keys),
+		cmocka_unit_test(test_x_keys),
+		cmocka_unit_test(test_tags),
+		cmocka_unit_test(test_interface_lists),
+		cmocka_unit_test(test_ephemeral),
 		cmocka_unit_test(test_garbage),
 	};
 

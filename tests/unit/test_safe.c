@@ -20,9 +20,11 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "confirm_timer.h"
+#include "guard.h"
 #include "model_io.h"
 #include "policy.h"
-#include "safe.h"
+#include "state.h"
 #include "util.h"
 
 /* The sock_diag recording the audit tests replay (tests/data/
@@ -295,6 +297,8 @@ static void test_model_read_refuses_damage(void **state)
 		"model 1\ntable \"t\"\nset \"s\" family 4 interval 1 keys dport\n"
 		"elem 0 1-2 - - extra\nend\n",
 		"model 1\ntable \"t\"\nend extra\n",
+		"model 1\ntable \"t\"\nset \"s\" family 4 interval 1 keys saddr\n"
+		"set \"s\" family 4 interval 1 keys dport\nend\n",
 		"model 1\ntable \"t\"\nbogus\nend\n",
 		"model 1\ntable \"t\"\nchain \"input\" hook input priority 0 policy drop\n"
 		"rule verdict accept counter 0 log - comment - label -\n"

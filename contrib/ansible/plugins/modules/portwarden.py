@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/python
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Ansible module for portwarden: apply, remove or audit a port policy."""
 
@@ -70,30 +70,30 @@ options:
 requirements:
   - portwarden on the managed host, run as root (become)
 author:
-  - portwarden authors
+  - portwarden maintainers (!UNKNOWN)
 '''
 
 EXAMPLES = r'''
 - name: Outbound HTTPS and DNS only
-  portwarden:
+  portwarden.portwarden.portwarden:
     policy: /etc/portwarden
   become: true
 
 - name: Apply with a 60 second safety net
-  portwarden:
+  portwarden.portwarden.portwarden:
     policy:
       - /etc/portwarden/base.yaml
       - /etc/portwarden/web.yaml
     confirm: 60
 
 - name: Audit, and fail on unexpected listeners
-  portwarden:
+  portwarden.portwarden.portwarden:
     policy: /etc/portwarden
     state: audited
   register: audit
 
 - name: Remove the table
-  portwarden:
+  portwarden.portwarden.portwarden:
     state: absent
 '''
 
@@ -131,6 +131,12 @@ sockets:
   description: Number of sockets audited.
   type: int
   returned: when state is audited
+commands:
+  description: Every portwarden command the module ran, with its exit code.
+  type: list
+  elements: dict
+  returned: always
+  sample: [{"cmd": ["/usr/sbin/portwarden", "apply", "/etc/portwarden", "--format", "json"], "rc": 0}]
 '''
 
 import json
