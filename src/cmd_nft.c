@@ -251,7 +251,7 @@ read:
 	if (ret < 0)
 		return fail(c->cmd, "cannot read table inet", r->want->table, ret);
 	r->source = !r->live ? "absent" : vouched ?
-		    "its rules dumped, its set elements from the rollback record (nothing committed since the last apply)" :
+		    "the rollback record for its set elements (nothing committed since the last apply), a dump for its rules" :
 		    "a dump of the kernel's table";
 	if (g0 && nl_get_generation(r->sock, &g1) == 0 && g1 == g0)
 		r->gen = g0;
@@ -452,20 +452,20 @@ int apply_main(struct cli *c)
 		goto out;
 	cache_store(&r, nl_applied_generation(r.sock));
 	nft_verbose(c, &r, true);
+	if (c->verbose >= 1 && !dl.create)
+		fprintf(stderr, "portwarden: apply: %s: %zu rules added, %zu removed, %zu set elements added, %zu removed; %zu rules kept, %zu of them with their counters\n",
+			dl.recreate ? "table recreated (counters carried over)" :
+			"changed in place", dl.rules_added, dl.rules_deleted,
+			dl.elems_added, dl.elems_deleted, dl.rules_kept,
+			dl.counters_kept);
 	model_counts(r.want, &n_rules, &n_elems);
 	if (c->format == FMT_JSON) {
 		snprintf(extra, sizeof(extra), ", \"counters_kept\": %zu",
 			 dl.counters_kept);
 		print_json_diff(r.want->table, true, &df, extra);
-	} else if (!c->quiet && dl.create) {
+	} else if (!c->quiet) {
 		printf("table inet %s: applied (%zu rules, %zu set elements)\n",
 		       r.want->table, n_rules, n_elems);
-	} else if (!c->quiet) {
-		printf("table inet %s: applied (%zu rules, %zu set elements; %s%zu rules added, %zu removed, %zu set elements added, %zu removed, %zu counters kept)\n",
-		       r.want->table, n_rules, n_elems,
-		       dl.recreate ? "table recreated, " : "",
-		       dl.rules_added, dl.rules_deleted, dl.elems_added,
-		       dl.elems_deleted, dl.counters_kept);
 	}
 	rc = EXIT_OK;
 out:

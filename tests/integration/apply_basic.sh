@@ -153,7 +153,7 @@ if python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["changed"] i
 else not_ok "dry-run JSON lists the change" "$out"; fi
 check_eq "dry-run JSON sends nothing" "$H2" "$(nft -a list table inet pw_forms)"
 out=$(pw apply "$W/forms.yaml" 2>&1)
-if [[ "$out" == "table inet pw_forms: applied ("*" rules, "*" set elements"*")" ]]; then ok "apply repairs drift"
+if [[ "$out" == "table inet pw_forms: applied ("*" rules, "*" set elements)" ]]; then ok "apply repairs drift"
 else not_ok "apply repairs drift" "$out"; fi
 check_rc "diff equal again" 0 pw diff "$W/forms.yaml"
 nft add element inet pw_forms web '{ 7000 }'

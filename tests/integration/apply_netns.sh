@@ -32,7 +32,7 @@ EOF
 # ---- --netns NAME and --netns PATH ----
 if ! ip netns add pwpeer; then not_ok "environment" "ip netns add"; exit 1; fi
 out=$(pw apply --netns pwpeer "$W/p1.yaml" 2>&1)
-if [[ "$out" == "table inet pw_ns: applied ("*" rules, "*" set elements"*")" ]]; then ok "apply --netns NAME"
+if [[ "$out" == "table inet pw_ns: applied ("*" rules, "*" set elements)" ]]; then ok "apply --netns NAME"
 else not_ok "apply --netns NAME" "$out"; fi
 if ip netns exec pwpeer nft list table inet pw_ns >/dev/null 2>&1; then ok "table made in the named namespace"
 else not_ok "table made in the named namespace"; fi
