@@ -57,6 +57,7 @@ struct eval_result {
 	const char *table;		/* the host's strings */
 	const char *chain;
 	uint64_t handle;
+	unsigned int ports_read;	/* see struct ix_conn_result */
 	char why[256];
 };
 

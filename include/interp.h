@@ -109,12 +109,19 @@ struct ix_packet_result {
  * @has_reply: the protocol has replies the interpreter runs
  * @verdict: @first's verdict, unless @first is accepted and a reply is not:
  *          then the reply's (the connection cannot complete)
+ * @ports_read: IX_READ_OPENER: some rule looked at the opener's port (the
+ *          source port of the first packet), IX_READ_RESPONDER: at the
+ *          other end's; a port no rule read can be anything and the
+ *          answer is the same (audit's cache)
  */
+#define IX_READ_OPENER		1u
+#define IX_READ_RESPONDER	2u
 struct ix_conn_result {
 	struct ix_packet_result first;
 	struct ix_packet_result reply;
 	bool has_reply;
 	enum ix_verdict verdict;
+	unsigned int ports_read;
 };
 
 /**

@@ -48,6 +48,21 @@ struct reach_entry {
 	struct eval_result first, hit;
 };
 
+/*
+ * Connections differ by their ports, and the verdict often depends on
+ * neither (loopback, established, address rules): when no rule looked at
+ * a port (the interpreter tells), a connection that differs only there
+ * gets the remembered answer. Two direct-mapped caches: the packet with
+ * the opener's port zeroed, and with both ports zeroed.
+ */
+#define CONN_CACHE 4096
+
+struct conn_entry {
+	bool used;
+	struct packet key;
+	struct eval_result res;
+};
+
 struct audit {
 	const struct policy *policy;
 	const struct model *model;
@@ -68,6 +83,7 @@ struct audit {
 	size_t n_port_edges, cap_port_edges;
 	struct reach_entry *reach;
 	size_t n_reach, cap_reach;	/* cap_reach: power of two or 0 */
+	struct conn_entry *conn_cache;	/* 2 * CONN_CACHE slots, or NULL */
 	/* the current namespace's part of the report */
 	size_t first_listener, first_conn;
 	uint8_t ports[2][65536 / 8];		/* [0] tcp, [1] udp */
@@ -278,6 +294,8 @@ void audit_take_host(struct audit *a, struct ix_host *h)
 	a->n_reach = 0;
 	if (a->reach)
 		memset(a->reach, 0, a->cap_reach * sizeof(*a->reach));
+	if (a->conn_cache)
+		memset(a->conn_cache, 0, 2 * CONN_CACHE * sizeof(*a->conn_cache));
 }
 
 void audit_free(struct audit *a)
@@ -293,6 +311,7 @@ void audit_free(struct audit *a)
 	free(a->iifs.v);
 	free(a->port_edges);
 	free(a->reach);
+	free(a->conn_cache);
 	ix_host_free(a->own_host);
 	for (i = 0; i < a->n_hosts; i++)
 		ix_host_free(a->hosts[i]);
@@ -747,6 +766,69 @@ static void judge_listener(struct audit *a, struct audit_sock *l)
 	l->rule = rule_label(open ? &hit : &first);
 }
 
+static uint64_t conn_key(const struct packet *pkt, bool dport,
+			 struct packet *key)
+{
+	const unsigned char *b = (const unsigned char *)key;
+	uint64_t h = 1469598103934665603ull;
+	size_t i;
+
+	memset(key, 0, sizeof(*key));
+	key->dir = pkt->dir;
+	key->l4proto = pkt->l4proto;
+	key->src = pkt->src;
+	key->dst = pkt->dst;
+	key->has_src = pkt->has_src;
+	key->has_sport = pkt->has_sport;
+	key->dport = dport ? pkt->dport : 0;
+	key->has_dport = pkt->has_dport;
+	key->uid = pkt->uid;
+	key->gid = pkt->gid;
+	key->has_uid = pkt->has_uid;
+	key->has_gid = pkt->has_gid;
+	key->cgroup = pkt->cgroup;	/* audit's paths are interned */
+	key->iif = pkt->iif;
+	key->oif = pkt->oif;
+	for (i = 0; i < sizeof(*key); i++)
+		h = (h ^ b[i]) * 1099511628211ull;
+	return h;
+}
+
+static int eval_conn_cached(struct audit *a, const struct packet *pkt,
+			    struct eval_result *res)
+{
+	struct conn_entry *e1, *e2;
+	struct packet k1, k2;
+	int ret;
+
+	if (!a->conn_cache)
+		a->conn_cache = xcalloc(2 * CONN_CACHE, sizeof(*a->conn_cache));
+	/* [0, CONN_CACHE): no port read; then: only the responder's read */
+	e2 = &a->conn_cache[conn_key(pkt, false, &k2) & (CONN_CACHE - 1)];
+	if (e2->used && !memcmp(&e2->key, &k2, sizeof(k2))) {
+		*res = e2->res;
+		return 0;
+	}
+	e1 = &a->conn_cache[CONN_CACHE + (conn_key(pkt, true, &k1) & (CONN_CACHE - 1))];
+	if (e1->used && !memcmp(&e1->key, &k1, sizeof(k1))) {
+		*res = e1->res;
+		return 0;
+	}
+	ret = eval_packet(a->host, pkt, res);
+	if (ret < 0 || (res->ports_read & IX_READ_OPENER))
+		return ret;
+	if (!res->ports_read) {
+		e2->used = true;
+		e2->key = k2;
+		e2->res = *res;
+	} else {
+		e1->used = true;
+		e1->key = k1;
+		e1->res = *res;
+	}
+	return 0;
+}
+
 static void judge_conn(struct audit *a, struct audit_sock *c)
 {
 	struct sock_owner own = { 0 };
@@ -763,7 +845,7 @@ static void judge_conn(struct audit *a, struct audit_sock *c)
 			own.has_gid = owner_fsgid(a->pm, c->s.inode, &own.gid);
 	}
 	sock_packet(&c->s, c->inbound, &own, &pkt);
-	if (!a->host || eval_packet(a->host, &pkt, &res) < 0) {
+	if (!a->host || eval_conn_cached(a, &pkt, &res) < 0) {
 		c->verdict = MV_ACCEPT;
 		return;
 	}

@@ -34,6 +34,7 @@ int eval_packet(const struct ix_host *h, const struct packet *pkt,
 	ret = ix_eval_conn(h, pkt, &cr);
 	if (ret < 0)
 		return ret;
+	res->ports_read = cr.ports_read;
 	res->reply = cr.first.verdict == IXV_ACCEPT && cr.has_reply &&
 		     cr.reply.verdict != IXV_ACCEPT;
 	pr = res->reply ? &cr.reply : &cr.first;

@@ -82,6 +82,7 @@ static int guard_check(const struct ix_host *h, const struct model *next,
 	struct eval_result res;
 	struct packet pkt;
 	struct safe_conn *sc;
+	bool foreign;
 	size_t i;
 	int ret = 0;
 
@@ -104,17 +105,18 @@ static int guard_check(const struct ix_host *h, const struct model *next,
 		sc = ARRAY_PUSH(out->v, out->n, out->cap);
 		/* another table's names belong to the host, freed below:
 		 * they go into the text */
+		foreign = res.table && strcmp(res.table, own);
 		sc->origin = res.origin;
 		sc->rule = res.origin ? res.origin->name :
-			   res.table && strcmp(res.table, own) ?
-			   "another table's rule" : res.label ? res.label : "default";
+			   foreign ? "another table's rule" :
+			   res.label ? res.label : "default";
 		sc->text = xasprintf("%s %s -> %s%s%s%s%s%s%s",
 				     si->proto == IPPROTO_TCP ? "tcp" : "udp",
 				     from, to, res.reply ? " (its replies)" : "",
-				     res.table ? " in table " : "",
-				     res.table ? res.table : "",
-				     res.chain ? ", chain " : "",
-				     res.chain ? res.chain : "",
+				     foreign ? " in table " : "",
+				     foreign ? res.table : "",
+				     foreign ? ", chain " : "",
+				     foreign ? res.chain : "",
 				     res.undetermined ? ", undetermined" : "");
 		sc->verdict = mverdict_name(res.verdict);
 	}

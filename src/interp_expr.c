@@ -491,6 +491,15 @@ static void run_payload(struct run *u, const struct ix_expr *x)
 		undet(u, why);
 		return;
 	}
+	if (x->key == NFT_PAYLOAD_TRANSPORT_HEADER && u->p->opener_port >= 0 &&
+	    x->offset < 4) {
+		uint32_t o = (uint32_t)u->p->opener_port, r = 2 - o;
+
+		if (x->offset < o + 2 && x->offset + x->len > o)
+			*u->p->ports_read |= IX_READ_OPENER;
+		if (x->offset < r + 2 && x->offset + x->len > r)
+			*u->p->ports_read |= IX_READ_RESPONDER;
+	}
 	memcpy(u->rg->b + x->dreg, src + x->offset, x->len);
 	memcpy(u->rg->st + x->dreg, st + x->offset, x->len);
 	zero_pad(u->rg, x->dreg, x->len);
@@ -684,6 +693,7 @@ static void run_ct(struct run *u, const struct ix_expr *x)
 		bool src = x->key == NFT_CT_PROTO_SRC;
 		bool has;
 
+		*p->ports_read |= IX_READ_OPENER | IX_READ_RESPONDER;
 		if (reply_tuple)
 			src = !src;
 		has = src ? o->has_sport : o->has_dport;

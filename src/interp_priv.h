@@ -225,6 +225,10 @@ struct ix_pkt {
 	uint32_t mark, ct_mark;
 	bool local_dst;			/* fib daddr type local */
 	const struct packet *orig;	/* the connection's first packet */
+	int opener_port;		/* transport header offset of the
+					 * opener's port (0 or 2), or -1; the
+					 * other port is the responder's */
+	unsigned int *ports_read;	/* IX_READ_* of the ports rules read */
 	struct packet view;		/* this packet (a reply: swapped) */
 	const struct ix_host *host;
 };

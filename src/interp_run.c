@@ -200,6 +200,8 @@ static void build_pkt(struct ix_pkt *x, const struct ix_host *h,
 	x->local_dst = c->local || (k == PK_REPLY ? o->dir == DIR_OUT : o->dir == DIR_IN);
 	build_headers(x, c, k);
 	x->view = *o;
+	x->opener_port = x->th_len >= 4 && x->l4proto != IPPROTO_ICMP &&
+			 x->l4proto != IPPROTO_ICMPV6 ? (k == PK_REPLY ? 2 : 0) : -1;
 	if (k == PK_REPLY) {
 		x->view.src = o->dst;
 		x->view.dst = o->src;
@@ -558,7 +560,7 @@ static const struct ix_table *ingress_table(const struct ix_host *h,
 }
 
 static void run_hooks(const struct ix_host *h, struct conn *c, enum pkt_kind k,
-		      struct ix_packet_result *res)
+		      struct ix_packet_result *res, unsigned int *ports_read)
 {
 	static const enum ix_hook out_path[] = { IXH_OUTPUT, IXH_POSTROUTING };
 	static const enum ix_hook in_path[] = { IXH_PREROUTING, IXH_INPUT };
@@ -592,8 +594,10 @@ static void run_hooks(const struct ix_host *h, struct conn *c, enum pkt_kind k,
 		const struct ix_hooked *hk = h->hooks[path[hi]][c->p.dst.family == 6][k == PK_FIRST];
 		struct ix_pkt base;
 
-		if (n)
+		if (n) {
 			build_pkt(&base, h, c, k, path[hi], 0);
+			base.ports_read = ports_read;
+		}
 
 		for (i = 0; i < n; i++) {
 			struct ix_step *st;
@@ -698,6 +702,7 @@ int ix_eval_conn(const struct ix_host *h, const struct packet *pkt,
 		hooks_build((struct ix_host *)h);	/* a cache, built once */
 
 	res->has_reply = false;
+	res->ports_read = 0;
 	res->reply.n_steps = 0;
 	res->reply.verdict = IXV_ACCEPT;
 	res->reply.decider = -1;
@@ -741,7 +746,7 @@ int ix_eval_conn(const struct ix_host *h, const struct packet *pkt,
 				c.dev_type = h->ifaces[i].type;
 			}
 	}
-	run_hooks(h, &c, PK_FIRST, &res->first);
+	run_hooks(h, &c, PK_FIRST, &res->first, &res->ports_read);
 	res->verdict = res->first.verdict;
 	switch (c.p.l4proto) {
 	case IPPROTO_TCP:
@@ -757,12 +762,12 @@ int ix_eval_conn(const struct ix_host *h, const struct packet *pkt,
 	}
 	if (!res->has_reply || res->first.verdict != IXV_ACCEPT)
 		return 0;
-	run_hooks(h, &c, PK_REPLY, &res->reply);
+	run_hooks(h, &c, PK_REPLY, &res->reply, &res->ports_read);
 	if (res->reply.verdict == IXV_ACCEPT && c.p.l4proto == IPPROTO_TCP) {
 		/* the opener's ACK: reported only when it is what fails */
 		struct ix_packet_result *ack = xmalloc(sizeof(*ack));
 
-		run_hooks(h, &c, PK_ACK, ack);
+		run_hooks(h, &c, PK_ACK, ack, &res->ports_read);
 		if (ack->verdict != IXV_ACCEPT)
 			res->reply = *ack;
 		free(ack);

@@ -187,4 +187,47 @@ check_eq "guard refuses over an IPv6 connection" 4 "$rc"
 check "it names the IPv6 peer in brackets" \
 	grep -q "inbound tcp \[fd77::[0-9]\]:$CPORT -> \[$HERE6\]:2224 (rule \"default\", [^)]*v4only.yaml:[0-9]*)" "$WORK/out"
 
+# 9. replies count (SPEC §5): established off with an outbound default of
+#    drop admits the first packet but drops the SYN-ACK; so does another
+#    table that drops the replies (a Docker-style ip filter OUTPUT)
+policy noest.yaml <<EOF
+portwarden: 1
+table: $T
+established: false
+defaults: { inbound: drop, outbound: drop }
+inbound:
+  - { name: admins, proto: tcp, port: 2225 }
+EOF
+policy keep2.yaml <<EOF
+portwarden: 1
+table: $T
+defaults: { inbound: drop }
+inbound:
+  - { name: admin, proto: tcp, port: 2225, from: 10.77.0.0/24 }
+EOF
+for p in "${NET_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+wait 2>/dev/null
+NET_PIDS=()
+pw apply --force "$WORK/open.yaml"
+hold_listener here $HERE4 2225
+hold_client peer $HERE4 2225
+rc=0; pw apply "$WORK/noest.yaml" || rc=$?
+check_eq "guard refuses a policy that drops the connection's replies" 4 "$rc"
+check "it says the replies are what is stopped" \
+	grep -qF "$PEER4:$CPORT -> $HERE4:2225 (its replies) (rule \"default\"" "$WORK/out"
+nft -f - <<'N'
+table ip filter {
+	chain OUTPUT {
+		type filter hook output priority filter; policy accept;
+		tcp sport 2225 drop
+	}
+}
+N
+rc=0; pw apply "$WORK/keep2.yaml" || rc=$?
+check_eq "guard refuses when another table drops the replies" 4 "$rc"
+check "it names the other table" grep -qF "in table ip filter, chain OUTPUT" "$WORK/out"
+nft delete table ip filter
+if pw apply "$WORK/keep2.yaml"; then ok "without that table the same policy applies"
+else not_ok "without that table the same policy applies" "$(cat "$WORK/out")"; fi
+
 exit $((T_FAILED > 0))

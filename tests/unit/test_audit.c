@@ -530,6 +530,41 @@ static void test_user_rule_outbound(void **state)
 	unload(&fx);
 }
 
+/* The verdict cache (connections that differ only in a port no rule
+ * reads) must not hide a rule that does read it: a source-port rule, and
+ * destination ports of one fold. */
+static void test_conn_cache_ports(void **state)
+{
+	struct fixture fx = { 0 };
+	struct sock_info v[6];
+	const struct audit_report *r;
+
+	(void)state;
+	load(&fx, "portwarden: 1\n"
+		  "defaults: {outbound: drop}\n"
+		  "outbound:\n"
+		  "  - {name: low-sport, proto: tcp, sport: 40000-40009, to: 192.0.2.10}\n"
+		  "  - {name: web, proto: tcp, port: 443, to: 192.0.2.20}\n"
+		  "  - {name: all-to-30, to: 192.0.2.30}\n");
+	v[0] = mk(IPPROTO_TCP, TCP_ESTABLISHED, "192.0.2.1", 40001, "192.0.2.10", 5000);
+	v[1] = mk(IPPROTO_TCP, TCP_ESTABLISHED, "192.0.2.1", 40011, "192.0.2.10", 5000);
+	v[2] = mk(IPPROTO_TCP, TCP_ESTABLISHED, "192.0.2.1", 40002, "192.0.2.20", 443);
+	v[3] = mk(IPPROTO_TCP, TCP_ESTABLISHED, "192.0.2.1", 40003, "192.0.2.20", 444);
+	v[4] = mk(IPPROTO_TCP, TCP_ESTABLISHED, "192.0.2.1", 40004, "192.0.2.30", 1);
+	v[5] = mk(IPPROTO_TCP, TCP_ESTABLISHED, "192.0.2.1", 40005, "192.0.2.30", 2);
+	run(&fx, v, 6);
+	r = audit_report(fx.a);
+	assert_int_equal(r->n_conns, 6);
+	assert_int_equal(r->conns[0].verdict, MV_ACCEPT);
+	assert_int_not_equal(r->conns[1].verdict, MV_ACCEPT);
+	assert_int_equal(r->conns[2].verdict, MV_ACCEPT);
+	assert_int_not_equal(r->conns[3].verdict, MV_ACCEPT);
+	assert_int_equal(r->conns[4].verdict, MV_ACCEPT);
+	assert_int_equal(r->conns[5].verdict, MV_ACCEPT);
+	assert_string_equal(r->conns[5].rule, "all-to-30");
+	unload(&fx);
+}
+
 /* `group` rules see the fsgid of the socket's owner (from /proc). */
 static void test_group_rule_outbound(void **state)
 {
@@ -808,6 +843,7 @@ int main(void)
 		cmocka_unit_test(test_open_from_one_corner),
 		cmocka_unit_test(test_open_past_masked_set),
 		cmocka_unit_test(test_user_rule_outbound),
+		cmocka_unit_test(test_conn_cache_ports),
 		cmocka_unit_test(test_group_rule_outbound),
 		cmocka_unit_test(test_direction),
 		cmocka_unit_test(test_drift),
