@@ -108,6 +108,9 @@ struct melem {
  * @keys:     the key of each component; one for a plain set
  * @family:   4 or 6 when a key is an address, else 0
  * @interval: `flags interval` (needed when any element is a range/prefix)
+ * @timeout:  `flags timeout`: others (the DNS daemon) add elements with a
+ *            timeout at run time; apply keeps live elements the model does
+ *            not list (model_delta.h)
  * @elems:    sorted by components, no duplicates
  * @sorted:   set by mset_sort(), cleared by mset_add_elem(): @elems are in
  *            melem_cmp() order without duplicates, so that eval may use a
@@ -120,6 +123,7 @@ struct mset {
 	size_t n_keys;
 	uint8_t family;
 	bool interval;
+	bool timeout;
 	struct melem *elems;
 	size_t n_elems, cap_elems;
 	bool sorted;
@@ -265,7 +269,9 @@ void mset_sort(struct mset *s);
 
 /*
  * model_equal() - do two tables hold the same sets, chains and rules?
- * Ignores handles, counter values, origins. Set elements compare as sets.
+ * Ignores handles, counter values, origins. Set elements compare as sets;
+ * a `flags timeout` set of the live table @a may hold more elements than
+ * that of @b (added at run time, apply keeps them).
  */
 bool model_equal(const struct model *a, const struct model *b);
 

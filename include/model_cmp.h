@@ -63,12 +63,20 @@ struct model_diff {
  * @new: the wanted table
  * @out: filled in (model_diff_release() it, also on error)
  *
- * Rules are matched in order per chain (a rule that moved shows as removed
- * and added); set elements compare as sets.
- * Return: 0, or -ENOMEM.
+ * The lines of model_delta()'s plan, which is what `apply` sends: rules
+ * that stay are not shown (a rule that moved shows as removed and added),
+ * set elements compare as sets, a chain whose policy changes shows its
+ * old and new declaration.
+ * Return: 0.
  */
 int model_diff(const struct model *old, const struct model *new,
 	       struct model_diff *out);
+
+struct model_delta;
+
+/* model_diff() of a plan already made: model_delta(@old, @new) is @dl. */
+void model_diff_delta(const struct model *old, const struct model *new,
+		      const struct model_delta *dl, struct model_diff *out);
 void model_diff_release(struct model_diff *d);
 
 /**

@@ -6,22 +6,53 @@
 #include "model.h"
 
 /*
- * nftables over netlink (libnftnl + libmnl): nl_batch.c sends a model,
- * nl_read.c reads a live table back into a model.
+ * nftables over netlink (libnftnl + libmnl): nl_sock.c is the socket,
+ * transactions and dumps; nl_batch.c builds a transaction's messages from
+ * models, nl_read.c reads a live table back into a model, nl_apply.c
+ * applies a model.
  */
 struct nl_sock;
 
 int nl_sock_open(struct nl_sock **out);
 void nl_sock_close(struct nl_sock *s);
 
+struct model_delta;
+
 /**
- * nl_apply() - replace the model's table in one transaction
+ * nl_apply() - make the live table the model's, in one transaction
  * @m: the table to install; every other table is left alone
  * @d: on a kernel error, receives the error naming the policy rule
  *     (name and FILE:LINE) whose message the kernel refused
+ *
+ * Reads the live table and sends only what differs (nl_apply_delta());
+ * nothing when nothing does.
  * Return: 0, or a negative errno (nothing changed).
  */
 int nl_apply(struct nl_sock *s, const struct model *m, struct diag *d);
+
+/**
+ * nl_apply_known() - nl_apply(), knowing the live table's elements
+ * @known, @known_gen: as for nl_read_table_known(): the table the last
+ *        apply made (rollback's record), and the generation it committed
+ */
+int nl_apply_known(struct nl_sock *s, const struct model *m,
+		   const struct model *known, uint32_t known_gen,
+		   struct diag *d);
+
+/**
+ * nl_apply_delta() - send the plan @dl from @live to @m in one transaction
+ * @live: the live table as nl_read_table() read it (with handles), NULL
+ *        when absent
+ * @dl:   model_delta(@live, @m)
+ *
+ * Rules that stay keep their handles and counters (model_delta.h). When
+ * the kernel refuses a change in place, the table is recreated in a second
+ * transaction, counters carried over, with a warning in @d.
+ * Return: 0, or a negative errno (nothing changed).
+ */
+int nl_apply_delta(struct nl_sock *s, const struct model *live,
+		   const struct model *m, const struct model_delta *dl,
+		   struct diag *d);
 
 /**
  * nl_read_table() - dump a live inet table into a model
@@ -30,6 +61,27 @@ int nl_apply(struct nl_sock *s, const struct model *m, struct diag *d);
  * no matches and a comment starting "unknown: " so they compare unequal.
  */
 int nl_read_table(struct nl_sock *s, const char *table, struct model **out);
+
+/**
+ * nl_read_table_with() - nl_read_table(), set elements taken from @known
+ * @known:     a model of the live table as of ruleset generation @known_gen
+ *             (the one the last apply made, from its rollback record)
+ *
+ * While the ruleset generation is @known_gen when the dump starts and
+ * ends, nothing has changed since @known: the elements of each live set
+ * that @known has with the same definition are moved out of @known
+ * instead of dumped (the kernel walks a large set from its start for every
+ * dump reply). Sets, chains and rules, with handles and counters, are
+ * always read from the kernel.
+ */
+int nl_read_table_with(struct nl_sock *s, const char *table,
+		       struct model *known, uint32_t known_gen,
+		       struct model **out);
+
+/* nl_read_table_with(), the elements copied from @known (left as it is). */
+int nl_read_table_known(struct nl_sock *s, const char *table,
+			const struct model *known, uint32_t known_gen,
+			struct model **out);
 
 /**
  * nl_get_generation() - the ruleset generation of the socket's namespace

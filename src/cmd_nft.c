@@ -2,8 +2,9 @@
 /*
  * The commands that change or compare portwarden's table: apply, diff,
  * flush (status is in cmd_status.c). Each loads what it needs, enters
- * --netns, and leaves the netlink work to nl_batch.c / nl_read.c and the
- * comparison to model_cmp.c.
+ * --netns, and leaves the netlink work to nl_apply.c / nl_read.c, the
+ * plan and the comparison to model_delta.c / model_cmp.c and the
+ * generation cache to gen_cache.c.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -16,6 +17,7 @@
 #include "cli.h"
 #include "gen_cache.h"
 #include "model_cmp.h"
+#include "model_delta.h"
 #include "netns.h"
 #include "nl.h"
 #include "render.h"
@@ -122,29 +124,37 @@ static void cache_store(struct nft_run *r, uint32_t gen)
 }
 
 /*
- * While nothing has committed to the kernel since portwarden's last apply
- * here (same ruleset generation and namespace), the live table is the one
- * that apply recorded for rollback: take it from the record instead of
- * reading 100k elements back (the kernel re-walks an interval set for every
- * dump reply). Call with the run lock held. Return: 0, or -ENOENT when
- * the record cannot vouch for the live table.
+ * Read the live table with its handles and counters. While nothing has
+ * committed to the kernel since portwarden's last apply here (same
+ * ruleset generation and namespace), the record of that apply holds the
+ * live set elements: take them from it instead of reading 100k elements
+ * back (the kernel re-walks a set for every dump reply). Call with the run
+ * lock held when @record. @vouched: set when the record vouched for the
+ * table (then it is the one portwarden's last apply made). Return: 0,
+ * -ENOENT when the table is absent, -ESRCH when @record and the record
+ * does not vouch (nothing was read), or another negative errno.
  */
-static int live_from_record(struct nft_run *r)
+static int read_live(struct nft_run *r, bool record, bool *vouched)
 {
 	struct safe_state *st = NULL;
+	struct model *known = NULL;
+	uint32_t known_gen = 0;
 	char dir[256];
-	int ret = -ENOENT;
+	int ret;
 
-	if (safe_state_dir(dir, sizeof(dir)) < 0 ||
-	    safe_state_load(dir, &st) < 0)
-		goto out;
-	if (strcmp(st->table, r->want->table) || !st->applied ||
-	    !safe_state_is_live(st, r->sock))
-		goto out;
-	r->live = st->applied;
-	st->applied = NULL;
-	ret = 0;
-out:
+	if (record && safe_state_dir(dir, sizeof(dir)) == 0 &&
+	    safe_state_load(dir, &st) == 0 && st->applied &&
+	    !strcmp(st->table, r->want->table) &&
+	    safe_state_is_live(st, r->sock)) {
+		known = st->applied;
+		known_gen = st->kernel_gen;
+	}
+	*vouched = known != NULL;
+	if (record && !known)
+		ret = -ESRCH;	/* the caller checks ownership, then reads */
+	else
+		ret = nl_read_table_with(r->sock, r->want->table, known,
+					 known_gen, &r->live);
 	safe_state_free(st);
 	return ret;
 }
@@ -206,6 +216,7 @@ static int nft_prepare(struct cli *c, struct nft_run *r, bool lock)
 static int nft_read_live(struct cli *c, struct nft_run *r, bool lock)
 {
 	uint32_t g0, g1;
+	bool vouched = false;
 	int rc, ret;
 
 	r->hash = model_hash(r->want);
@@ -216,12 +227,14 @@ static int nft_read_live(struct cli *c, struct nft_run *r, bool lock)
 		r->source = "the generation cache (nothing committed since portwarden last applied this policy)";
 		return EXIT_OK;
 	}
-	if (lock && g0 && live_from_record(r) == 0) {
-		r->gen = g0;
-		r->source = "the rollback record (nothing committed since the last apply)";
-		return EXIT_OK;
+	/* the elements from the rollback record when it vouches for the
+	 * table; the rules (handles, counters) always from the kernel */
+	if (lock && g0) {
+		ret = read_live(r, true, &vouched);
+		if (vouched)
+			goto read;
 	}
-	/* neither shortcut vouches for the table: is it ours at all? */
+	/* the record does not vouch for the table: is it ours at all? */
 	if (lock) {
 		rc = cli_check_owner(c, r->sock, r->want->table, &r->foreign);
 		if (rc != EXIT_OK)
@@ -229,14 +242,17 @@ static int nft_read_live(struct cli *c, struct nft_run *r, bool lock)
 	} else {
 		r->foreign = nl_table_owned(r->sock, r->want->table) == 0;
 	}
-	ret = nl_read_table(r->sock, r->want->table, &r->live);
+	ret = read_live(r, false, &vouched);
+read:
 	if (ret == -ENOENT) {
 		r->live = NULL;
 		ret = 0;
 	}
 	if (ret < 0)
 		return fail(c->cmd, "cannot read table inet", r->want->table, ret);
-	r->source = r->live ? "a dump of the kernel's table" : "absent";
+	r->source = !r->live ? "absent" : vouched ?
+		    "the rollback record for its set elements (nothing committed since the last apply), a dump for its rules" :
+		    "a dump of the kernel's table";
 	if (g0 && nl_get_generation(r->sock, &g1) == 0 && g1 == g0)
 		r->gen = g0;
 	return EXIT_OK;
@@ -339,12 +355,25 @@ static void warn_ephemeral(struct cli *c, const struct policy *p)
 	diag_release(&d);
 }
 
+/* Rules of @m with a counter: after an unchanged apply, every one kept. */
+static size_t counted_rules(const struct model *m)
+{
+	size_t i, j, n = 0;
+
+	for (i = 0; i < m->n_chains; i++)
+		for (j = 0; j < m->chains[i].n_rules; j++)
+			n += m->chains[i].rules[j].counter;
+	return n;
+}
+
 int apply_main(struct cli *c)
 {
 	struct nft_run r = { .lock = -1 };
 	struct model_diff df = { 0 };
+	struct model_delta dl = { 0 };
 	struct safe_txn txn;	/* safe ops */
 	size_t n_rules, n_elems;
+	char extra[96];
 	double t;
 	int rc, ret;
 
@@ -352,14 +381,24 @@ int apply_main(struct cli *c)
 	if (rc != EXIT_OK)
 		goto out;
 	warn_ephemeral(c, r.policy);	/* nft_prepare entered --netns */
-	/* a foreign table taken over with --force gets the mark even when
-	 * its rules are already the policy's */
-	if (r.cached || (!r.foreign && model_equal(r.live, r.want))) {
+	if (!r.cached) {
+		model_delta(r.live, r.want, &dl);
+		/* a foreign table taken over with --force is recreated, so
+		 * that it gets the mark, even when its rules are already the
+		 * policy's (counters carried over) */
+		if (r.foreign && r.live) {
+			dl.recreate = true;
+			dl.n_changes++;
+		}
+	}
+	if (r.cached || !dl.n_changes) {
 		if (!r.cached)
 			cache_store(&r, r.gen);
 		nft_verbose(c, &r, false);
+		snprintf(extra, sizeof(extra), ", \"counters_kept\": %zu",
+			 counted_rules(r.want));
 		if (c->format == FMT_JSON)
-			print_json_diff(r.want->table, false, NULL, NULL);
+			print_json_diff(r.want->table, false, NULL, extra);
 		else if (!c->quiet)
 			printf("table inet %s: unchanged\n", r.want->table);
 		rc = EXIT_OK;
@@ -368,15 +407,19 @@ int apply_main(struct cli *c)
 	/* the lines are printed by --dry-run and JSON only: a first apply of
 	 * 100,000 elements need not format each of them */
 	if (c->dry_run || c->format == FMT_JSON)
-		model_diff(r.live, r.want, &df);
+		model_diff_delta(r.live, r.want, &dl, &df);
 	if (c->dry_run) {
 		nft_verbose(c, &r, false);
 		if (c->format == FMT_JSON) {
-			print_json_diff(r.want->table, true, &df, ", \"dry_run\": true");
+			snprintf(extra, sizeof(extra),
+				 ", \"counters_kept\": %zu, \"dry_run\": true",
+				 dl.counters_kept);
+			print_json_diff(r.want->table, true, &df, extra);
 		} else {
 			print_text_diff(&df);
-			printf("table inet %s: would change (%zu added, %zu removed); nothing sent (--dry-run)\n",
-			       r.want->table, df.n_added, df.n_removed);
+			printf("table inet %s: would change (%zu added, %zu removed%s); nothing sent (--dry-run)\n",
+			       r.want->table, df.n_added, df.n_removed,
+			       dl.recreate ? "; the table would be recreated" : "");
 		}
 		rc = EXIT_OK;
 		goto out;
@@ -392,14 +435,14 @@ int apply_main(struct cli *c)
 		goto out;
 
 	t = now_ms();
-	ret = nl_apply(r.sock, r.want, &r.d);
+	ret = nl_apply_delta(r.sock, r.live, r.want, &dl, &r.d);
 	r.ms[PH_SEND] = now_ms() - t;
 
 	/* safe ops: record the outcome; arm the --confirm timer (c->confirm). */
 	rc = safe_after_apply(c, r.sock, &txn, ret);
 
+	cli_print_diag(c, &r.d);
 	if (ret < 0) {
-		cli_print_diag(c, &r.d);
 		fprintf(stderr, "portwarden: apply: table inet %s was not changed: %s\n",
 			r.want->table, strerror(-ret));
 		rc = EXIT_RUNTIME;
@@ -409,14 +452,24 @@ int apply_main(struct cli *c)
 		goto out;
 	cache_store(&r, nl_applied_generation(r.sock));
 	nft_verbose(c, &r, true);
+	if (c->verbose >= 1 && !dl.create)
+		fprintf(stderr, "portwarden: apply: %s: %zu rules added, %zu removed, %zu set elements added, %zu removed; %zu rules kept, %zu of them with their counters\n",
+			dl.recreate ? "table recreated (counters carried over)" :
+			"changed in place", dl.rules_added, dl.rules_deleted,
+			dl.elems_added, dl.elems_deleted, dl.rules_kept,
+			dl.counters_kept);
 	model_counts(r.want, &n_rules, &n_elems);
-	if (c->format == FMT_JSON)
-		print_json_diff(r.want->table, true, &df, NULL);
-	else if (!c->quiet)
+	if (c->format == FMT_JSON) {
+		snprintf(extra, sizeof(extra), ", \"counters_kept\": %zu",
+			 dl.counters_kept);
+		print_json_diff(r.want->table, true, &df, extra);
+	} else if (!c->quiet) {
 		printf("table inet %s: applied (%zu rules, %zu set elements)\n",
 		       r.want->table, n_rules, n_elems);
+	}
 	rc = EXIT_OK;
 out:
+	model_delta_release(&dl);
 	model_diff_release(&df);
 	nft_run_release(&r);
 	return rc;
@@ -426,19 +479,24 @@ int diff_main(struct cli *c)
 {
 	struct nft_run r = { .lock = -1 };
 	struct model_diff df = { 0 };
+	struct model_delta dl = { 0 };
 	bool same;
 	int rc;
 
 	rc = nft_prepare(c, &r, false);
 	if (rc != EXIT_OK)
 		goto out;
-	same = r.cached || model_equal(r.live, r.want);
+	same = r.cached;
+	if (!same) {
+		model_delta(r.live, r.want, &dl);
+		same = !dl.n_changes;
+	}
 	nft_verbose(c, &r, false);
 	if (r.foreign)
 		fprintf(stderr, "portwarden: diff: note: table inet %s is not portwarden's; apply refuses to change it without --force\n",
 			r.want->table);
 	if (!same)
-		model_diff(r.live, r.want, &df);
+		model_diff_delta(r.live, r.want, &dl, &df);
 	if (c->format == FMT_JSON) {
 		print_json_diff(r.want->table, !same, same ? NULL : &df, NULL);
 	} else if (same) {
@@ -453,6 +511,7 @@ int diff_main(struct cli *c)
 	}
 	rc = same ? EXIT_OK : EXIT_FINDINGS;
 out:
+	model_delta_release(&dl);
 	model_diff_release(&df);
 	nft_run_release(&r);
 	return rc;

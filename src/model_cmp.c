@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "model_cmp.h"
+#include "model_delta.h"
 #include "render.h"
 #include "util.h"
 
@@ -188,36 +189,9 @@ out:
 	return eq;
 }
 
-/* Set keys compare by class: a set of addresses is the same whether the
- * compiler meant it for saddr or daddr; the kernel only knows the type. */
-static int key_class(enum match_key k)
-{
-	switch (k) {
-	case KEY_SADDR:
-	case KEY_DADDR:
-		return KEY_DADDR;
-	case KEY_SPORT:
-	case KEY_DPORT:
-		return KEY_DPORT;
-	case KEY_IIFNAME:
-	case KEY_OIFNAME:
-		return KEY_OIFNAME;
-	default:
-		return (int)k;
-	}
-}
-
 static bool set_def_eq(const struct mset *a, const struct mset *b)
 {
-	size_t k;
-
-	if (strcmp(a->name, b->name) || a->n_keys != b->n_keys ||
-	    a->interval != b->interval || a->family != b->family)
-		return false;
-	for (k = 0; k < a->n_keys; k++)
-		if (key_class(a->keys[k]) != key_class(b->keys[k]))
-			return false;
-	return true;
+	return mset_def_equal(a, b);
 }
 
 static int elem_cmp_r(const void *pa, const void *pb, void *ctx)
@@ -242,8 +216,8 @@ static const struct melem **sorted_elems(const struct mset *s)
 /*
  * Walk the sorted elements of two sets of the same definition; call @fn
  * for each element in only one of them (side 0: only in @a, 1: only in @b).
- * Return: the number of such elements, or stop at the first when @fn is
- * NULL and return 1.
+ * Return: the sum of what @fn returned, or stop at the first such element
+ * when @fn is NULL and return 1.
  */
 static size_t elems_walk(const struct mset *a, const struct mset *b,
 			 int (*fn)(void *ctx, int side, const struct mset *s,
@@ -272,13 +246,14 @@ static size_t elems_walk(const struct mset *a, const struct mset *b,
 				j++;
 			continue;
 		}
-		n++;
-		if (!fn)
+		if (!fn) {
+			n = 1;
 			break;
+		}
 		if (c < 0)
-			fn(ctx, 0, a, va[i++]);
+			n += (size_t)fn(ctx, 0, a, va[i++]);
 		else
-			fn(ctx, 1, b, vb[j++]);
+			n += (size_t)fn(ctx, 1, b, vb[j++]);
 	}
 	free(va);
 	free(vb);
@@ -289,6 +264,13 @@ static bool chain_def_eq(const struct mchain *a, const struct mchain *b)
 {
 	return !strcmp(a->name, b->name) && a->hook == b->hook &&
 	       a->priority == b->priority && a->policy == b->policy;
+}
+
+/* Counts the elements only the second set has (elems_walk() callback). */
+static int only_in_b(void *ctx, int side, const struct mset *s,
+		     const struct melem *e)
+{
+	return side;
 }
 
 bool model_equal(const struct model *a, const struct model *b)
@@ -306,7 +288,8 @@ bool model_equal(const struct model *a, const struct model *b)
 
 		if (k < 0 || !set_def_eq(sa, &b->sets[k]))
 			return false;
-		if (elems_walk(sa, &b->sets[k], NULL, NULL))
+		if (sa->timeout ? elems_walk(sa, &b->sets[k], only_in_b, NULL) :
+		    elems_walk(sa, &b->sets[k], NULL, NULL))
 			return false;
 	}
 	for (i = 0; i < a->n_chains; i++) {
@@ -377,7 +360,9 @@ static char *set_line(const struct mset *s)
 		type = t;
 	}
 	t = xasprintf("set %s { type %s;%s }", s->name, type,
-		      s->interval ? " flags interval;" : "");
+		      s->interval && s->timeout ? " flags interval,timeout;" :
+		      s->interval ? " flags interval;" :
+		      s->timeout ? " flags timeout;" : "");
 	free(type);
 	return t;
 }
@@ -413,106 +398,50 @@ static void rule_line(struct model_diff *d, int side, const struct model *m,
 		d->n_rules_removed++;
 }
 
-#define LCS_MAX_CELLS (4u * 1024 * 1024)
-
-/*
- * Rules of two versions of one chain: common head and tail, then a longest
- * common subsequence of the middle when it is small enough (else all of
- * the middle counts as replaced).
- */
-static void chain_rules_diff(struct model_diff *d, const struct model *ma,
-			     const struct mchain *a, const struct model *mb,
-			     const struct mchain *b)
-{
-	size_t lo = 0, ha = a->n_rules, hb = b->n_rules, n, m, i, j;
-	uint32_t *t;
-
-	while (lo < ha && lo < hb &&
-	       mrule_equal(ma, &a->rules[lo], mb, &b->rules[lo]))
-		lo++;
-	while (ha > lo && hb > lo &&
-	       mrule_equal(ma, &a->rules[ha - 1], mb, &b->rules[hb - 1])) {
-		ha--;
-		hb--;
-	}
-	n = ha - lo;
-	m = hb - lo;
-	if (!n || !m || (n + 1) * (m + 1) > LCS_MAX_CELLS) {
-		for (i = lo; i < ha; i++)
-			rule_line(d, 0, ma, a, &a->rules[i]);
-		for (j = lo; j < hb; j++)
-			rule_line(d, 1, mb, b, &b->rules[j]);
-		return;
-	}
-	/* t[i][j]: LCS length of a[lo+i..ha) and b[lo+j..hb) */
-	t = xcalloc((n + 1) * (m + 1), sizeof(*t));
-#define T(i, j) t[(i) * (m + 1) + (j)]
-	for (i = n; i-- > 0;)
-		for (j = m; j-- > 0;) {
-			if (mrule_equal(ma, &a->rules[lo + i], mb, &b->rules[lo + j]))
-				T(i, j) = T(i + 1, j + 1) + 1;
-			else
-				T(i, j) = T(i + 1, j) > T(i, j + 1) ?
-					  T(i + 1, j) : T(i, j + 1);
-		}
-	i = j = 0;
-	while (i < n || j < m) {
-		if (i < n && j < m &&
-		    mrule_equal(ma, &a->rules[lo + i], mb, &b->rules[lo + j])) {
-			i++;
-			j++;
-		} else if (j == m || (i < n && T(i + 1, j) >= T(i, j + 1))) {
-			rule_line(d, 0, ma, a, &a->rules[lo + i]);
-			i++;
-		} else {
-			rule_line(d, 1, mb, b, &b->rules[lo + j]);
-			j++;
-		}
-	}
-#undef T
-	free(t);
-}
-
-static const struct mchain *find_chain_name(const struct model *m,
-					    const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < m->n_chains; i++)
-		if (!strcmp(m->chains[i].name, name))
-			return &m->chains[i];
-	return NULL;
-}
-
 int model_diff(const struct model *old, const struct model *new,
 	       struct model_diff *out)
+{
+	struct model_delta dl;
+
+	model_delta(old, new, &dl);
+	model_diff_delta(old, new, &dl, out);
+	model_delta_release(&dl);
+	return 0;
+}
+
+void model_diff_delta(const struct model *old, const struct model *new,
+		      const struct model_delta *dl, struct model_diff *out)
 {
 	size_t i, j;
 
 	memset(out, 0, sizeof(*out));
 	if (!old)
 		diff_add(out, 1, xasprintf("table inet %s", new->table));
-	for (i = 0; old && i < old->n_sets; i++) {
-		const struct mset *s = &old->sets[i];
-		int k = model_find_set(new, s->name);
-
-		if (k < 0 || !set_def_eq(s, &new->sets[k]))
-			set_whole(out, 0, s);
-	}
+	for (i = 0; i < dl->n_old_sets; i++)
+		if (dl->set_del[i])
+			set_whole(out, 0, &old->sets[i]);
 	for (i = 0; i < new->n_sets; i++) {
 		const struct mset *s = &new->sets[i];
-		int k = old ? model_find_set(old, s->name) : -1;
+		const struct set_delta *sd = &dl->sets[i];
+		size_t k = dl->set_old[i];
 
-		if (k < 0 || !set_def_eq(&old->sets[k], s))
+		if (k == DELTA_NONE) {
 			set_whole(out, 1, s);
-		else
-			elems_walk(&old->sets[k], s, elem_line, out);
+		} else if (!mset_def_equal(&old->sets[k], s)) {
+			set_whole(out, 0, &old->sets[k]);
+			set_whole(out, 1, s);
+		} else {
+			for (j = 0; j < sd->n_del; j++)
+				elem_line(out, 0, &old->sets[k],
+					  &old->sets[k].elems[sd->del[j]]);
+			for (j = 0; j < sd->n_add; j++)
+				elem_line(out, 1, s, &s->elems[sd->add[j]]);
+		}
 	}
-	for (i = 0; old && i < old->n_chains; i++) {
+	for (i = 0; i < dl->n_old_chains; i++) {
 		const struct mchain *c = &old->chains[i];
-		const struct mchain *nc = find_chain_name(new, c->name);
 
-		if (nc && chain_def_eq(c, nc))
+		if (!dl->chain_del[i])
 			continue;
 		diff_add(out, 0, chain_line(c));
 		for (j = 0; j < c->n_rules; j++)
@@ -520,17 +449,27 @@ int model_diff(const struct model *old, const struct model *new,
 	}
 	for (i = 0; i < new->n_chains; i++) {
 		const struct mchain *c = &new->chains[i];
-		const struct mchain *oc = old ? find_chain_name(old, c->name) : NULL;
+		size_t k = dl->chain_old[i];
 
-		if (oc && chain_def_eq(oc, c)) {
-			chain_rules_diff(out, old, oc, new, c);
+		if (k == DELTA_NONE) {
+			diff_add(out, 1, chain_line(c));
+			for (j = 0; j < c->n_rules; j++)
+				rule_line(out, 1, new, c, &c->rules[j]);
 			continue;
 		}
-		diff_add(out, 1, chain_line(c));
+		if (dl->policy_changed[i] ||
+		    !mchain_def_equal(&old->chains[k], c)) {
+			diff_add(out, 0, chain_line(&old->chains[k]));
+			diff_add(out, 1, chain_line(c));
+		}
+		for (j = 0; j < old->chains[k].n_rules; j++)
+			if (dl->rule_del[k][j])
+				rule_line(out, 0, old, &old->chains[k],
+					  &old->chains[k].rules[j]);
 		for (j = 0; j < c->n_rules; j++)
-			rule_line(out, 1, new, c, &c->rules[j]);
+			if (dl->rule_old[i][j] == DELTA_NONE)
+				rule_line(out, 1, new, c, &c->rules[j]);
 	}
-	return 0;
 }
 
 void model_diff_release(struct model_diff *d)
@@ -597,7 +536,7 @@ uint64_t model_hash(const struct model *m)
 
 		fnv_str(&f, s->name);
 		fnv_u32(&f, (uint32_t)s->n_keys << 16 | (uint32_t)s->family << 8 |
-			    s->interval);
+			    (uint32_t)s->timeout << 1 | s->interval);
 		for (k = 0; k < s->n_keys; k++)
 			fnv_u32(&f, s->keys[k]);
 		fnv_u32(&f, (uint32_t)s->n_elems);

@@ -444,8 +444,15 @@ static void stmt_build(struct nftnl_rule *r, const struct mrule *mr,
 {
 	struct nftnl_expr *e;
 
-	if (mr->counter)
-		add_expr(r, expr_new("counter"));
+	if (mr->counter) {
+		e = expr_new("counter");
+		/* a rule recreated with its table keeps its counts */
+		if (mr->packets || mr->bytes) {
+			nftnl_expr_set_u64(e, NFTNL_EXPR_CTR_PACKETS, mr->packets);
+			nftnl_expr_set_u64(e, NFTNL_EXPR_CTR_BYTES, mr->bytes);
+		}
+		add_expr(r, e);
+	}
 	if (mr->log_prefix) {
 		e = expr_new("limit");
 		nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_RATE, 5);

@@ -3,8 +3,9 @@
 #define PORTWARDEN_NL_PRIV_H
 
 /*
- * Shared between nl_batch.c (model -> kernel) and nl_read.c (kernel ->
- * model): the socket, and the set key types exactly as nft encodes them.
+ * Shared between nl_batch.c (model -> messages), nl_read.c (kernel ->
+ * model) and nl_apply.c: the set key types exactly as nft encodes them,
+ * and the builders. The socket is nl_sock.h's.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -12,16 +13,7 @@
 
 #include "model.h"
 
-struct mnl_socket;
-
-struct nl_sock {
-	struct mnl_socket *nl;
-	uint32_t portid;
-	uint32_t seq;
-	uint32_t applied_gen;	/* NEWGEN echoed for the last batch, or 0 */
-	size_t last_msgs;	/* messages of nl_apply()'s last batch (-vv) */
-	size_t last_bytes;	/* and their bytes */
-};
+#include "nl_sock.h"
 
 /* nft datatype ids (nftables include/datatype.h) and byte orders */
 #define NL_TYPE_BITS		6
@@ -104,17 +96,61 @@ struct nftnl_rule *nl_rule_build(const struct model *m, const struct mchain *c,
 bool nl_rule_decode(struct model *m, struct nftnl_rule *nr, struct mrule *r,
 		    char *why, size_t len);
 
+struct nl_txn;
+struct nl_tag;
+
+struct model_delta;
+
 /**
- * nl_dump() - one NLM_F_DUMP request of @type for @family (NFPROTO_UNSPEC:
- * every family); @table and @set name the set of a GETSETELEM dump;
- * @table alone filters a GETRULE or GETSET dump to one table.
- * @cb runs for every reply message. Return: 0 or a negative errno
- * (-EINTR when the dump was interrupted by a change: retry).
+ * nl_build_replace() - the messages that replace @m's table (nl_batch.c)
+ * @old, @dl: the live table and model_delta(@old, @m), or NULL: each rule
+ *       paired with a live one starts with that rule's counter values,
+ *       and a timeout set gets its live run-time elements back
+ *
+ * NEWTABLE (create, so that the delete cannot fail), DELTABLE, NEWTABLE,
+ * every set with its elements, every chain, every rule; between
+ * nl_txn_begin() and nl_txn_end().
+ * Return: 0, or a negative errno after reporting to @d (a rule that
+ * cannot be expressed, a set key type not supported).
  */
-struct nlmsghdr;
-typedef int (*nl_dump_cb)(const struct nlmsghdr *nlh, void *data);
-int nl_dump(struct nl_sock *s, uint16_t type, uint16_t family,
-	    const char *table, const char *set, nl_dump_cb cb, void *data);
+int nl_build_replace(struct nl_txn *t, const struct model *m,
+		     const struct model *old, const struct model_delta *dl,
+		     struct diag *d);
+
+/**
+ * nl_build_delta() - the messages of the plan @dl from @old to @new
+ *
+ * When @dl creates or recreates the table: nl_build_replace(). Else, in
+ * this order: DELRULE (by handle) of the live rules that go, DELCHAIN,
+ * DELSET, per set that stays DELSETELEM then NEWSETELEM, NEWSET with the
+ * elements of new sets, NEWCHAIN of new chains and of chains whose policy
+ * changes, and NEWRULE of each new rule, inserted before the next rule
+ * that stays (NFTA_RULE_POSITION), or appended. No message touches a rule
+ * that stays: it keeps its handle and counters.
+ * Return: 0, or a negative errno after reporting to @d.
+ */
+int nl_build_delta(struct nl_txn *t, const struct model *old,
+		   const struct model *new, const struct model_delta *dl,
+		   struct diag *d);
+
+/* A NEWTABLE (create) or DELTABLE message for the inet table @name. */
+void nl_put_table(struct nl_txn *t, const char *name, uint16_t type);
+
+/**
+ * struct nl_err_ctx - what nl_report_error() maps refused messages to
+ * @old: the live model of a delta (messages tagged side 0), or NULL
+ * @m:   the model being applied (side 1)
+ * @d:   receives one error naming the policy rule per refused message
+ */
+struct nl_err_ctx {
+	const struct model *old;
+	const struct model *m;
+	struct diag *d;
+};
+
+/* An nl_error_fn (nl_sock.h) with a struct nl_err_ctx. */
+void nl_report_error(void *ctx, const struct nl_tag *tag, int err,
+		     const char *why);
 
 /**
  * nl_value_bytes() - the bytes of one key component of a set element, as
@@ -123,8 +159,5 @@ int nl_dump(struct nl_sock *s, uint16_t type, uint16_t family,
  */
 void nl_value_bytes(enum match_key key, const struct mvalue *v,
 		    const struct nl_keyinfo *ki, bool end, uint8_t *out);
-
-/* Set up a freshly opened socket's buffers for a payload of @bytes. */
-void nl_sock_bufsize(struct nl_sock *s, size_t bytes);
 
 #endif

@@ -24,7 +24,6 @@
 #include <libnftnl/chain.h>
 #include <libnftnl/common.h>
 #include <libnftnl/expr.h>
-#include <libnftnl/gen.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
@@ -35,156 +34,13 @@
 #include <linux/netlink.h>
 
 #include "model_cmp.h"
+#include "model_delta.h"
 #include "nl.h"
 #include "nl_priv.h"
+#include "nl_sock.h"
 #include "util.h"
 
 #define DUMP_RETRIES	8
-
-/* ---- dumping ---- */
-
-typedef int (*dump_cb)(const struct nlmsghdr *nlh, void *data);
-
-struct dump_ctx {
-	dump_cb cb;
-	void *data;
-	int err;		/* first error of a callback */
-	bool intr;		/* NLM_F_DUMP_INTR seen */
-};
-
-static int dump_data_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct dump_ctx *c = data;
-	int ret;
-
-	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
-		c->intr = true;
-	if (c->err)
-		return MNL_CB_OK;
-	ret = c->cb(nlh, c->data);
-	if (ret < 0)
-		c->err = ret;
-	return MNL_CB_OK;
-}
-
-/*
- * Send one request and run @cb on every reply until the dump ends.
- * Return: 0, -EINTR when the dump was interrupted (retry), -ENOBUFS when
- * replies were lost (retry), or another negative errno.
- */
-static int nl_query(struct nl_sock *s, struct nlmsghdr *req, dump_cb cb,
-		    void *data)
-{
-	struct dump_ctx c = { .cb = cb, .data = data };
-	size_t bufsz = MNL_SOCKET_BUFFER_SIZE * 8;
-	char *buf = xmalloc(bufsz);
-	uint32_t seq = req->nlmsg_seq;
-	int ret;
-
-	if (mnl_socket_sendto(s->nl, req, req->nlmsg_len) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	for (;;) {
-		ssize_t n = mnl_socket_recvfrom(s->nl, buf, bufsz);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			ret = -errno;
-			break;
-		}
-		ret = mnl_cb_run(buf, (size_t)n, seq, s->portid, dump_data_cb, &c);
-		if (ret <= MNL_CB_STOP) {
-			ret = ret < 0 ? -errno : 0;
-			break;
-		}
-	}
-	if (ret == -ENOBUFS) {
-		/* drain what is left of the broken dump */
-		while (recv(mnl_socket_get_fd(s->nl), buf, bufsz, MSG_DONTWAIT) > 0)
-			;
-	}
-	if (!ret && c.err)
-		ret = c.err;
-	if (!ret && c.intr)
-		ret = -EINTR;
-out:
-	free(buf);
-	return ret;
-}
-
-/* @buf holds MNL_SOCKET_BUFFER_SIZE bytes; zeroed, as attribute padding
- * is not written by every builder. */
-static struct nlmsghdr *req_hdr(struct nl_sock *s, char *buf, uint16_t type,
-				uint16_t flags)
-{
-	memset(buf, 0, MNL_SOCKET_BUFFER_SIZE);
-	return nftnl_nlmsg_build_hdr(buf, type, NFPROTO_INET, flags, ++s->seq);
-}
-
-int nl_dump(struct nl_sock *s, uint16_t type, uint16_t family,
-	    const char *table, const char *set, nl_dump_cb cb, void *data)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh;
-
-	memset(buf, 0, sizeof(buf));
-	nlh = nftnl_nlmsg_build_hdr(buf, type, family, NLM_F_DUMP, ++s->seq);
-	if (type == NFT_MSG_GETSETELEM) {
-		struct nftnl_set *ns = nftnl_set_alloc();
-
-		if (!ns)
-			abort();
-		nftnl_set_set_str(ns, NFTNL_SET_TABLE, table);
-		nftnl_set_set_str(ns, NFTNL_SET_NAME, set);
-		nftnl_set_set_u32(ns, NFTNL_SET_FAMILY, family);
-		nftnl_set_elems_nlmsg_build_payload(nlh, ns);
-		nftnl_set_free(ns);
-	} else if (type == NFT_MSG_GETRULE && table) {
-		struct nftnl_rule *r = nftnl_rule_alloc();
-
-		if (!r)
-			abort();
-		nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
-		nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, family);
-		nftnl_rule_nlmsg_build_payload(nlh, r);
-		nftnl_rule_free(r);
-	} else if (type == NFT_MSG_GETSET && table) {
-		struct nftnl_set *st = nftnl_set_alloc();
-
-		if (!st)
-			abort();
-		nftnl_set_set_str(st, NFTNL_SET_TABLE, table);
-		nftnl_set_set_u32(st, NFTNL_SET_FAMILY, family);
-		nftnl_set_nlmsg_build_payload(nlh, st);
-		nftnl_set_free(st);
-	}
-	return nl_query(s, nlh, cb, data);
-}
-
-/* ---- generation ---- */
-
-static int gen_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct nftnl_gen *g = XALLOC(nftnl_gen_alloc());
-	int ret = 0;
-
-	if (nftnl_gen_nlmsg_parse(nlh, g) < 0)
-		ret = -EINVAL;
-	else
-		*(uint32_t *)data = nftnl_gen_get_u32(g, NFTNL_GEN_ID);
-	nftnl_gen_free(g);
-	return ret;
-}
-
-int nl_get_generation(struct nl_sock *s, uint32_t *gen)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = req_hdr(s, buf, NFT_MSG_GETGEN, NLM_F_ACK);
-
-	return nl_query(s, nlh, gen_cb, gen);
-}
 
 static int comment_cb(const struct nftnl_udata *attr, void *data)
 {
@@ -317,11 +173,12 @@ static int set_cb(const struct nlmsghdr *nlh, void *data)
 	len = nftnl_set_get_u32(ns, NFTNL_SET_KEY_LEN);
 	s = model_add_set(rd->m, nftnl_set_get_str(ns, NFTNL_SET_NAME));
 	s->interval = flags & NFT_SET_INTERVAL;
+	s->timeout = flags & NFT_SET_TIMEOUT;
 	while (type && n <= MSET_MAX_KEYS) {
 		comps[n++] = (uint8_t)(type & NL_TYPE_MASK);
 		type >>= NL_TYPE_BITS;
 	}
-	if (type || !n || n > MSET_MAX_KEYS || (flags & ~(NFT_SET_INTERVAL | NFT_SET_CONCAT)) ||
+	if (type || !n || n > MSET_MAX_KEYS || (flags & ~(NFT_SET_INTERVAL | NFT_SET_CONCAT | NFT_SET_TIMEOUT)) ||
 	    nftnl_set_is_set(ns, NFTNL_SET_DATA_TYPE)) {
 		s->n_keys = 0;	/* compares unequal to every compiled set */
 		goto out;
@@ -598,7 +455,7 @@ static int read_elems(struct nl_sock *s, struct model *m, size_t si)
 	nftnl_set_set_str(ns, NFTNL_SET_TABLE, m->table);
 	nftnl_set_set_str(ns, NFTNL_SET_NAME, set->name);
 	nftnl_set_set_u32(ns, NFTNL_SET_FAMILY, NFPROTO_INET);
-	nlh = req_hdr(s, buf, NFT_MSG_GETSETELEM, NLM_F_DUMP);
+	nlh = nl_req_hdr(s, buf, NFT_MSG_GETSETELEM, NLM_F_DUMP);
 	nftnl_set_elems_nlmsg_build_payload(nlh, ns);
 	nftnl_set_free(ns);
 	ret = nl_query(s, nlh, elems_cb, &er);
@@ -713,10 +570,10 @@ out:
 }
 
 static int dump_kind(struct nl_sock *s, struct reader *rd, uint16_t type,
-		     dump_cb cb)
+		     nl_dump_cb cb)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = req_hdr(s, buf, type, NLM_F_DUMP);
+	struct nlmsghdr *nlh = nl_req_hdr(s, buf, type, NLM_F_DUMP);
 
 	/* the kernel filters rule and set dumps by table */
 	if (type == NFT_MSG_GETRULE) {
@@ -737,10 +594,61 @@ static int dump_kind(struct nl_sock *s, struct reader *rd, uint16_t type,
 	return nl_query(s, nlh, cb, rd);
 }
 
-static int read_once(struct nl_sock *s, const char *table, struct model **out)
+/* Move (@steal) or copy the elements of @known's set of the same
+ * definition into set @si of @m. Return: true when there was one. */
+static bool take_elems(struct model *m, size_t si, struct model *known,
+		       bool steal)
+{
+	struct mset *to = &m->sets[si], *from;
+	int k = model_find_set(known, to->name);
+
+	if (k < 0 || !to->n_keys)
+		return false;
+	from = &known->sets[k];
+	if (!mset_def_equal(from, to))
+		return false;
+	to->sorted = from->sorted;
+	if (steal) {
+		to->elems = from->elems;
+		to->n_elems = from->n_elems;
+		to->cap_elems = from->cap_elems;
+		from->elems = NULL;
+		from->n_elems = from->cap_elems = 0;
+	} else {
+		size_t i, j;
+
+		for (i = 0; i < from->n_elems; i++) {
+			struct melem *e = mset_add_elem(to);
+
+			*e = from->elems[i];
+			e->origin = NULL;
+			for (j = 0; j < MSET_MAX_KEYS; j++)
+				if (e->v[j].str)
+					e->v[j].str = xstrdup(e->v[j].str);
+		}
+	}
+	if (!to->sorted) {	/* a record written from a sorted model */
+		size_t i;
+
+		for (i = 1; i < to->n_elems; i++)
+			if (melem_cmp(to, &to->elems[i - 1], &to->elems[i]) >= 0)
+				break;
+		if (i >= to->n_elems)
+			to->sorted = true;
+		else
+			mset_sort(to);
+	}
+	return true;
+}
+
+/* @known_gen: in, the generation @known is of; set to 0 once @known's
+ * elements were taken (a retry must dump them). */
+static int read_once(struct nl_sock *s, const char *table, struct model *known,
+		     uint32_t *known_gen, bool steal, struct model **out)
 {
 	struct reader rd = { .table = table };
 	uint32_t gen0 = 0, gen1 = 0;
+	bool use_known;
 	size_t i;
 	int ret;
 
@@ -755,8 +663,12 @@ static int read_once(struct nl_sock *s, const char *table, struct model **out)
 		return -ENOENT;
 	rd.m = model_new(table);
 	ret = dump_kind(s, &rd, NFT_MSG_GETSET, set_cb);
+	use_known = known && *known_gen && gen0 == *known_gen;
+	if (use_known)
+		*known_gen = 0;
 	for (i = 0; !ret && i < rd.m->n_sets; i++)
-		ret = read_elems(s, rd.m, i);
+		if (!use_known || !take_elems(rd.m, i, known, steal))
+			ret = read_elems(s, rd.m, i);
 	if (!ret)
 		ret = dump_kind(s, &rd, NFT_MSG_GETCHAIN, chain_cb);
 	if (!ret)
@@ -793,16 +705,39 @@ int nl_table_owned(struct nl_sock *s, const char *table)
 	return rd.owned;
 }
 
-int nl_read_table(struct nl_sock *s, const char *table, struct model **out)
+static int read_table(struct nl_sock *s, const char *table,
+		      struct model *known, uint32_t known_gen, bool steal,
+		      struct model **out)
 {
 	int ret = -EINTR, tries;
 
 	for (tries = 0; tries < DUMP_RETRIES; tries++) {
-		ret = read_once(s, table, out);
+		ret = read_once(s, table, known, &known_gen, steal, out);
 		if (ret != -EINTR && ret != -ENOBUFS && ret != -EAGAIN)
 			break;
 		if (ret == -ENOBUFS)
 			nl_sock_bufsize(s, (size_t)(tries + 1) * 16 * 1024 * 1024);
 	}
 	return ret;
+}
+
+int nl_read_table_with(struct nl_sock *s, const char *table,
+		       struct model *known, uint32_t known_gen,
+		       struct model **out)
+{
+	return read_table(s, table, known, known_gen, true, out);
+}
+
+int nl_read_table_known(struct nl_sock *s, const char *table,
+			const struct model *known, uint32_t known_gen,
+			struct model **out)
+{
+	/* copied, never written to */
+	return read_table(s, table, (struct model *)known, known_gen, false,
+			  out);
+}
+
+int nl_read_table(struct nl_sock *s, const char *table, struct model **out)
+{
+	return read_table(s, table, NULL, 0, false, out);
 }

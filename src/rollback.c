@@ -254,7 +254,7 @@ int safe_rollback(const char *dir, struct nl_sock *s, uint64_t expect,
 	struct model *live = NULL;
 	struct safe_pending p;
 	enum safe_status status;
-	uint32_t begin_gen = 0;
+	uint32_t begin_gen = 0, known_gen = 0;
 	uint64_t begin_cookie = 0;
 	bool was_by_timer;
 	int64_t was_time;
@@ -285,6 +285,7 @@ int safe_rollback(const char *dir, struct nl_sock *s, uint64_t expect,
 	if (safe_state_is_live(st, s)) {
 		begin_gen = st->kernel_gen;
 		begin_cookie = st->netns_cookie;
+		known_gen = st->kernel_gen;
 		goto restore;
 	}
 	ret = nl_read_table(s, st->table, &live);
@@ -328,7 +329,10 @@ restore:
 		goto undo;
 	}
 	if (st->previous)
-		ret = nl_apply(s, st->previous, &d);
+		/* incremental: rules both tables share keep their counters;
+		 * the live elements come from the record while it vouches */
+		ret = nl_apply_known(s, st->previous, st->applied, known_gen,
+				     &d);
 	else
 		ret = nl_delete_table(s, st->table);
 	if (ret == -ENOENT && !st->previous)

@@ -127,7 +127,8 @@ out=$(pw apply "$W/forms.yaml" 2>&1)
 check_eq "second apply says unchanged" "table inet pw_forms: unchanged" "$out"
 check_eq "second apply sends nothing (handles kept)" "$H1" "$(nft -a list table inet pw_forms)"
 out=$(pw apply --format json "$W/forms.yaml" 2>&1)
-check_eq "second apply JSON" '{"changed": false, "table": "pw_forms", "added": [], "removed": []}' "$out"
+n_counters=$(nft -j list table inet pw_forms | python3 -c 'import json,sys; print(sum(1 for o in json.load(sys.stdin)["nftables"] if "rule" in o and any("counter" in x for x in o["rule"]["expr"])))')
+check_eq "second apply JSON (every counter kept)" "{\"changed\": false, \"table\": \"pw_forms\", \"added\": [], \"removed\": [], \"counters_kept\": $n_counters}" "$out"
 check_eq "foreign table untouched by apply" "$F0" "$(foreign)"
 
 # ---- diff ----

@@ -69,6 +69,9 @@ check_eq "refused apply changes nothing" "$before" "$(nft -a list ruleset)"
 check_rc "diff still sees the good policy" 0 pw diff "$W/good.yaml"
 if grep -q "was not changed" <<<"$out"; then ok "error says nothing changed"
 else not_ok "error says nothing changed" "$out"; fi
+if grep -q "$W/bad.yaml:$line:[0-9]*: error: kernel refused rule \"deep-cgroup\"" <<<"$out"; then
+	ok "incremental apply: the error names the rule and FILE:LINE"
+else not_ok "incremental apply: the error names the rule and FILE:LINE" "$out"; fi
 
 # 3. a cgroup that does not exist: refused before anything is sent
 sed "s|cgroup: .*|cgroup: no/such.service|" "$W/bad.yaml" > "$W/missing.yaml"

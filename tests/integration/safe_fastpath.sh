@@ -29,13 +29,15 @@ printf 'portwarden: 1\ntable: %s\ninbound:\n  - { name: ssh, proto: tcp, port: 2
 
 live() { nft -s list table inet $T 2>/dev/null || echo absent; }
 pw() { "$PORTWARDEN" "$@" > "$WORK/out" 2>&1; }
-# replies read by a portwarden rollback (parts of a dump, acks); the
-# sanitizers' leak check cannot run under ptrace, the other runs do it
+# bytes of the replies read by a portwarden rollback (dumps, acks): an
+# incremental rollback reads the rules back (handles, counters) but not
+# the 4,000 elements when the record vouches for them. The sanitizers'
+# leak check cannot run under ptrace, the other runs do it
 rollback_recvs() {
 	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace -f -qq -e trace=recvmsg -o "$WORK/trace" \
 		"$PORTWARDEN" rollback > "$WORK/out" 2>&1
 	echo $? > "$WORK/rc"; [ "$(cat "$WORK/rc")" = 0 ] || cat "$WORK/out" >&2
-	grep -c "^[0-9]* *recvmsg" "$WORK/trace"
+	awk '/recvmsg/ && $NF ~ /^[0-9]+$/ { s += $NF } END { print s + 0 }' "$WORK/trace"
 }
 
 pw apply "$WORK/p1.yaml"
@@ -48,7 +50,7 @@ check "the record names the committed generation" \
 n=$(rollback_recvs)
 check_eq "rollback with nothing committed since exits 0" 0 "$(cat "$WORK/rc")"
 check_eq "it restored p1" "$L1" "$(live)"
-check "it did not dump the table back (recv calls: $n)" test "$n" -lt 10
+check "it did not dump the elements back (bytes read: $n)" test "$n" -lt 32768
 
 # a foreign commit undone again: the table is p2, but the generation moved,
 # so rollback must read it (many replies) and then restore p1
@@ -58,7 +60,7 @@ nft delete chain inet $T extra
 n=$(rollback_recvs)
 check_eq "rollback after a foreign commit and its undo exits 0" 0 "$(cat "$WORK/rc")"
 check_eq "it restored p1 after comparing" "$L1" "$(live)"
-check "it read the table back (recv calls: $n)" test "$n" -ge 10
+check "it read the elements back (bytes read: $n)" test "$n" -ge 65536
 
 # a foreign change that stays: refused as before
 pw apply "$WORK/p2.yaml"
