@@ -20,9 +20,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <libnftnl/expr.h>
-#include <libnftnl/rule.h>
+#include <endian.h>
+#include <libmnl/libmnl.h>
 #include <libnftnl/udata.h>
+#include <linux/netfilter/nf_tables_compat.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 
@@ -53,30 +55,111 @@ static void unknown(struct ix_expr *x, const char *fmt, const char *arg)
 	snprintf(x->what, sizeof(x->what), fmt, arg);
 }
 
+/* An expression's attributes (NFTA_*), as the kernel sends them: read
+ * straight from the message, without libnftnl's objects (a 10,000-rule
+ * table is decoded for every explain). */
+#define XA_MAX	16
+
+struct xattrs {
+	const struct nlattr *tb[XA_MAX + 1];
+};
+
+static int xattr_cb(const struct nlattr *a, void *data)
+{
+	struct xattrs *x = data;
+	int type = mnl_attr_get_type(a);
+
+	if (type > 0 && type <= XA_MAX)
+		x->tb[type] = a;
+	return MNL_CB_OK;
+}
+
+static bool has(const struct xattrs *e, int t)
+{
+	return e->tb[t] != NULL;
+}
+
+static uint32_t u32(const struct xattrs *e, int t)
+{
+	if (!e->tb[t] || mnl_attr_get_payload_len(e->tb[t]) < 4)
+		return 0;
+	return ntohl(mnl_attr_get_u32(e->tb[t]));
+}
+
+static uint8_t u8(const struct xattrs *e, int t)
+{
+	if (!e->tb[t] || mnl_attr_get_payload_len(e->tb[t]) < 1)
+		return 0;
+	return mnl_attr_get_u8(e->tb[t]);
+}
+
+static const char *str(const struct xattrs *e, int t)
+{
+	const struct nlattr *a = e->tb[t];
+	uint16_t len;
+	const char *s;
+
+	if (!a)
+		return NULL;
+	len = mnl_attr_get_payload_len(a);
+	s = mnl_attr_get_str(a);
+	return len && memchr(s, '\0', len) ? s : NULL;
+}
+
 /* a source or destination register of @len bytes; false when invalid */
-static bool get_reg(struct nftnl_expr *e, uint16_t attr, uint32_t len,
-		    uint32_t *off)
+static bool get_reg(const struct xattrs *e, int attr, uint32_t len, uint32_t *off)
 {
 	int o;
 
-	if (!nftnl_expr_is_set(e, attr))
+	if (!has(e, attr))
 		return false;
-	o = reg_off(nftnl_expr_get_u32(e, attr));
+	o = reg_off(u32(e, attr));
 	if (o < 0 || (uint32_t)o + len > IX_REG_BYTES)
 		return false;
 	*off = (uint32_t)o;
 	return true;
 }
 
-static uint32_t get_data(struct nftnl_expr *e, uint16_t attr, uint8_t *out)
+/* NFTA_DATA_VALUE inside a data attribute; its length, or 0 */
+static uint32_t get_data(const struct xattrs *e, int attr, uint8_t *out)
 {
-	uint32_t len = 0;
-	const void *d = nftnl_expr_get(e, attr, &len);
+	const struct nlattr *n;
 
-	if (!d || len > IX_DATA_MAX)
+	if (!e->tb[attr])
 		return 0;
-	memcpy(out, d, len);
-	return len;
+	mnl_attr_for_each_nested(n, e->tb[attr]) {
+		uint16_t len = mnl_attr_get_payload_len(n);
+
+		if (mnl_attr_get_type(n) != NFTA_DATA_VALUE || len > IX_DATA_MAX)
+			continue;
+		memcpy(out, mnl_attr_get_payload(n), len);
+		return len;
+	}
+	return 0;
+}
+
+/* NFTA_DATA_VERDICT inside a data attribute: code and chain */
+static bool get_verdict(const struct xattrs *e, int attr, int32_t *code,
+			const char **chain)
+{
+	const struct nlattr *n, *v;
+
+	*chain = NULL;
+	if (!e->tb[attr])
+		return false;
+	mnl_attr_for_each_nested(n, e->tb[attr]) {
+		if (mnl_attr_get_type(n) != NFTA_DATA_VERDICT)
+			continue;
+		mnl_attr_for_each_nested(v, n) {
+			if (mnl_attr_get_type(v) == NFTA_VERDICT_CODE &&
+			    mnl_attr_get_payload_len(v) >= 4)
+				*code = (int32_t)ntohl(mnl_attr_get_u32(v));
+			else if (mnl_attr_get_type(v) == NFTA_VERDICT_CHAIN)
+				*chain = mnl_attr_get_str(v);
+		}
+		return true;
+	}
+	return false;
 }
 
 static uint32_t meta_len(uint32_t key)
@@ -150,10 +233,9 @@ static void decode_verdict(struct ix_table *t, int32_t code, const char *chain,
 	}
 }
 
-static void decode_one(struct ix_table *t, struct nftnl_expr *e,
-		       struct ix_expr *x)
+static void decode_one(struct ix_table *t, const char *name,
+		       const struct xattrs *e, struct ix_expr *x)
 {
-	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
 	bool bad = false;
 
 	memset(x, 0, sizeof(*x));
@@ -162,64 +244,64 @@ static void decode_one(struct ix_table *t, struct nftnl_expr *e,
 		name = "?";
 
 	if (!strcmp(name, "payload")) {
-		if (nftnl_expr_is_set(e, NFTNL_EXPR_PAYLOAD_SREG))
+		if (has(e, NFTA_PAYLOAD_SREG))
 			return unknown(x, "%s that rewrites the packet", name);
 		x->op = IXO_PAYLOAD;
-		x->key = nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_BASE);
-		x->offset = nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET);
-		x->len = nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_LEN);
-		bad = !get_reg(e, NFTNL_EXPR_PAYLOAD_DREG, x->len, &x->dreg);
+		x->key = u32(e, NFTA_PAYLOAD_BASE);
+		x->offset = u32(e, NFTA_PAYLOAD_OFFSET);
+		x->len = u32(e, NFTA_PAYLOAD_LEN);
+		bad = !get_reg(e, NFTA_PAYLOAD_DREG, x->len, &x->dreg);
 	} else if (!strcmp(name, "meta")) {
-		x->key = nftnl_expr_get_u32(e, NFTNL_EXPR_META_KEY);
+		x->key = u32(e, NFTA_META_KEY);
 		x->len = meta_len(x->key);
-		if (nftnl_expr_is_set(e, NFTNL_EXPR_META_SREG)) {
+		if (has(e, NFTA_META_SREG)) {
 			x->op = IXO_META_SET;
-			bad = !get_reg(e, NFTNL_EXPR_META_SREG, x->len, &x->sreg);
+			bad = !get_reg(e, NFTA_META_SREG, x->len, &x->sreg);
 		} else {
 			x->op = IXO_META;
-			bad = !get_reg(e, NFTNL_EXPR_META_DREG, x->len, &x->dreg);
+			bad = !get_reg(e, NFTA_META_DREG, x->len, &x->dreg);
 		}
 	} else if (!strcmp(name, "cmp")) {
 		x->op = IXO_CMP;
-		x->cmp_op = nftnl_expr_get_u32(e, NFTNL_EXPR_CMP_OP);
-		x->len = get_data(e, NFTNL_EXPR_CMP_DATA, x->data);
-		bad = !x->len || !get_reg(e, NFTNL_EXPR_CMP_SREG, x->len, &x->sreg);
+		x->cmp_op = u32(e, NFTA_CMP_OP);
+		x->len = get_data(e, NFTA_CMP_DATA, x->data);
+		bad = !x->len || !get_reg(e, NFTA_CMP_SREG, x->len, &x->sreg);
 	} else if (!strcmp(name, "bitwise")) {
 		x->op = IXO_BITWISE;
-		x->cmp_op = nftnl_expr_is_set(e, NFTNL_EXPR_BITWISE_OP) ?
-			    nftnl_expr_get_u32(e, NFTNL_EXPR_BITWISE_OP) :
+		x->cmp_op = has(e, NFTA_BITWISE_OP) ?
+			    u32(e, NFTA_BITWISE_OP) :
 			    NFT_BITWISE_MASK_XOR;
-		x->len = nftnl_expr_get_u32(e, NFTNL_EXPR_BITWISE_LEN);
+		x->len = u32(e, NFTA_BITWISE_LEN);
 		if (x->cmp_op == NFT_BITWISE_MASK_XOR) {
-			bad = get_data(e, NFTNL_EXPR_BITWISE_MASK, x->data) < x->len ||
-			      get_data(e, NFTNL_EXPR_BITWISE_XOR, x->data2) < x->len;
+			bad = get_data(e, NFTA_BITWISE_MASK, x->data) < x->len ||
+			      get_data(e, NFTA_BITWISE_XOR, x->data2) < x->len;
 		} else if (x->cmp_op == NFT_BITWISE_LSHIFT ||
 			   x->cmp_op == NFT_BITWISE_RSHIFT) {
 			uint8_t d[IX_DATA_MAX] = { 0 };
 
-			bad = get_data(e, NFTNL_EXPR_BITWISE_DATA, d) != 4;
+			bad = get_data(e, NFTA_BITWISE_DATA, d) != 4;
 			memcpy(&x->size, d, 4);
 		} else {
 			return unknown(x, "%s with two source registers", name);
 		}
-		bad = bad || !get_reg(e, NFTNL_EXPR_BITWISE_SREG, x->len, &x->sreg) ||
-		      !get_reg(e, NFTNL_EXPR_BITWISE_DREG, x->len, &x->dreg);
+		bad = bad || !get_reg(e, NFTA_BITWISE_SREG, x->len, &x->sreg) ||
+		      !get_reg(e, NFTA_BITWISE_DREG, x->len, &x->dreg);
 	} else if (!strcmp(name, "byteorder")) {
 		x->op = IXO_BYTEORDER;
-		x->cmp_op = nftnl_expr_get_u32(e, NFTNL_EXPR_BYTEORDER_OP);
-		x->len = nftnl_expr_get_u32(e, NFTNL_EXPR_BYTEORDER_LEN);
-		x->size = nftnl_expr_get_u32(e, NFTNL_EXPR_BYTEORDER_SIZE);
+		x->cmp_op = u32(e, NFTA_BYTEORDER_OP);
+		x->len = u32(e, NFTA_BYTEORDER_LEN);
+		x->size = u32(e, NFTA_BYTEORDER_SIZE);
 		bad = (x->size != 2 && x->size != 4 && x->size != 8) ||
-		      !get_reg(e, NFTNL_EXPR_BYTEORDER_SREG, x->len, &x->sreg) ||
-		      !get_reg(e, NFTNL_EXPR_BYTEORDER_DREG, x->len, &x->dreg);
+		      !get_reg(e, NFTA_BYTEORDER_SREG, x->len, &x->sreg) ||
+		      !get_reg(e, NFTA_BYTEORDER_DREG, x->len, &x->dreg);
 	} else if (!strcmp(name, "range")) {
 		x->op = IXO_RANGE;
-		x->cmp_op = nftnl_expr_get_u32(e, NFTNL_EXPR_RANGE_OP);
-		x->len = get_data(e, NFTNL_EXPR_RANGE_FROM_DATA, x->data);
-		bad = !x->len || get_data(e, NFTNL_EXPR_RANGE_TO_DATA, x->data2) != x->len ||
-		      !get_reg(e, NFTNL_EXPR_RANGE_SREG, x->len, &x->sreg);
+		x->cmp_op = u32(e, NFTA_RANGE_OP);
+		x->len = get_data(e, NFTA_RANGE_FROM_DATA, x->data);
+		bad = !x->len || get_data(e, NFTA_RANGE_TO_DATA, x->data2) != x->len ||
+		      !get_reg(e, NFTA_RANGE_SREG, x->len, &x->sreg);
 	} else if (!strcmp(name, "lookup")) {
-		const char *set = nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET);
+		const char *set = str(e, NFTA_LOOKUP_SET);
 
 		x->op = IXO_LOOKUP;
 		x->set = set ? ix_set_find(t, set) : -1;
@@ -227,55 +309,57 @@ static void decode_one(struct ix_table *t, struct nftnl_expr *e,
 			return unknown(x, "lookup into a set that was not read (%s)",
 				       set ? set : "?");
 		x->len = t->sets[x->set].key_len;
-		x->flags = nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_FLAGS) ?
-			   nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_FLAGS) : 0;
-		bad = !get_reg(e, NFTNL_EXPR_LOOKUP_SREG, x->len, &x->sreg);
-		if (nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_DREG)) {
-			uint32_t dreg = nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_DREG);
+		x->flags = has(e, NFTA_LOOKUP_FLAGS) ?
+			   u32(e, NFTA_LOOKUP_FLAGS) : 0;
+		bad = !get_reg(e, NFTA_LOOKUP_SREG, x->len, &x->sreg);
+		if (has(e, NFTA_LOOKUP_DREG)) {
+			uint32_t dreg = u32(e, NFTA_LOOKUP_DREG);
 
 			if (dreg == NFT_REG_VERDICT)
 				x->to_verdict = true;
 			else
-				bad = bad || !get_reg(e, NFTNL_EXPR_LOOKUP_DREG,
+				bad = bad || !get_reg(e, NFTA_LOOKUP_DREG,
 						      t->sets[x->set].data_len,
 						      &x->dreg);
 			x->dreg = x->to_verdict ? 0 : x->dreg;
 			x->size = 1;	/* has a destination */
 		}
 	} else if (!strcmp(name, "immediate")) {
-		uint32_t dreg = nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_DREG);
+		uint32_t dreg = u32(e, NFTA_IMMEDIATE_DREG);
 
 		x->op = IXO_IMMEDIATE;
 		if (dreg == NFT_REG_VERDICT) {
+			int32_t code = NFT_CONTINUE;
+			const char *chain;
+
 			x->to_verdict = true;
-			decode_verdict(t, (int32_t)nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_VERDICT),
-				       nftnl_expr_get_str(e, NFTNL_EXPR_IMM_CHAIN),
-				       &x->vd, &bad);
+			bad = !get_verdict(e, NFTA_IMMEDIATE_DATA, &code, &chain);
+			decode_verdict(t, code, chain, &x->vd, &bad);
 		} else {
-			x->len = get_data(e, NFTNL_EXPR_IMM_DATA, x->data);
-			bad = !x->len || !get_reg(e, NFTNL_EXPR_IMM_DREG, x->len, &x->dreg);
+			x->len = get_data(e, NFTA_IMMEDIATE_DATA, x->data);
+			bad = !x->len || !get_reg(e, NFTA_IMMEDIATE_DREG, x->len, &x->dreg);
 		}
 	} else if (!strcmp(name, "ct")) {
-		x->key = nftnl_expr_get_u32(e, NFTNL_EXPR_CT_KEY);
-		x->offset = nftnl_expr_is_set(e, NFTNL_EXPR_CT_DIR) ?
-			    nftnl_expr_get_u8(e, NFTNL_EXPR_CT_DIR) + 1u : 0;
-		if (nftnl_expr_is_set(e, NFTNL_EXPR_CT_SREG)) {
+		x->key = u32(e, NFTA_CT_KEY);
+		x->offset = has(e, NFTA_CT_DIRECTION) ?
+			    u8(e, NFTA_CT_DIRECTION) + 1u : 0;
+		if (has(e, NFTA_CT_SREG)) {
 			x->op = IXO_CT_SET;
 			x->len = 4;
-			bad = !get_reg(e, NFTNL_EXPR_CT_SREG, 4, &x->sreg);
+			bad = !get_reg(e, NFTA_CT_SREG, 4, &x->sreg);
 		} else {
 			x->op = IXO_CT;
 			/* an address without its family: the register holds 16 */
 			x->len = ct_len(x->key, 6);
-			bad = !get_reg(e, NFTNL_EXPR_CT_DREG, x->len, &x->dreg);
+			bad = !get_reg(e, NFTA_CT_DREG, x->len, &x->dreg);
 		}
 	} else if (!strcmp(name, "counter") || !strcmp(name, "log") ||
 		   !strcmp(name, "last") || !strcmp(name, "dup") ||
 		   !strcmp(name, "flow_offload")) {
 		x->op = IXO_NOOP;
 	} else if (!strcmp(name, "objref")) {
-		uint32_t type = nftnl_expr_is_set(e, NFTNL_EXPR_OBJREF_IMM_TYPE) ?
-				nftnl_expr_get_u32(e, NFTNL_EXPR_OBJREF_IMM_TYPE) : 0;
+		uint32_t type = has(e, NFTA_OBJREF_IMM_TYPE) ?
+				u32(e, NFTA_OBJREF_IMM_TYPE) : 0;
 
 		if (type == NFT_OBJECT_COUNTER || type == NFT_OBJECT_CT_HELPER ||
 		    type == NFT_OBJECT_CT_TIMEOUT || type == NFT_OBJECT_SECMARK ||
@@ -284,10 +368,10 @@ static void decode_one(struct ix_table *t, struct nftnl_expr *e,
 		else
 			return unknown(x, "%s (a stateful object: quota, limit, ...)", name);
 	} else if (!strcmp(name, "dynset")) {
-		const char *set = nftnl_expr_get_str(e, NFTNL_EXPR_DYNSET_SET_NAME);
+		const char *set = str(e, NFTA_DYNSET_SET_NAME);
 
-		if (nftnl_expr_is_set(e, NFTNL_EXPR_DYNSET_EXPR) ||
-		    nftnl_expr_is_set(e, NFTNL_EXPR_DYNSET_EXPRESSIONS))
+		if (has(e, NFTA_DYNSET_EXPR) ||
+		    has(e, NFTA_DYNSET_EXPRESSIONS))
 			return unknown(x, "%s with statements of its own (a meter)", name);
 		x->op = IXO_DYNSET;
 		x->set = set ? ix_set_find(t, set) : -1;
@@ -299,25 +383,25 @@ static void decode_one(struct ix_table *t, struct nftnl_expr *e,
 		x->op = IXO_REJECT;
 	} else if (!strcmp(name, "fib")) {
 		x->op = IXO_FIB;
-		x->key = nftnl_expr_get_u32(e, NFTNL_EXPR_FIB_RESULT);
-		x->flags = nftnl_expr_get_u32(e, NFTNL_EXPR_FIB_FLAGS);
+		x->key = u32(e, NFTA_FIB_RESULT);
+		x->flags = u32(e, NFTA_FIB_FLAGS);
 		x->len = 4;
-		bad = !get_reg(e, NFTNL_EXPR_FIB_DREG, 4, &x->dreg);
+		bad = !get_reg(e, NFTA_FIB_DREG, 4, &x->dreg);
 	} else if (!strcmp(name, "socket")) {
 		x->op = IXO_SOCKET;
-		x->key = nftnl_expr_get_u32(e, NFTNL_EXPR_SOCKET_KEY);
-		x->flags = nftnl_expr_is_set(e, NFTNL_EXPR_SOCKET_LEVEL) ?
-			   nftnl_expr_get_u32(e, NFTNL_EXPR_SOCKET_LEVEL) : 0;
+		x->key = u32(e, NFTA_SOCKET_KEY);
+		x->flags = has(e, NFTA_SOCKET_LEVEL) ?
+			   u32(e, NFTA_SOCKET_LEVEL) : 0;
 		x->len = x->key == NFT_SOCKET_CGROUPV2 ? 8 : 4;
-		bad = !get_reg(e, NFTNL_EXPR_SOCKET_DREG, x->len, &x->dreg);
+		bad = !get_reg(e, NFTA_SOCKET_DREG, x->len, &x->dreg);
 	} else if (!strcmp(name, "notrack")) {
 		x->op = IXO_NOTRACK;
 	} else if (!strcmp(name, "match")) {
 		return unknown(x, "xt match \"%s\" (iptables-nft)",
-			       nftnl_expr_get_str(e, NFTNL_EXPR_MT_NAME));
+			       str(e, NFTA_MATCH_NAME));
 	} else if (!strcmp(name, "target")) {
 		return unknown(x, "xt target \"%s\" (iptables-nft)",
-			       nftnl_expr_get_str(e, NFTNL_EXPR_TG_NAME));
+			       str(e, NFTA_TARGET_NAME));
 	} else if (!strcmp(name, "nat") || !strcmp(name, "masq") ||
 		   !strcmp(name, "redir") || !strcmp(name, "tproxy")) {
 		return unknown(x, "%s (rewrites the address)", name);
@@ -326,21 +410,6 @@ static void decode_one(struct ix_table *t, struct nftnl_expr *e,
 	}
 	if (bad)
 		unknown(x, "%s with an operand the interpreter cannot read", name);
-}
-
-struct decode_ctx {
-	struct ix_table *t;
-	struct ix_rule *r;
-	size_t cap;
-};
-
-static int decode_cb(struct nftnl_expr *e, void *data)
-{
-	struct decode_ctx *c = data;
-	struct ix_expr *x = ARRAY_PUSH(c->r->ex, c->r->n_ex, c->cap);
-
-	decode_one(c->t, e, x);
-	return 0;
 }
 
 static int comment_cb(const struct nftnl_udata *attr, void *data)
@@ -355,26 +424,56 @@ static int comment_cb(const struct nftnl_udata *attr, void *data)
 	return 0;
 }
 
-void ix_rule_decode(struct ix_table *t, struct nftnl_rule *nr,
+/* One NFTA_LIST_ELEM of NFTA_RULE_EXPRESSIONS. */
+static void decode_elem(struct ix_table *t, const struct nlattr *elem,
+			struct ix_expr *x)
+{
+	const struct nlattr *a, *data = NULL;
+	const char *name = NULL;
+	struct xattrs e;
+
+	memset(&e, 0, sizeof(e));
+	mnl_attr_for_each_nested(a, elem) {
+		if (mnl_attr_get_type(a) == NFTA_EXPR_NAME &&
+		    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
+			name = mnl_attr_get_str(a);
+		else if (mnl_attr_get_type(a) == NFTA_EXPR_DATA)
+			data = a;
+	}
+	if (data && mnl_attr_parse_nested(data, xattr_cb, &e) < 0)
+		memset(&e, 0, sizeof(e));
+	decode_one(t, name ? name : "?", &e, x);
+}
+
+void ix_rule_decode(struct ix_table *t, const struct nlmsghdr *nlh,
 		    struct ix_rule *r)
 {
-	struct decode_ctx c = { .t = t, .r = r };
+	const struct nlattr *a, *el;
 	const char *comment = NULL;
-	uint32_t len = 0;
-	const void *ud;
+	size_t cap = 0;
 
 	memset(r, 0, sizeof(*r));
-	if (nftnl_rule_is_set(nr, NFTNL_RULE_HANDLE))
-		r->handle = nftnl_rule_get_u64(nr, NFTNL_RULE_HANDLE);
-	nftnl_expr_foreach(nr, decode_cb, &c);
-	ud = nftnl_rule_get_data(nr, NFTNL_RULE_USERDATA, &len);
-	if (ud) {
-		struct nftnl_udata_buf *b = NULL;
-
-		(void)b;
-		nftnl_udata_parse(ud, len, comment_cb, &comment);
-		if (comment)
-			r->comment = xstrdup(comment);
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+		switch (mnl_attr_get_type(a)) {
+		case NFTA_RULE_HANDLE:
+			if (mnl_attr_get_payload_len(a) == 8)
+				r->handle = be64toh(mnl_attr_get_u64(a));
+			break;
+		case NFTA_RULE_EXPRESSIONS:
+			mnl_attr_for_each_nested(el, a) {
+				if (mnl_attr_get_type(el) != NFTA_LIST_ELEM)
+					continue;
+				decode_elem(t, el, ARRAY_PUSH(r->ex, r->n_ex, cap));
+			}
+			break;
+		case NFTA_RULE_USERDATA:
+			nftnl_udata_parse(mnl_attr_get_payload(a),
+					  mnl_attr_get_payload_len(a),
+					  comment_cb, &comment);
+			if (comment)
+				r->comment = xstrdup(comment);
+			break;
+		}
 	}
 }
 

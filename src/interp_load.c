@@ -359,6 +359,19 @@ static int model_set(struct ix_table *t, const struct mset *ms)
  * path, so that `check` and `explain` work for a policy meant for another
  * host.
  */
+/* The message apply sends for @nr, decoded. */
+static void decode_built(struct ix_table *t, struct nftnl_rule *nr,
+			 struct ix_rule *r)
+{
+	char *buf = xmalloc(MNL_SOCKET_BUFFER_SIZE * 4);
+	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_NEWRULE,
+						     NFPROTO_INET, 0, 0);
+
+	nftnl_rule_nlmsg_build_payload(nlh, nr);
+	ix_rule_decode(t, nlh, r);
+	free(buf);
+}
+
 static int model_rule(struct ix_table *t, const struct model *m,
 		      const struct mchain *mc, const struct mrule *mr,
 		      struct ix_rule *r)
@@ -369,7 +382,7 @@ static int model_rule(struct ix_table *t, const struct model *m,
 	struct ix_expr *x;
 
 	if (nr) {
-		ix_rule_decode(t, nr, r);
+		decode_built(t, nr, r);
 		r->mrule = mr;
 		nftnl_rule_free(nr);
 		return 0;
@@ -387,7 +400,7 @@ static int model_rule(struct ix_table *t, const struct model *m,
 	free(copy.matches);
 	if (!nr)
 		return -EINVAL;
-	ix_rule_decode(t, nr, r);
+	decode_built(t, nr, r);
 	nftnl_rule_free(nr);
 	r->mrule = mr;
 	r->ex = xrealloc(r->ex, (r->n_ex + 1) * sizeof(*r->ex));
@@ -654,75 +667,32 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 	return 0;
 }
 
-/* A rule libnftnl cannot parse (an expression it does not know): keep its
- * place, so that the packet that reaches it is undetermined. */
-static void rule_unparsable(struct loader *l, const struct nlmsghdr *nlh)
+static int rule_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nfgenmsg *g = mnl_nlmsg_get_payload(nlh);
 	const char *table = NULL, *chain = NULL;
-	uint64_t handle = 0;
+	struct loader *l = data;
 	struct nlattr *a;
 	struct ix_table *t;
-	struct ix_rule *r;
 	int ci;
 
 	mnl_attr_for_each(a, nlh, sizeof(*g)) {
-		switch (mnl_attr_get_type(a)) {
-		case NFTA_RULE_TABLE:
+		if (mnl_attr_validate(a, MNL_TYPE_NUL_STRING) < 0)
+			continue;
+		if (mnl_attr_get_type(a) == NFTA_RULE_TABLE)
 			table = mnl_attr_get_str(a);
-			break;
-		case NFTA_RULE_CHAIN:
+		else if (mnl_attr_get_type(a) == NFTA_RULE_CHAIN)
 			chain = mnl_attr_get_str(a);
-			break;
-		case NFTA_RULE_HANDLE:
-			if (mnl_attr_get_payload_len(a) == 8)
-				handle = be64toh(mnl_attr_get_u64(a));
-			break;
-		}
 	}
 	if (!table || !chain)
-		return;
+		return 0;
 	t = ix_table_find(l->h, g->nfgen_family, table);
 	ci = t ? ix_chain_find(t, chain) : -1;
-	if (ci < 0)
-		return;
-	r = ARRAY_PUSH(t->chains[ci].rules, t->chains[ci].n_rules,
-		       t->chains[ci].cap_rules);
-	memset(r, 0, sizeof(*r));
-	r->handle = handle;
-	r->ex = xcalloc(1, sizeof(*r->ex));
-	r->n_ex = 1;
-	r->ex[0].op = IXO_UNKNOWN;
-	r->ex[0].set = -1;
-	snprintf(r->ex[0].what, sizeof(r->ex[0].what),
-		 "an expression libnftnl cannot parse");
-}
-
-static int rule_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct loader *l = data;
-	struct nftnl_rule *nr = nftnl_rule_alloc();
-	struct ix_table *t;
-	struct ix_rule *r;
-	int ci;
-
-	if (!nr)
-		abort();
-	if (nftnl_rule_nlmsg_parse(nlh, nr) < 0) {
-		nftnl_rule_free(nr);
-		rule_unparsable(l, nlh);
-		return 0;
-	}
-	t = ix_table_find(l->h, nftnl_rule_get_u32(nr, NFTNL_RULE_FAMILY),
-			  nftnl_rule_get_str(nr, NFTNL_RULE_TABLE));
-	ci = t ? ix_chain_find(t, nftnl_rule_get_str(nr, NFTNL_RULE_CHAIN)) : -1;
 	if (ci >= 0) {
 		struct ix_chain *c = &t->chains[ci];
 
-		r = ARRAY_PUSH(c->rules, c->n_rules, c->cap_rules);
-		ix_rule_decode(t, nr, r);
+		ix_rule_decode(t, nlh, ARRAY_PUSH(c->rules, c->n_rules, c->cap_rules));
 	}
-	nftnl_rule_free(nr);
 	return 0;
 }
 

@@ -181,10 +181,11 @@ void ix_table_clear(struct ix_table *t);
 int ix_set_find(const struct ix_table *t, const char *name);
 int ix_chain_find(const struct ix_table *t, const char *name);
 
-/* Decode one libnftnl rule into @r (interp_expr.c); false and @why when a
- * reference cannot be resolved (the rule then evaluates undetermined). */
-struct nftnl_rule;
-void ix_rule_decode(struct ix_table *t, struct nftnl_rule *nr,
+/* Decode one NFT_MSG_NEWRULE message (a dump reply, or the one apply
+ * would send) into @r (interp_expr.c). What cannot be decoded or resolved
+ * becomes an expression that evaluates undetermined. */
+struct nlmsghdr;
+void ix_rule_decode(struct ix_table *t, const struct nlmsghdr *nlh,
 		    struct ix_rule *r);
 void ix_rule_release(struct ix_rule *r);
 
