@@ -251,5 +251,7 @@ void cidr_format(const struct cidr *c, char *buf, size_t len);
  * *host_bits is set when bits beyond the prefix were set (then cleared). */
 int cidr_parse(const char *s, struct cidr *out, bool *host_bits);
 bool cidr_contains(const struct cidr *outer, const struct cidr *inner);
+/* 127.0.0.0/8 or ::1 (the address, whatever the prefix length) */
+bool cidr_is_loopback(const struct cidr *c);
 
 #endif

@@ -360,22 +360,13 @@ static bool addr_is_zero(const struct cidr *c)
 	return !memcmp(c->addr, zero, c->family == 4 ? 4 : 16);
 }
 
-static bool addr_is_loopback(const struct cidr *c)
-{
-	static const uint8_t one[16] = { [15] = 1 };
-
-	if (c->family == 4)
-		return c->addr[0] == 127;
-	return !memcmp(c->addr, one, 16);
-}
-
 static bool sock_is_loopback(const struct sock_info *s)
 {
 	struct cidr c;
 
 	sock_wire_addr(s, s->src, &c);
 	/* lo is ifindex 1 in every network namespace */
-	return addr_is_loopback(&c) || s->ifindex == 1;
+	return cidr_is_loopback(&c) || s->ifindex == 1;
 }
 
 static const char *rule_label(const struct eval_result *res)

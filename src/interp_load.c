@@ -936,25 +936,16 @@ int ix_host_load_addrs(struct ix_host *h)
 	return 0;
 }
 
-static bool is_loopback(const struct cidr *a)
-{
-	static const uint8_t v6lo[16] = { [15] = 1 };
-
-	if (a->family == 4)
-		return a->addr[0] == 127;
-	return !memcmp(a->addr, v6lo, 16);
-}
-
 bool ix_host_is_local(const struct ix_host *h, const struct cidr *a)
 {
-	return is_loopback(a) || ix_host_iface_of(h, a) != NULL;
+	return cidr_is_loopback(a) || ix_host_iface_of(h, a) != NULL;
 }
 
 const char *ix_host_iface_of(const struct ix_host *h, const struct cidr *a)
 {
 	size_t i, j;
 
-	if (is_loopback(a))
+	if (cidr_is_loopback(a))
 		return "lo";
 	for (i = 0; i < h->n_ifaces; i++)
 		for (j = 0; j < h->ifaces[i].n_addrs; j++) {

@@ -305,3 +305,10 @@ void policy_free(struct policy *p)
 	free(p->table);
 	free(p);
 }
+
+bool cidr_is_loopback(const struct cidr *c)
+{
+	static const uint8_t one[16] = { [15] = 1 };
+
+	return c->family == 4 ? c->addr[0] == 127 : !memcmp(c->addr, one, 16);
+}

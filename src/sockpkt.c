@@ -22,13 +22,6 @@ void sock_wire_addr(const struct sock_info *s, const uint8_t *addr,
 	}
 }
 
-static bool loopback(const struct cidr *c)
-{
-	static const uint8_t one[16] = { [15] = 1 };
-
-	return c->family == 4 ? c->addr[0] == 127 : !memcmp(c->addr, one, 16);
-}
-
 void sock_packet(const struct sock_info *s, bool inbound,
 		 const struct sock_owner *own, struct packet *pkt)
 {
@@ -37,7 +30,7 @@ void sock_packet(const struct sock_info *s, bool inbound,
 
 	sock_wire_addr(s, s->src, &local);
 	sock_wire_addr(s, s->dst, &remote);
-	lo = loopback(&local) || loopback(&remote) ||
+	lo = cidr_is_loopback(&local) || cidr_is_loopback(&remote) ||
 	     (local.family == remote.family && !memcmp(local.addr, remote.addr, 16));
 	memset(pkt, 0, sizeof(*pkt));
 	pkt->l4proto = s->proto;
