@@ -124,19 +124,6 @@ struct ix_conn_result {
 	unsigned int ports_read;
 };
 
-/**
- * struct ix_conn - what is known of a connection, from the local host's
- * point of view; unknown fields are absent (see the top of this file)
- * @pkt:       the first packet; pkt.dir says who opened the connection;
- *             pkt.iif (in) / pkt.oif (out) name the interface, or NULL to
- *             derive it from the host's addresses and routes (live) or
- *             leave it absent (policy only)
- * @uid/@gid:  owner of the local socket, in pkt
- */
-struct ix_conn {
-	struct packet pkt;
-};
-
 /* ---- the host ---- */
 
 struct ix_host *ix_host_new(void);

@@ -87,18 +87,15 @@ void ix_table_clear(struct ix_table *t)
 	t->n_sets = t->cap_sets = t->n_chains = t->cap_chains = 0;
 }
 
+static void clear_tables(struct ix_host *h);
+
 void ix_host_free(struct ix_host *h)
 {
 	size_t i;
 
 	if (!h)
 		return;
-	for (i = 0; i < h->n_tables; i++) {
-		ix_table_clear(&h->tables[i]);
-		free(h->tables[i].name);
-		free(h->tables[i].label);
-	}
-	free(h->tables);
+	clear_tables(h);
 	for (i = 0; i < h->n_ifaces; i++)
 		free(h->ifaces[i].addrs);
 	free(h->ifaces);
@@ -426,7 +423,6 @@ int ix_host_add_model(struct ix_host *h, const struct model *m)
 	ix_table_clear(t);
 	t->model = m;
 	t->flags = 0;
-	t->unreadable = false;
 	/* a table of its own: after every live table at the same priority */
 	if (!t->handle)
 		t->handle = UINT64_MAX;
@@ -525,13 +521,10 @@ static int set_cb(const struct nlmsghdr *nlh, void *data)
 			if (i > 1)
 				s->n_fields = i;
 		}
+		/* keys or data longer than a register file: a lookup into
+		 * the set cannot be decoded and is undetermined */
 		if (s->n_fields == 1)
 			s->field_len[0] = (uint8_t)s->key_len;
-		if (s->key_len > IX_DATA_MAX || s->data_len > IX_DATA_MAX) {
-			t->unreadable = true;
-			snprintf(t->why, sizeof(t->why), "set %s has keys or data too long",
-				 s->name);
-		}
 	}
 	nftnl_set_free(ns);
 	return 0;
@@ -555,7 +548,6 @@ static int elem_cb(struct nftnl_set_elem *ne, void *data)
 	const void *d = nftnl_set_elem_get(ne, NFTNL_SET_ELEM_DATA, &dlen);
 	struct ix_vdict vd = { .code = NFT_CONTINUE, .chain = -1 };
 	uint8_t zero[IX_DATA_MAX] = { 0 };
-	bool bad = false;
 
 	if (!key) {
 		if (!(flags & NFT_SET_ELEM_CATCHALL))
@@ -571,18 +563,12 @@ static int elem_cb(struct nftnl_set_elem *ne, void *data)
 
 		vd.code = (int32_t)nftnl_set_elem_get_u32(ne, NFTNL_SET_ELEM_VERDICT);
 		if (vd.code == NFT_JUMP || vd.code == NFT_GOTO) {
-			/* chains are read before sets and elements */
-			bad = !chain;
-			if (chain) {
+			/* chains are read before sets and elements; a chain
+			 * not found stays -1: run_base() calls the jump
+			 * undetermined */
+			if (chain)
 				vd.chain = ix_chain_find(t, chain);
-				bad = vd.chain < 0;
-			}
 		}
-	}
-	if (bad) {
-		t->unreadable = true;
-		snprintf(t->why, sizeof(t->why), "verdict map %s jumps to a chain not read",
-			 s->name);
 	}
 	if (flags & NFT_SET_ELEM_CATCHALL) {
 		struct ix_elem *e = elem_new(s);

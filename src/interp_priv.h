@@ -141,8 +141,6 @@ struct ix_table {
 	struct ix_chain *chains;
 	size_t n_chains, cap_chains;
 	const struct model *model;	/* a compiled policy's table */
-	bool unreadable;		/* something of it could not be read */
-	char why[128];
 };
 
 struct ix_iface {
