@@ -8,7 +8,8 @@ pkgs="build-essential pkg-config libyaml-dev libnftnl-dev libmnl-dev
       bash-completion time git iptables
       debhelper dpkg-dev fakeroot lintian
       python3-yaml python3-jsonschema python3-prometheus-client
-      python3-venv pylint pycodestyle yamllint python3-voluptuous nodejs"
+      python3-venv pylint pycodestyle yamllint python3-voluptuous nodejs
+      dnsmasq-base ulogd2 ulogd2-json"
 # npm only where node came without one (Debian's nodejs does).
 command -v npm >/dev/null || pkgs="$pkgs npm"
 missing=""
