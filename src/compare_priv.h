@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef PORTWARDEN_COMPARE_PRIV_H
+#define PORTWARDEN_COMPARE_PRIV_H
+
+/* Shared by compare_space.c (boxes) and compare.c (the decision). */
+
+#include "compare.h"
+
+#define CMP_MAX (~(cmp_u128)0)
+
+/* box groups: side * 2 + list */
+#define GRP_FIRST	0
+#define GRP_REPLY	1
+
+/**
+ * struct cmp_box - one box of one rule
+ * @dim:  per dimension an interned list id (0: any)
+ * @who:  index into cmp_space.who (rule and verdict)
+ * @grp:  side (0 old, 1 new) * 2 + list (GRP_FIRST, GRP_REPLY)
+ * @last: the highest dimension that is not "any"
+ * @seq:  creation order (priority within a group)
+ */
+struct cmp_box {
+	uint32_t dim[CD_N];
+	uint32_t who;
+	uint32_t seq;
+	uint8_t grp;
+	uint8_t last;
+};
+
+struct cmp_space {
+	struct cmp_list *lists;		/* interned; [0] is "any" */
+	size_t n_lists, cap_lists;
+	uint32_t *htab;
+	size_t hcap;
+	struct cmp_box *boxes;		/* by group, then priority */
+	size_t n_boxes, cap_boxes;
+	struct cmp_who *who;
+	size_t n_who, cap_who;
+	struct cmp_atoms atoms;
+};
+
+void cmp_space_init(struct cmp_space *sp, const struct model *const *m,
+		    size_t n);
+/* add the boxes of @m as side @side (0 old, 1 new) */
+int cmp_space_add(struct cmp_space *sp, const struct model *m, int side);
+void cmp_space_finish(struct cmp_space *sp);
+void cmp_space_release(struct cmp_space *sp);
+void cmp_atoms_release(struct cmp_atoms *a);
+
+uint32_t cmp_intern(struct cmp_space *sp, struct cmp_list *l);
+cmp_u128 cmp_addr_max(int fam);
+cmp_u128 cmp_dim_max(const struct cmp_space *sp, int d, int fam);
+
+#endif
