@@ -99,10 +99,16 @@ struct cmp_who {
  * struct cmp_region - one region whose verdict differs
  * @dim:      per dimension the values (n == 0: any)
  * @old, @new: the deciding rule on each side, with its verdict
+ * @not_lo:   the region is off the loopback interface: CD_IFACE (shown as
+ *            any) holds every interface but lo. A loopback address travels
+ *            on lo only, so such a region never holds one and its address
+ *            lists may name the loopback block when that reads simpler
+ *            ("any" instead of "everything but 127.0.0.0/8")
  */
 struct cmp_region {
 	struct cmp_list dim[CD_N];
 	struct cmp_who old, new;
+	bool not_lo;
 };
 
 /**
@@ -152,5 +158,23 @@ void cmp_result_free(struct cmp_result *r);
  */
 int cmp_example(const struct cmp_result *r, const struct cmp_region *g,
 		char *buf, size_t len);
+
+/**
+ * cmp_region_words() - region @g in words: "in tcp/22 from 0.0.0.0/0",
+ * "out udp/53 to 10.0.0.0/8 user 1000"
+ */
+#include <stdio.h>
+void cmp_region_words(FILE *f, const struct cmp_result *r,
+		      const struct cmp_region *g);
+
+/**
+ * cmp_put_dim() - the values of dimension @d of @g: comma separated
+ * (ports and numbers as ranges, addresses as CIDRs), or as JSON strings
+ */
+void cmp_put_dim(FILE *f, const struct cmp_result *r,
+		 const struct cmp_region *g, int d, bool json);
+
+/* "opens", "closes", "rejects instead of dropping", ... */
+const char *cmp_change_verb(const struct cmp_region *g);
 
 #endif

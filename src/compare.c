@@ -620,6 +620,75 @@ static void list_copy(struct cmp_list *dst, const struct cmp_list *src)
 	}
 }
 
+static size_t list_n_after(const struct cmp_list *l, cmp_u128 lo, cmp_u128 hi,
+			   struct cmp_list *out)
+{
+	size_t i;
+
+	out->v = NULL;
+	out->n = 0;
+	for (i = 0; i < l->n; i++)
+		cmp_list_add(out, l->v[i].lo, l->v[i].hi);
+	cmp_list_add(out, lo, hi);
+	return out->n;
+}
+
+/*
+ * A region without the lo interface holds no loopback address (those
+ * travel on lo): say "not on lo" once instead of cutting the loopback
+ * block out of every address list.
+ */
+static void region_not_lo(struct cmp_region *g, uint32_t lo_atom,
+			  size_t n_iface)
+{
+	struct cmp_list *ifc = &g->dim[CD_IFACE];
+	int fam, d;
+	size_t i;
+
+	if (!lo_atom || !ifc->n)
+		return;
+	for (i = 0; i < ifc->n; i++)
+		if (ifc->v[i].lo <= lo_atom && lo_atom <= ifc->v[i].hi)
+			return;
+	if (!g->dim[CD_FAM].n)
+		return;
+	fam = (int)g->dim[CD_FAM].v[0].lo;
+	for (d = CD_REMOTE; d <= CD_LOCAL; d += CD_LOCAL - CD_REMOTE) {
+		struct cmp_list *l = &g->dim[d], t;
+		cmp_u128 blo = fam ? 1 : (cmp_u128)127 << 24;
+		cmp_u128 bhi = fam ? 1 : ((cmp_u128)128 << 24) - 1;
+
+		if (!l->n)
+			continue;
+		if (list_n_after(l, blo, bhi, &t) < l->n) {
+			free(l->v);
+			*l = t;
+			if (l->n == 1 && l->v[0].lo == 0 && l->v[0].hi == cmp_addr_max(fam)) {
+				free(l->v);
+				l->v = NULL;
+				l->n = 0;
+			}
+		} else {
+			free(t.v);
+		}
+	}
+	/* every interface but lo: "not on lo" */
+	if (n_iface - 1 == 0)
+		return;
+	{
+		size_t covered = 0;
+
+		for (i = 0; i < ifc->n; i++)
+			covered += (size_t)(ifc->v[i].hi - ifc->v[i].lo + 1);
+		if (covered == n_iface - 1) {
+			free(ifc->v);
+			ifc->v = NULL;
+			ifc->n = 0;
+			g->not_lo = true;
+		}
+	}
+}
+
 int compare_run(const struct model *old, const struct model *new,
 		struct cmp_result **out)
 {
@@ -660,6 +729,7 @@ int compare_run(const struct model *old, const struct model *new,
 			list_copy(&r->regions[i].dim[d], &sp.lists[it.v[i].dim[d]]);
 		r->regions[i].old = sp.who[it.v[i].w[0]];
 		r->regions[i].new = sp.who[it.v[i].w[1]];
+		region_not_lo(&r->regions[i], s.lo_atom, sp.atoms.n_iface);
 	}
 	free(it.v);
 	qsort(r->regions, r->n_regions, sizeof(*r->regions), region_cmp);

@@ -190,8 +190,12 @@ uint32_t cmp_intern(struct cmp_space *sp, struct cmp_list *l)
 		}
 		k = (k + 1) & (sp->hcap - 1);
 	}
-	if (!sp->n_lists)
-		ARRAY_PUSH(sp->lists, sp->n_lists, sp->cap_lists)->n = 0; /* id 0: any */
+	if (!sp->n_lists) {
+		struct cmp_list *any = ARRAY_PUSH(sp->lists, sp->n_lists, sp->cap_lists);
+
+		any->v = NULL;	/* id 0: any */
+		any->n = 0;
+	}
 	sp->htab[k] = (uint32_t)sp->n_lists;
 	*ARRAY_PUSH(sp->lists, sp->n_lists, sp->cap_lists) = *l;
 	l->v = NULL;

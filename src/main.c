@@ -63,6 +63,8 @@ static const struct command {
 	  "[--sport PORT] [--user USER] [--group GROUP] [--cgroup PATH] "
 	  "[--interface NAME] [--policy-only] [--netns NAME|PATH]",
 	  "show the verdict and deciding rule for one packet" },
+	{ "compare", compare_main, 0, "OLD NEW [--format text|json]",
+	  "every region of traffic whose verdict differs between two policies" },
 };
 
 static void usage(FILE *f)
