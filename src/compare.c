@@ -689,6 +689,72 @@ static void region_not_lo(struct cmp_region *g, uint32_t lo_atom,
 	}
 }
 
+static bool who_same(const struct cmp_who *a, const struct cmp_who *b)
+{
+	return a->origin == b->origin && a->label == b->label &&
+	       a->dir == b->dir && a->verdict == b->verdict;
+}
+
+static bool list_same(const struct cmp_list *a, const struct cmp_list *b)
+{
+	return a->n == b->n && (!a->n || !memcmp(a->v, b->v, a->n * sizeof(*a->v)));
+}
+
+/*
+ * The last merge, after region_not_lo(): two regions with the same
+ * outcome that differ in one dimension only become one (IPv4 and IPv6
+ * "from anywhere"; in and out). Not across protocols when ports are
+ * named (ICMP types are not ports), nor across families when addresses
+ * are. Quadratic: only for a readable number of regions.
+ */
+static void regions_join(struct cmp_result *r)
+{
+	bool again = r->n_regions <= 4096;
+
+	while (again) {
+		size_t i, j;
+
+		again = false;
+		for (i = 0; i < r->n_regions; i++)
+			for (j = i + 1; j < r->n_regions; j++) {
+				struct cmp_region *a = &r->regions[i], *b = &r->regions[j];
+				int d, diff = -1, k;
+
+				if (!who_same(&a->old, &b->old) || !who_same(&a->new, &b->new) ||
+				    a->not_lo != b->not_lo)
+					continue;
+				for (d = 0; d < CD_N; d++)
+					if (!list_same(&a->dim[d], &b->dim[d])) {
+						if (diff >= 0)
+							break;
+						diff = d;
+					}
+				if (d < CD_N || diff < 0)
+					continue;
+				if (!a->dim[diff].n || !b->dim[diff].n)
+					continue;	/* "any" already */
+				if (diff == CD_FAM && (a->dim[CD_REMOTE].n || a->dim[CD_LOCAL].n))
+					continue;
+				if (diff == CD_PROTO && (a->dim[CD_DPORT].n || a->dim[CD_SPORT].n))
+					continue;
+				for (k = 0; k < (int)b->dim[diff].n; k++)
+					cmp_list_add(&a->dim[diff], b->dim[diff].v[k].lo,
+						     b->dim[diff].v[k].hi);
+				if ((diff == CD_FAM || diff == CD_DIR) && a->dim[diff].n == 1 &&
+				    a->dim[diff].v[0].lo == 0 && a->dim[diff].v[0].hi == 1) {
+					free(a->dim[diff].v);
+					a->dim[diff].v = NULL;
+					a->dim[diff].n = 0;
+				}
+				for (d = 0; d < CD_N; d++)
+					free(b->dim[d].v);
+				r->regions[j] = r->regions[--r->n_regions];
+				j--;
+				again = true;
+			}
+	}
+}
+
 int compare_run(const struct model *old, const struct model *new,
 		struct cmp_result **out)
 {
@@ -732,6 +798,7 @@ int compare_run(const struct model *old, const struct model *new,
 		region_not_lo(&r->regions[i], s.lo_atom, sp.atoms.n_iface);
 	}
 	free(it.v);
+	regions_join(r);
 	qsort(r->regions, r->n_regions, sizeof(*r->regions), region_cmp);
 	r->atoms = sp.atoms;
 	memset(&sp.atoms, 0, sizeof(sp.atoms));

@@ -203,6 +203,33 @@ static bool icmp_only(const struct cmp_region *g)
 	return true;
 }
 
+/* an address list, as "10.0.0.0/8" or, when that reads shorter,
+ * "0.0.0.0/0 except 10.0.0.0/8" */
+static void put_addrs(FILE *f, const struct cmp_result *r,
+		      const struct cmp_region *g, int d, int fam)
+{
+	struct cmp_region t = *g;
+	struct cmp_list c = { 0 };
+	size_t i, n_l = 0, n_c = 0, bits = fam ? 128 : 32;
+
+	for (i = 0; i < g->dim[d].n; i++)
+		cmp_list_add(&c, g->dim[d].v[i].lo, g->dim[d].v[i].hi);
+	cmp_list_complement(&c, cmp_addr_max(fam));
+	for (i = 0; i < g->dim[d].n; i++)
+		n_l += cmp_prefixes(g->dim[d].v[i].lo, g->dim[d].v[i].hi,
+				    (unsigned int)bits, NULL, NULL);
+	for (i = 0; i < c.n; i++)
+		n_c += cmp_prefixes(c.v[i].lo, c.v[i].hi, (unsigned int)bits, NULL, NULL);
+	if (fam < 0 || !c.n || n_c + 1 >= n_l) {
+		cmp_put_dim(f, r, g, d, false);
+	} else {
+		fputs(fam ? "::/0 except " : "0.0.0.0/0 except ", f);
+		t.dim[d] = c;
+		cmp_put_dim(f, r, &t, d, false);
+	}
+	free(c.v);
+}
+
 void cmp_region_words(FILE *f, const struct cmp_result *r,
 		      const struct cmp_region *g)
 {
@@ -228,7 +255,7 @@ void cmp_region_words(FILE *f, const struct cmp_result *r,
 	}
 	fputs(out ? " to " : " from ", f);
 	if (g->dim[CD_REMOTE].n)
-		cmp_put_dim(f, r, g, CD_REMOTE, false);
+		put_addrs(f, r, g, CD_REMOTE, fam);
 	else if (fam == 0)
 		fputs("0.0.0.0/0", f);
 	else if (fam == 1)
@@ -237,7 +264,7 @@ void cmp_region_words(FILE *f, const struct cmp_result *r,
 		fputs("anywhere", f);
 	if (g->dim[CD_LOCAL].n) {
 		fputs(" local ", f);
-		cmp_put_dim(f, r, g, CD_LOCAL, false);
+		put_addrs(f, r, g, CD_LOCAL, fam);
 	}
 	if (g->dim[CD_IFACE].n) {
 		fputs(" interface ", f);

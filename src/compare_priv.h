@@ -48,6 +48,8 @@ void cmp_space_finish(struct cmp_space *sp);
 void cmp_space_release(struct cmp_space *sp);
 void cmp_atoms_release(struct cmp_atoms *a);
 
+/* @l becomes its complement within [0, @max] */
+void cmp_list_complement(struct cmp_list *l, cmp_u128 max);
 uint32_t cmp_intern(struct cmp_space *sp, struct cmp_list *l);
 cmp_u128 cmp_addr_max(int fam);
 cmp_u128 cmp_dim_max(const struct cmp_space *sp, int d, int fam);

@@ -108,7 +108,7 @@ static void list_intersect(struct cmp_list *a, const struct cmp_list *b)
 }
 
 /* the complement of @l within [0, @max] */
-static void list_complement(struct cmp_list *l, cmp_u128 max)
+void cmp_list_complement(struct cmp_list *l, cmp_u128 max)
 {
 	struct cmp_list r = { 0 };
 	cmp_u128 next = 0;
@@ -556,11 +556,11 @@ static int cons_match(struct cons *c, const struct cmp_space *sp,
 			struct cmp_list e = { 0 };
 
 			cmp_list_add(&e, fam ? 128 : 8, fam ? 128 : 8);
-			list_complement(&l, 255);
+			cmp_list_complement(&l, 255);
 			list_intersect(&l, &e);
 			free(e.v);
 		} else {
-			list_complement(&l, cmp_dim_max(sp, d, fam > 0));
+			cmp_list_complement(&l, cmp_dim_max(sp, d, fam > 0));
 		}
 	}
 	cons_and(c, d, &l);
