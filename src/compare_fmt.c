@@ -325,18 +325,35 @@ static bool pick(const struct cmp_list *l, cmp_u128 dlo, cmp_u128 dhi,
 			if (!avoid)
 				return true;
 		}
-		/* the first non-avoided value: lo (lo + 1 in a block: not
-		 * the network's own address), else past the loopback block */
-		if (!avoid(fam, lo) && !avoid(fam, hi > lo + 1 ? lo + 1 : lo))
-			return *v = hi > lo + 1 ? lo + 1 : lo, true;
-		if (!avoid(fam, lo))
-			return *v = lo, true;
-		if (!fam && hi >= ((cmp_u128)128 << 24) && lo < ((cmp_u128)128 << 24))
-			return *v = (cmp_u128)128 << 24, true;
-		if (fam && hi > lo)
-			return *v = lo == 1 ? 2 : lo + 1, true;
+		/* the first value not avoided: lo + 1 in a block (not the
+		 * network's own address), lo, or just past the loopback
+		 * block or type 0 */
+		{
+			cmp_u128 cand[4];
+			size_t k, nc = 0;
+
+			if (hi > lo + 1)
+				cand[nc++] = lo + 1;
+			cand[nc++] = lo;
+			if (!fam && lo < ((cmp_u128)128 << 24) && hi >= ((cmp_u128)128 << 24))
+				cand[nc++] = (cmp_u128)128 << 24;
+			if (hi > lo)
+				cand[nc++] = lo + 1 + (fam && lo == 0);
+			for (k = 0; k < nc; k++)
+				if (cand[k] >= lo && cand[k] <= hi && !avoid(fam, cand[k])) {
+					*v = cand[k];
+					return true;
+				}
+		}
 	}
 	return found;
+}
+
+/* explain cannot name ICMP type 0 (echo reply): it reads as no type */
+static bool type_zero(int fam, cmp_u128 v)
+{
+	(void)fam;
+	return v == 0;
 }
 
 static bool iface_matches(const char *name, const char *pat)
@@ -466,7 +483,8 @@ int cmp_example(const struct cmp_result *r, const struct cmp_region *g,
 	icmp = proto == 1 || proto == 58;
 	if (ported || icmp) {
 		if (!pick(&g->dim[CD_DPORT], 0, icmp ? 255 : 65535,
-			  icmp ? (proto == 1 ? 8 : 128) : 443, NULL, 0, &dport))
+			  icmp ? (proto == 1 ? 8 : 128) : 443, icmp ? type_zero : NULL,
+			  0, &dport))
 			return -ENOENT;
 	}
 	if (ported && !pick(&g->dim[CD_SPORT], 0, 65535, 40000, NULL, 0, &sport))
