@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "compare.h"
+#include "diag.h"
 #include "eval.h"
 #include "util.h"
 
@@ -169,6 +170,30 @@ static void print_text(const struct cli *c, const struct cmp_result *r,
 			r->stats_nodes);
 }
 
+/* the policy at c->args[@i], compiled; no lint beyond check's (compare
+ * speaks of the two policies' difference, not of each one) */
+static struct model *load(struct cli *c, size_t i, struct policy **pp, int *rc)
+{
+	struct model *m = NULL;
+	struct diag d;
+	int ret;
+
+	*pp = cli_load_policy(c, i, 1, rc);
+	if (!*pp)
+		return NULL;
+	diag_init(&d);
+	ret = compile_policy(*pp, &m, &d);
+	cli_print_diag(c, &d);
+	diag_release(&d);
+	if (ret < 0) {
+		fprintf(stderr, "portwarden: compare: cannot compile %s: %s\n",
+			c->args[i], strerror(-ret));
+		*rc = EXIT_INVALID;
+		return NULL;
+	}
+	return m;
+}
+
 int compare_main(struct cli *c)
 {
 	struct policy *po = NULL, *pn = NULL;
@@ -181,10 +206,10 @@ int compare_main(struct cli *c)
 			"usage: portwarden compare OLD NEW [--format text|json]\n");
 		return EXIT_INVALID;
 	}
-	mo = cli_load_model(c, 0, 1, &po, &rc);
+	mo = load(c, 0, &po, &rc);
 	if (!mo)
 		goto out;
-	mn = cli_load_model(c, 1, 1, &pn, &rc);
+	mn = load(c, 1, &pn, &rc);
 	if (!mn)
 		goto out;
 	if ((!po->loopback || !pn->loopback) && !c->quiet)

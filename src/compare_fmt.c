@@ -241,7 +241,21 @@ void cmp_region_words(FILE *f, const struct cmp_result *r,
 	else
 		fputs("in,out", f);
 	fputc(' ', f);
-	if (g->dim[CD_PROTO].n)
+	if (g->dim[CD_PROTO].n > 2 && g->dim[CD_PROTO].v[0].lo == 0 &&
+	    g->dim[CD_PROTO].v[g->dim[CD_PROTO].n - 1].hi == 255) {
+		/* "all but icmp,icmpv6" reads better than 0,2-5,tcp,7-16,... */
+		struct cmp_region t = *g;
+		struct cmp_list c = { 0 };
+		size_t i;
+
+		for (i = 0; i < g->dim[CD_PROTO].n; i++)
+			cmp_list_add(&c, g->dim[CD_PROTO].v[i].lo, g->dim[CD_PROTO].v[i].hi);
+		cmp_list_complement(&c, 255);
+		t.dim[CD_PROTO] = c;
+		fputs("all protocols but ", f);
+		cmp_put_dim(f, r, &t, CD_PROTO, false);
+		free(c.v);
+	} else if (g->dim[CD_PROTO].n)
 		cmp_put_dim(f, r, g, CD_PROTO, false);
 	else
 		fputs("any protocol", f);
