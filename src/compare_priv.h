@@ -35,8 +35,10 @@ struct cmp_space {
 	size_t hcap;
 	struct cmp_box *boxes;		/* by group, then priority */
 	size_t n_boxes, cap_boxes;
-	struct cmp_who *who;
+	struct cmp_who *who;		/* distinct: one per rule and verdict */
 	size_t n_who, cap_who;
+	uint32_t *who_tab;		/* hash of @who, 0: free, else index + 1 */
+	size_t who_cap;
 	struct cmp_atoms atoms;
 };
 

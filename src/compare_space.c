@@ -572,15 +572,49 @@ static enum mverdict norm_verdict(enum mverdict v)
 	return v == MV_REJECT_TCP ? MV_REJECT_ICMPX : v;
 }
 
+static uint64_t who_hash(const struct cmp_who *w)
+{
+	uint64_t h = (uint64_t)(uintptr_t)w->origin * 0x9e3779b97f4a7c15ull;
+
+	h ^= (uint64_t)(uintptr_t)w->label + ((uint64_t)w->dir << 40) +
+	     ((uint64_t)w->verdict << 48);
+	h *= 0xff51afd7ed558ccdull;
+	return h ^ (h >> 29);
+}
+
+/* the who of (rule, label, chain, verdict): one per distinct one, so
+ * that the nft rules of one policy rule (one per protocol, per family,
+ * per split set) merge into one region */
 static uint32_t who_add(struct cmp_space *sp, const struct rule *origin,
 			const char *label, enum direction dir, enum mverdict v)
 {
-	struct cmp_who *w = ARRAY_PUSH(sp->who, sp->n_who, sp->cap_who);
+	struct cmp_who w = { origin, origin ? NULL : label, dir, norm_verdict(v) };
+	size_t k;
 
-	w->origin = origin;
-	w->label = label;
-	w->dir = dir;
-	w->verdict = norm_verdict(v);
+	if ((sp->n_who + 1) * 2 > sp->who_cap) {
+		size_t cap = sp->who_cap ? sp->who_cap * 2 : 256, i;
+
+		free(sp->who_tab);
+		sp->who_tab = xcalloc(cap, sizeof(*sp->who_tab));
+		sp->who_cap = cap;
+		for (i = 0; i < sp->n_who; i++) {
+			k = who_hash(&sp->who[i]) & (cap - 1);
+			while (sp->who_tab[k])
+				k = (k + 1) & (cap - 1);
+			sp->who_tab[k] = (uint32_t)i + 1;
+		}
+	}
+	k = who_hash(&w) & (sp->who_cap - 1);
+	while (sp->who_tab[k]) {
+		const struct cmp_who *o = &sp->who[sp->who_tab[k] - 1];
+
+		if (o->origin == w.origin && o->label == w.label && o->dir == w.dir &&
+		    o->verdict == w.verdict)
+			return sp->who_tab[k] - 1;
+		k = (k + 1) & (sp->who_cap - 1);
+	}
+	*ARRAY_PUSH(sp->who, sp->n_who, sp->cap_who) = w;
+	sp->who_tab[k] = (uint32_t)sp->n_who;
 	return (uint32_t)(sp->n_who - 1);
 }
 
@@ -769,6 +803,7 @@ void cmp_space_release(struct cmp_space *sp)
 	free(sp->htab);
 	free(sp->boxes);
 	free(sp->who);
+	free(sp->who_tab);
 	cmp_atoms_release(&sp->atoms);
 	memset(sp, 0, sizeof(*sp));
 }
