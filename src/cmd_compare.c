@@ -212,8 +212,6 @@ int compare_main(struct cli *c)
 	mn = load(c, 1, &pn, &rc);
 	if (!mn)
 		goto out;
-	if ((!po->loopback || !pn->loopback) && !c->quiet)
-		fprintf(stderr, "portwarden: compare: warning: loopback: false: a connection on lo crosses both chains, compare judges it by its direction's chains only (not exact for traffic on lo)\n");
 	ret = compare_run(mo, mn, &r);
 	if (ret < 0) {
 		fprintf(stderr, "portwarden: compare: %s\n", ret == -ENOTSUP ?

@@ -26,6 +26,8 @@ struct ctx {
 	bool proto_known, type_known;
 	bool echo;		/* ICMP echo request: it has a reply */
 	bool loop;		/* an address is a loopback one: on lo */
+	int dir;		/* -1: not fixed, else DIR_IN / DIR_OUT */
+	bool rloop;		/* the remote address is a loopback one */
 };
 
 struct item {
@@ -56,33 +58,62 @@ static enum mverdict W(const struct solver *s, uint32_t who)
 
 /* the first box of each group in @b (UINT32_MAX: none) */
 static void heads(const struct solver *s, const uint32_t *b, size_t n,
-		  uint32_t h[4])
+		  uint32_t h[CMP_GROUPS])
 {
 	size_t i;
 
-	h[0] = h[1] = h[2] = h[3] = UINT32_MAX;
+	for (i = 0; i < CMP_GROUPS; i++)
+		h[i] = UINT32_MAX;
 	for (i = 0; i < n; i++)
 		if (h[B(s, b[i])->grp] == UINT32_MAX)
 			h[B(s, b[i])->grp] = b[i];
 }
 
-/* explain's verdict for one side: the first packet's deciding rule,
- * unless it is accepted and the reply is not */
-static uint32_t side_who(const struct solver *s, const uint32_t h[4], int side,
-			 bool has_reply)
+/*
+ * One packet through two chains in order (@a then @b; UINT32_MAX: the
+ * packet does not cross it): the first that does not accept decides,
+ * else @own's accept is the one named.
+ */
+static uint32_t two_chains(const struct solver *s, uint32_t a, uint32_t b,
+			   uint32_t own)
 {
-	uint32_t f = B(s, h[side * 2])->who, r;
+	uint32_t wa = a == UINT32_MAX ? UINT32_MAX : B(s, a)->who;
+	uint32_t wb = b == UINT32_MAX ? UINT32_MAX : B(s, b)->who;
 
+	if (wa == UINT32_MAX)
+		return wb;
+	if (wb == UINT32_MAX)
+		return wa;
+	if (W(s, wa) != MV_ACCEPT)
+		return wa;
+	if (W(s, wb) != MV_ACCEPT)
+		return wb;
+	return B(s, own)->who;
+}
+
+/* explain's verdict for one side: the first packet's deciding rule,
+ * unless it is accepted and the reply is not. On lo (the GRP_OTHER
+ * lists are live) each packet crosses output, then input. */
+static uint32_t side_who(const struct solver *s, const uint32_t h[CMP_GROUPS],
+			 int side, bool has_reply, int dir)
+{
+	const uint32_t *g = &h[side * CMP_LISTS];
+	uint32_t of = g[GRP_FIRST], orp = g[GRP_REPLY];
+	uint32_t xf = g[GRP_OTHER + GRP_FIRST], xr = g[GRP_OTHER + GRP_REPLY];
+	uint32_t f, r;
+
+	f = dir == DIR_IN ? two_chains(s, xf, of, of) : two_chains(s, of, xf, of);
 	if (W(s, f) != MV_ACCEPT || !has_reply)
 		return f;
-	r = B(s, h[side * 2 + 1])->who;
+	r = dir == DIR_IN ? two_chains(s, orp, xr, orp) : two_chains(s, xr, orp, orp);
 	return W(s, r) != MV_ACCEPT ? r : f;
 }
 
-static void leaf(const struct solver *s, const uint32_t h[4], bool has_reply,
-		 struct items *out)
+static void leaf(const struct solver *s, const uint32_t h[CMP_GROUPS],
+		 bool has_reply, int dir, struct items *out)
 {
-	uint32_t o = side_who(s, h, 0, has_reply), n = side_who(s, h, 1, has_reply);
+	uint32_t o = side_who(s, h, 0, has_reply, dir);
+	uint32_t n = side_who(s, h, 1, has_reply, dir);
 	struct item *it;
 
 	if (W(s, o) == W(s, n))
@@ -103,14 +134,15 @@ static bool ctx_has_reply(const struct ctx *c)
 static bool lists_equal(const struct solver *s, const uint32_t *b, size_t n,
 			int d)
 {
-	size_t st[5] = { 0 }, i, g;
+	size_t st[CMP_GROUPS + 1] = { 0 }, i, g;
 
 	for (i = 0; i < n; i++)
 		st[B(s, b[i])->grp + 1]++;
-	for (g = 1; g < 5; g++)
+	for (g = 1; g <= CMP_GROUPS; g++)
 		st[g] += st[g - 1];
-	for (g = 0; g < 2; g++) {
-		size_t a = st[g], a_end = st[g + 1], c = st[g + 2], c_end = st[g + 3];
+	for (g = 0; g < CMP_LISTS; g++) {
+		size_t a = st[g], a_end = st[g + 1];
+		size_t c = st[g + CMP_LISTS], c_end = st[g + CMP_LISTS + 1];
 
 		if (a_end - a != c_end - c)
 			return false;
@@ -184,9 +216,17 @@ static bool is_loopback(int fam, cmp_u128 lo, cmp_u128 hi)
 	return lo == 1 && hi == 1;
 }
 
-/* a cell no packet can be in (explain refuses ICMP in the other family) */
+/*
+ * a cell no packet can be in: ICMP in the other family (explain refuses
+ * it), and a packet from a loopback address to another host (the kernel
+ * does not route it; explain would put it on lo by the output chain
+ * alone, while every other connection on lo crosses both chains)
+ */
 static bool infeasible(int d, const struct ctx *c, cmp_u128 lo, cmp_u128 hi)
 {
+	if (d == CD_LOCAL && c->dir == DIR_OUT && !c->rloop &&
+	    is_loopback(c->fam, lo, hi))
+		return true;
 	if (d != CD_PROTO || lo != hi)
 		return false;
 	return (c->fam == 0 && lo == 58) || (c->fam == 1 && lo == 1);
@@ -197,6 +237,9 @@ static struct ctx child_ctx(int d, const struct ctx *c, cmp_u128 lo, cmp_u128 hi
 	struct ctx k = *c;
 
 	switch (d) {
+	case CD_DIR:
+		k.dir = lo == hi ? (int)lo : -1;	/* 0 in, 1 out */
+		break;
 	case CD_FAM:
 		k.fam = (int)lo;
 		break;
@@ -219,6 +262,8 @@ static struct ctx child_ctx(int d, const struct ctx *c, cmp_u128 lo, cmp_u128 hi
 	case CD_LOCAL:
 		if (is_loopback(c->fam, lo, hi))
 			k.loop = true;
+		if (d == CD_REMOTE)
+			k.rloop = is_loopback(c->fam, lo, hi);
 		break;
 	}
 	return k;
@@ -228,7 +273,8 @@ static unsigned int ctx_bits(const struct ctx *c)
 {
 	return (unsigned int)(c->fam + 1) | (unsigned int)c->pk << 2 |
 	       (unsigned int)c->echo << 5 | (unsigned int)c->loop << 6 |
-	       (unsigned int)c->proto_known << 7 | (unsigned int)c->type_known << 8;
+	       (unsigned int)c->proto_known << 7 | (unsigned int)c->type_known << 8 |
+	       (unsigned int)(c->dir + 1) << 9 | (unsigned int)c->rloop << 11;
 }
 
 /* ---- hashing for the shared branches and the merge ---- */
@@ -313,7 +359,7 @@ static void split(struct solver *s, int d, const struct ctx *c,
 	cmp_u128 dlo, dhi, *cut = NULL, fixed[8];
 	size_t n_cut = 0, cap_cut = 0, k, i, j, nf, n_pairs = 0, cap_pairs = 0;
 	struct pair *pairs = NULL;
-	uint32_t *sorted, *start, *memo_of, *memo_tab, closed_n[4] = { 0 };
+	uint32_t *sorted, *start, *memo_of, *memo_tab, closed_n[CMP_GROUPS] = { 0 };
 	uint8_t *closed;
 	struct items *res = NULL;
 	size_t n_res = 0, memo_cap, feasible = 0;
@@ -555,7 +601,7 @@ static void split(struct solver *s, int d, const struct ctx *c,
 static void solve(struct solver *s, int d, const struct ctx *c,
 		  const uint32_t *b, size_t n, struct items *out)
 {
-	uint32_t h[4];
+	uint32_t h[CMP_GROUPS];
 	bool full = true;
 	int g;
 
@@ -563,26 +609,26 @@ static void solve(struct solver *s, int d, const struct ctx *c,
 	if (lists_equal(s, b, n, d))
 		return;
 	heads(s, b, n, h);
-	for (g = 0; g < 4; g++)
-		if (h[g] == UINT32_MAX)
+	for (g = 0; g < CMP_GROUPS; g++)
+		if (h[g] == UINT32_MAX && !(g & GRP_OTHER))
 			return;		/* cannot happen: the chain policies */
 	if (d == CD_N) {
-		leaf(s, h, ctx_has_reply(c), out);
+		leaf(s, h, ctx_has_reply(c), c->dir, out);
 		return;
 	}
-	for (g = 0; g < 4; g++)
-		if (d == 0 || B(s, h[g])->last >= d)
+	for (g = 0; g < CMP_GROUPS; g++)
+		if (h[g] != UINT32_MAX && (d == 0 || B(s, h[g])->last >= d))
 			full = false;
 	if (full) {
 		/* every head covers the rest: one outcome, if the reply
 		 * does not depend on cells not cut yet */
 		if (d > CD_DPORT) {
-			leaf(s, h, ctx_has_reply(c), out);
+			leaf(s, h, ctx_has_reply(c), c->dir, out);
 			return;
 		}
-		if (side_who(s, h, 0, false) == side_who(s, h, 0, true) &&
-		    side_who(s, h, 1, false) == side_who(s, h, 1, true)) {
-			leaf(s, h, false, out);
+		if (side_who(s, h, 0, false, c->dir) == side_who(s, h, 0, true, c->dir) &&
+		    side_who(s, h, 1, false, c->dir) == side_who(s, h, 1, true, c->dir)) {
+			leaf(s, h, false, c->dir, out);
 			return;
 		}
 	}
@@ -762,7 +808,7 @@ int compare_run(const struct model *old, const struct model *new,
 	struct cmp_space sp;
 	struct solver s = { .sp = &sp };
 	struct items it = { 0 };
-	struct ctx c = { .fam = -1 };
+	struct ctx c = { .fam = -1, .dir = -1 };
 	struct cmp_result *r;
 	uint32_t *all;
 	size_t i;

@@ -515,24 +515,25 @@ int cmp_example(const struct cmp_result *r, const struct cmp_region *g,
 	lo_if = is_loop((int)fam, rem) || is_loop((int)fam, loc);
 	addr_text(rem, (int)fam, ra, sizeof(ra));
 	addr_text(loc, (int)fam, la, sizeof(la));
-	if (dir == 0) {
-		endpoint(le, sizeof(le), la, (int)fam, ported || icmp, (unsigned int)dport);
-		endpoint(re, sizeof(re), ra, (int)fam, ported, (unsigned int)sport);
-		snprintf(buf, len, "in %s %s --from %s", proto_name((unsigned int)proto) ?
-			 proto_name((unsigned int)proto) : "", le, re);
-	} else {
-		endpoint(re, sizeof(re), ra, (int)fam, ported || icmp, (unsigned int)dport);
-		endpoint(le, sizeof(le), la, (int)fam, ported, (unsigned int)sport);
-		snprintf(buf, len, "out %s %s --from %s", proto_name((unsigned int)proto) ?
-			 proto_name((unsigned int)proto) : "", re, le);
-	}
-	if (!proto_name((unsigned int)proto)) {
-		/* a protocol by number */
-		char tmp[256];
+	{
+		char pn[8];
+		const char *name = proto_name((unsigned int)proto);
 
-		snprintf(tmp, sizeof(tmp), "%s", buf);
-		snprintf(buf, len, "%s %u%s", dir ? "out" : "in", (unsigned int)proto,
-			 strchr(tmp + 3, ' '));
+		if (!name) {
+			snprintf(pn, sizeof(pn), "%u", (unsigned int)proto);
+			name = pn;
+		}
+		if (dir == 0) {
+			endpoint(le, sizeof(le), la, (int)fam, ported || icmp,
+				 (unsigned int)dport);
+			endpoint(re, sizeof(re), ra, (int)fam, ported, (unsigned int)sport);
+			snprintf(buf, len, "in %s %s --from %s", name, le, re);
+		} else {
+			endpoint(re, sizeof(re), ra, (int)fam, ported || icmp,
+				 (unsigned int)dport);
+			endpoint(le, sizeof(le), la, (int)fam, ported, (unsigned int)sport);
+			snprintf(buf, len, "out %s %s --from %s", name, re, le);
+		}
 	}
 	/* the interface: named whenever the policies name one (an unnamed
 	 * interface is not "any other" to every rule) */

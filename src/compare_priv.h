@@ -8,15 +8,24 @@
 
 #define CMP_MAX (~(cmp_u128)0)
 
-/* box groups: side * 2 + list */
+/*
+ * box groups: side * CMP_LISTS + list. A connection's first packet
+ * crosses the chain of its direction (GRP_FIRST), its reply the other
+ * chain (GRP_REPLY); on lo each packet crosses both, output then input:
+ * GRP_OTHER + GRP_FIRST / GRP_REPLY hold the boxes of the chain it
+ * crosses besides, all on the lo interface.
+ */
 #define GRP_FIRST	0
 #define GRP_REPLY	1
+#define GRP_OTHER	2
+#define CMP_LISTS	4
+#define CMP_GROUPS	8
 
 /**
  * struct cmp_box - one box of one rule
  * @dim:  per dimension an interned list id (0: any)
  * @who:  index into cmp_space.who (rule and verdict)
- * @grp:  side (0 old, 1 new) * 2 + list (GRP_FIRST, GRP_REPLY)
+ * @grp:  side (0 old, 1 new) * CMP_LISTS + list (GRP_*)
  * @last: the highest dimension that is not "any"
  * @seq:  creation order (priority within a group)
  */
@@ -40,6 +49,7 @@ struct cmp_space {
 	uint32_t *who_tab;		/* hash of @who, 0: free, else index + 1 */
 	size_t who_cap;
 	struct cmp_atoms atoms;
+	uint32_t lo_atom;		/* the atom of "lo" (always named) */
 };
 
 void cmp_space_init(struct cmp_space *sp, const struct model *const *m,

@@ -481,11 +481,18 @@ static void match_values(const struct cmp_space *sp, const struct model *m,
  */
 static int cons_match(struct cons *c, const struct cmp_space *sp,
 		      const struct model *m, const struct match *mt,
-		      enum mhook hook, bool reply)
+		      enum mhook hook, enum direction cdir, bool reply)
 {
 	struct cmp_list l = { 0 };
 	int d = -1, fam = -1;
 	bool in_hook = hook == HOOK_INPUT;
+	/* the packet's source is the opener's address for the first packet
+	 * (the remote end's when it opened towards us), the other end's for
+	 * the reply; on lo a chain sees both, whatever its hook */
+	bool src_remote = (cdir == DIR_IN) == !reply;
+	/* a socket's owner is known on the way out from the socket of our
+	 * side of the connection only */
+	bool ours = (cdir == DIR_OUT) == !reply;
 
 	switch (mt->key) {
 	case KEY_NFPROTO:
@@ -505,9 +512,7 @@ static int cons_match(struct cons *c, const struct cmp_space *sp,
 		break;
 	case KEY_SADDR:
 	case KEY_DADDR:
-		/* at input the source is the remote end, at output the
-		 * destination is: for the first packet and the reply alike */
-		d = (mt->key == KEY_SADDR) == in_hook ? CD_REMOTE : CD_LOCAL;
+		d = (mt->key == KEY_SADDR) == src_remote ? CD_REMOTE : CD_LOCAL;
 		fam = (mt->set >= 0 ? mt->family : mt->value.prefix.family) == 6;
 		break;
 	case KEY_SPORT:
@@ -519,8 +524,10 @@ static int cons_match(struct cons *c, const struct cmp_space *sp,
 	case KEY_SKUID:
 	case KEY_SKGID:
 	case KEY_CGROUPV2:
-		/* a socket only on the way out (SPEC: outbound only) */
-		if (in_hook) {
+		/* a socket only on the way out (SPEC: outbound only), and
+		 * its owner only when it is ours (explain: the other local
+		 * end's socket on lo has no owner it knows) */
+		if (in_hook || !ours) {
 			c->unsat = true;
 			return 0;
 		}
@@ -651,10 +658,13 @@ static void box_emit(struct cmp_space *sp, struct cons *c, int grp,
 
 static void folded_run(struct cmp_space *sp, const struct model *m,
 		       const struct mrule *mr, const struct match *concat,
-		       const struct cons *base, enum mhook hook, bool reply,
-		       int grp)
+		       const struct cons *base, enum mhook hook, enum direction cdir,
+		       bool reply, int grp)
 {
 	int fam = concat->family == 6;
+	bool src_remote = (cdir == DIR_IN) == !reply;
+	int addr_d = (m->sets[concat->set].keys[0] == KEY_SADDR) == src_remote ?
+		     CD_REMOTE : CD_LOCAL;
 	size_t i, k;
 
 	for (i = 0; i < mr->origin_run; i++) {
@@ -686,9 +696,9 @@ static void folded_run(struct cmp_space *sp, const struct model *m,
 				prefix_ival(&remote->v[k], remote->v[k].plen, &lo, &hi);
 				cmp_list_add(&l, lo, hi);
 			}
-			/* the folded set's address is the remote end's in
-			 * both chains (inbound: saddr, outbound: daddr) */
-			cons_and(&c, CD_REMOTE, &l);
+			/* the folded set's address: inbound saddr, outbound
+			 * daddr (the remote end's, off lo) */
+			cons_and(&c, addr_d, &l);
 		}
 		box_emit(sp, &c, grp, who_add(sp, r, NULL, r->dir, mr->verdict));
 		cons_release(&c);
@@ -697,13 +707,21 @@ static void folded_run(struct cmp_space *sp, const struct model *m,
 	(void)hook;
 }
 
+/* the direction of the connections whose packet @reply crosses @hook:
+ * off lo the chain of its way; @other: the other one (on lo a packet
+ * crosses output, then input) */
+static enum direction conn_dir(enum mhook hook, bool reply, bool other)
+{
+	return ((hook == HOOK_INPUT) != reply) != other ? DIR_IN : DIR_OUT;
+}
+
 /* the boxes of one chain rule for one connection direction */
 static int rule_boxes(struct cmp_space *sp, const struct model *m,
 		      const struct mrule *mr, enum mhook hook, int side,
-		      bool reply)
+		      bool reply, bool other)
 {
-	enum direction cdir = (hook == HOOK_INPUT) != reply ? DIR_IN : DIR_OUT;
-	int grp = side * 2 + reply;
+	enum direction cdir = conn_dir(hook, reply, other);
+	int grp = side * CMP_LISTS + reply + (other ? GRP_OTHER : 0);
 	const struct match *concat = NULL;
 	struct cons c;
 	size_t k;
@@ -711,12 +729,14 @@ static int rule_boxes(struct cmp_space *sp, const struct model *m,
 
 	memset(&c, 0, sizeof(c));
 	cons_point(&c, CD_DIR, cdir == DIR_OUT);
+	if (other)
+		cons_point(&c, CD_IFACE, sp->lo_atom);
 	for (k = 0; k < mr->n_matches && !c.unsat; k++) {
 		if (mr->matches[k].key == KEY_CONCAT) {
 			concat = &mr->matches[k];
 			continue;
 		}
-		ret = cons_match(&c, sp, m, &mr->matches[k], hook, reply);
+		ret = cons_match(&c, sp, m, &mr->matches[k], hook, cdir, reply);
 		if (ret < 0) {
 			cons_release(&c);
 			return ret;
@@ -727,7 +747,7 @@ static int rule_boxes(struct cmp_space *sp, const struct model *m,
 			cons_release(&c);
 			return -ENOTSUP;
 		}
-		folded_run(sp, m, mr, concat, &c, hook, reply, grp);
+		folded_run(sp, m, mr, concat, &c, hook, cdir, reply, grp);
 	} else {
 		box_emit(sp, &c, grp, who_add(sp, mr->origin,
 					      mr->origin ? NULL : mr->origin_name,
@@ -740,39 +760,49 @@ static int rule_boxes(struct cmp_space *sp, const struct model *m,
 
 int cmp_space_add(struct cmp_space *sp, const struct model *m, int side)
 {
-	int reply, ret;
+	int reply, other, ret;
 	size_t c, r;
 
-	for (reply = 0; reply < 2; reply++) {
-		for (c = 0; c < m->n_chains; c++) {
-			const struct mchain *ch = &m->chains[c];
-			enum direction dir = ch->hook == HOOK_INPUT ? DIR_IN : DIR_OUT;
-			struct cons pol;
+	for (other = 0; other < 2; other++)
+		for (reply = 0; reply < 2; reply++) {
+			for (c = 0; c < m->n_chains; c++) {
+				const struct mchain *ch = &m->chains[c];
+				enum direction dir = ch->hook == HOOK_INPUT ? DIR_IN : DIR_OUT;
+				struct cons pol;
 
-			for (r = 0; r < ch->n_rules; r++) {
-				if (ch->rules[r].verdict == MV_NONE)
-					continue;	/* log: goes on */
-				ret = rule_boxes(sp, m, &ch->rules[r], ch->hook, side,
-						 reply);
-				if (ret < 0)
-					return ret;
+				for (r = 0; r < ch->n_rules; r++) {
+					if (ch->rules[r].verdict == MV_NONE)
+						continue;	/* log: goes on */
+					ret = rule_boxes(sp, m, &ch->rules[r], ch->hook,
+							 side, reply, other);
+					if (ret < 0)
+						return ret;
+				}
+				/* the chain's policy: everything that reaches it */
+				memset(&pol, 0, sizeof(pol));
+				cons_point(&pol, CD_DIR,
+					   conn_dir(ch->hook, reply, other) == DIR_OUT);
+				if (other)
+					cons_point(&pol, CD_IFACE, sp->lo_atom);
+				box_emit(sp, &pol, side * CMP_LISTS + reply +
+					 (other ? GRP_OTHER : 0),
+					 who_add(sp, NULL, "default", dir, ch->policy));
+				cons_release(&pol);
 			}
-			/* the chain's policy: everything that reaches it */
-			memset(&pol, 0, sizeof(pol));
-			cons_point(&pol, CD_DIR, (dir == DIR_OUT) != reply);
-			box_emit(sp, &pol, side * 2 + reply,
-				 who_add(sp, NULL, "default", dir, ch->policy));
-			cons_release(&pol);
 		}
-	}
 	return 0;
 }
 
 void cmp_space_init(struct cmp_space *sp, const struct model *const *m,
 		    size_t n)
 {
+	size_t i;
+
 	memset(sp, 0, sizeof(*sp));
 	atoms_init(&sp->atoms, m, n);
+	for (i = 1; i < sp->atoms.n_iface; i++)
+		if (!strcmp(sp->atoms.iface[i], "lo"))
+			sp->lo_atom = (uint32_t)i;
 }
 
 static int box_order(const void *a, const void *b)
