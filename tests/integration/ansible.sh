@@ -102,8 +102,10 @@ why() { # a short reason from a result file
 # succeeded FILE: the task ran and did not fail
 succeeded() { [ "$(field "$1" 'r.get("failed", False)')" = False ]; }
 
-P='"policy": ["'"$tmp/pol/policy.yaml"'"], "netns": "'"$NS"'", "binary": "'"$PORTWARDEN"'"'
-M='"policy": ["'"$tmp/pol/more.yaml"'"], "netns": "'"$NS"'", "binary": "'"$PORTWARDEN"'"'
+# deployed: the module's copy of the last applied policy (diff mode's
+# "old" for portwarden compare), here and not under /var/lib
+P='"policy": ["'"$tmp/pol/policy.yaml"'"], "netns": "'"$NS"'", "binary": "'"$PORTWARDEN"'", "deployed": "'"$tmp/deployed"'"'
+M='"policy": ["'"$tmp/pol/more.yaml"'"], "netns": "'"$NS"'", "binary": "'"$PORTWARDEN"'", "deployed": "'"$tmp/deployed"'"'
 
 # 1. check mode on an empty namespace: would change, changes nothing
 run_module "$tmp/r1" "{$P}" --check --diff
@@ -146,6 +148,18 @@ else
 fi
 run_module "$tmp/r4b" "{$P}" --check
 check_eq "check mode on an applied policy reports changed=false" False "$(field "$tmp/r4b" 'r["changed"]')"
+# diff mode: portwarden compare of the deployed copy (the policy applied
+# in step 2) and the candidate, one line per change
+run_module "$tmp/r4c" "{$M}" --check --diff
+check_eq "diff mode: compare's summary of deployed -> candidate" \
+	"False ['opens out tcp/993 to anywhere not on lo']" \
+	"$(field "$tmp/r4c" '"%s %s" % (r["compare"]["equal"], r["compare"]["changes"])')"
+if grep -q '^opens out tcp/993 to anywhere not on lo' "$tmp/r4c.out"; then
+	ok "diff mode prints compare's summary"
+else not_ok "diff mode prints compare's summary" "$(head -c 400 "$tmp/r4c.out")"; fi
+run_module "$tmp/r4d" "{$P}" --check --diff
+check_eq "diff mode: the deployed policy itself is equal" "True []" \
+	"$(field "$tmp/r4d" '"%s %s" % (r["compare"]["equal"], r["compare"]["changes"])')"
 
 # 5. apply with confirm: applied, confirmed, still there after the timeout
 # The detached timer must not hold Ansible's pipes open: the task returns

@@ -67,6 +67,18 @@ options:
       - Path or name of the portwarden executable on the managed host.
     type: str
     default: portwarden
+  deployed:
+    description:
+      - A directory on the managed host where the module keeps a copy of
+        the policy files of the last successful I(state=applied) run.
+      - In diff mode, the module runs C(portwarden compare) on that copy
+        (old) and I(policy) (new) and shows one line per region of
+        traffic whose verdict changes, such as
+        C(opens in tcp/22 from 0.0.0.0/0 not on lo); the result's
+        C(compare) holds the same lines.
+      - An empty string keeps no copy and compares nothing.
+    type: str
+    default: /var/lib/portwarden/deployed
 requirements:
   - portwarden on the managed host, run as root (become)
 author:
@@ -131,6 +143,13 @@ sockets:
   description: Number of sockets audited.
   type: int
   returned: when state is audited
+compare:
+  description: In diff mode with I(state=applied), what C(portwarden
+    compare) says of the deployed copy (old) and the policy (new).
+    C(equal) is null when there is no deployed copy yet.
+  type: dict
+  returned: when state is applied, in diff mode
+  sample: {"equal": false, "changes": ["opens in tcp/22 from 0.0.0.0/0 not on lo"]}
 commands:
   description: Every portwarden command the module ran, with its exit code.
   type: list
@@ -142,6 +161,8 @@ commands:
 import json
 import os
 import re
+import shutil
+import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -244,8 +265,85 @@ class Portwarden(object):
                 after_header='policy (rules only here)',
                 before=self.diff_text(removed),
                 after=self.diff_text(added))
+            result['compare'], text = self.semantic_diff()
+            result['diff'] = [result['diff'], dict(
+                before_header='deployed policy', after_header='policy',
+                prepared='portwarden compare (deployed -> policy):\n' + text)]
+        if not check:
+            self.save_deployed()
         self.warn_from(err)
         return result
+
+    # ---- the semantic diff (portwarden compare) ----
+
+    def policy_files(self):
+        """The policy's YAML files in merge order."""
+        files = []
+        for path in self.policies() or ['/etc/portwarden']:
+            if os.path.isdir(path):
+                files += [os.path.join(path, n) for n in
+                          sorted(os.listdir(path), key=lambda n: n.encode())
+                          if n.endswith(('.yaml', '.yml'))]
+            else:
+                files.append(path)
+        return files
+
+    def copy_policy(self, dest):
+        """Copy the policy files into directory @dest, named so that the
+        directory merges in the same order."""
+        for i, f in enumerate(self.policy_files()):
+            shutil.copyfile(f, os.path.join(dest, '%04d-%s' % (
+                i, os.path.basename(f))))
+
+    def semantic_diff(self):
+        """compare's summary lines: deployed copy (old) vs policy (new)."""
+        deployed = self.params['deployed']
+        if not deployed or not os.path.isdir(deployed) or \
+                not os.listdir(deployed):
+            return dict(equal=None, changes=[]), \
+                '(no deployed copy of the policy to compare with yet)\n'
+        pol = self.policies()
+        tmp = None
+        if len(pol) == 1:
+            new = pol[0]
+        else:
+            tmp = tempfile.mkdtemp(prefix='portwarden-candidate.')
+            self.copy_policy(tmp)
+            new = tmp
+        try:
+            rc, out, err = self.run(['compare', deployed, new, '--format',
+                                     'json'])
+        finally:
+            if tmp:
+                shutil.rmtree(tmp, ignore_errors=True)
+        if rc not in (0, EXIT_FINDINGS):
+            self.fail('portwarden compare', rc, out, err)
+        res = self.parse_json('portwarden compare', rc, out, err)
+        lines = [c.get('summary', '') for c in res.get('changes') or []]
+        text = ''.join('%s\n' % line for line in lines) or \
+            '(every packet gets the same verdict)\n'
+        return dict(equal=bool(res.get('equal')), changes=lines), text
+
+    def save_deployed(self):
+        """After a successful apply: the policy becomes the deployed copy."""
+        deployed = self.params['deployed']
+        if not deployed:
+            return
+        parent = os.path.dirname(deployed.rstrip('/')) or '/'
+        try:
+            if not os.path.isdir(parent):
+                os.makedirs(parent, 0o755)
+            fresh = tempfile.mkdtemp(prefix='.deployed.', dir=parent)
+            self.copy_policy(fresh)
+            old = deployed.rstrip('/') + '.old'
+            if os.path.isdir(deployed):
+                shutil.rmtree(old, ignore_errors=True)
+                os.rename(deployed, old)
+            os.rename(fresh, deployed)
+            shutil.rmtree(old, ignore_errors=True)
+        except (IOError, OSError) as e:
+            self.module.warn('cannot keep a copy of the policy in %s: %s'
+                             % (deployed, e))
 
     def warn_from(self, err):
         for line in (err or '').splitlines():
@@ -328,6 +426,7 @@ def main():
             confirm=dict(type='int'),
             force=dict(type='bool', default=False),
             binary=dict(type='str', default='portwarden'),
+            deployed=dict(type='str', default='/var/lib/portwarden/deployed'),
         ),
         supports_check_mode=True,
     )
