@@ -25,7 +25,16 @@
  * boxes that still match there, stops a list at its first box that
  * covers the rest of the branch, shares the work of branches whose live
  * boxes are the same, and merges cells with the same pair of outcomes
- * back into regions (cmp_merge). No point is sampled.
+ * back into regions (regions_join). No point is sampled.
+ *
+ * Hostnames (SPEC §8, `to: [github.com]`): compared by name. The seam is
+ * one more atom dimension, like CD_IFACE: atom 0 "no name the policies
+ * use", then each hostname; a rule's `to:` hostname constrains that
+ * dimension (not CD_REMOTE), and a region names the hostnames whose
+ * verdict changes. Until the language has hostnames, an address match on
+ * a set with `timeout` (one the daemon fills at run time) makes
+ * compare_run() return -ENOTSUP rather than compare elements it cannot
+ * know.
  */
 
 #include <stdbool.h>

@@ -215,7 +215,7 @@ int compare_main(struct cli *c)
 	ret = compare_run(mo, mn, &r);
 	if (ret < 0) {
 		fprintf(stderr, "portwarden: compare: %s\n", ret == -ENOTSUP ?
-			"a rule matches on something compare cannot place in the traffic space" :
+			"a rule matches on something compare cannot place in the traffic space (addresses filled at run time, such as hostnames, are not compared yet)" :
 			strerror(-ret));
 		rc = ret == -ENOTSUP ? EXIT_INVALID : EXIT_RUNTIME;
 		goto out;

@@ -512,6 +512,10 @@ static int cons_match(struct cons *c, const struct cmp_space *sp,
 		break;
 	case KEY_SADDR:
 	case KEY_DADDR:
+		/* a set others fill at run time (hostnames, SPEC §8): its
+		 * elements are not the policy's; see include/compare.h */
+		if (mt->set >= 0 && m->sets[mt->set].timeout)
+			return -ENOTSUP;
 		d = (mt->key == KEY_SADDR) == src_remote ? CD_REMOTE : CD_LOCAL;
 		fam = (mt->set >= 0 ? mt->family : mt->value.prefix.family) == 6;
 		break;
