@@ -159,8 +159,10 @@ static void print_text(const struct cli *c, const struct cmp_result *r,
 		text_who(&g->old, po);
 		fputs("\n  new: ", stdout);
 		text_who(&g->new, pn);
-		if (cmp_example(r, g, ex, sizeof(ex)) == 0)
-			printf("\n  example: %s", ex);
+		if (cmp_example(r, g, ex, sizeof(ex)) == 0) {
+			fputs("\n  example: ", stdout);
+			text_put(stdout, ex);	/* names from the policies */
+		}
 		fputc('\n', stdout);
 	}
 	if (!c->quiet)

@@ -637,8 +637,6 @@ static void solve(struct solver *s, int d, const struct ctx *c,
 
 /* ---- the result ---- */
 
-static const struct cmp_space *sort_sp;
-
 static int region_cmp(const void *a, const void *b)
 {
 	const struct cmp_region *x = a, *y = b;
@@ -652,7 +650,6 @@ static int region_cmp(const void *a, const void *b)
 		if (p->n && p->v[0].lo != q->v[0].lo)
 			return p->v[0].lo < q->v[0].lo ? -1 : 1;
 	}
-	(void)sort_sp;
 	return 0;
 }
 
