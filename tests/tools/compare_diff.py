@@ -413,16 +413,70 @@ inbound:
          "  - { name: no-smtp, proto: tcp, port: 25, action: reject }\n",
          ["closes out tcp/25 to anywhere not on lo"]),
     ]
+    base2 = """portwarden: 1
+defaults: { inbound: drop, outbound: accept }
+sets:
+  peers: [10.0.0.0/8]
+inbound:
+  - { name: ssh, proto: tcp, port: 22, from: $peers, not_from: [10.66.0.0/16] }
+  - { name: web, proto: tcp, port: 443, interface: eth0 }
+"""
+    cases2 = [
+        ("a $set grows", base2.replace("[10.0.0.0/8]",
+                                       "[10.0.0.0/8, 192.168.0.0/16]"),
+         ["opens in tcp/22 from 192.168.0.0/16 not on lo"]),
+        ("not_from removed", base2.replace(", not_from: [10.66.0.0/16]", ""),
+         ["opens in tcp/22 from 10.66.0.0/16 not on lo"]),
+        ("an interface list grows", base2.replace(
+            "interface: eth0", "interface: [eth0, eth1]"),
+         ["opens in tcp/443 from anywhere interface eth1"]),
+        ("icmp: none", base2 + "icmp: none\n",
+         ["closes in icmp type 0,3,8,11-12 from 0.0.0.0/0 not on lo",
+          "closes in icmpv6 type 1-4,128-129,133-136 from ::/0 not on lo"]),
+        ("the same $set inline", base2.replace("from: $peers",
+                                               "from: [10.0.0.0/8]"), []),
+    ]
+    r = random.Random(SEED)
+    run_cases(base, cases, r)
+    run_cases(base2, cases2, r)
+    # established: false: replies of outbound connections meet the inbound
+    # default; everything that changes is an outbound connection closed
+    old, new = os.path.join(WORK, "hand-old.yaml"), os.path.join(WORK, "hand-new.yaml")
+    with open(old, "w") as f:
+        f.write(base2)
+    with open(new, "w") as f:
+        f.write(base2 + "established: false\n")
+    j = check_pair("hand-made: established: false (explain agrees)", old, new,
+                   r, 40, {"lo", "eth0"})
+    say(not j["equal"] and all(g["dir"] == "out" and
+                               g["old"]["verdict"] == "accept" and
+                               g["new"]["verdict"] == "drop" and
+                               g["new"]["label"] == "default"
+                               for g in j["changes"]),
+        "hand-made: established: false closes outbound connections only",
+        str([g["summary"] for g in j["changes"]][:3]))
+    # loopback: false with the same defaults: traffic on lo meets them
+    with open(new, "w") as f:
+        f.write(base2 + "loopback: false\n")
+    j = check_pair("hand-made: loopback: false (explain agrees)", old, new,
+                   r, 40, {"lo", "eth0"})
+    say(not j["equal"] and all(g["old"]["label"] == "loopback" or
+                               g["old"]["verdict"] == "accept"
+                               for g in j["changes"]),
+        "hand-made: loopback: false closes traffic on lo",
+        str([g["summary"] for g in j["changes"]][:3]))
+
+
+def run_cases(base, cases, r):
     old = os.path.join(WORK, "hand-old.yaml")
     with open(old, "w") as f:
         f.write(base)
-    r = random.Random(SEED)
     for name, text, want in cases:
         new = os.path.join(WORK, "hand-new.yaml")
         with open(new, "w") as f:
             f.write(text)
         j = check_pair("hand-made: " + name + " (explain agrees)", old, new,
-                       r, 20, {"lo"})
+                       r, 20, {"lo", "eth0", "eth1"})
         got = [g["summary"] for g in j["changes"]]
         if want == []:
             say(j["equal"], "hand-made: %s is equal" % name, str(got))
