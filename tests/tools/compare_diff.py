@@ -17,8 +17,11 @@
        a packet inside a reported region gets different verdicts from
        explain on the two, a packet outside every region the same verdict.
 Skipped and counted: ICMP type 0 is never sent (explain reads
-"icmp ADDR:0" as a packet without a type), and a packet explain calls
-undetermined is not compared. LO_EXACT=0 in the environment skips traffic
+"icmp ADDR:0" as a packet without a type), and a packet or example that
+explain calls undetermined is not compared (a folded rule's
+`ip saddr . meta l4proto . th dport` lookup on a protocol without ports:
+explain cannot read the port bytes; the kernel's lookup fails on the
+protocol). LO_EXACT=0 in the environment skips traffic
 on lo when a policy has `loopback: false` (for bisecting).
 Run it in a network namespace of its own with only lo (tests/run.sh does):
 explain's answer depends on the host's addresses.
@@ -140,7 +143,27 @@ class Gen:
                 "est": r.random() < 0.8, "lo": r.random() < 0.8,
                 "icmp": r.choice(["essential", "all", "none"]),
                 "sets": {"peers": ["10.1.0.0/16", "192.0.2.7"]},
-                "rules": [self.rule() for _ in range(r.randint(1, 8))]}
+                "rules": [self.rule() for _ in range(r.randint(1, 8))] +
+                (self.simple_run() if r.random() < 0.3 else [])}
+
+    def simple_run(self):
+        """Five adjacent simple rules of one verdict: compile folds them
+        into one set lookup (a concatenation)."""
+        r = self.r
+        d = r.choice(["inbound", "outbound"])
+        act = r.choice(["accept", "drop"])
+        out = []
+        for _ in range(5):
+            self.n += 1
+            x = {"dir": d, "name": "f%d" % self.n, "action": act,
+                 "proto": r.choice(["tcp", "udp", ["tcp", "udp"]])}
+            if r.random() < 0.8:
+                x["port"] = [r.choice(PORTS)]
+            if r.random() < 0.7:
+                fam = r.choice([4, 4, 6])
+                x["from" if d == "inbound" else "to"] = [r.choice(ADDRS[fam])]
+            out.append(x)
+        return out
 
     def mutate(self, p):
         """A copy of @p with one random change, and the change's name."""
@@ -356,6 +379,11 @@ def check_pair(name, a, b, r, n_packets, atoms, lo_exact=True):
             bad.append("no example for %s" % g["summary"])
             continue
         vo, vn = explain(a, g["example"]), explain(b, g["example"])
+        if "undetermined" in (vo, vn):
+            # explain cannot read `th dport` of a protocol without ports
+            # (a folded rule's set lookup); the kernel's lookup fails
+            skipped += 1
+            continue
         if vo == vn or vo != g["old"]["verdict"] or vn != g["new"]["verdict"]:
             bad.append("example %s: explain %s/%s, compare %s/%s" % (
                 g["example"], vo, vn, g["old"]["verdict"], g["new"]["verdict"]))
