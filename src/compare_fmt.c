@@ -284,8 +284,6 @@ void cmp_region_words(FILE *f, const struct cmp_result *r,
 		fputs(" interface ", f);
 		cmp_put_dim(f, r, g, CD_IFACE, false);
 	}
-	if (g->not_lo)
-		fputs(" not on lo", f);
 	if (g->dim[CD_UID].n) {
 		fputs(" user ", f);
 		cmp_put_dim(f, r, g, CD_UID, false);
@@ -298,6 +296,8 @@ void cmp_region_words(FILE *f, const struct cmp_result *r,
 		fputs(" cgroup ", f);
 		cmp_put_dim(f, r, g, CD_CGROUP, false);
 	}
+	if (g->not_lo)
+		fputs(" not on lo", f);
 }
 
 const char *cmp_change_verb(const struct cmp_region *g)

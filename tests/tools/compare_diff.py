@@ -464,9 +464,22 @@ inbound:
         ("the same $set inline", base2.replace("from: $peers",
                                                "from: [10.0.0.0/8]"), []),
     ]
+    base3 = """portwarden: 1
+defaults: { outbound: drop }
+outbound:
+  - { name: dns, port: 53 }
+"""
+    cases3 = [
+        ("a rule for one user and cgroup", base3 +
+         "  - { name: web, proto: tcp, port: 443, user: 33,"
+         " cgroup: system.slice/nginx.service }\n",
+         ["opens out tcp/443 to anywhere user 33 cgroup "
+          "/system.slice/nginx.service not on lo"]),
+    ]
     r = random.Random(SEED)
     run_cases(base, cases, r)
     run_cases(base2, cases2, r)
+    run_cases(base3, cases3, r)
     # established: false: replies of outbound connections meet the inbound
     # default; everything that changes is an outbound connection closed
     old, new = os.path.join(WORK, "hand-old.yaml"), os.path.join(WORK, "hand-new.yaml")
