@@ -48,12 +48,13 @@ typedef unsigned __int128 cmp_u128;
 enum cmp_dim {
 	CD_DIR,		/* 0 in, 1 out */
 	CD_FAM,		/* 0 IPv4, 1 IPv6 */
+	CD_IFACE,	/* atom index, see struct cmp_atoms; early: on lo a
+			 * connection crosses both chains (GRP_OTHER) */
 	CD_PROTO,	/* 0..255 */
 	CD_REMOTE,	/* address as a number (IPv4: 0..2^32-1) */
 	CD_DPORT,	/* destination port; the ICMP type for ICMP */
 	CD_SPORT,
 	CD_LOCAL,
-	CD_IFACE,	/* atom index, see struct cmp_atoms */
 	CD_UID,
 	CD_GID,
 	CD_CGROUP,	/* atom index */

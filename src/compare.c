@@ -28,6 +28,7 @@ struct ctx {
 	bool loop;		/* an address is a loopback one: on lo */
 	int dir;		/* -1: not fixed, else DIR_IN / DIR_OUT */
 	bool rloop;		/* the remote address is a loopback one */
+	int ifc;		/* -1: not cut yet, 1: on lo, 0: another interface */
 };
 
 struct item {
@@ -164,8 +165,6 @@ static void dim_domain(const struct solver *s, int d, const struct ctx *c,
 	*hi = cmp_dim_max(s->sp, d, c->fam > 0);
 	if (d == CD_DPORT && (c->pk == PK_ICMP4 || c->pk == PK_ICMP6))
 		*hi = 255;
-	if (d == CD_IFACE && c->loop)
-		*lo = *hi = s->lo_atom;
 }
 
 static int u128_cmp(const void *a, const void *b)
@@ -177,11 +176,16 @@ static int u128_cmp(const void *a, const void *b)
 
 /* cuts the dimension always has, so that a cell never straddles what
  * changes the rules' meaning (ICMP, ports, echo, loopback) */
-static size_t fixed_cuts(int d, const struct ctx *c, cmp_u128 *v)
+static size_t fixed_cuts(int d, const struct ctx *c, uint32_t lo_atom,
+			 cmp_u128 *v)
 {
 	size_t n = 0;
 
 	switch (d) {
+	case CD_IFACE:
+		v[n++] = lo_atom;
+		v[n++] = (cmp_u128)lo_atom + 1;
+		break;
 	case CD_FAM:
 		v[n++] = 1;
 		break;
@@ -224,6 +228,10 @@ static bool is_loopback(int fam, cmp_u128 lo, cmp_u128 hi)
  */
 static bool infeasible(int d, const struct ctx *c, cmp_u128 lo, cmp_u128 hi)
 {
+	/* a loopback address travels on lo only */
+	if ((d == CD_REMOTE || d == CD_LOCAL) && c->ifc == 0 &&
+	    is_loopback(c->fam, lo, hi))
+		return true;
 	if (d == CD_LOCAL && c->dir == DIR_OUT && !c->rloop &&
 	    is_loopback(c->fam, lo, hi))
 		return true;
@@ -232,11 +240,16 @@ static bool infeasible(int d, const struct ctx *c, cmp_u128 lo, cmp_u128 hi)
 	return (c->fam == 0 && lo == 58) || (c->fam == 1 && lo == 1);
 }
 
-static struct ctx child_ctx(int d, const struct ctx *c, cmp_u128 lo, cmp_u128 hi)
+static struct ctx child_ctx(int d, const struct ctx *c, uint32_t lo_atom,
+			     cmp_u128 lo, cmp_u128 hi)
 {
 	struct ctx k = *c;
 
 	switch (d) {
+	case CD_IFACE:
+		k.ifc = lo == hi && lo == lo_atom ? 1 :
+			lo <= lo_atom && lo_atom <= hi ? -1 : 0;
+		break;
 	case CD_DIR:
 		k.dir = lo == hi ? (int)lo : -1;	/* 0 in, 1 out */
 		break;
@@ -274,7 +287,8 @@ static unsigned int ctx_bits(const struct ctx *c)
 	return (unsigned int)(c->fam + 1) | (unsigned int)c->pk << 2 |
 	       (unsigned int)c->echo << 5 | (unsigned int)c->loop << 6 |
 	       (unsigned int)c->proto_known << 7 | (unsigned int)c->type_known << 8 |
-	       (unsigned int)(c->dir + 1) << 9 | (unsigned int)c->rloop << 11;
+	       (unsigned int)(c->dir + 1) << 9 | (unsigned int)c->rloop << 11 |
+	       (unsigned int)(c->ifc + 1) << 12;
 }
 
 /* ---- hashing for the shared branches and the merge ---- */
@@ -369,7 +383,7 @@ static void split(struct solver *s, int d, const struct ctx *c,
 
 	dim_domain(s, d, c, &dlo, &dhi);
 	*ARRAY_PUSH(cut, n_cut, cap_cut) = dlo;
-	nf = fixed_cuts(d, c, fixed);
+	nf = fixed_cuts(d, c, s->lo_atom, fixed);
 	for (i = 0; i < nf; i++)
 		if (fixed[i] > dlo && fixed[i] <= dhi)
 			*ARRAY_PUSH(cut, n_cut, cap_cut) = fixed[i];
@@ -497,14 +511,14 @@ static void split(struct solver *s, int d, const struct ctx *c,
 			if (infeasible(d, c, lo, hi))
 				continue;
 			feasible++;
-			kc = child_ctx(d, c, lo, hi);
+			kc = child_ctx(d, c, s->lo_atom, lo, hi);
 			h = branch_hash(s, lb, ln, d, ctx_bits(&kc));
 			slot = h & (memo_cap - 1);
 			while (memo_tab[slot] != UINT32_MAX) {
 				uint32_t r = memo_tab[slot];
 				size_t rc = rep[r];
 				cmp_u128 rlo = cut[rc], rhi = rc + 1 < n_cut ? cut[rc + 1] - 1 : dhi;
-				struct ctx rk = child_ctx(d, c, rlo, rhi);
+				struct ctx rk = child_ctx(d, c, s->lo_atom, rlo, rhi);
 
 				if (ctx_bits(&rk) == ctx_bits(&kc) &&
 				    branch_same(s, sorted + start[rc], start[rc + 1] - start[rc],
@@ -693,10 +707,8 @@ static void region_not_lo(struct cmp_region *g, uint32_t lo_atom,
 	for (i = 0; i < ifc->n; i++)
 		if (ifc->v[i].lo <= lo_atom && lo_atom <= ifc->v[i].hi)
 			return;
-	if (!g->dim[CD_FAM].n)
-		return;
-	fam = (int)g->dim[CD_FAM].v[0].lo;
-	for (d = CD_REMOTE; d <= CD_LOCAL; d += CD_LOCAL - CD_REMOTE) {
+	fam = g->dim[CD_FAM].n ? (int)g->dim[CD_FAM].v[0].lo : -1;
+	for (d = CD_REMOTE; fam >= 0 && d <= CD_LOCAL; d += CD_LOCAL - CD_REMOTE) {
 		struct cmp_list *l = &g->dim[d], t;
 		cmp_u128 blo = fam ? 1 : (cmp_u128)127 << 24;
 		cmp_u128 bhi = fam ? 1 : ((cmp_u128)128 << 24) - 1;
@@ -805,7 +817,7 @@ int compare_run(const struct model *old, const struct model *new,
 	struct cmp_space sp;
 	struct solver s = { .sp = &sp };
 	struct items it = { 0 };
-	struct ctx c = { .fam = -1, .dir = -1 };
+	struct ctx c = { .fam = -1, .dir = -1, .ifc = -1 };
 	struct cmp_result *r;
 	uint32_t *all;
 	size_t i;
