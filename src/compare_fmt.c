@@ -363,11 +363,11 @@ static bool pick(const struct cmp_list *l, cmp_u128 dlo, cmp_u128 dhi,
 	return found;
 }
 
-/* explain cannot name ICMP type 0 (echo reply): it reads as no type */
-static bool type_zero(int fam, cmp_u128 v)
+/* types explain reads otherwise: 0 (echo reply) reads as no type, and
+ * it runs an echo reply for ICMPv6 type 8 and ICMP type 128 too */
+static bool type_zero(int v6, cmp_u128 v)
 {
-	(void)fam;
-	return v == 0;
+	return v == 0 || (v6 && v == 8) || (!v6 && v == 128);
 }
 
 static bool iface_matches(const char *name, const char *pat)
@@ -498,7 +498,7 @@ int cmp_example(const struct cmp_result *r, const struct cmp_region *g,
 	if (ported || icmp) {
 		if (!pick(&g->dim[CD_DPORT], 0, icmp ? 255 : 65535,
 			  icmp ? (proto == 1 ? 8 : 128) : 443, icmp ? type_zero : NULL,
-			  0, &dport))
+			  proto == 58, &dport))
 			return -ENOENT;
 	}
 	if (ported && !pick(&g->dim[CD_SPORT], 0, 65535, 40000, NULL, 0, &sport))
