@@ -23,7 +23,7 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
 CFLAGS  ?= -O2 -g
 override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
 	   -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) -MMD -MP
-LDLIBS  += $(PKG_LIBS)
+LDLIBS  += $(PKG_LIBS) -lresolv
 SAN     ?=
 ifneq ($(SAN),)
 override CFLAGS += -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -83,7 +83,14 @@ $(BUILD)/fuzz_state: fuzz/fuzz_state.c $(LIB_SRC)
 	$(Q)$(FUZZ_CC) -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) \
 		-fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
 
-fuzz: $(BUILD)/fuzz_policy $(BUILD)/fuzz_state
+# ... and for the daemon's DNS answers (dns_msg.c) and its state file.
+$(BUILD)/fuzz_dns: fuzz/fuzz_dns.c $(LIB_SRC)
+	@mkdir -p $(@D)
+	$(quiet) FUZZ $@
+	$(Q)$(FUZZ_CC) -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) \
+		-fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
+
+fuzz: $(BUILD)/fuzz_policy $(BUILD)/fuzz_state $(BUILD)/fuzz_dns
 
 # Debian packages for building, testing and the demo (root installs them).
 deps:
