@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hostnames.h"
 #include "policy_check.h"
 #include "policy_ctx.h"
 #include "policy_lint.h"
@@ -607,6 +608,7 @@ int policy_check_trees(struct policy **out, struct yaml_tree *const *trees,
 	p->established = !c.established.set || c.established.value;
 	p->loopback = !c.loopback.set || c.loopback.value;
 	p->icmp = c.icmp.set ? (enum icmp_mode)c.icmp.value : ICMP_ESSENTIAL;
+	dns_settings_default(&p->dns);
 	chk_check_sets(&c);
 	for (k = 0; k < DIR_MAX; k++)
 		check_rules(&c, (enum direction)k);
