@@ -90,7 +90,13 @@ $(BUILD)/fuzz_dns: fuzz/fuzz_dns.c $(LIB_SRC)
 	$(Q)$(FUZZ_CC) -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) \
 		-fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
 
-fuzz: $(BUILD)/fuzz_policy $(BUILD)/fuzz_state $(BUILD)/fuzz_dns
+$(BUILD)/fuzz_learned: fuzz/fuzz_learned.c $(LIB_SRC)
+	@mkdir -p $(@D)
+	$(quiet) FUZZ $@
+	$(Q)$(FUZZ_CC) -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) \
+		-fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
+
+fuzz: $(BUILD)/fuzz_policy $(BUILD)/fuzz_state $(BUILD)/fuzz_dns $(BUILD)/fuzz_learned
 
 # Debian packages for building, testing and the demo (root installs them).
 deps:

@@ -3,7 +3,7 @@
 # Fuzz smoke test: build the libFuzzer harnesses with clang (ASan+UBSan)
 # and run each from its seed corpus: the policy front end for 30 seconds,
 # the rollback record reader and the DNS
-# answer parser for 10 each. Any crash, leak, sanitizer report or
+# answer parser for 10 each, the daemon's learned-address file for 5. Any crash, leak, sanitizer report or
 # timeout fails the test.
 . "$(dirname "$0")/lib.sh"
 
@@ -78,4 +78,19 @@ else
 	exit 1
 fi
 [ "${runs:-0}" -gt 1000 ] && ok "fuzz dns made progress" || not_ok "fuzz dns made progress" "only ${runs:-0} runs"
+
+# The daemon's learned-address file (5 seconds).
+mkdir "$work/corpus-learned"
+log="$work/fuzz-learned.log"
+"$BUILD/fuzz_learned" -max_total_time=5 -rss_limit_mb=2048 -timeout=10 \
+	-max_len=65536 -artifact_prefix="$work/learned-" -print_final_stats=1 \
+	"$work/corpus-learned" fuzz/corpus-learned >"$log" 2>&1
+rc=$?
+runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+if [ "$rc" -eq 0 ] && ! ls "$work"/learned-crash-* "$work"/learned-leak-* "$work"/learned-timeout-* >/dev/null 2>&1; then
+	ok "fuzz learn_state_parse 5s (${runs:-?} runs)"
+else
+	not_ok "fuzz learn_state_parse" "exit $rc: $(grep -m3 -E 'ERROR|SUMMARY|Test unit written' "$log" | tr '\n' '|')"
+	exit 1
+fi
 exit $((T_FAILED > 0))
