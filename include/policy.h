@@ -179,6 +179,8 @@ struct named_set {
  * @established: accept ct state established,related first
  * @loopback:    accept everything on lo
  * @icmp:        ICMP handling
+ * @repair:      `portwarden daemon` restores the table after changes by
+ *               other programs (`repair:`, default true)
  * @rules:       rules per direction, in file order
  * @files:       owned copies of the file names every loc.file points into
  */
@@ -190,6 +192,7 @@ struct policy {
 	bool established;
 	bool loopback;
 	enum icmp_mode icmp;
+	bool repair;
 	struct named_set *sets;
 	size_t n_sets;
 	struct rule *rules[DIR_MAX];
