@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "daemon.h"
+#include "dns_learn.h"
 #include "model.h"
 #include "netns.h"
 #include "policy.h"
@@ -23,6 +24,7 @@
 struct daemon_cmd {
 	struct cli *c;
 	struct repair *repair;
+	struct dns_learner *learner;
 };
 
 static void model_size(const struct model *m, size_t *rules, size_t *elems)
@@ -136,6 +138,17 @@ int daemon_main(struct cli *c)
 		goto out;
 	}
 	daemon_on_reload(d, on_reload, &dc);
+	/* after on_reload: a SIGHUP re-applies the policy, then the learner
+	 * takes the new targets; restored addresses are in the sets before
+	 * systemd hears we are ready */
+	ret = dns_learner_start(&dc.learner, d);
+	if (ret < 0) {
+		fprintf(stderr, "portwarden: daemon: cannot start learning hostnames: %s%s\n",
+			strerror(-ret), ret == -EBUSY ?
+			" (is another portwarden daemon running?)" : "");
+		rc = EXIT_RUNTIME;
+		goto out;
+	}
 	snprintf(status, sizeof(status), "READY=1\nSTATUS=keeping table inet %s",
 		 daemon_model(d)->table);
 	sd_notify_send(status);
@@ -149,6 +162,7 @@ int daemon_main(struct cli *c)
 		daemon_event(d, "stopped", "the table stays as it is");
 	}
 out:
+	dns_learner_free(dc.learner);
 	repair_free(dc.repair);
 	daemon_free(d);
 	return rc;
