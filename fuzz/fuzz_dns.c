@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * libFuzzer harness for the daemon's DNS path (dns_msg.c): any bytes of a
- * UDP answer, or of a TCP stream of length-framed answers, are classified
+ * libFuzzer harness for the daemon's DNS path (nfqueue.c's IP reader and
+ * dns_msg.c): any bytes of a queued IP packet, a UDP answer, or a TCP
+ * stream of length-framed answers, are classified
  * without crashing, reading out of bounds or taking unbounded time, and
  * what an answer says stays within its bounds.
  *
@@ -14,6 +15,7 @@
 #include <sys/socket.h>
 
 #include "dns_msg.h"
+#include "nfqueue.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -41,6 +43,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* as one UDP payload */
 	if (dns_msg_parse(data, size, &a) == DNS_MSG_OK)
 		check(&a);
+	/* as a queued IP packet */
+	{
+		struct nfq_packet p = { .id = 0 };
+
+		if (nfq_parse_ip(data, size, &p) == 0) {
+			if (p.data < data || p.data + p.data_len > data + size)
+				__builtin_trap();
+			if (dns_msg_parse(p.data, p.data_len, &a) == DNS_MSG_OK)
+				check(&a);
+		}
+	}
 	/* as a TCP stream */
 	while (dns_tcp_frame(data, size, &off, &msg, &len) == 1)
 		if (dns_msg_parse(msg, len, &a) == DNS_MSG_OK)
