@@ -158,6 +158,8 @@ enum mverdict {
 	MV_DROP,
 	MV_REJECT_TCP,		/* reject with tcp reset (needs l4proto tcp) */
 	MV_REJECT_ICMPX,	/* reject with icmpx port-unreachable ("reject") */
+	MV_QUEUE,		/* `queue flags bypass to N` (mrule.queue_num):
+				 * the DNS answers portwarden daemon holds */
 };
 
 /**
@@ -173,6 +175,8 @@ enum mverdict {
  * @origin_name: the label eval reports for built-in rules ("established",
  *              "loopback", "icmp", "default"), or NULL
  * @handle:     kernel handle when read from the kernel, else 0
+ * @queue_num:  the NFQUEUE number of an MV_QUEUE verdict (always with
+ *              `bypass`: the packet is accepted when no program listens)
  * @origin_run: for a folded rule (a KEY_CONCAT lookup standing for a run of
  *              adjacent policy rules): the number of rules of the run,
  *              which starts at @origin in its direction's array; else 0.
@@ -190,6 +194,7 @@ struct mrule {
 	uint64_t handle;
 	uint64_t packets, bytes;	/* counter values when read back */
 	size_t origin_run;
+	uint16_t queue_num;
 };
 
 enum mhook {

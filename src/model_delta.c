@@ -91,7 +91,8 @@ static uint64_t rule_hash(const struct model *m, const struct mrule *r)
 	struct match *v;
 	size_t n, i;
 
-	h = fnv_u32(h, (uint32_t)r->counter << 8 | r->verdict);
+	h = fnv_u32(h, (uint32_t)r->queue_num << 16 |
+		       (uint32_t)r->counter << 8 | r->verdict);
 	h = fnv_str(h, r->log_prefix);
 	h = fnv_str(h, r->comment);
 	n = mrule_expand(r, &v);

@@ -540,6 +540,20 @@ static const struct mrule *paired(const struct model *old,
 	return &old->chains[oc].rules[o];
 }
 
+int nl_build_queue_probe(struct nl_txn *b, const struct model *probe,
+			 struct diag *d)
+{
+	char *absent = xasprintf("%s_absent", probe->table);
+	int ret;
+
+	nl_put_table(b, probe->table, NFT_MSG_NEWTABLE);
+	put_chain(b, probe, 0);
+	ret = put_rule(b, probe, 0, 0, 0, NULL, d);
+	nl_put_table(b, absent, NFT_MSG_DELTABLE);
+	free(absent);
+	return ret;
+}
+
 int nl_build_replace(struct nl_txn *b, const struct model *m,
 		     const struct model *old, const struct model_delta *dl,
 		     struct diag *d)
