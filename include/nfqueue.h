@@ -22,6 +22,7 @@ struct mnl_socket;
  * @saddr, @daddr: 4 or 16 bytes
  * @l4proto:  IPPROTO_UDP or IPPROTO_TCP (0: neither, or unreadable)
  * @sport, @dport: host order
+ * @tcp_seq:  TCP: the segment's sequence number (host order)
  * @data, @data_len: the UDP payload, or the TCP segment's payload
  */
 struct nfq_packet {
@@ -30,6 +31,7 @@ struct nfq_packet {
 	uint8_t saddr[16], daddr[16];
 	uint8_t l4proto;
 	uint16_t sport, dport;
+	uint32_t tcp_seq;
 	const uint8_t *data;
 	size_t data_len;
 };

@@ -61,6 +61,24 @@ struct op {
 	char name[DNS_NAME_MAX + 1];
 };
 
+/*
+ * DNS over TCP: servers such as dnsmasq write a response's 2-byte length
+ * and its message in two segments. The length alone carries nothing to
+ * learn and is released at once; we remember it for the flow, and the
+ * next segment of that flow (by sequence number) is read as the message.
+ * A few flows at a time (a ring: the oldest is forgotten).
+ */
+#define TCP_PENDING_MAX 64
+
+struct tcp_pending {
+	int family;
+	uint8_t saddr[16], daddr[16];
+	uint16_t sport, dport;
+	uint32_t next_seq;
+	uint16_t need;
+	bool used;
+};
+
 /* A `learned` event waiting for the ack. */
 struct pending_event {
 	char *name, *set, *addrs;
@@ -96,6 +114,9 @@ struct dns_learner {
 	bool have_id;
 	uint64_t held_now;		/* answers of this read with operations */
 	int no_hold_timer;
+
+	struct tcp_pending tcp[TCP_PENDING_MAX];
+	unsigned int tcp_next;
 
 	int qfd;			/* socket of the start-up queries, or -1 */
 	int tick_timer;
@@ -347,6 +368,80 @@ static bool take_message(struct dns_learner *l, const uint8_t *msg, size_t len,
 	return true;
 }
 
+static bool same_flow(const struct tcp_pending *t, const struct nfq_packet *p)
+{
+	return t->used && t->family == p->family && t->sport == p->sport &&
+	       t->dport == p->dport && memcmp(t->saddr, p->saddr, 16) == 0 &&
+	       memcmp(t->daddr, p->daddr, 16) == 0;
+}
+
+/* The length a previous segment of @p's flow announced for a message
+ * starting at @p's first byte, or 0. */
+static uint16_t tcp_take_pending(struct dns_learner *l, const struct nfq_packet *p)
+{
+	for (unsigned int i = 0; i < TCP_PENDING_MAX; i++) {
+		struct tcp_pending *t = &l->tcp[i];
+
+		if (same_flow(t, p)) {
+			uint16_t need = t->next_seq == p->tcp_seq ? t->need : 0;
+
+			t->used = false;
+			return need;
+		}
+	}
+	return 0;
+}
+
+static void tcp_put_pending(struct dns_learner *l, const struct nfq_packet *p,
+			    uint16_t need)
+{
+	struct tcp_pending *t = &l->tcp[l->tcp_next++ % TCP_PENDING_MAX];
+
+	t->used = true;
+	t->family = p->family;
+	memcpy(t->saddr, p->saddr, 16);
+	memcpy(t->daddr, p->daddr, 16);
+	t->sport = p->sport;
+	t->dport = p->dport;
+	t->next_seq = p->tcp_seq + (uint32_t)p->data_len;
+	t->need = need;
+}
+
+/* The DNS messages of one TCP segment; false when one is unparsable. */
+static bool take_segment(struct dns_learner *l, const struct nfq_packet *p,
+			 size_t *n_ops)
+{
+	const uint8_t *msg;
+	size_t off = 0, mlen;
+	uint16_t need = tcp_take_pending(l, p);
+	int r;
+
+	if (need) {
+		if (p->data_len < need) {
+			l->c.tcp_partial++;
+			return true;
+		}
+		if (!take_message(l, p->data, need, n_ops))
+			return false;
+		off = need;
+	}
+	while ((r = dns_tcp_frame(p->data, p->data_len, &off, &msg, &mlen)) == 1)
+		if (!take_message(l, msg, mlen, n_ops))
+			return false;
+	if (r == -EAGAIN && p->data_len - off == 2) {
+		/* only the next message's length: its body follows */
+		tcp_put_pending(l, p, (uint16_t)(p->data[off] << 8 | p->data[off + 1]));
+	} else if (r == -EAGAIN) {
+		/* a message continued in the next segment: what is whole was
+		 * learned, the rest is released unlearned */
+		l->c.tcp_partial++;
+	} else if (r == -EINVAL) {
+		l->c.unparsable++;
+		return false;
+	}
+	return true;
+}
+
 static void on_packet(void *ctx, uint32_t id, const struct nfq_packet *p)
 {
 	struct dns_learner *l = ctx;
@@ -367,25 +462,12 @@ static void on_packet(void *ctx, uint32_t id, const struct nfq_packet *p)
 		if (!take_message(l, p->data, p->data_len, &n_ops))
 			return;
 	} else {
-		const uint8_t *msg;
-		size_t off = 0, mlen;
-		int r;
-
 		if (p->data_len == 0) {		/* a bare ACK, FIN, ... */
 			l->c.unlearned++;
 			return;
 		}
-		while ((r = dns_tcp_frame(p->data, p->data_len, &off, &msg, &mlen)) == 1)
-			if (!take_message(l, msg, mlen, &n_ops))
-				return;
-		if (r == -EAGAIN) {
-			/* a frame continued in the next segment: what is whole
-			 * was learned; the rest is released unlearned */
-			l->c.tcp_partial++;
-		} else if (r == -EINVAL) {
-			l->c.unparsable++;
+		if (!take_segment(l, p, &n_ops))
 			return;
-		}
 	}
 	if (n_ops) {
 		l->c.held++;
@@ -928,6 +1010,7 @@ int dns_learner_start(struct dns_learner **out, struct daemon *d)
 	daemon_on_reload(d, on_reload, l);
 	daemon_on_exit(d, on_exit_cb, l);
 	send_queries(l);
+	memset(&l->c_written, 0xff, sizeof(l->c_written));	/* write once now */
 	write_counters(l);
 	daemon_event(d, "learning",
 		     "hostnames of %zu rule targets, queue %u, %s renewal, state %s%s",

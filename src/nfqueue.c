@@ -46,6 +46,8 @@ static int parse_l4(const uint8_t *l4, size_t len, uint8_t proto,
 			return -EINVAL;
 		p->data = l4 + doff;
 		p->data_len = len - doff;
+		p->tcp_seq = (uint32_t)l4[4] << 24 | (uint32_t)l4[5] << 16 |
+			     (uint32_t)l4[6] << 8 | l4[7];
 	} else {
 		return -EINVAL;
 	}

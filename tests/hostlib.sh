@@ -9,6 +9,8 @@
 # 10.78.0.0/16 and fd78::/64 (AnyIP routes on the peer's lo), so that each
 # test name can have an address of its own.
 DNS_TOOL="$TESTS_DIR/tools/dns_tool.py"
+# never the host's /var/lib/portwarden
+export PORTWARDEN_STATE_DIR="$WORK/state"
 RACE4=10.78.0.0/16 RACE6=fd78::/64
 DNSMASQ_PID=
 

@@ -18,7 +18,6 @@
 . "$TESTS_DIR/daemonlib.sh"
 . "$TESTS_DIR/hostlib.sh"
 net_setup
-export PORTWARDEN_STATE_DIR="$WORK/state"
 
 {
 	race_names few 5 0
@@ -36,7 +35,7 @@ read -r -t 5 line < "$hostile_fifo"
 
 policy p.yaml <<EOF
 portwarden: 1
-defaults: { outbound: drop }
+defaults: { outbound: reject }
 dns:
   max_addresses: 3
   resolvers: [$PEER4, 10.77.0.3]
@@ -55,7 +54,7 @@ else not_ok "daemon ready" "$(tail -5 "$WORK/events")"; exit 1; fi
 for i in 0 1 2 3 4; do $PY "$DNS_TOOL" connect few-$i.race.test 443 >/dev/null; done
 check_eq "max_addresses 3: the set holds 3 learned addresses" 3 \
 	"$(nft list set inet portwarden web_dns_v4 | grep -o 'comment "few-' | wc -l)"
-check_eq "the oldest address was evicted" eperm "$(probe "$(addr_of few-0.race.test)")"
+check_eq "the oldest address was evicted" refused "$(probe "$(addr_of few-0.race.test)")"
 check_eq "the newest address stays" open "$(probe "$(addr_of few-4.race.test)")"
 check "evictions counted" test "$(dns_counter evicted)" -ge 2
 
@@ -81,7 +80,7 @@ check_eq "restart mid-traffic: no failed connection ($total made)" 0 "$fails"
 # restore: the set loses its elements (a reboot), the daemon brings them back
 daemon_stop
 nft flush set inet portwarden web_dns_v4
-check_eq "set emptied by hand" eperm "$(probe "$(addr_of keep-0.race.test)")"
+check_eq "set emptied by hand" refused "$(probe "$(addr_of keep-0.race.test)")"
 daemon_start "$WORK/notify3.sock" "$WORK/p.yaml" || not_ok "daemon started again"
 check "restored event" grep -q " restored " "$WORK/events"
 check_eq "saved address restored without a new DNS answer" open "$(probe "$(addr_of keep-1.race.test)")"
@@ -90,7 +89,7 @@ check_eq "saved address restored without a new DNS answer" open "$(probe "$(addr
 daemon_stop
 out=$(timeout 10 $PY "$DNS_TOOL" connect down-0.race.test 443); rc=$?
 check_eq "without the daemon: nothing hangs" 0 "$rc"
-check_eq "without the daemon: DNS resolves, the new name is not allowed" eperm "$out"
+check_eq "without the daemon: DNS resolves, the new name is not allowed" refused "$out"
 
 # 4. hostile answers
 daemon_start "$WORK/notify4.sock" "$WORK/p.yaml" || not_ok "daemon started for hostile answers"
@@ -124,7 +123,7 @@ check_eq "short-lived name connects" open "$(head -1 "$WORK/hold.out")"
 check "its timeout is clamp(1) + 1 = 2 s" \
 	grep -q "$(addr_of short-0.race.test) .*timeout 2s" <(nft list set inet portwarden web_dns_v4)
 sleep 3
-check_eq "after clamp(TTL) + grace the address is no longer allowed" eperm \
+check_eq "after clamp(TTL) + grace the address is no longer allowed" refused \
 	"$(probe "$(addr_of short-0.race.test)")"
 echo >&7
 sleep 0.5
