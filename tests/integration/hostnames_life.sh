@@ -45,7 +45,8 @@ outbound:
 EOF
 # addr_of NAME: its IPv4 address in dnsmasq.conf
 addr_of() { sed -n "s|^address=/$1/\([0-9.]*\)$|\1|p" "$WORK/dnsmasq.conf"; }
-probe() { $PY "$PROBE" run -t 2 <<<"x tcp $1 443" | awk '{print $2}'; }
+# probe ADDR: connect to ADDR:443 (our echo listener sends no banner)
+probe() { $PY "$PROBE" run -t 2 <<<"x tcp $1 443" | awk '{ print $2 == "connected-silent" ? "open" : $2 }'; }
 
 if daemon_start "$WORK/notify.sock" "$WORK/p.yaml"; then ok "daemon ready"
 else not_ok "daemon ready" "$(tail -5 "$WORK/events")"; exit 1; fi
