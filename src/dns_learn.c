@@ -134,8 +134,9 @@ static size_t alen(int family)
 	return family == 4 ? 4 : 16;
 }
 
-/* Linux 6.12 renews the timeout of an element that is added again; older
- * kernels keep the old one, so we destroy and add in the same batch. */
+/* Linux 6.12 renews the timeout of an element that is added again with
+ * its expiration; older kernels keep the old one, so we destroy and add
+ * in the same batch (hostnames_life.sh checks the renewal). */
 static bool kernel_renews_in_place(void)
 {
 	struct utsname u;
@@ -492,7 +493,10 @@ static void put_elem(struct nlmsghdr *nlh, uint16_t idx, const struct op *o,
 		uint8_t ud[2 + DNS_NAME_MAX + 1];
 		size_t n = strlen(o->name) + 1;
 
+		/* the expiration too: the kernel renews an element that is
+		 * there only when it is given (or the timeout differs) */
 		mnl_attr_put_u64(nlh, NFTA_SET_ELEM_TIMEOUT, htobe64(o->timeout_ms));
+		mnl_attr_put_u64(nlh, NFTA_SET_ELEM_EXPIRATION, htobe64(o->timeout_ms));
 		ud[0] = NFTNL_UDATA_SET_ELEM_COMMENT;
 		ud[1] = (uint8_t)n;
 		memcpy(ud + 2, o->name, n);
@@ -967,6 +971,14 @@ static int on_exit_cb(void *ctx, struct daemon *d)
 	(void)d;
 	if (!l->active)
 		return 0;
+	/* the kernel drops what is still queued when the queue goes away:
+	 * release everything waiting first, then let go of the queue */
+	if (l->q) {
+		on_queue(l, d);
+		daemon_remove_source(l->d, nfq_fd(l->q));
+		nfq_close(l->q);
+		l->q = NULL;
+	}
 	err = save(l);
 	if (err < 0)
 		daemon_event(l->d, "state-not-saved", "%s: %s", l->state_path,

@@ -66,7 +66,7 @@ $PY "$DNS_TOOL" connect keep-1.race.test 443 >/dev/null
   while [ $SECONDS -lt $end ]; do
 	for n in keep-0 keep-1; do
 		r=$($PY "$DNS_TOOL" connect $n.race.test 443)
-		total=$((total + 1)); [ "$r" = open ] || fails=$((fails + 1))
+		total=$((total + 1)); [ "$r" = open ] || { fails=$((fails + 1)); echo "# $n: $r" >&2; }
 	done
   done; echo "$fails $total" > "$WORK/traffic.out" ) &
 traffic=$!
@@ -129,6 +129,15 @@ check_eq "after clamp(TTL) + grace the address is no longer allowed" refused \
 echo >&7
 sleep 0.5
 check_eq "the established connection survives expiry" alive "$(sed -n 2p "$WORK/hold.out")"
+# renewal: learned at 0 s (allowed until 2 s), answered again at 1 s
+# (until 3 s): still allowed at 2.5 s
+a=$(addr_of short-1.race.test)
+$PY "$DNS_TOOL" connect short-1.race.test 443 >/dev/null
+sleep 1.1
+$PY "$DNS_TOOL" connect short-1.race.test 443 >/dev/null
+sleep 1.4
+check_eq "a repeated answer renews the timeout" open "$(probe "$a")"
+check "renewals counted" test "$(dns_counter renewed)" -ge 1
 exec 7>&-
 daemon_stop
 exit $((T_FAILED > 0))
