@@ -66,6 +66,13 @@ check_eq "each address carries its hostname as comment" "$N" "$n4"
 nft list set inet portwarden web_dns_v4 | grep -q 'expires' && ok "learned elements have a timeout" ||
 	not_ok "learned elements have a timeout"
 
+# status shows the sets' sizes and the learner's counters
+st=$("$PORTWARDEN" status)
+check "status: size of web_dns_v4" grep -Eq "^  web_dns_v4 [0-9]+ elements$" <<<"$st"
+check "status: learner counters" grep -Eq "^  held +[1-9][0-9]*$" <<<"$st"
+check_eq "status --format json: learner counters" "$(dns_counter held)" \
+	"$("$PORTWARDEN" status --format json | $PY -c 'import json,sys; print(json.load(sys.stdin)["hostnames"]["learner"]["held"])')"
+
 # 2. must not pass
 check_eq "an address never returned for an allowed name" refused \
 	"$($PY "$PROBE" run -t 2 <<<"x tcp 10.78.250.250 443" | awk '{print $2}')"
