@@ -83,7 +83,15 @@ $(BUILD)/fuzz_state: fuzz/fuzz_state.c $(LIB_SRC)
 	$(Q)$(FUZZ_CC) -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) \
 		-fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
 
-# ... and for the daemon's DNS answers (dns_msg.c) and its state file.
+# ... and for the daemon's readers (nftables events, the last-change note).
+$(BUILD)/fuzz_nft_events: fuzz/fuzz_nft_events.c $(LIB_SRC)
+	@mkdir -p $(@D)
+	$(quiet) FUZZ $@
+	$(Q)$(FUZZ_CC) -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) \
+		-fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
+
+# ... and for the daemon's DNS answers (nfqueue.c, dns_msg.c) and its
+# learned-address file (learn_state.c).
 $(BUILD)/fuzz_dns: fuzz/fuzz_dns.c $(LIB_SRC)
 	@mkdir -p $(@D)
 	$(quiet) FUZZ $@
@@ -96,7 +104,8 @@ $(BUILD)/fuzz_learned: fuzz/fuzz_learned.c $(LIB_SRC)
 	$(Q)$(FUZZ_CC) -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) \
 		-fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
 
-fuzz: $(BUILD)/fuzz_policy $(BUILD)/fuzz_state $(BUILD)/fuzz_dns $(BUILD)/fuzz_learned
+fuzz: $(BUILD)/fuzz_policy $(BUILD)/fuzz_state $(BUILD)/fuzz_nft_events \
+	$(BUILD)/fuzz_dns $(BUILD)/fuzz_learned
 
 # Debian packages for building, testing and the demo (root installs them).
 deps:

@@ -35,6 +35,9 @@ int drift_note_save(const char *dir, const struct drift_note *n);
 /* Read @dir/last-change: 0, -ENOENT, -EINVAL (damaged), another -errno. */
 int drift_note_load(const char *dir, struct drift_note *n);
 
+/* Write @n to @f as drift_note_save() writes the file: 0 or -errno. */
+int drift_note_write(FILE *f, const struct drift_note *n);
+
 /* Parse a note from @f (the fuzz harness calls it): 0 or -EINVAL. */
 int drift_note_read(FILE *f, struct drift_note *n);
 

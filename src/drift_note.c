@@ -25,23 +25,10 @@ void drift_note_release(struct drift_note *n)
 	memset(n, 0, sizeof(*n));
 }
 
-int drift_note_save(const char *dir, const struct drift_note *n)
+int drift_note_write(FILE *f, const struct drift_note *n)
 {
-	char *tmp = xasprintf("%s/" NOTE_FILE ".tmp", dir);
-	char *path = xasprintf("%s/" NOTE_FILE, dir);
-	struct kv_writer *w;
-	FILE *f = NULL;
-	int fd, ret;
+	struct kv_writer *w = kv_writer_new(f);
 
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-		  0600);
-	if (fd < 0 || !(f = fdopen(fd, "w"))) {
-		ret = -errno;
-		if (fd >= 0)
-			close(fd);
-		goto out;
-	}
-	w = kv_writer_new(f);
 	kv_puts(w, "table");
 	kv_put_str(w, n->table);
 	kv_puts(w, "\npid ");
@@ -55,7 +42,25 @@ int drift_note_save(const char *dir, const struct drift_note *n)
 	kv_puts(w, "\nwhat");
 	kv_put_str(w, n->what);
 	kv_putc(w, '\n');
-	ret = kv_writer_finish(w);
+	return kv_writer_finish(w);
+}
+
+int drift_note_save(const char *dir, const struct drift_note *n)
+{
+	char *tmp = xasprintf("%s/" NOTE_FILE ".tmp", dir);
+	char *path = xasprintf("%s/" NOTE_FILE, dir);
+	FILE *f = NULL;
+	int fd, ret;
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+		  0600);
+	if (fd < 0 || !(f = fdopen(fd, "w"))) {
+		ret = -errno;
+		if (fd >= 0)
+			close(fd);
+		goto out;
+	}
+	ret = drift_note_write(f, n);
 	if (fclose(f) && !ret)
 		ret = -errno;
 	if (!ret && rename(tmp, path) < 0)

@@ -155,7 +155,7 @@ int nft_ev_parse(const void *buf, size_t len, struct nft_ev *out)
 	int ret = 0;
 
 	memset(out, 0, sizeof(*out));
-	if (len < sizeof(*nlh) || !mnl_nlmsg_ok(nlh, (int)len) ||
+	if (len < sizeof(*nlh) || len > INT32_MAX || nlh->nlmsg_len > len ||
 	    nlh->nlmsg_len < MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(*nfg)))
 		return -EINVAL;
 	if (NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_NFTABLES)
@@ -221,17 +221,29 @@ int nft_ev_walk(const void *buf, size_t len,
 		int (*fn)(const struct nft_ev *e, void *ctx), void *ctx,
 		size_t *bad)
 {
-	const struct nlmsghdr *nlh = buf;
-	int left = len > 0x7fffffff ? 0x7fffffff : (int)len;
+	const char *p = buf;
+	const struct nlmsghdr *nlh;
 	struct nft_ev e;
+	size_t off = 0, mlen;
 	int ret;
 
-	while (mnl_nlmsg_ok(nlh, left)) {
-		if (nft_ev_parse(nlh, (size_t)nlh->nlmsg_len, &e) < 0)
+	/* by hand, in size_t: libmnl's mnl_nlmsg_ok() takes a length of
+	 * 2 GiB or more for a negative int and walks off the buffer */
+	while (len - off >= sizeof(*nlh)) {
+		nlh = (const struct nlmsghdr *)(p + off);
+		mlen = nlh->nlmsg_len;
+		if (mlen < sizeof(*nlh) || mlen > len - off) {
+			++*bad;		/* the rest cannot be framed */
+			break;
+		}
+		if (nft_ev_parse(nlh, mlen, &e) < 0)
 			++*bad;
 		else if (e.kind != NFT_EV_OTHER && (ret = fn(&e, ctx)) < 0)
 			return ret;
-		nlh = mnl_nlmsg_next(nlh, &left);
+		mlen = NLMSG_ALIGN(mlen);
+		if (mlen > len - off)
+			break;
+		off += mlen;
 	}
 	return 0;
 }
