@@ -96,10 +96,20 @@ struct mvalue {
  * @v:      one component per key of the set
  * @origin: the policy rule this element came from (NULL when read from
  *          the kernel or for built-in sets); explain and audit name it
+ * @timeout_ms, @expires_ms: read from the kernel: an element added at
+ *          run time with a timeout (`portwarden daemon`'s learned
+ *          addresses), and the time it has left; 0 for the policy's own
+ *          elements, which never expire. Apply keeps such elements of a
+ *          `flags timeout` set (model_delta.h) and re-adds them with both
+ *          when it must recreate the table.
+ * @comment: read from the kernel: the element's comment (the hostname an
+ *          address was learned for), owned; NULL when none
  */
 struct melem {
 	struct mvalue v[MSET_MAX_KEYS];
 	const struct rule *origin;
+	uint64_t timeout_ms, expires_ms;
+	char *comment;
 };
 
 /**

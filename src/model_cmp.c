@@ -267,11 +267,12 @@ static bool chain_def_eq(const struct mchain *a, const struct mchain *b)
 	       a->priority == b->priority && a->policy == b->policy;
 }
 
-/* Counts the elements only the second set has (elems_walk() callback). */
+/* Counts the elements only the second set has, and those only the first
+ * has that were not added at run time (elems_walk() callback). */
 static int only_in_b(void *ctx, int side, const struct mset *s,
 		     const struct melem *e)
 {
-	return side;
+	return side || !e->timeout_ms;
 }
 
 bool model_equal(const struct model *a, const struct model *b)

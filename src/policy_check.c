@@ -176,6 +176,9 @@ static void check_rule(struct ctx *c, struct pending *pd, enum direction dir,
 	if (f[RK_NOT_TO])
 		chk_parse_addrs(c, f[RK_NOT_TO], "not_to", true, &r->not_to,
 				dir == DIR_OUT ? &r->not_to_hosts : NULL);
+	if (r->to.any && r->to_hosts.n) {
+		err(c, f[RK_TO], "'to' holds 'any' and hostnames; 'any' already matches every address (drop the one or the other)");
+	}
 	if (r->to_hosts.n || r->not_to_hosts.n)
 		c->p->has_hosts = true;
 	if (f[RK_USER] || f[RK_GROUP] || f[RK_CGROUP]) {
@@ -758,6 +761,8 @@ int policy_check_trees(struct policy **out, struct yaml_tree *const *trees,
 	p->n_listeners = c.listeners.n;
 	for (i = 0; i < c.listeners.n; i++)
 		check_listener(&c, &c.listeners.v[i], &p->listeners[i]);
+	if (p->dns.loc.line && !p->has_hosts)
+		warn_at(&c, &p->dns.loc, "the 'dns' settings have no effect: no outbound rule names a hostname");
 	for (i = 0; i < p->n_sets; i++)
 		if (!c.set_used[i])
 			warn_at(&c, &p->sets[i].loc, "set '%s' is never used",
