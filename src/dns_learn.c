@@ -613,6 +613,9 @@ static void finish_read(struct dns_learner *l)
 		return;		/* the timer commits */
 	}
 	err = commit_ops(l);
+	/* release first, report after: the answers wait for nothing else */
+	if (l->have_id)
+		nfq_accept_upto(l->q, l->max_id);
 	if (err < 0 || daemon_now_ms() - t0 > DNS_HOLD_BOUND_MS) {
 		l->c.timed_out += l->held_now;
 		if (err < 0)
@@ -623,8 +626,6 @@ static void finish_read(struct dns_learner *l)
 		l->c.learned += l->held_now;
 		emit_events(l);
 	}
-	if (l->have_id)
-		nfq_accept_upto(l->q, l->max_id);
 	l->have_id = false;
 	l->held_now = 0;
 	l->n_ops = 0;
