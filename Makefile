@@ -68,44 +68,29 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libportwarden.a
 
 unit: $(UNIT_BIN)
 
-# libFuzzer harnesses (clang only): the policy front end ...
+# libFuzzer harnesses (clang only), one per untrusted input: the policy
+# front end (fuzz_policy), the rollback record reader (fuzz_state), the
+# daemon's nftables events and last-change note (fuzz_nft_events), its
+# DNS answers (fuzz_dns: nfqueue.c, dns_msg.c) and its learned-address
+# file (fuzz_learned). The library is compiled once for all of them
+# (-fsanitize=fuzzer-no-link), each harness links against those objects.
 FUZZ_CC ?= clang
-$(BUILD)/fuzz_policy: fuzz/fuzz_policy.c $(LIB_SRC)
+FUZZ_CFLAGS = -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) \
+	      -fsanitize=address,undefined -MMD -MP
+FUZZ_OBJ := $(LIB_SRC:src/%.c=$(BUILD)/fuzzobj/%.o)
+FUZZ_BIN := $(patsubst fuzz/%.c,$(BUILD)/%,$(wildcard fuzz/fuzz_*.c))
+
+$(BUILD)/fuzzobj/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(quiet) FUZZCC $<
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(BUILD)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_OBJ)
 	@mkdir -p $(@D)
 	$(quiet) FUZZ $@
-	$(Q)$(FUZZ_CC) -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) \
-		-fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(LDLIBS)
 
-# ... and for the rollback record reader (state.c, model_io.c, kv.c).
-$(BUILD)/fuzz_state: fuzz/fuzz_state.c $(LIB_SRC)
-	@mkdir -p $(@D)
-	$(quiet) FUZZ $@
-	$(Q)$(FUZZ_CC) -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) \
-		-fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
-
-# ... and for the daemon's readers (nftables events, the last-change note).
-$(BUILD)/fuzz_nft_events: fuzz/fuzz_nft_events.c $(LIB_SRC)
-	@mkdir -p $(@D)
-	$(quiet) FUZZ $@
-	$(Q)$(FUZZ_CC) -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) \
-		-fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
-
-# ... and for the daemon's DNS answers (nfqueue.c, dns_msg.c) and its
-# learned-address file (learn_state.c).
-$(BUILD)/fuzz_dns: fuzz/fuzz_dns.c $(LIB_SRC)
-	@mkdir -p $(@D)
-	$(quiet) FUZZ $@
-	$(Q)$(FUZZ_CC) -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) \
-		-fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
-
-$(BUILD)/fuzz_learned: fuzz/fuzz_learned.c $(LIB_SRC)
-	@mkdir -p $(@D)
-	$(quiet) FUZZ $@
-	$(Q)$(FUZZ_CC) -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) \
-		-fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
-
-fuzz: $(BUILD)/fuzz_policy $(BUILD)/fuzz_state $(BUILD)/fuzz_nft_events \
-	$(BUILD)/fuzz_dns $(BUILD)/fuzz_learned
+fuzz: $(FUZZ_BIN)
 
 # Debian packages for building, testing and the demo (root installs them).
 deps:
@@ -161,4 +146,4 @@ clean:
 .PHONY: deps all unit fuzz check check-asan golden-update demo bench install clean
 .SECONDARY:
 
--include $(wildcard $(BUILD)/obj/*.d $(BUILD)/tests/*.d)
+-include $(wildcard $(BUILD)/obj/*.d $(BUILD)/tests/*.d $(BUILD)/fuzzobj/*.d $(BUILD)/fuzz_*.d)
