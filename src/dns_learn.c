@@ -944,14 +944,25 @@ static int open_queue(struct dns_learner *l)
 	return daemon_add_source(l->d, nfq_fd(l->q), on_queue, l);
 }
 
+static int activate(struct dns_learner *l);
+
 static int on_reload(void *ctx, struct daemon *d)
 {
 	struct dns_learner *l = ctx;
 	int err;
 
 	(void)d;
-	if (!l->active)
-		return 0;	/* hostnames added later need a restart */
+	if (!l->active) {
+		const struct policy *p = daemon_policy(l->d);
+
+		if (!p || !p->has_hosts)
+			return 0;
+		err = activate(l);	/* the new policy is the first with names */
+		if (err < 0)
+			daemon_event(l->d, "learn-failed", "hostname learning did not start: %s",
+				     strerror(-err));
+		return 0;
+	}
 	err = load_policy(l);
 	if (!err)
 		err = open_queue(l);
@@ -988,17 +999,12 @@ static int on_exit_cb(void *ctx, struct daemon *d)
 	return 0;
 }
 
-int dns_learner_start(struct dns_learner **out, struct daemon *d)
+/* Start learning for the daemon's current policy (it names hostnames). */
+static int activate(struct dns_learner *l)
 {
-	struct dns_learner *l = xcalloc(1, sizeof(*l));
-	const struct policy *p = daemon_policy(d);
+	struct daemon *d = l->d;
 	int err;
 
-	l->d = d;
-	l->qfd = -1;
-	*out = l;
-	if (!p || !p->has_hosts)
-		return 0;
 	l->active = true;
 	l->in_place = kernel_renews_in_place();
 	l->no_hold = getenv(NO_HOLD_ENV) && strcmp(getenv(NO_HOLD_ENV), "1") == 0;
@@ -1020,7 +1026,6 @@ int dns_learner_start(struct dns_learner **out, struct daemon *d)
 	if (l->no_hold_timer < 0 || l->tick_timer < 0)
 		return l->tick_timer < 0 ? l->tick_timer : l->no_hold_timer;
 	l->last_save_ms = daemon_now_ms();
-	daemon_on_reload(d, on_reload, l);
 	daemon_on_exit(d, on_exit_cb, l);
 	send_queries(l);
 	memset(&l->c_written, 0xff, sizeof(l->c_written));	/* write once now */
@@ -1030,6 +1035,21 @@ int dns_learner_start(struct dns_learner **out, struct daemon *d)
 		     l->targets.n, l->queue_num, l->in_place ? "in-place" : "delete+add",
 		     l->state_path, l->no_hold ? " (TEST MODE: answers are not held)" : "");
 	return 0;
+}
+
+int dns_learner_start(struct dns_learner **out, struct daemon *d)
+{
+	struct dns_learner *l = xcalloc(1, sizeof(*l));
+	const struct policy *p = daemon_policy(d);
+
+	l->d = d;
+	l->qfd = -1;
+	*out = l;
+	/* on every reload, also when learning starts only with a later policy */
+	daemon_on_reload(d, on_reload, l);
+	if (!p || !p->has_hosts)
+		return 0;
+	return activate(l);
 }
 
 void dns_learner_free(struct dns_learner *l)

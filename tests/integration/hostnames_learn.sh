@@ -21,6 +21,7 @@ N=${HOSTNAMES_RACE_N:-100}
 {
 	race_names fresh "$N" 0
 	race_names nohold "$N" 100
+	race_names late 1 220
 	echo "address=/exact.test/10.78.210.1"
 	echo "address=/a.cdn.test/10.78.210.2"
 	echo "address=/a.b.cdn.test/10.78.210.3"
@@ -106,5 +107,20 @@ out=$($PY "$DNS_TOOL" race "$WORK/nohold.names" 443)
 failed=$(awk 'NR == 1 { print $2 }' <<<"$out")
 [ -n "${HN_DEBUG:-}" ] && { echo "$out"; tail -5 "$WORK/events"; cat /run/portwarden/net-*/dns; nft list set inet portwarden web_dns_v4 | head -5; nft list chain inet portwarden output; }
 check "without the hold the race test fails ($failed of $N failed)" test "${failed:-0}" -gt 0
+daemon_stop
+
+# 7. learning starts on SIGHUP when the first policy had no hostname
+policy p0.yaml <<EOF
+portwarden: 1
+defaults: { outbound: reject }
+outbound:
+  - { name: dns, port: 53, to: [$PEER4] }
+EOF
+daemon_start "$WORK/notify3.sock" "$WORK/p0.yaml" || not_ok "daemon without hostnames ready"
+check "no learning without hostnames" bash -c "! grep -q ' learning ' '$WORK/events'"
+cp "$WORK/p.yaml" "$WORK/p0.yaml"
+kill -HUP "$DAEMON_PID"
+wait_ev learning 1 || not_ok "learning after SIGHUP" "$(tail -3 "$WORK/events")"
+check_eq "a name of the reloaded policy is learned" open "$($PY "$DNS_TOOL" connect late-0.race.test 443)"
 daemon_stop
 exit $((T_FAILED > 0))
