@@ -81,10 +81,20 @@ wait_counter() {
 	return 1
 }
 
-# daemon_stop: SIGTERM, wait (5 s)
+# daemon_stop: SIGTERM; the daemon must exit 0 within 5 s (under ASan a
+# leak makes the exit status non-zero)
 daemon_stop() {
-	local i
+	local i rc
 	kill -TERM "$DAEMON_PID" 2>/dev/null
-	for i in $(seq 50); do kill -0 "$DAEMON_PID" 2>/dev/null || return 0; sleep 0.1; done
+	for i in $(seq 50); do
+		if ! kill -0 "$DAEMON_PID" 2>/dev/null; then
+			wait "$DAEMON_PID"; rc=$?
+			[ "$rc" -eq 0 ] && return 0
+			not_ok "daemon exit status on SIGTERM" "exit $rc: $(grep -m3 -E 'ERROR|SUMMARY|error' "$WORK/events" | tr '\n' '|')"
+			return 1
+		fi
+		sleep 0.1
+	done
+	not_ok "daemon exit on SIGTERM" "still running after 5 s"
 	return 1
 }
