@@ -24,6 +24,9 @@
         a UDP DNS server on ADDR:53 answering every query with a hostile
         message chosen by the first label of the name (see HOSTILE);
         prints "ready".
+  dns_tool.py unsolicited SRC DST NAME ADDR
+        send, from SRC port 53 to DST port 40053, an answer nobody asked
+        for: NAME has the A record ADDR.
   dns_tool.py query SERVER NAME [COUNT]
         COUNT UDP queries for NAME straight to SERVER:53; prints
         "answered N of COUNT" (an answer is any datagram back in 2 s).
@@ -282,6 +285,18 @@ def cmd_hostile(args):
         s.sendto(hostile_answer(q), peer)
 
 
+def cmd_unsolicited(args):
+    src, dst, name, addr = args[0], args[1], args[2], args[3]
+    q = dns_query(name)
+    ans = q[:2] + struct.pack(">HHHHH", 0x8180, 1, 1, 0, 0) + q[12:] + \
+        b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 300, 4) + socket.inet_aton(addr)
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((src, 53))
+    for _ in range(3):
+        s.sendto(ans, (dst, 40053))
+    print("sent")
+
+
 def cmd_query(args):
     server, name = args[0], args[1]
     count = int(args[2]) if len(args) > 2 else 1
@@ -302,7 +317,7 @@ def cmd_query(args):
 def main():
     cmds = {"race": cmd_race, "connect": cmd_connect, "hold": cmd_hold,
             "tcp": cmd_tcp, "listen": cmd_listen, "hostile": cmd_hostile,
-            "query": cmd_query}
+            "query": cmd_query, "unsolicited": cmd_unsolicited}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:
         sys.stderr.write(__doc__)
         sys.exit(2)
