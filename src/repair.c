@@ -68,6 +68,8 @@ struct repair {
 
 	/* counters */
 	unsigned long repairs, conflicts, lost, bad, failures;
+	unsigned long checks;	/* reads of the live table */
+	unsigned long foreign, own;	/* transactions that touched it */
 };
 
 static void txn_reset(struct txn_seen *t)
@@ -252,6 +254,7 @@ static void repair_to(struct repair *r, const struct model *want)
 	int ret, owned;
 
 	diag_init(&dg);
+	r->checks++;
 	ret = nl_read_table(r->sock, want->table, &live);
 	if (ret == -ENOENT) {
 		live = NULL;
@@ -374,14 +377,18 @@ static int on_ev(const struct nft_ev *e, void *ctx)
 	}
 	if (!r->txn.touched)
 		goto done;	/* another table's business */
-	if (e->pid == r->self || daemon_is_own(r->d, e->gen_id))
+	if (e->pid == r->self || daemon_is_own(r->d, e->gen_id)) {
+		r->own++;
 		goto done;	/* our repair, re-apply or learner */
+	}
 	what = txn_text(&r->txn);
 	save_note(r, e->pid, e->comm, e->gen_id, what);
 	if (!strcmp(e->comm, "portwarden")) {
+		r->own++;
 		free(what);	/* a portwarden command: its record says */
 		goto done;
 	}
+	r->foreign++;
 	schedule(r, e->pid, e->comm[0] ? e->comm : "unknown", e->gen_id, what);
 done:
 	txn_reset(&r->txn);
@@ -456,6 +463,24 @@ static double window_from_env(void)
 	return 60000;
 }
 
+/* On exit: what the repair did, for the journal and the benchmark. */
+static int on_exit_stats(void *ctx, struct daemon *d)
+{
+	struct repair *r = ctx;
+	struct daemon_ev *e = daemon_ev_begin(d, "repair-stats");
+
+	daemon_ev_int(e, "foreign_changes", (long long)r->foreign);
+	daemon_ev_int(e, "own_changes", (long long)r->own);
+	daemon_ev_int(e, "table_reads", (long long)r->checks);
+	daemon_ev_int(e, "repairs", (long long)r->repairs);
+	daemon_ev_int(e, "conflicts", (long long)r->conflicts);
+	daemon_ev_int(e, "failures", (long long)r->failures);
+	daemon_ev_int(e, "events_lost", (long long)r->lost);
+	daemon_ev_int(e, "events_malformed", (long long)r->bad);
+	daemon_ev_end(e);
+	return 0;
+}
+
 int repair_new(struct repair **out, struct daemon *d)
 {
 	struct repair *r = xcalloc(1, sizeof(*r));
@@ -482,6 +507,7 @@ int repair_new(struct repair **out, struct daemon *d)
 	ret = daemon_add_source(d, nl_events_fd(r->ev), on_readable, r);
 	if (ret < 0)
 		goto fail;
+	daemon_on_exit(d, on_exit_stats, r);
 	*out = r;
 	return 0;
 fail:
