@@ -144,6 +144,27 @@ check_eq "SIGHUP: no repair for the daemon's own apply" "$((n + 1))" "$(ev_count
 
 check_eq "no conflict in this suite" 0 "$(ev_count conflict)"
 
+# a process name with control bytes is escaped in the event line
+weird=$(printf 'nf\tt\033x')
+cp "$(command -v nft)" "$WORK/$weird"
+n=$(ev_count repaired)
+"$WORK/$weird" delete table inet portwarden & FPID=$!; wait $FPID
+if wait_ev repaired $((n + 1)); then ok "a weirdly named process: repaired"
+else not_ok "a weirdly named process: repaired"; fi
+check "its name is escaped" grep -q 'comm="nf\\x09t\\x1bx"' "$WORK/events"
+check "no raw control byte in the events" test -z "$(tr -d '\n' < "$WORK/events" | tr -d '[:print:]')"
+# the same events as JSON lines for monitor, one object each
+if $PY - /run/portwarden/net-*/events "$FPID" <<'PY'
+import json, sys
+evs = [json.loads(l) for l in open(sys.argv[1])]
+rep = [e for e in evs if e["kind"] == "repaired"]
+assert rep and rep[-1]["pid"] == int(sys.argv[2]), rep[-1:]
+assert rep[-1]["comm"] == "nf\tt\x1bx", rep[-1]["comm"]
+assert all("time" in e for e in evs)
+PY
+then ok "events file: JSON lines, the repair with pid and name"
+else not_ok "events file: JSON lines, the repair with pid and name"; fi
+
 # 4. SIGTERM: exit 0, the table stays
 kill -TERM "$DAEMON_PID"
 wait "$DAEMON_PID"
