@@ -311,6 +311,7 @@ out:
 static void check(struct repair *r)
 {
 	const struct safe_state *st;
+	const struct model *want;
 	struct daemon_ev *e;
 	char dir[256];
 	int lock, ret;
@@ -341,10 +342,14 @@ static void check(struct repair *r)
 		return;
 	}
 	st = record(r, dir);
-	if (!st || !st->applied || strcmp(st->table, r->table))
+	/* what the last portwarden command left: a rollback (also the
+	 * confirm timer's) left the table from before its apply */
+	want = !st ? NULL : st->status == SAFE_ROLLED_BACK ? st->previous :
+	       st->applied;
+	if (!want || strcmp(st->table, r->table))
 		r->pending = false;	/* nothing portwarden left to keep */
 	else
-		repair_to(r, st->applied);
+		repair_to(r, want);
 	run_unlock(lock);
 }
 

@@ -126,6 +126,18 @@ sleep 1
 check_eq "no repair after rollback" "$((n + 1))" "$(ev_count repaired)"
 check_eq "rollback's table stays (none: flushed before p2)" absent "$(table_text)"
 
+# the rollback record decides, not the process name: portwarden under
+# another name (as under valgrind) is recognised by what it recorded
+cp "${PORTWARDEN_REAL:-$PORTWARDEN}" "$WORK/pwcopy"
+"$WORK/pwcopy" apply "$WORK/p2.yaml" > /dev/null 2>&1
+sleep 1
+check_eq "renamed portwarden's apply: no repair" "$((n + 1))" "$(ev_count repaired)"
+check_eq "renamed portwarden's apply stays" "$P2" "$(table_text)"
+"$WORK/pwcopy" rollback > /dev/null 2>&1
+sleep 1
+check_eq "renamed portwarden's rollback: no repair" "$((n + 1))" "$(ev_count repaired)"
+check_eq "renamed portwarden's rollback stays" absent "$(table_text)"
+
 # 3. SIGHUP re-applies the daemon's policy, incrementally
 "$PORTWARDEN" apply "$WORK/p.yaml" > /dev/null 2>&1
 expect_probes 0.7 <<T
