@@ -106,6 +106,7 @@ struct daemon_ev *daemon_ev_begin(struct daemon *d, const char *kind);
 void daemon_ev_str(struct daemon_ev *e, const char *key, const char *val);
 void daemon_ev_int(struct daemon_ev *e, const char *key, long long val);
 void daemon_ev_num(struct daemon_ev *e, const char *key, double val);
+void daemon_ev_bool(struct daemon_ev *e, const char *key, bool val);
 void daemon_ev_end(struct daemon_ev *e);
 
 /* A whole event with one "message" field (formatted). */

@@ -501,6 +501,13 @@ void daemon_ev_num(struct daemon_ev *e, const char *key, double val)
 	ev_j(e, n);
 }
 
+void daemon_ev_bool(struct daemon_ev *e, const char *key, bool val)
+{
+	ev_key(e, key);
+	ev_t(e, val ? "true" : "false");
+	ev_j(e, val ? "true" : "false");
+}
+
 static void write_line(int fd, const char *s, size_t len)
 {
 	ssize_t n;
