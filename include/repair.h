@@ -22,8 +22,10 @@ struct daemon;
  *    running portwarden command without blocking its loop), reads the
  *    rollback record (state.h), which always says what the last portwarden
  *    command left, and the live table, and sends the incremental plan
- *    (model_delta.h) from the live table to the recorded one. No record,
- *    or a record of a flush, means there is nothing to restore; a plan
+ *    (model_delta.h) from the live table to the recorded one. A record of
+ *    a flush means there is nothing to restore; no record of the table
+ *    (the daemon's start found it equal to its policy, which records
+ *    nothing) means the daemon's policy; a plan
  *    with nothing in it (elements added to a timeout set) sends nothing.
  * (A rollback's record holds the table from before its apply: that one is
  * what the rollback left.) A portwarden under another name (valgrind, a

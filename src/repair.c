@@ -346,7 +346,11 @@ static void check(struct repair *r)
 	 * confirm timer's) left the table from before its apply */
 	want = !st ? NULL : st->status == SAFE_ROLLED_BACK ? st->previous :
 	       st->applied;
-	if (!want || strcmp(st->table, r->table))
+	/* no record of this table: the daemon's start found the table equal
+	 * to its policy (an unchanged apply records nothing) */
+	if (!st || strcmp(st->table, r->table))
+		want = daemon_model(r->d);
+	if (!want)
 		r->pending = false;	/* nothing portwarden left to keep */
 	else
 		repair_to(r, want);

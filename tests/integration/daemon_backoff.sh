@@ -21,10 +21,15 @@ inbound:
   - { name: ssh, proto: tcp, port: 22 }
 EOF
 
+# the table is already applied and there is no rollback record of it
+# (an unchanged apply records nothing): the daemon keeps its own policy
+"$PORTWARDEN" apply "$WORK/p.yaml" > /dev/null 2>&1
+rm -f /run/portwarden/net-*/state
 export PORTWARDEN_REPAIR_WINDOW=8s
 if daemon_start "@pwtest-backoff-$$" "$WORK/p.yaml"; then ok "daemon ready (abstract NOTIFY_SOCKET)"
 else not_ok "daemon ready (abstract NOTIFY_SOCKET)" "$(cat "$WORK/events")"; exit 1; fi
 PRISTINE=$(table_text)
+check "the daemon found the table applied" grep -q "^[^ ]* applied .*changed=false" "$WORK/events"
 
 # another program's table churning: no event, and the daemon's own table
 # is not read for it (that is measured in bench/daemon_repair.sh)

@@ -154,6 +154,16 @@ check "SIGHUP: the new rule is live" nft list chain inet portwarden input | grep
 check_eq "SIGHUP: counters kept" "$before" "$(rule_packets input web)"
 check_eq "SIGHUP: no repair for the daemon's own apply" "$((n + 1))" "$(ev_count repaired)"
 
+before=$(table_text)
+cp "$WORK/p.yaml" "$WORK/p.good"
+echo "  - { name: broken, proto: tcp, port: 70000 }" >> "$WORK/p.yaml"
+kill -HUP "$DAEMON_PID"
+if wait_ev reload-failed 1; then ok "SIGHUP with a broken policy: reload-failed event"
+else not_ok "SIGHUP with a broken policy: reload-failed event"; fi
+check "SIGHUP with a broken policy: the error names the line" grep -q "p.yaml:7:.*error" "$WORK/events"
+check "SIGHUP with a broken policy: the daemon keeps running" kill -0 "$DAEMON_PID"
+check_eq "SIGHUP with a broken policy: the table stays" "$before" "$(table_text)"
+cp "$WORK/p.good" "$WORK/p.yaml"
 check_eq "no conflict in this suite" 0 "$(ev_count conflict)"
 
 # a process name with control bytes is escaped in the event line
