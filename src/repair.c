@@ -292,6 +292,9 @@ static void repair_to(struct repair *r, const struct model *want)
 		      dl.recreate ? "table (counters carried over)" : "no");
 	daemon_ev_num(e, "took_ms", daemon_now_ms() - r->t_seen);
 	daemon_ev_end(e);
+	ret = daemon_repaired(r->d);	/* the learner re-adds what it knows */
+	if (ret < 0)
+		daemon_stop(r->d, ret);
 	goto out;
 fail:
 	r->pending = false;
@@ -493,13 +496,17 @@ static int on_exit_stats(void *ctx, struct daemon *d)
 int repair_new(struct repair **out, struct daemon *d)
 {
 	struct repair *r = xcalloc(1, sizeof(*r));
+	const char *v;
 	int ret;
 
 	r->d = d;
 	r->self = (uint32_t)getpid();
 	r->window_ms = window_from_env();
 	r->retry_timer = r->window_timer = -1;
-	ret = nl_events_open(&r->ev);
+	/* PORTWARDEN_EVENT_RCVBUF (bytes), for tests only: a buffer small
+	 * enough to lose events */
+	v = getenv("PORTWARDEN_EVENT_RCVBUF");
+	ret = nl_events_open(&r->ev, v ? atoi(v) : 0);
 	if (ret < 0)
 		goto fail;
 	ret = nl_sock_open(&r->sock);
