@@ -83,8 +83,10 @@ $(BUILD)/fuzz_state: fuzz/fuzz_state.c $(LIB_SRC)
 	$(Q)$(FUZZ_CC) -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) \
 		-fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
 
-# ... and for the daemon's readers (nftables events, the last-change note).
-$(BUILD)/fuzz_nft_events: fuzz/fuzz_nft_events.c $(LIB_SRC)
+# ... and for the daemon's readers (nftables events, the last-change note):
+# only the four files they need, so that it builds in seconds.
+$(BUILD)/fuzz_nft_events: fuzz/fuzz_nft_events.c src/nft_events.c \
+		src/drift_note.c src/kv.c src/util.c
 	@mkdir -p $(@D)
 	$(quiet) FUZZ $@
 	$(Q)$(FUZZ_CC) -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) \
