@@ -32,6 +32,7 @@
 /* What one transaction did to our table, as its events said. */
 struct txn_seen {
 	bool touched;
+	bool lost;		/* events were lost while it was read */
 	bool table_deleted, table_added;
 	char *what[WHAT_MAX];
 	size_t n_what, n_more;
@@ -105,11 +106,17 @@ static char *txn_text(const struct txn_seen *t)
 	size_t i;
 
 	if (t->table_deleted)
-		return xstrdup(t->table_added ? "table deleted and recreated" :
+		return xstrdup(t->lost ? "table deleted (events were lost: incomplete)" :
+			       t->table_added ? "table deleted and recreated" :
 			       "table deleted");
 	if (!t->n_what)
 		return xstrdup("table changed");
 	s = xstrdup(t->what[0]);
+	if (t->lost) {
+		n = xasprintf("%s (events were lost: incomplete)", s);
+		free(s);
+		s = n;
+	}
 	for (i = 1; i < t->n_what; i++) {
 		n = xasprintf("%s; %s", s, t->what[i]);
 		free(s);
@@ -422,6 +429,7 @@ static int on_readable(void *ctx, struct daemon *d)
 			 * look at the table itself */
 			r->lost++;
 			txn_reset(&r->txn);
+			r->txn.lost = true;	/* the next one may be partial */
 			daemon_event(d, "resync",
 				     "nftables events were lost (%lu times so far); checking the table",
 				     r->lost);

@@ -149,7 +149,8 @@ cat >> "$WORK/p.yaml" <<EOF
 EOF
 kill -HUP "$DAEMON_PID"
 if wait_ev reloaded 1; then ok "SIGHUP: reloaded event"; else not_ok "SIGHUP: reloaded event"; fi
-check "SIGHUP: RELOADING=1 then READY=1" grep -A1 -q RELOADING=1 "$WORK/notify.out"
+for i in $(seq 40); do grep -A1 RELOADING=1 "$WORK/notify.out" | grep -q READY=1 && break; sleep 0.05; done
+check "SIGHUP: RELOADING=1 then READY=1" bash -c "grep -A1 RELOADING=1 '$WORK/notify.out' | grep -q READY=1"
 check "SIGHUP: the new rule is live" nft list chain inet portwarden input | grep -q 'comment "alt"'
 check_eq "SIGHUP: counters kept" "$before" "$(rule_packets input web)"
 check_eq "SIGHUP: no repair for the daemon's own apply" "$((n + 1))" "$(ev_count repaired)"
@@ -191,6 +192,8 @@ else not_ok "events file: JSON lines, the repair with pid and name"; fi
 kill -TERM "$DAEMON_PID"
 wait "$DAEMON_PID"
 check_eq "SIGTERM: exit 0" 0 "$?"
+# the listener may print it a moment after the daemon is gone
+for i in $(seq 40); do grep -q STOPPING=1 "$WORK/notify.out" && break; sleep 0.05; done
 check "SIGTERM: STOPPING=1" grep -q STOPPING=1 "$WORK/notify.out"
 check "SIGTERM: the table stays" nft list chain inet portwarden input
 exit $((T_FAILED > 0))
