@@ -27,14 +27,15 @@
  * boxes are the same, and merges cells with the same pair of outcomes
  * back into regions (regions_join). No point is sampled.
  *
- * Hostnames (SPEC §8, `to: [github.com]`): compared by name. The seam is
- * one more atom dimension, like CD_IFACE: atom 0 "no name the policies
- * use", then each hostname; a rule's `to:` hostname constrains that
- * dimension (not CD_REMOTE), and a region names the hostnames whose
- * verdict changes. Until the language has hostnames, an address match on
- * a set with `timeout` (one the daemon fills at run time) makes
- * compare_run() return -ENOTSUP rather than compare elements it cannot
- * know.
+ * Hostnames (SPEC §8, `to: [github.com]`) compare by name: CD_HOST is
+ * an atom dimension like CD_IFACE, atom 0 "an address no name of the
+ * policies was learned for", then each name (`*.x`: the names under x
+ * that no other atom takes). A lookup in a hostname rule's `flags
+ * timeout` set (what the daemon learns, plus the single addresses listed
+ * beside the names) is two boxes: the names' atoms in CD_HOST, or the
+ * listed addresses in the address dimension; `not_to` names negate both.
+ * An address match on any other run-time-filled set makes compare_run()
+ * return -ENOTSUP.
  */
 
 #include <stdbool.h>
@@ -58,6 +59,8 @@ enum cmp_dim {
 	CD_UID,
 	CD_GID,
 	CD_CGROUP,	/* atom index */
+	CD_HOST,	/* atom index: the hostname (SPEC §8) the address was
+			 * learned for, compared by name */
 	CD_N,
 };
 
@@ -122,7 +125,7 @@ struct cmp_region {
 };
 
 /**
- * struct cmp_atoms - the names behind CD_IFACE and CD_CGROUP
+ * struct cmp_atoms - the names behind CD_IFACE, CD_CGROUP and CD_HOST
  * @iface: interface atoms: [0] is "any other name", then each name the
  *         policies mention; a name ending in '*' stands for the names
  *         with that prefix that no longer name of the list takes
@@ -134,6 +137,8 @@ struct cmp_atoms {
 	size_t n_iface;
 	char **cgroup;
 	size_t n_cgroup;
+	char **host;		/* [0] "", then "name" or "*.suffix" */
+	size_t n_host;
 };
 
 /**

@@ -95,7 +95,7 @@ static void print_json(const struct cmp_result *r, const struct policy *po,
 		{ "family", CD_FAM }, { "protos", CD_PROTO }, { "dports", CD_DPORT },
 		{ "sports", CD_SPORT }, { "remote", CD_REMOTE }, { "local", CD_LOCAL },
 		{ "interface", CD_IFACE }, { "user", CD_UID }, { "group", CD_GID },
-		{ "cgroup", CD_CGROUP },
+		{ "cgroup", CD_CGROUP }, { "names", CD_HOST },
 	};
 	char ex[512];
 	size_t i, k;
@@ -162,6 +162,8 @@ static void print_text(const struct cli *c, const struct cmp_result *r,
 		if (cmp_example(r, g, ex, sizeof(ex)) == 0) {
 			fputs("\n  example: ", stdout);
 			text_put(stdout, ex);	/* names from the policies */
+		} else if (g->dim[CD_HOST].n) {
+			fputs("\n  example: none (an address learned for a name)", stdout);
 		}
 		fputc('\n', stdout);
 	}

@@ -143,8 +143,10 @@ static void put_value(FILE *f, const struct cmp_result *r, int d, int fam,
 	}
 	case CD_IFACE:
 	case CD_CGROUP:
+	case CD_HOST:
 		for (i = (size_t)lo; i <= (size_t)hi; i++) {
-			char **names = d == CD_IFACE ? r->atoms.iface : r->atoms.cgroup;
+			char **names = d == CD_IFACE ? r->atoms.iface :
+				       d == CD_HOST ? r->atoms.host : r->atoms.cgroup;
 			const char *s = i ? names[i] : (d == CD_IFACE ? "(other)" : "(other)");
 
 			if (d == CD_CGROUP && i)
@@ -268,7 +270,10 @@ void cmp_region_words(FILE *f, const struct cmp_result *r,
 		cmp_put_dim(f, r, g, CD_SPORT, false);
 	}
 	fputs(out ? " to " : " from ", f);
-	if (g->dim[CD_REMOTE].n)
+	if (g->dim[CD_HOST].n && !g->dim[CD_REMOTE].n) {
+		/* by name: "to github.com" */
+		cmp_put_dim(f, r, g, CD_HOST, false);
+	} else if (g->dim[CD_REMOTE].n)
 		put_addrs(f, r, g, CD_REMOTE, fam);
 	else if (fam == 0)
 		fputs("0.0.0.0/0", f);
@@ -276,6 +281,10 @@ void cmp_region_words(FILE *f, const struct cmp_result *r,
 		fputs("::/0", f);
 	else
 		fputs("anywhere", f);
+	if (g->dim[CD_HOST].n && g->dim[CD_REMOTE].n) {
+		fputs(" name ", f);
+		cmp_put_dim(f, r, g, CD_HOST, false);
+	}
 	if (g->dim[CD_LOCAL].n) {
 		fputs(" local ", f);
 		put_addrs(f, r, g, CD_LOCAL, fam);
@@ -468,6 +477,9 @@ int cmp_example(const struct cmp_result *r, const struct cmp_region *g,
 	size_t i;
 	int f;
 
+	/* an address learned for a name: explain cannot name one */
+	if (g->dim[CD_HOST].n && g->dim[CD_HOST].v[0].lo != 0)
+		return -ENOENT;
 	dir = g->dim[CD_DIR].n ? g->dim[CD_DIR].v[0].lo : 0;
 	/* the protocol (and with it the family): tcp, udp, icmp first */
 	for (f = 0; f < 2 && !found; f++) {

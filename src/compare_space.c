@@ -276,8 +276,30 @@ static void atoms_init(struct cmp_atoms *a, const struct model *const *m,
 	atom_add(&a->iface, &a->n_iface, "lo");
 	for (i = 0; i < n; i++)
 		atoms_collect(a, m[i]);
+	a->host = xmalloc(sizeof(*a->host));
+	a->host[0] = xstrdup("");
+	a->n_host = 1;
+	for (i = 0; i < n; i++) {
+		const struct policy *p = m[i]->policy;
+		size_t r, k;
+
+		for (r = 0; p && r < p->n_rules[DIR_OUT]; r++) {
+			const struct rule *x = &p->rules[DIR_OUT][r];
+
+			for (k = 0; k < x->to_hosts.n + x->not_to_hosts.n; k++) {
+				const struct hostname *h = k < x->to_hosts.n ?
+					&x->to_hosts.v[k] :
+					&x->not_to_hosts.v[k - x->to_hosts.n];
+				char *t = xasprintf("%s%s", h->wildcard ? "*." : "", h->name);
+
+				atom_add(&a->host, &a->n_host, t);
+				free(t);
+			}
+		}
+	}
 	qsort(a->iface + 1, a->n_iface - 1, sizeof(*a->iface), str_cmp);
 	qsort(a->cgroup + 1, a->n_cgroup - 1, sizeof(*a->cgroup), str_cmp);
+	qsort(a->host + 1, a->n_host - 1, sizeof(*a->host), str_cmp);
 }
 
 void cmp_atoms_release(struct cmp_atoms *a)
@@ -288,8 +310,11 @@ void cmp_atoms_release(struct cmp_atoms *a)
 		free(a->iface[i]);
 	for (i = 0; i < a->n_cgroup; i++)
 		free(a->cgroup[i]);
+	for (i = 0; i < a->n_host; i++)
+		free(a->host[i]);
 	free(a->iface);
 	free(a->cgroup);
+	free(a->host);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -316,6 +341,45 @@ static bool cgroup_atom_in(const char *atom, const char *path)
 	if (!*atom)
 		return false;
 	return !strncmp(atom, path, n) && (atom[n] == '\0' || atom[n] == '/');
+}
+
+/* does "a.b" end with ".b"-style suffix @sfx (a label boundary)? */
+static bool under(const char *name, const char *sfx)
+{
+	size_t n = strlen(name), k = strlen(sfx);
+
+	return n > k + 1 && name[n - k - 1] == '.' && !strcmp(name + n - k, sfx);
+}
+
+/* is host atom @atom ("name" or "*.suffix") inside what @h matches?
+ * A learned address is the name's the daemon saw asked: a literal rule
+ * takes its own name, a wildcard rule `*.x` the names under x (an atom
+ * `*.y` stands for names under y that no other atom names) */
+static bool host_atom_in(const char *atom, const struct hostname *h)
+{
+	bool aw = !strncmp(atom, "*.", 2);
+
+	if (!*atom)
+		return false;
+	if (!h->wildcard)
+		return !aw && !strcmp(atom, h->name);
+	if (aw)
+		return !strcmp(atom + 2, h->name) || under(atom + 2, h->name);
+	return under(atom, h->name);
+}
+
+/* the atoms of hostname list @l */
+static void host_atoms(const struct cmp_space *sp, const struct host_list *l,
+		       struct cmp_list *out)
+{
+	size_t a, k;
+
+	for (a = 1; a < sp->atoms.n_host; a++)
+		for (k = 0; k < l->n; k++)
+			if (host_atom_in(sp->atoms.host[a], &l->v[k])) {
+				cmp_list_add(out, a, a);
+				break;
+			}
 }
 
 /* ---- boxes ---- */
@@ -391,6 +455,7 @@ cmp_u128 cmp_dim_max(const struct cmp_space *sp, int d, int fam)
 	case CD_SPORT:	return 65535;
 	case CD_IFACE:	return sp->atoms.n_iface - 1;
 	case CD_CGROUP:	return sp->atoms.n_cgroup - 1;
+	case CD_HOST:	return sp->atoms.n_host - 1;
 	default:	return 0xffffffffu;
 	}
 }
@@ -481,7 +546,8 @@ static void match_values(const struct cmp_space *sp, const struct model *m,
  */
 static int cons_match(struct cons *c, const struct cmp_space *sp,
 		      const struct model *m, const struct match *mt,
-		      enum mhook hook, enum direction cdir, bool reply)
+		      enum mhook hook, enum direction cdir, bool reply,
+		      const struct rule *origin, int by_name)
 {
 	struct cmp_list l = { 0 };
 	int d = -1, fam = -1;
@@ -512,11 +578,36 @@ static int cons_match(struct cons *c, const struct cmp_space *sp,
 		break;
 	case KEY_SADDR:
 	case KEY_DADDR:
-		/* a set others fill at run time (hostnames, SPEC §8): its
-		 * elements are not the policy's; see include/compare.h */
-		if (mt->set >= 0 && m->sets[mt->set].timeout)
-			return -ENOTSUP;
 		d = (mt->key == KEY_SADDR) == src_remote ? CD_REMOTE : CD_LOCAL;
+		/* a set the daemon fills at run time (hostnames, SPEC §8):
+		 * by name (include/compare.h) */
+		if (mt->set >= 0 && m->sets[mt->set].timeout) {
+			struct cmp_list h = { 0 };
+
+			if (!origin || (!mt->negate && !origin->to_hosts.n) ||
+			    (mt->negate && !origin->not_to_hosts.n))
+				return -ENOTSUP;
+			fam = mt->family == 6;
+			cons_point(c, CD_FAM, (cmp_u128)fam);
+			host_atoms(sp, mt->negate ? &origin->not_to_hosts :
+				   &origin->to_hosts, &h);
+			if (mt->negate) {
+				/* neither a learned address nor a listed one */
+				cmp_list_complement(&h, cmp_dim_max(sp, CD_HOST, 0));
+				cons_and(c, CD_HOST, &h);
+			} else if (by_name) {
+				/* the names' learned addresses */
+				cons_and(c, CD_HOST, &h);
+				return 0;
+			} else {
+				free(h.v);	/* the listed addresses, below */
+			}
+			if (!m->sets[mt->set].n_elems) {
+				if (!mt->negate)
+					c->unsat = true;
+				return 0;
+			}
+		}
 		fam = (mt->set >= 0 ? mt->family : mt->value.prefix.family) == 6;
 		break;
 	case KEY_SPORT:
@@ -720,9 +811,36 @@ static enum direction conn_dir(enum mhook hook, bool reply, bool other)
 }
 
 /* the boxes of one chain rule for one connection direction */
+static int rule_boxes_one(struct cmp_space *sp, const struct model *m,
+			  const struct mrule *mr, enum mhook hook, int side,
+			  bool reply, bool other, int by_name);
+
+/* a rule with a positive lookup in a hostname set is two boxes: by name,
+ * then by the addresses listed beside the names */
 static int rule_boxes(struct cmp_space *sp, const struct model *m,
 		      const struct mrule *mr, enum mhook hook, int side,
 		      bool reply, bool other)
+{
+	size_t k;
+	int ret;
+
+	for (k = 0; k < mr->n_matches; k++) {
+		const struct match *mt = &mr->matches[k];
+
+		if ((mt->key == KEY_SADDR || mt->key == KEY_DADDR) && mt->set >= 0 &&
+		    !mt->negate && m->sets[mt->set].timeout) {
+			ret = rule_boxes_one(sp, m, mr, hook, side, reply, other, 1);
+			if (ret < 0)
+				return ret;
+			break;
+		}
+	}
+	return rule_boxes_one(sp, m, mr, hook, side, reply, other, 0);
+}
+
+static int rule_boxes_one(struct cmp_space *sp, const struct model *m,
+			  const struct mrule *mr, enum mhook hook, int side,
+			  bool reply, bool other, int by_name)
 {
 	enum direction cdir = conn_dir(hook, reply, other);
 	int grp = side * CMP_LISTS + reply + (other ? GRP_OTHER : 0);
@@ -740,7 +858,8 @@ static int rule_boxes(struct cmp_space *sp, const struct model *m,
 			concat = &mr->matches[k];
 			continue;
 		}
-		ret = cons_match(&c, sp, m, &mr->matches[k], hook, cdir, reply);
+		ret = cons_match(&c, sp, m, &mr->matches[k], hook, cdir, reply,
+				 mr->origin, by_name);
 		if (ret < 0) {
 			cons_release(&c);
 			return ret;
@@ -773,6 +892,12 @@ int cmp_space_add(struct cmp_space *sp, const struct model *m, int side)
 				const struct mchain *ch = &m->chains[c];
 				enum direction dir = ch->hook == HOOK_INPUT ? DIR_IN : DIR_OUT;
 				struct cons pol;
+
+				/* chain dns (after input, policy accept) hands
+				 * DNS answers to the daemon, which lets them
+				 * go on: it decides nothing */
+				if (model_find_chain(m, ch->hook) != ch)
+					continue;
 
 				for (r = 0; r < ch->n_rules; r++) {
 					if (ch->rules[r].verdict == MV_NONE)

@@ -291,6 +291,9 @@ def inside(g, k, iface_atoms):
         return False
     if not in_ranges(k["uid"], g["user"]) or not in_ranges(k["gid"], g["group"]):
         return False
+    # a random packet's address was learned for no name: "(other)"
+    if g.get("names") is not None and "(other)" not in g["names"]:
+        return False
     return True
 
 
@@ -373,6 +376,10 @@ def check_pair(name, a, b, r, n_packets, atoms, lo_exact=True):
     j = compare(a, b)
     bad = []
     for g in j["changes"]:
+        if not g["example"] and g.get("names") and "(other)" not in g["names"]:
+            # an address learned for a name: explain cannot name one
+            skipped += 1
+            continue
         if not lo_exact and g["example"] and (
                 "--interface lo" in g["example"] or "127." in g["example"]
                 or "::1]" in g["example"] or "--interface" not in g["example"]):
@@ -479,10 +486,35 @@ outbound:
          ["opens out tcp/443 to anywhere user 33 cgroup "
           "/system.slice/nginx.service not on lo"]),
     ]
+    base4 = """portwarden: 1
+defaults: { outbound: drop }
+outbound:
+  - { name: dns, port: 53 }
+  - { name: gh, proto: tcp, port: 443, to: [github.com, "*.example.org", 192.0.2.9] }
+  - { name: noads, proto: tcp, port: 80, not_to: [ads.example.org] }
+"""
+    cases4 = [
+        ("hostnames reordered", base4.replace(
+            'github.com, "*.example.org"', '"*.example.org", github.com'), []),
+        ("a hostname renamed (compared by name)",
+         base4.replace("github.com", "gitlab.com"),
+         ["closes out tcp/443 to github.com not on lo",
+          "closes out tcp/443 to 0.0.0.0/0 except 192.0.2.9 name github.com not on lo",
+          "opens out tcp/443 to gitlab.com not on lo",
+          "opens out tcp/443 to 0.0.0.0/0 except 192.0.2.9 name gitlab.com not on lo"]),
+        ("a not_to hostname added", base4.replace(
+            "ads.example.org", "ads.example.org, track.example.org"),
+         ["closes out tcp/80 to track.example.org not on lo"]),
+        ("a name under a wildcard, rejected before it", base4.replace(
+            "  - { name: gh", "  - { name: w0, proto: tcp, port: 443,"
+            " to: [www.example.org], action: reject }\n  - { name: gh"),
+         ["closes out tcp/443 to www.example.org not on lo"]),
+    ]
     r = random.Random(SEED)
     run_cases(base, cases, r)
     run_cases(base2, cases2, r)
     run_cases(base3, cases3, r)
+    run_cases(base4, cases4, r)
     # established: false: replies of outbound connections meet the inbound
     # default; everything that changes is an outbound connection closed
     old, new = os.path.join(WORK, "hand-old.yaml"), os.path.join(WORK, "hand-new.yaml")
