@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "diag.h"
 #include "policy.h"
@@ -47,6 +48,7 @@ struct cli {
 	const char *table;
 	bool dry_run;
 	bool force;
+	bool stage;		/* apply --stage */
 	long confirm;
 	const char *from;
 	const char *user;
@@ -73,6 +75,27 @@ int flush_main(struct cli *c);
 int confirm_main(struct cli *c);
 int rollback_main(struct cli *c);
 int audit_main(struct cli *c);
+int promote_main(struct cli *c);
+int unstage_main(struct cli *c);
+/* apply --stage (cmd_stage.c) */
+int stage_main(struct cli *c);
+/**
+ * apply_run() - apply (cmd_nft.c); promote's transaction as well
+ * @drop:      NULL, or a table deleted in the same transaction (promote:
+ *             the staged table)
+ * @want_hash: 0, or the model_hash() the compiled policy must have (the
+ *             staged policy as it was staged)
+ */
+int apply_run(struct cli *c, const char *drop, uint64_t want_hash);
+struct nl_sock;
+/**
+ * stage_status() - the staged part of `status` for portwarden table
+ * @table: its source files, time, NFLOG group and staged rules' counters
+ * (text), or `, "staged": {...}` / `, "staged": null` (@json)
+ * Return: 0 or a negative errno (nothing printed).
+ */
+int stage_status(const struct cli *c, struct nl_sock *s, const char *table,
+		 bool json);
 
 /**
  * cli_load_policy() - load the policy paths of a command, print diagnostics

@@ -21,6 +21,7 @@
 #include "nl.h"
 #include "nl_raw.h"
 #include "render.h"
+#include "stage.h"
 #include "util.h"
 
 #define DEFAULT_TABLE "portwarden"
@@ -115,7 +116,7 @@ static void status_json(const struct model *m, const struct nl_raw_table *raw)
 		}
 		printf("]}");
 	}
-	printf("]}\n");
+	printf("]");
 }
 
 /* every name and comment below was read from the kernel, where anyone
@@ -214,7 +215,7 @@ static void raw_json(const struct nl_raw_table *t)
 		}
 		printf("]}");
 	}
-	printf("]}\n");
+	printf("]");
 }
 
 static void raw_text(const struct nl_raw_table *t)
@@ -310,6 +311,19 @@ int status_main(struct cli *c)
 		goto out;
 	}
 	ret = nl_read_table(sock, table, &m);
+	if (ret == -ENOENT && nl_stage_exists(sock, table) == 1) {
+		/* staged from no policy: nothing enforced yet */
+		if (c->format == FMT_JSON) {
+			printf("{\"table\": ");
+			json_string(stdout, table);
+			printf(", \"family\": \"inet\", \"present\": false, \"chains\": []");
+		} else if (c->format != FMT_PROMETHEUS) {
+			printf("table inet ");
+			text_put(stdout, table);
+			printf(": not present (nothing enforced)\n");
+		}
+		goto staged;
+	}
 	if (ret < 0) {
 		rc = fail_read("inet", table, ret);
 		goto out;
@@ -328,7 +342,18 @@ int status_main(struct cli *c)
 		metrics_rules_prometheus(m, stdout);
 	else
 		status_text(m, raw);
+staged:
 	rc = EXIT_OK;
+	if (c->format != FMT_PROMETHEUS) {
+		ret = stage_status(c, sock, table, c->format == FMT_JSON);
+		if (ret < 0) {
+			fprintf(stderr, "portwarden: status: cannot read the staged policy: %s\n",
+				strerror(-ret));
+			rc = EXIT_RUNTIME;
+		}
+		if (c->format == FMT_JSON)
+			printf("}\n");
+	}
 out:
 	nl_raw_free(raw);
 	model_free(m);

@@ -25,6 +25,7 @@
 #define OPT_FROM	0x040u
 #define OPT_USER	0x080u
 #define OPT_RECORD	0x100u
+#define OPT_STAGE	0x400u	/* apply --stage */
 #define OPT_PACKET	0x200u	/* explain's --sport, --group, --cgroup,
 				 * --interface, --policy-only */
 
@@ -39,9 +40,16 @@ static const struct command {
 	  "validate a policy; print errors and warnings" },
 	{ "compile", compile_main, 0, "POLICY...",
 	  "print the nft ruleset the policy compiles to" },
-	{ "apply", apply_main, OPT_DRY_RUN | OPT_CONFIRM | OPT_FORCE | OPT_NETNS,
-	  "[POLICY...] [--dry-run] [--confirm SECONDS] [--force]",
+	{ "apply", apply_main, OPT_DRY_RUN | OPT_CONFIRM | OPT_FORCE | OPT_NETNS |
+	  OPT_STAGE,
+	  "[POLICY...] [--dry-run] [--confirm SECONDS] [--force] [--stage]",
 	  "replace portwarden's table with the policy, atomically" },
+	{ "promote", promote_main, OPT_CONFIRM | OPT_FORCE | OPT_NETNS,
+	  "[--confirm SECONDS] [--force]",
+	  "enforce the staged policy (one incremental transaction)" },
+	{ "unstage", unstage_main, OPT_TABLE | OPT_NETNS,
+	  "[--table NAME]",
+	  "remove the staged policy" },
 	{ "confirm", confirm_main, OPT_NETNS | OPT_FORCE, "[--force]",
 	  "keep a ruleset applied with --confirm" },
 	{ "rollback", rollback_main, OPT_NETNS | OPT_FORCE, "[--force]",
@@ -274,6 +282,8 @@ int main(int argc, char **argv)
 			c.dry_run = true;
 		} else if (!strcmp(a, "--force")) {
 			c.force = true;
+		} else if (!strcmp(a, "--stage")) {
+			c.stage = true;
 		} else if (!strcmp(a, "--all-netns")) {
 			c.all_netns = true;
 		} else {
@@ -299,6 +309,7 @@ int main(int argc, char **argv)
 	    (c.dry_run && !(cmd->opts & OPT_DRY_RUN)) ||
 	    (c.confirm >= 0 && !(cmd->opts & OPT_CONFIRM)) ||
 	    (c.force && !(cmd->opts & OPT_FORCE)) ||
+	    (c.stage && !(cmd->opts & OPT_STAGE)) ||
 	    (c.netns && !(cmd->opts & OPT_NETNS)) ||
 	    (c.all_netns && !(cmd->opts & OPT_ALL_NETNS)) ||
 	    (c.from && !(cmd->opts & OPT_FROM)) ||

@@ -581,6 +581,22 @@ int nl_build_replace(struct nl_txn *b, const struct model *m,
 	return 0;
 }
 
+int nl_build_sets(struct nl_txn *b, const struct model *m, struct diag *d)
+{
+	size_t i;
+	int ret;
+
+	for (i = 0; i < m->n_sets; i++) {
+		struct set_desc sd;
+
+		ret = put_set(b, m, i, &sd, d);
+		if (ret < 0)
+			return ret;
+		set_elems(b, m, i, &sd);
+	}
+	return 0;
+}
+
 static void del_rule(struct nl_txn *b, const struct model *old, size_t ci,
 		     size_t j)
 {
