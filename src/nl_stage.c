@@ -223,6 +223,128 @@ static const struct mchain *chain_of(const struct model *m, enum direction dir)
 }
 
 /*
+ * Exactly one record per connection: the first packet of a connection the
+ * enforced policy drops comes again (TCP SYN and UDP retransmissions,
+ * each ct state new, each with a fresh unconfirmed conntrack entry), so a
+ * record is written only for a 5-tuple not in `seen_v4`/`seen_v6` (a
+ * dynamic set whose elements time out after SEEN_TIMEOUT_MS), and the
+ * 5-tuple is added in the same rule.
+ */
+#define SEEN_TIMEOUT_MS	60000u
+#define SEEN_SIZE	65536u
+#define SEEN_SET_ID	0x7fff0000u
+
+static const char *seen_name(int fam)
+{
+	return fam == 4 ? "seen_v4" : "seen_v6";
+}
+
+/* key: saddr . daddr . l4proto . th sport . th dport, from NFT_REG_1 */
+static uint32_t seen_len(int fam)
+{
+	return fam == 4 ? 20 : 44;
+}
+
+static void put_seen_set(struct builder *b, int fam)
+{
+	static const uint8_t concat_udata[] = {
+		0x03, 0x08, 0x00, 0x04, 0x0d, 0x00, 0x00, 0x00, 0x01, 0x00,
+	};
+	uint32_t at = fam == 4 ? NL_TYPE_IPADDR : NL_TYPE_IP6ADDR, type, bo = 0;
+	struct nftnl_set *ns = XALLOC(nftnl_set_alloc());
+	uint8_t udata[32];
+	size_t ulen = 0;
+	struct nlmsghdr *nlh;
+
+	type = (((at << NL_TYPE_BITS | at) << NL_TYPE_BITS |
+		 NL_TYPE_INET_PROTOCOL) << NL_TYPE_BITS |
+		NL_TYPE_INET_SERVICE) << NL_TYPE_BITS | NL_TYPE_INET_SERVICE;
+	nftnl_set_set_str(ns, NFTNL_SET_TABLE, b->table);
+	nftnl_set_set_str(ns, NFTNL_SET_NAME, seen_name(fam));
+	nftnl_set_set_u32(ns, NFTNL_SET_FAMILY, NFPROTO_INET);
+	nftnl_set_set_u32(ns, NFTNL_SET_FLAGS, NFT_SET_TIMEOUT | NFT_SET_EVAL);
+	nftnl_set_set_u32(ns, NFTNL_SET_KEY_TYPE, type);
+	nftnl_set_set_u32(ns, NFTNL_SET_KEY_LEN, seen_len(fam));
+	nftnl_set_set_u32(ns, NFTNL_SET_ID, SEEN_SET_ID + (uint32_t)fam);
+	nftnl_set_set_u64(ns, NFTNL_SET_TIMEOUT, SEEN_TIMEOUT_MS);
+	nftnl_set_set_u32(ns, NFTNL_SET_DESC_SIZE, SEEN_SIZE);
+	udata[ulen++] = NFTNL_UDATA_SET_KEYBYTEORDER;
+	udata[ulen++] = 4;
+	memcpy(udata + ulen, &bo, 4);
+	ulen += 4;
+	memcpy(udata + ulen, concat_udata, sizeof(concat_udata));
+	ulen += sizeof(concat_udata);
+	nftnl_set_set_data(ns, NFTNL_SET_USERDATA, udata, (uint32_t)ulen);
+	nlh = nl_txn_msg(b->t, NFT_MSG_NEWSET, NLM_F_CREATE);
+	nftnl_set_nlmsg_build_payload(nlh, ns);
+	nftnl_set_free(ns);
+	nl_txn_commit(b->t, nlh, NULL);
+}
+
+static void e_load(struct nftnl_rule *r, const char *what, uint32_t base,
+		   uint32_t off, uint32_t len, uint32_t dreg)
+{
+	struct nftnl_expr *e = XALLOC(nftnl_expr_alloc(what));
+
+	if (!strcmp(what, "meta")) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, NFT_META_L4PROTO);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, dreg);
+	} else {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, dreg);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, off);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+	}
+	nftnl_rule_add_expr(r, e);
+}
+
+/* nft's register of 32-bit word @w (netlink_put_register) */
+static uint32_t word_reg(uint32_t w)
+{
+	return w % 4 == 0 ? NFT_REG_1 + w / 4 : NFT_REG32_00 + w;
+}
+
+/* meta nfproto F; the 5-tuple into NFT_REG_1...; != @seen_F; add @seen_F */
+static void e_seen(struct nftnl_rule *r, int fam)
+{
+	uint32_t alen = fam == 4 ? 4 : 16, aw = alen / 4;
+	uint8_t nfp = fam == 4 ? NFPROTO_IPV4 : NFPROTO_IPV6;
+	struct nftnl_expr *e;
+
+	e = XALLOC(nftnl_expr_alloc("meta"));
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, NFT_META_NFPROTO);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
+	nftnl_rule_add_expr(r, e);
+	e = XALLOC(nftnl_expr_alloc("cmp"));
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
+	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, &nfp, 1);
+	nftnl_rule_add_expr(r, e);
+	e_load(r, "payload", NFT_PAYLOAD_NETWORK_HEADER, fam == 4 ? 12 : 8,
+	       alen, word_reg(0));
+	e_load(r, "payload", NFT_PAYLOAD_NETWORK_HEADER, fam == 4 ? 16 : 24,
+	       alen, word_reg(aw));
+	e_load(r, "meta", 0, 0, 0, word_reg(2 * aw));
+	e_load(r, "payload", NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2,
+	       word_reg(2 * aw + 1));
+	e_load(r, "payload", NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2,
+	       word_reg(2 * aw + 2));
+	e = XALLOC(nftnl_expr_alloc("lookup"));
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, seen_name(fam));
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, SEEN_SET_ID + (uint32_t)fam);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, NFT_LOOKUP_F_INV);
+	nftnl_rule_add_expr(r, e);
+	e = XALLOC(nftnl_expr_alloc("dynset"));
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_ADD);
+	nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, seen_name(fam));
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SET_ID, SEEN_SET_ID + (uint32_t)fam);
+	nftnl_expr_set_u64(e, NFTNL_EXPR_DYNSET_TIMEOUT, SEEN_TIMEOUT_MS);
+	nftnl_rule_add_expr(r, e);
+}
+
+/*
  * Rules left out of both copies: log-only rules decide nothing (and a
  * staged policy writes no kernel log), and the established rule never
  * matches here (the base chain lets only ct state new in).
@@ -322,17 +444,28 @@ static int put_staged_rule(struct builder *b, enum direction dir,
 	id.verdict = verdict_of_code(mine);
 	id.other = verdict_of_code(e);
 	staged_chain(chain, sizeof(chain), dir, e);
+	logprefix_format(&id, prefix);
+	if (mine != e) {
+		int fam;
+
+		/* the record, once per 5-tuple and family; no verdict */
+		for (fam = 4; fam <= 6; fam += 2) {
+			r = rule_start(b, chain, mr, set_off, false, &err);
+			if (!r)
+				return err;
+			e_seen(r, fam);
+			e_log(r, b->group, prefix);
+			put_rule(b, r, id.name);
+		}
+	}
+	/* the counter and the end of the staged chain; the comment names
+	 * the rule for status */
 	r = rule_start(b, chain, mr, set_off, true, &err);
 	if (!r)
 		return err;
-	if (mine != e) {
-		logprefix_format(&id, prefix);
-		e_log(r, b->group, prefix);
-	} else {
-		/* no record; the name stays in the rule's comment */
+	{
 		struct nftnl_udata_buf *u = XALLOC(nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN));
 
-		logprefix_format(&id, prefix);
 		nftnl_udata_put_strz(u, NFTNL_UDATA_RULE_COMMENT, prefix);
 		nftnl_rule_set_data(r, NFTNL_RULE_USERDATA, nftnl_udata_buf_data(u),
 				    nftnl_udata_buf_len(u));
@@ -466,6 +599,10 @@ int nl_stage_install(struct nl_sock *s, const struct model *enforced,
 	nl_txn_begin(&t, s);
 	/* the table (created, deleted, created: replaced) and its sets */
 	ret = nl_build_replace(&t, b.c, NULL, NULL, d);
+	if (!ret) {
+		put_seen_set(&b, 4);
+		put_seen_set(&b, 6);
+	}
 	for (dir = DIR_IN; !ret && dir <= DIR_OUT; dir++) {
 		char name[48];
 		enum stage_code e;
@@ -623,11 +760,8 @@ static int expr_cb(struct nftnl_expr *e, void *data)
 		sr->packets = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
 		sr->bytes = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_BYTES);
 	} else if (!strcmp(name, "log") &&
-		   nftnl_expr_is_set(e, NFTNL_EXPR_LOG_PREFIX)) {
-		free(sr->prefix);
-		sr->prefix = xstrdup(nftnl_expr_get_str(e, NFTNL_EXPR_LOG_PREFIX));
-		if (nftnl_expr_is_set(e, NFTNL_EXPR_LOG_GROUP))
-			sr->group = nftnl_expr_get_u16(e, NFTNL_EXPR_LOG_GROUP);
+		   nftnl_expr_is_set(e, NFTNL_EXPR_LOG_GROUP)) {
+		sr->group = nftnl_expr_get_u16(e, NFTNL_EXPR_LOG_GROUP);
 	}
 	return 0;
 }
@@ -717,7 +851,9 @@ int nl_stage_read(struct nl_sock *s, const char *table,
 				struct stage_rule *x;
 				struct log_id id;
 
-				if (strcmp(sr->chain, chain))
+				if (sr->group)
+					*group = sr->group;
+				if (strcmp(sr->chain, chain) || !sr->counter)
 					continue;
 				if (first + k == nv) {
 					x = ARRAY_PUSH(v, nv, cap);
@@ -727,8 +863,6 @@ int nl_stage_read(struct nl_sock *s, const char *table,
 				x = &v[first + k++];
 				x->packets += sr->packets;
 				x->bytes += sr->bytes;
-				if (sr->group)
-					*group = sr->group;
 				if (!x->name && sr->prefix &&
 				    logprefix_parse(sr->prefix, strlen(sr->prefix), &id) == 0) {
 					x->name = xstrdup(id.name);
