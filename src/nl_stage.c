@@ -24,7 +24,9 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 
+#include "kv.h"
 #include "logprefix.h"
+#include "model_cmp.h"
 #include "nl.h"
 #include "nl_priv.h"
 #include "nl_sock.h"
@@ -357,6 +359,12 @@ static bool skipped(const struct mrule *mr)
 		mr->matches[0].key == KEY_CT_STATE && !mr->matches[0].negate);
 }
 
+static int elem_ptr_cmp(const void *pa, const void *pb, void *ctx)
+{
+	return melem_cmp(ctx, *(const struct melem *const *)pa,
+			 *(const struct melem *const *)pb);
+}
+
 static const char *const code_word[] = {
 	[STAGE_ACCEPT] = "accept", [STAGE_DROP] = "drop",
 	[STAGE_REJECT] = "reject",
@@ -367,42 +375,6 @@ static void staged_chain(char *buf, size_t len, enum direction dir,
 			 enum stage_code e)
 {
 	snprintf(buf, len, STAGED_PREFIX "%s_%s", dir_chain(dir), code_word[e]);
-}
-
-/* The shadow chain of @dir: the enforced chain's rules, each going to the
- * staged chain copy of its verdict. */
-static int put_shadow(struct builder *b, const struct model *enforced,
-		      enum direction dir)
-{
-	const struct mchain *ec = chain_of(enforced, dir);
-	char chain[32], to[48];
-	struct nftnl_rule *r;
-	size_t i;
-	int err;
-
-	snprintf(chain, sizeof(chain), SHADOW_PREFIX "%s", dir_chain(dir));
-	for (i = 0; ec && i < ec->n_rules; i++) {
-		const struct mrule *er = &ec->rules[i];
-
-		if (skipped(er))
-			continue;
-		r = rule_start(b, chain, er, 0, false, &err);
-		if (!r)
-			return err;
-		staged_chain(to, sizeof(to), dir, code_of(er->verdict));
-		e_verdict(r, NFT_GOTO, to);
-		put_rule(b, r, "a copy of an enforced rule");
-		if (!er->n_matches)
-			return 0;	/* the default rule: nothing follows */
-	}
-	r = rule_start(b, chain, NULL, 0, false, &err);
-	if (!r)
-		return err;
-	staged_chain(to, sizeof(to), dir,
-		     ec && ec->policy == MV_DROP ? STAGE_DROP : STAGE_ACCEPT);
-	e_verdict(r, NFT_GOTO, to);
-	put_rule(b, r, "the enforced default");
-	return 0;
 }
 
 static void rule_ident(const struct mrule *mr, struct log_id *id)
@@ -420,17 +392,14 @@ static void rule_ident(const struct mrule *mr, struct log_id *id)
 
 /* Staged rule @mr (NULL: the chain's policy, verdict @v) in the copy of
  * the staged chain for enforced verdict @e. */
-static int put_staged_rule(struct builder *b, enum direction dir,
-			   enum stage_code e, const struct mrule *mr,
-			   size_t set_off, enum mverdict v,
-			   const struct loc *def_at)
+/* The record prefix of staged rule @mr (NULL: the chain's policy, verdict
+ * @v) when the enforced verdict is @e. */
+static void staged_prefix(const struct mrule *mr, enum direction dir,
+			  enum mverdict v, enum stage_code e,
+			  const struct loc *def_at, char *prefix)
 {
 	struct log_id id = { .kind = LOGPREFIX_STAGED, .dir = dir,
 			     .has_other = true };
-	enum stage_code mine = code_of(v);
-	char chain[48], prefix[LOGPREFIX_MAX + 1];
-	struct nftnl_rule *r;
-	int err;
 
 	if (mr) {
 		rule_ident(mr, &id);
@@ -441,10 +410,162 @@ static int put_staged_rule(struct builder *b, enum direction dir,
 	if (def_at && def_at->file && def_at->line && !id.at[0] &&
 	    !strcmp(id.name, "default"))
 		snprintf(id.at, sizeof(id.at), "%s:%u", def_at->file, def_at->line);
-	id.verdict = verdict_of_code(mine);
+	id.verdict = verdict_of_code(code_of(v));
 	id.other = verdict_of_code(e);
-	staged_chain(chain, sizeof(chain), dir, e);
 	logprefix_format(&id, prefix);
+}
+
+/* comment "K PREFIX": staged rule K of its direction (status sums the
+ * counters of every rule that stands for it) */
+static void set_comment(struct nftnl_rule *r, size_t k, const char *prefix)
+{
+	struct nftnl_udata_buf *u = XALLOC(nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN));
+	char c[LOGPREFIX_MAX + 24];
+
+	snprintf(c, sizeof(c), "%zu %s", k, prefix);
+	nftnl_udata_put_strz(u, NFTNL_UDATA_RULE_COMMENT, c);
+	nftnl_rule_set_data(r, NFTNL_RULE_USERDATA, nftnl_udata_buf_data(u),
+			    nftnl_udata_buf_len(u));
+	nftnl_udata_buf_free(u);
+}
+
+/* Do sets @a of @ma and @b of @mb hold the same elements? */
+static bool set_same(const struct mset *a, const struct mset *b)
+{
+	const struct melem **va, **vb;
+	size_t i;
+	bool eq = true;
+
+	if (a->n_keys != b->n_keys || memcmp(a->keys, b->keys, sizeof(a->keys)) ||
+	    a->family != b->family || a->interval != b->interval ||
+	    a->timeout != b->timeout || a->n_elems != b->n_elems)
+		return false;
+	va = xcalloc(a->n_elems + 1, sizeof(*va));
+	vb = xcalloc(b->n_elems + 1, sizeof(*vb));
+	for (i = 0; i < a->n_elems; i++) {
+		va[i] = &a->elems[i];
+		vb[i] = &b->elems[i];
+	}
+	qsort_r(va, a->n_elems, sizeof(*va), elem_ptr_cmp, (void *)a);
+	qsort_r(vb, b->n_elems, sizeof(*vb), elem_ptr_cmp, (void *)b);
+	for (i = 0; eq && i < a->n_elems; i++)
+		eq = melem_cmp(a, va[i], vb[i]) == 0;
+	free(va);
+	free(vb);
+	return eq;
+}
+
+/*
+ * Does enforced rule @er decide exactly what staged rule @sr decides:
+ * same matches (set contents compared), same verdict? Counters, comments
+ * and origins do not matter.
+ */
+static bool rule_same(const struct model *em, const struct mrule *er,
+		      const struct model *sm, const struct mrule *sr)
+{
+	struct mrule a = *er, b = *sr;
+	struct match *va = NULL, *vb = NULL;
+	size_t na, nb, i;
+	bool eq;
+
+	/* origin_run is not compared: a table read back does not know it */
+	if (er->verdict != sr->verdict)
+		return false;
+	a.counter = b.counter = false;
+	a.comment = b.comment = NULL;
+	a.log_prefix = b.log_prefix = NULL;
+	if (!mrule_equal(em, &a, sm, &b))
+		return false;
+	/* mrule_equal() compares lookups by set name: compare the sets */
+	na = mrule_expand(er, &va);
+	nb = mrule_expand(sr, &vb);
+	eq = na == nb;
+	for (i = 0; eq && i < na; i++) {
+		int x = va[i].set, y = vb[i].set;
+
+		if ((x < 0) != (y < 0))
+			eq = false;
+		else if (x >= 0)
+			eq = x < (int)em->n_sets && y < (int)sm->n_sets &&
+			     set_same(&em->sets[x], &sm->sets[y]);
+	}
+	free(va);
+	free(vb);
+	return eq;
+}
+
+/*
+ * The shadow chain of @dir: the enforced chain's rules, each going to the
+ * staged chain copy of its verdict. Where both policies start with the
+ * same rules (the usual case: a staged policy is a change of the enforced
+ * one), a packet one of those decides is decided alike by both: the
+ * shadow counts it for the staged rule and ends there, and the staged
+ * copies are not run at all. @staged: NULL when only the shadow is
+ * replaced (nl_stage_refresh(): no shortcut, the staged copies decide).
+ */
+static int put_shadow(struct builder *b, const struct model *enforced,
+		      const struct model *staged, enum direction dir)
+{
+	const struct mchain *ec = chain_of(enforced, dir);
+	const struct mchain *sc = staged ? chain_of(staged, dir) : NULL;
+	const struct loc *def_at = staged && staged->policy ?
+				   &staged->policy->def_loc[dir] : NULL;
+	char chain[32], to[48], prefix[LOGPREFIX_MAX + 1];
+	struct nftnl_rule *r;
+	size_t i, j = 0, k = 0;
+	bool common = sc != NULL;
+	int err;
+
+	snprintf(chain, sizeof(chain), SHADOW_PREFIX "%s", dir_chain(dir));
+	for (i = 0; ec && i < ec->n_rules; i++) {
+		const struct mrule *er = &ec->rules[i];
+
+		if (skipped(er))
+			continue;
+		while (common && j < sc->n_rules && skipped(&sc->rules[j]))
+			j++;
+		common = common && j < sc->n_rules &&
+			 rule_same(enforced, er, staged, &sc->rules[j]);
+		r = rule_start(b, chain, er, 0, common, &err);
+		if (!r)
+			return err;
+		if (common) {
+			staged_prefix(&sc->rules[j], dir, er->verdict,
+				      code_of(er->verdict), def_at, prefix);
+			set_comment(r, k++, prefix);
+			j++;
+			e_verdict(r, NFT_RETURN, NULL);
+		} else {
+			staged_chain(to, sizeof(to), dir, code_of(er->verdict));
+			e_verdict(r, NFT_GOTO, to);
+		}
+		put_rule(b, r, "a copy of an enforced rule");
+		if (!er->n_matches)
+			return 0;	/* the default rule: nothing follows */
+	}
+	r = rule_start(b, chain, NULL, 0, false, &err);
+	if (!r)
+		return err;
+	staged_chain(to, sizeof(to), dir,
+		     ec && ec->policy == MV_DROP ? STAGE_DROP : STAGE_ACCEPT);
+	e_verdict(r, NFT_GOTO, to);
+	put_rule(b, r, "the enforced default");
+	return 0;
+}
+
+static int put_staged_rule(struct builder *b, enum direction dir,
+			   enum stage_code e, size_t k, const struct mrule *mr,
+			   size_t set_off, enum mverdict v,
+			   const struct loc *def_at)
+{
+	enum stage_code mine = code_of(v);
+	char chain[48], prefix[LOGPREFIX_MAX + 1], name[LOGPREFIX_MAX + 1];
+	struct nftnl_rule *r;
+	int err;
+
+	staged_prefix(mr, dir, v, e, def_at, prefix);
+	snprintf(name, sizeof(name), "%s", prefix);
+	staged_chain(chain, sizeof(chain), dir, e);
 	if (mine != e) {
 		int fam;
 
@@ -455,24 +576,16 @@ static int put_staged_rule(struct builder *b, enum direction dir,
 				return err;
 			e_seen(r, fam);
 			e_log(r, b->group, prefix);
-			put_rule(b, r, id.name);
+			put_rule(b, r, name);
 		}
 	}
-	/* the counter and the end of the staged chain; the comment names
-	 * the rule for status */
+	/* the counter and the end of the staged chain */
 	r = rule_start(b, chain, mr, set_off, true, &err);
 	if (!r)
 		return err;
-	{
-		struct nftnl_udata_buf *u = XALLOC(nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN));
-
-		nftnl_udata_put_strz(u, NFTNL_UDATA_RULE_COMMENT, prefix);
-		nftnl_rule_set_data(r, NFTNL_RULE_USERDATA, nftnl_udata_buf_data(u),
-				    nftnl_udata_buf_len(u));
-		nftnl_udata_buf_free(u);
-	}
+	set_comment(r, k, prefix);
 	e_verdict(r, NFT_RETURN, NULL);
-	put_rule(b, r, id.name);
+	put_rule(b, r, name);
 	return 0;
 }
 
@@ -483,7 +596,7 @@ static int put_staged(struct builder *b, const struct model *staged,
 	const struct mchain *sc = chain_of(staged, dir);
 	const struct loc *def_at = staged->policy ?
 				   &staged->policy->def_loc[dir] : NULL;
-	size_t i;
+	size_t i, k = 0;
 	int err;
 
 	for (i = 0; sc && i < sc->n_rules; i++) {
@@ -491,14 +604,14 @@ static int put_staged(struct builder *b, const struct model *staged,
 
 		if (skipped(mr))
 			continue;
-		err = put_staged_rule(b, dir, e, mr, set_off, mr->verdict,
+		err = put_staged_rule(b, dir, e, k++, mr, set_off, mr->verdict,
 				      def_at);
 		if (err < 0)
 			return err;
 		if (!mr->n_matches)
 			return 0;	/* a default rule: nothing follows */
 	}
-	return put_staged_rule(b, dir, e, NULL, 0,
+	return put_staged_rule(b, dir, e, k, NULL, 0,
 			       sc && sc->policy == MV_DROP ? MV_DROP : MV_ACCEPT,
 			       def_at);
 }
@@ -619,7 +732,7 @@ int nl_stage_install(struct nl_sock *s, const struct model *enforced,
 		for (e = STAGE_ACCEPT; !ret && e <= STAGE_REJECT; e++)
 			ret = put_staged(&b, staged, off, dir, e);
 		if (!ret)
-			ret = put_shadow(&b, enforced, dir);
+			ret = put_shadow(&b, enforced, staged, dir);
 		if (!ret)
 			ret = put_base(&b, dir);
 	}
@@ -723,7 +836,7 @@ int nl_stage_refresh(struct nl_sock *s, const char *table,
 		ret = nl_build_sets(&t, b.c, d);
 	}
 	for (dir = DIR_IN; !ret && dir <= DIR_OUT; dir++)
-		ret = put_shadow(&b, enforced, dir);
+		ret = put_shadow(&b, enforced, NULL, dir);
 	if (!ret)
 		ret = stage_send(s, &b, d);
 	nl_txn_release(&t);
@@ -786,7 +899,8 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 	if (nftnl_rule_nlmsg_parse(nlh, r) == 0 &&
 	    (t = nftnl_rule_get_str(r, NFTNL_RULE_TABLE)) && !strcmp(t, rr->table) &&
 	    (c = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN)) &&
-	    !strncmp(c, STAGED_PREFIX, strlen(STAGED_PREFIX))) {
+	    (!strncmp(c, STAGED_PREFIX, strlen(STAGED_PREFIX)) ||
+	     !strncmp(c, SHADOW_PREFIX, strlen(SHADOW_PREFIX)))) {
 		struct srule_raw *sr = ARRAY_PUSH(rr->v, rr->n, rr->cap);
 		const char *comment = NULL;
 
@@ -819,18 +933,18 @@ void stage_rules_free(struct stage_rule *v, size_t n)
 }
 
 /*
- * The three copies of a direction's staged chain (one per enforced
- * verdict) hold the same rules in the same order: rule k of each is
- * staged rule k, and its counter is the sum of the three.
+ * Every rule that stands for staged rule K of a direction (its three
+ * copies, and the shadow rule when both policies share it) carries the
+ * comment "K PREFIX"; its counter is the sum of theirs.
  */
 int nl_stage_read(struct nl_sock *s, const char *table,
 		  struct stage_rule **out, size_t *n, uint16_t *group)
 {
-	char name[264], chain[48];
+	char name[264];
 	struct rule_reader rr = { .table = name };
-	struct stage_rule *v = NULL;
-	size_t i, j, k, nv = 0, cap = 0;
-	int ret, dir;
+	struct stage_rule *slot[DIR_MAX] = { NULL }, *v = NULL;
+	size_t n_slot[DIR_MAX] = { 0 }, i, nv = 0;
+	int ret, d;
 
 	*out = NULL;
 	*n = 0;
@@ -840,37 +954,43 @@ int nl_stage_read(struct nl_sock *s, const char *table,
 		return ret < 0 ? ret : -ENOENT;
 	stage_table_name(table, name, sizeof(name));
 	ret = nl_dump(s, NFT_MSG_GETRULE, NFPROTO_INET, name, NULL, rule_cb, &rr);
-	for (dir = DIR_IN; !ret && dir <= DIR_OUT; dir++) {
-		size_t first = nv;
+	for (i = 0; !ret && i < rr.n; i++) {
+		struct srule_raw *sr = &rr.v[i];
+		const char *p = sr->prefix;
+		struct stage_rule *x;
+		struct log_id id;
+		uint32_t k;
 
-		for (j = STAGE_ACCEPT; j <= STAGE_REJECT; j++) {
-			staged_chain(chain, sizeof(chain), (enum direction)dir,
-				     (enum stage_code)j);
-			for (i = 0, k = 0; i < rr.n; i++) {
-				struct srule_raw *sr = &rr.v[i];
-				struct stage_rule *x;
-				struct log_id id;
-
-				if (sr->group)
-					*group = sr->group;
-				if (strcmp(sr->chain, chain) || !sr->counter)
-					continue;
-				if (first + k == nv) {
-					x = ARRAY_PUSH(v, nv, cap);
-					memset(x, 0, sizeof(*x));
-					x->dir = (enum direction)dir;
-				}
-				x = &v[first + k++];
-				x->packets += sr->packets;
-				x->bytes += sr->bytes;
-				if (!x->name && sr->prefix &&
-				    logprefix_parse(sr->prefix, strlen(sr->prefix), &id) == 0) {
-					x->name = xstrdup(id.name);
-					x->at = xstrdup(id.at);
-					x->verdict = id.verdict;
-				}
-			}
+		if (sr->group)
+			*group = sr->group;
+		/* K is below the number of rules: it indexes a slot */
+		if (!sr->counter || !p || kv_parse_dec(&p, (uint32_t)rr.n, &k) < 0 ||
+		    *p++ != ' ' || logprefix_parse(p, strlen(p), &id) < 0 ||
+		    id.dir >= DIR_MAX)
+			continue;
+		if (k >= n_slot[id.dir]) {
+			slot[id.dir] = xrealloc(slot[id.dir], (k + 1) * sizeof(*x));
+			memset(slot[id.dir] + n_slot[id.dir], 0,
+			       (k + 1 - n_slot[id.dir]) * sizeof(*x));
+			n_slot[id.dir] = k + 1;
 		}
+		x = &slot[id.dir][k];
+		if (!x->name) {
+			x->dir = id.dir;
+			x->name = xstrdup(id.name);
+			x->at = xstrdup(id.at);
+			x->verdict = id.verdict;
+		}
+		x->packets += sr->packets;
+		x->bytes += sr->bytes;
+	}
+	/* in policy order: inbound then outbound */
+	v = xcalloc(n_slot[DIR_IN] + n_slot[DIR_OUT] + 1, sizeof(*v));
+	for (d = DIR_IN; d < DIR_MAX; d++) {
+		for (i = 0; i < n_slot[d]; i++)
+			if (slot[d][i].name)
+				v[nv++] = slot[d][i];
+		free(slot[d]);
 	}
 	for (i = 0; i < nv; i++) {
 		if (!v[i].name)
