@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct stage_state {
 	char *table;
@@ -35,6 +36,10 @@ int stage_state_save(const char *dir, const struct stage_state *st);
 /* Read the record of @table: 0, -ENOENT, -EINVAL (malformed), -errno. */
 int stage_state_load(const char *dir, const char *table,
 		     struct stage_state **out);
+
+/* Read a record from @f (untrusted bytes: fuzz/fuzz_state.c feeds it):
+ * 0 or -EINVAL. */
+int stage_state_read(FILE *f, struct stage_state **out);
 
 /* Remove it: 0 or -ENOENT. */
 int stage_state_remove(const char *dir, const char *table);

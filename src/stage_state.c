@@ -84,11 +84,7 @@ int stage_state_save(const char *dir, const struct stage_state *st)
 int stage_state_load(const char *dir, const char *table,
 		     struct stage_state **out)
 {
-	struct stage_state *st;
-	struct kv_reader r;
 	char path[512];
-	size_t cap = 0;
-	uint64_t u;
 	FILE *f;
 	int ret;
 
@@ -99,6 +95,25 @@ int stage_state_load(const char *dir, const char *table,
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
+	ret = stage_state_read(f, out);
+	fclose(f);
+	if (!ret && strcmp((*out)->table, table)) {
+		stage_state_free(*out);
+		*out = NULL;
+		ret = -EINVAL;
+	}
+	return ret;
+}
+
+int stage_state_read(FILE *f, struct stage_state **out)
+{
+	struct stage_state *st;
+	struct kv_reader r;
+	size_t cap = 0;
+	uint64_t u;
+	int ret;
+
+	*out = NULL;
 	st = xcalloc(1, sizeof(*st));
 	kv_reader_init(&r, f);
 	ret = kv_read_line(&r);
@@ -128,7 +143,6 @@ int stage_state_load(const char *dir, const char *table,
 	ret = ret == -ENODATA ? 0 : ret;
 out:
 	kv_reader_release(&r);
-	fclose(f);
 	if (ret < 0)
 		stage_state_free(st);
 	else
