@@ -195,7 +195,7 @@ int promote_main(struct cli *c)
 {
 	struct stage_state *st = NULL;
 	struct nl_sock *sock = NULL;
-	const char *table = DEFAULT_TABLE;
+	const char *table = c->table ? c->table : DEFAULT_TABLE;
 	char dir[256], name[264];
 	char **saved_args = c->args;
 	size_t saved_n = c->n_args;
