@@ -215,7 +215,7 @@ static void raw_json(const struct nl_raw_table *t)
 		}
 		printf("]}");
 	}
-	printf("]");
+	printf("]}\n");
 }
 
 static void raw_text(const struct nl_raw_table *t)
