@@ -123,6 +123,18 @@ check_eq "unstage: nothing is left in the ruleset but the enforced table" "table
 	"$(nft list tables)"
 "$PORTWARDEN" promote >/dev/null 2>&1
 check_eq "promote with nothing staged is refused" 2 $?
+"$PORTWARDEN" apply --stage --confirm 30 "$WORK/staged.yaml" >/dev/null 2>&1
+check_eq "apply --stage --confirm is a usage error (nothing to undo)" 2 $?
+
+# promote enforces what was staged, not what the files say later
+cp "$WORK/staged.yaml" "$WORK/moving.yaml"
+"$PORTWARDEN" apply -q --stage "$WORK/moving.yaml"
+echo "  - { name: extra, proto: udp, port: 99 }" >> "$WORK/moving.yaml"
+out=$("$PORTWARDEN" promote 2>&1)
+check_eq "promote refuses files changed since staging" 2 $?
+check "and changes nothing" "$PORTWARDEN" diff -q "$WORK/enforced.yaml"
+check "and the staged policy stays" nft list table inet portwarden_staged
+"$PORTWARDEN" unstage -q
 
 # staging from no enforced policy: the host's verdict (accept) is the enforced one
 "$PORTWARDEN" flush -q
