@@ -93,6 +93,9 @@ static uint64_t rule_hash(const struct model *m, const struct mrule *r)
 
 	h = fnv_u32(h, (uint32_t)r->counter << 8 | r->verdict);
 	h = fnv_str(h, r->log_prefix);
+	h = fnv_str(h, r->nflog_prefix);
+	if (r->nflog_prefix)
+		h = fnv_u32(h, r->nflog_group);
 	h = fnv_str(h, r->comment);
 	n = mrule_expand(r, &v);
 	h = fnv_u32(h, (uint32_t)n);
