@@ -34,6 +34,8 @@ enum out_format {
  *           `--cgroup`, `--interface`
  * @policy_only: `explain --policy-only`: no other table
  * @record, @replay: `audit --record FILE` / `--replay FILE` (sock_diag dumps)
+ * @count, @timeout, @rcvbuf: `monitor --count N`, `--timeout SECONDS`,
+ *           `--rcvbuf BYTES` (monitor's `--group G` is @group)
  */
 struct cli_json;
 
@@ -57,6 +59,9 @@ struct cli {
 	bool policy_only;
 	const char *record;
 	const char *replay;
+	const char *count;
+	const char *timeout;
+	const char *rcvbuf;
 	char **args;
 	size_t n_args;
 	struct cli_json *json;	/* --format json: see cli_json_begin() */
@@ -73,6 +78,7 @@ int flush_main(struct cli *c);
 int confirm_main(struct cli *c);
 int rollback_main(struct cli *c);
 int audit_main(struct cli *c);
+int monitor_main(struct cli *c);
 
 /**
  * cli_load_policy() - load the policy paths of a command, print diagnostics

@@ -125,7 +125,11 @@ static int dump_cb(const struct sock_info *s, void *arg)
 	if (!s->inode)
 		return 0;
 	map_addr(e.l, s->family, s->src);
-	map_addr(e.r, s->family, s->dst);
+	/* unconnected (listeners, UDP): the key's remote is all zeros, in
+	 * both families, as find_bound() asks for it */
+	if (s->dport || memcmp(s->dst, (const uint8_t[16]){ 0 },
+			       s->family == AF_INET ? 4 : 16))
+		map_addr(e.r, s->family, s->dst);
 	e.lp = s->sport;
 	e.rp = s->dport;
 	e.uid = s->uid;
