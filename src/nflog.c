@@ -134,6 +134,7 @@ int nflog_parse(const void *buf, size_t len, struct nflog_pkt *out)
 {
 	const struct nlmsghdr *nlh = buf;
 	const uint8_t *b = buf;
+	bool payload = false;
 	size_t off, end;
 
 	if (len < sizeof(*nlh))
@@ -208,6 +209,10 @@ int nflog_parse(const void *buf, size_t len, struct nflog_pkt *out)
 			break;
 		}
 		case NFULA_PAYLOAD:
+			/* the kernel sends one; two would mix their fields */
+			if (payload)
+				return -EINVAL;
+			payload = true;
 			if (plen && (v[0] >> 4) == 4)
 				parse_ipv4(out, v, plen);
 			else if (plen && (v[0] >> 4) == 6)
