@@ -170,6 +170,16 @@ check_eq "--count 1 exits 0 after one event" 0 "$rc"
 check "text event: kind, rule, FILE:LINE, pid, comm, uid" \
 	grep -q "denied out tcp 10.77.0.1:[0-9]* -> 10.77.0.2:8080 drop no-web ($P:14) uid=65534 gid=65534 pid=$c3 comm=pwclient" "$WORK/ev.txt"
 
+# A rule added above moves every FILE:LINE below it: those rules are
+# replaced (their prefix changed) but keep their counters (SPEC §7).
+before=$(counter no-web)
+sed 's/^inbound:$/inbound:\n  - name: new-first\n    proto: tcp\n    port: 23/' "$P" > "$WORK/mon2.yaml"
+out=$("$PORTWARDEN" apply "$WORK/mon2.yaml" --format json 2>&1)
+check "apply with lines moved" test "$(counter new-first)" = 0
+check_eq "no-web kept its counter though its FILE:LINE moved" "$before" "$(counter no-web)"
+check "the NFLOG prefix names the new line" \
+	grep -q "pw1 D out drop no-web $WORK/mon2.yaml:17\"" <(nft list table inet pwmon)
+
 check_rc "bad --group is a usage error" 2 "$PORTWARDEN" monitor --group 70000
 check_rc "--netns with --all-netns is a usage error" 2 \
 	"$PORTWARDEN" monitor --netns peer --all-netns
