@@ -38,6 +38,7 @@
 #include "eval.h"
 #include "interp.h"
 #include "logprefix.h"
+#include "model.h"
 #include "monitor_attr.h"
 #include "netns.h"
 #include "nflog.h"
@@ -55,6 +56,8 @@ struct mon_ns {
 	struct attr_cache *attr;
 	struct nl_sock *nl;		/* staged records: the live ruleset */
 	struct ix_host *host;
+	struct model *live;		/* its inet table of @live_name */
+	char *live_name;
 	uint32_t host_gen;
 	int ifd;			/* SIOCGIFNAME in the namespace */
 	uint64_t batch;
@@ -85,6 +88,8 @@ static void ns_free(struct mon_ns *ns)
 	attr_free(ns->attr);
 	nl_sock_close(ns->nl);
 	ix_host_free(ns->host);
+	model_free(ns->live);
+	free(ns->live_name);
 	if (ns->ifd >= 0)
 		close(ns->ifd);
 	free(ns->label);
@@ -276,6 +281,38 @@ struct enforced {
 	char at[LOGPREFIX_AT_MAX + 1];
 };
 
+/* FILE:LINE of the live rule @handle of @table ("inet NAME"), from its
+ * own NFLOG prefix (a rule that logs nothing has none: left empty). */
+static void live_rule_at(struct mon_ns *ns, const char *table, uint64_t handle,
+			 char at[LOGPREFIX_AT_MAX + 1])
+{
+	struct log_id id;
+	size_t i, j;
+
+	if (strncmp(table, "inet ", 5))
+		return;
+	table += 5;
+	if (!ns->live_name || strcmp(ns->live_name, table)) {
+		model_free(ns->live);
+		ns->live = NULL;
+		free(ns->live_name);
+		ns->live_name = xstrdup(table);
+		if (nl_read_table(ns->nl, table, &ns->live) < 0)
+			ns->live = NULL;
+	}
+	for (i = 0; ns->live && i < ns->live->n_chains; i++)
+		for (j = 0; j < ns->live->chains[i].n_rules; j++) {
+			const struct mrule *r = &ns->live->chains[i].rules[j];
+
+			if (r->handle != handle || !r->nflog_prefix)
+				continue;
+			if (logprefix_parse(r->nflog_prefix,
+					    strlen(r->nflog_prefix), &id) == 0)
+				memcpy(at, id.at, sizeof(id.at));
+			return;
+		}
+}
+
 static void enforced_rule(struct mon_ns *ns, const struct nflog_pkt *p,
 			  const struct log_id *id, const char *iif,
 			  const char *oif, struct enforced *out)
@@ -299,6 +336,10 @@ static void enforced_rule(struct mon_ns *ns, const struct nflog_pkt *p,
 		}
 		ns->host = h;
 		ns->host_gen = gen;
+		model_free(ns->live);
+		ns->live = NULL;
+		free(ns->live_name);
+		ns->live_name = NULL;
 	}
 	memset(&pkt, 0, sizeof(pkt));
 	pkt.dir = id->dir;
@@ -320,14 +361,9 @@ static void enforced_rule(struct mon_ns *ns, const struct nflog_pkt *p,
 	pkt.icmp_type = p->icmp_type;
 	if (eval_packet(ns->host, &pkt, &res) < 0 || res.undetermined)
 		return;
-	if (res.origin) {
-		out->rule = res.origin->name;
-		if (res.origin->loc.file && res.origin->loc.line)
-			snprintf(out->at, sizeof(out->at), "%s:%u",
-				 res.origin->loc.file, res.origin->loc.line);
-	} else {
-		out->rule = res.label;
-	}
+	out->rule = res.origin ? res.origin->name : res.label;
+	if (res.handle && res.table)
+		live_rule_at(ns, res.table, res.handle, out->at);
 }
 
 static void json_field(FILE *f, const char *key, const char *v)

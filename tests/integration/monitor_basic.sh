@@ -170,6 +170,33 @@ check_eq "--count 1 exits 0 after one event" 0 "$rc"
 check "text event: kind, rule, FILE:LINE, pid, comm, uid" \
 	grep -q "denied out tcp 10.77.0.1:[0-9]* -> 10.77.0.2:8080 drop no-web ($P:14) uid=65534 gid=65534 pid=$c3 comm=pwclient" "$WORK/ev.txt"
 
+# A staged record (KIND S, as staged policies log them: the staged rule
+# would accept what the enforced one drops) becomes kind staged, the
+# enforced side named by evaluating the packet against the live ruleset.
+nft -f - <<'N'
+table inet pwstagesim {
+	chain output {
+		type filter hook output priority -10; policy accept;
+		meta l4proto tcp th dport 8080 log prefix "pw1 S out accept web-ok /etc/pw/stage.yaml:3 drop" group 1000
+	}
+}
+N
+mon_start "$WORK/st.json" --format json --count 2 --timeout 20 || exit 1
+$PY "$CLIENT" tcp 10.77.0.2 8080 0.6 > "$WORK/c4" 2>&1
+c4=$(awk '/^pid/ { print $2 }' "$WORK/c4")
+wait "$MON_PID"; MON_PID=
+check_eq "staged record: enforced verdict, rule, FILE:LINE; staged verdict, rule, FILE:LINE; pid" \
+	"staged drop no-web $P:14 accept web-ok /etc/pw/stage.yaml:3 $c4 pwclient" \
+	"$(python3 -c '
+import json, sys
+for l in open(sys.argv[1]):
+    e = json.loads(l)
+    if e["kind"] == "staged":
+        s = e["staged"]
+        print(e["kind"], e["verdict"], e["rule"], e["at"], s["verdict"], s["rule"], s["at"], e["pid"], e["comm"])' "$WORK/st.json")"
+check_eq "the enforced drop is its own denied event" 1 "$(grep -c '"kind": "denied"' "$WORK/st.json")"
+nft delete table inet pwstagesim
+
 # A rule added above moves every FILE:LINE below it: those rules are
 # replaced (their prefix changed) but keep their counters (SPEC §7).
 before=$(counter no-web)
