@@ -621,6 +621,12 @@ static int run(struct mon *m, uint64_t timeout)
 			int r;
 
 			if (id >= UINT64_MAX - 1) {
+				struct signalfd_siginfo si;
+
+				/* consumed, so that unblocking does not kill */
+				if (id == UINT64_MAX)
+					while (read(sfd, &si, sizeof(si)) == sizeof(si))
+						;
 				m->stop = true;
 				break;
 			}
@@ -661,7 +667,7 @@ int monitor_main(struct cli *c)
 {
 	struct mon m = { .c = c, .json = c->format == FMT_JSON };
 	uint64_t group = MON_DEFAULT_GROUP, timeout = 0, rcvbuf = 0, over = 0,
-		 bad = 0;
+		 bad = 0, dumps = 0, scans = 0;
 	struct mon_ns *ns;
 	int ret, rc = EXIT_RUNTIME;
 	size_t i;
@@ -710,14 +716,20 @@ int monitor_main(struct cli *c)
 	rc = EXIT_OK;
 out:
 	for (i = 0; i < m.n_ns; i++) {
+		uint64_t d, sc;
+
 		over += nflog_overruns(m.ns[i]->nf);
 		bad += nflog_bad(m.ns[i]->nf);
+		attr_stats(m.ns[i]->attr, &d, &sc);
+		dumps += d;
+		scans += sc;
 	}
 	if (c->verbose && m.n_ns)
 		fprintf(stderr, "portwarden: monitor: %" PRIu64 " events, %" PRIu64
 			" socket overruns, %" PRIu64 " malformed records, %" PRIu64
-			" records of other programs\n", m.printed, over, bad,
-			m.foreign);
+			" records of other programs; %" PRIu64 " socket dumps, %"
+			PRIu64 " /proc scans\n", m.printed, over, bad, m.foreign,
+			dumps, scans);
 	for (i = 0; i < m.n_ns; i++)
 		ns_free(m.ns[i]);
 	free(m.ns);

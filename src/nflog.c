@@ -22,8 +22,15 @@
 #include "util.h"
 
 #define NFLOG_RCVBUF_DEFAULT	(8 << 20)
-#define NFLOG_NLBUFSIZ		32768	/* the kernel's batch, in bytes */
-#define NFLOG_QTHRESH		64	/* records per batch at most */
+/*
+ * The kernel's batch: one skb of this size holds ~200 records. The skb's
+ * data and its shared info (~320 bytes) fit one 64 KiB allocation; a round
+ * 65536 would take a 128 KiB one, and every batch charges its whole
+ * allocation to the receive buffer, so that would halve how many records
+ * the buffer holds. The batch leaves when full or after NFLOG_TIMEOUT.
+ */
+#define NFLOG_NLBUFSIZ		(65536 - 1024)
+#define NFLOG_QTHRESH		1024
 #define NFLOG_TIMEOUT		1	/* 1/100 s before a batch leaves */
 #define NFLOG_RECV_BUF		65536
 

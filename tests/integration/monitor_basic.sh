@@ -13,8 +13,13 @@ net_pin_neighbours
 
 CLIENT="$TESTS_DIR/tools/monclient.py"
 MON_PID=
+MON_RC=
 mon_stop() {
-	[ -n "$MON_PID" ] && kill "$MON_PID" 2>/dev/null && wait "$MON_PID" 2>/dev/null
+	MON_RC=
+	if [ -n "$MON_PID" ] && kill "$MON_PID" 2>/dev/null; then
+		wait "$MON_PID" 2>/dev/null
+		MON_RC=$?
+	fi
 	MON_PID=
 }
 trap 'mon_stop; net_cleanup' EXIT
@@ -122,7 +127,7 @@ wait_lines "$OUT" 4
 sleep 0.3
 mon_stop
 
-check_eq "monitor exits 0 on SIGTERM" "" "$(cat "$OUT.err")"
+check_eq "monitor exits 0 on SIGTERM, nothing on stderr" "0:" "$MON_RC:$(cat "$OUT.err")"
 python3 -c '
 import json, sys
 for l in open(sys.argv[1]):
