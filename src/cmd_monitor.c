@@ -97,8 +97,8 @@ static void ns_free(struct mon_ns *ns)
 }
 
 /* Open everything in the namespace this thread is in now. */
-static int ns_open(const struct mon *m, const char *label, uint16_t group,
-		   int rcvbuf, struct mon_ns **out)
+static int ns_open(const char *label, uint16_t group, int rcvbuf,
+		   struct mon_ns **out)
 {
 	struct mon_ns *ns = xcalloc(1, sizeof(*ns));
 	int ret;
@@ -125,7 +125,6 @@ static int ns_open(const struct mon *m, const char *label, uint16_t group,
 	if (nl_sock_open(&ns->nl) < 0)
 		ns->nl = NULL;
 	ns->ifd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	(void)m;
 	*out = ns;
 	return 0;
 fail:
@@ -168,7 +167,12 @@ static int open_all(struct mon *m, uint16_t group, int rcvbuf)
 			break;
 		}
 		close(fd);
-		ret = ns_open(m, v[i].path, group, rcvbuf, &ns);
+		ret = ns_open(v[i].path, group, rcvbuf, &ns);
+		if (ret < 0 && !v[i].self) {
+			/* said why; the other namespaces are still watched */
+			ret = 0;
+			continue;
+		}
 		if (ret < 0)
 			break;
 		ns_push(m, ns);
@@ -704,7 +708,7 @@ int monitor_main(struct cli *c)
 				goto out;
 			}
 		}
-		if (ns_open(&m, c->netns, (uint16_t)group, (int)rcvbuf, &ns) < 0)
+		if (ns_open(c->netns, (uint16_t)group, (int)rcvbuf, &ns) < 0)
 			goto out;
 		ns_push(&m, ns);
 	}
