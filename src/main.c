@@ -67,8 +67,7 @@ static const struct command {
 	{ "monitor", monitor_main, OPT_NETNS | OPT_ALL_NETNS | OPT_MONITOR,
 	  "[--format text|json] [--netns NAME|PATH | --all-netns] [--group G] "
 	  "[--count N] [--timeout SECONDS] [--rcvbuf BYTES]",
-	  "print, live, what the policy drops, rejects and logs, with the "
-	  "process behind it" },
+	  "print refused and logged packets live, with rule and process" },
 };
 
 static void usage(FILE *f)
