@@ -40,6 +40,7 @@
 #include "logprefix.h"
 #include "model.h"
 #include "monitor_attr.h"
+#include "monitor_events.h"
 #include "netns.h"
 #include "nflog.h"
 #include "nl.h"
@@ -54,6 +55,7 @@ struct mon_ns {
 	char *label;			/* "netns" of the events, or NULL */
 	struct nflog *nf;
 	struct attr_cache *attr;
+	struct devents *dev;		/* the daemon's events file */
 	struct nl_sock *nl;		/* staged records: the live ruleset */
 	struct ix_host *host;
 	struct model *live;		/* its inet table of @live_name */
@@ -86,6 +88,7 @@ static void ns_free(struct mon_ns *ns)
 		return;
 	nflog_close(ns->nf);
 	attr_free(ns->attr);
+	devents_free(ns->dev);
 	nl_sock_close(ns->nl);
 	ix_host_free(ns->host);
 	model_free(ns->live);
@@ -125,6 +128,8 @@ static int ns_open(const char *label, uint16_t group, int rcvbuf,
 	if (nl_sock_open(&ns->nl) < 0)
 		ns->nl = NULL;
 	ns->ifd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ns->dev = devents_new();
+	devents_poll(ns->dev, NULL, NULL, NULL);	/* from its end */
 	*out = ns;
 	return 0;
 fail:
@@ -532,6 +537,43 @@ static int on_record(const struct nflog_pkt *p, uint64_t lost, void *arg)
 	return 0;
 }
 
+/* A `learned` or `repaired` event of the daemon: passed on as it wrote
+ * it, with the namespace added. */
+static void on_daemon_event(const char *line, const char *kind, void *arg)
+{
+	struct rec_ctx *x = arg;
+
+	if (x->m->limit && x->m->printed >= x->m->limit)
+		return;
+	if (x->m->json) {
+		fwrite(line, 1, strlen(line) - 1, stdout);
+		if (x->ns->label)
+			json_field(stdout, "netns", x->ns->label);
+		fputs("}\n", stdout);
+	} else {
+		/* checked printable by devents */
+		printf("%s %s", kind, line);
+		text_field(stdout, "netns", x->ns->label);
+		fputc('\n', stdout);
+	}
+	x->m->printed++;
+	if (x->m->limit && x->m->printed >= x->m->limit)
+		x->m->stop = true;
+}
+
+static void poll_daemon(struct mon *m)
+{
+	static const char *const kinds[] = { "learned", "repaired", NULL };
+	size_t k;
+
+	for (k = 0; k < m->n_ns && !m->stop; k++) {
+		struct rec_ctx x = { .m = m, .ns = m->ns[k] };
+
+		devents_poll(m->ns[k]->dev, kinds, on_daemon_event, &x);
+	}
+	fflush(stdout);
+}
+
 /* ---- the loop -------------------------------------------------------- */
 
 /* sd_notify(READY=1) when systemd asked for it (Type=notify). */
@@ -574,7 +616,7 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *out)
 static int run(struct mon *m, uint64_t timeout)
 {
 	struct epoll_event ev, evs[16];
-	int ep = -1, sfd = -1, tfd = -1, ret = 0, n, i;
+	int ep = -1, sfd = -1, tfd = -1, pfd = -1, ret = 0, n, i;
 	sigset_t mask;
 	size_t k;
 
@@ -603,6 +645,18 @@ static int run(struct mon *m, uint64_t timeout)
 		ev.data.u64 = UINT64_MAX - 1;
 		epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &ev);
 	}
+	/* the daemon's events file, twice a second */
+	pfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (pfd >= 0) {
+		struct itimerspec its = {
+			.it_value.tv_nsec = 500000000,
+			.it_interval.tv_nsec = 500000000,
+		};
+
+		timerfd_settime(pfd, 0, &its, NULL);
+		ev.data.u64 = UINT64_MAX - 2;
+		epoll_ctl(ep, EPOLL_CTL_ADD, pfd, &ev);
+	}
 	for (k = 0; k < m->n_ns; k++) {
 		ev.data.u64 = k;
 		if (epoll_ctl(ep, EPOLL_CTL_ADD, nflog_fd(m->ns[k]->nf), &ev) < 0) {
@@ -624,6 +678,14 @@ static int run(struct mon *m, uint64_t timeout)
 			struct rec_ctx x = { .m = m };
 			int r;
 
+			if (id == UINT64_MAX - 2) {
+				uint64_t ticks;
+
+				if (read(pfd, &ticks, sizeof(ticks)) < 0)
+					ticks = 0;
+				poll_daemon(m);
+				continue;
+			}
 			if (id >= UINT64_MAX - 1) {
 				struct signalfd_siginfo si;
 
@@ -659,6 +721,8 @@ out:
 	fflush(stdout);
 	if (tfd >= 0)
 		close(tfd);
+	if (pfd >= 0)
+		close(pfd);
 	if (sfd >= 0)
 		close(sfd);
 	if (ep >= 0)

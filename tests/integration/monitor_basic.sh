@@ -202,6 +202,28 @@ for l in open(sys.argv[1]):
 check_eq "the enforced drop is its own denied event" 1 "$(grep -c '"kind": "denied"' "$WORK/st.json")"
 nft delete table inet pwstagesim
 
+# The daemon's `learned` and `repaired` events (JSON lines it appends to
+# RUN_DIR/net-INODE/events) are passed on; what was there before monitor
+# started, other kinds and malformed lines are not.
+EVF=/run/portwarden/net-$(stat -L -c %i /proc/self/ns/net)/events
+mkdir -p "$(dirname "$EVF")"
+echo '{"time": "t0", "kind": "learned", "name": "old.example"}' > "$EVF"
+mon_start "$WORK/de.json" --format json --count 2 --timeout 20 || exit 1
+{
+	echo '{"time": "t1", "kind": "drift", "table": "pwmon"}'
+	printf '{"time": "t2", "kind": "learned", "name": "bad\033"}\n'
+	echo '{"time": "t3", "kind": "learned", "name": "example.com", "addresses": ["192.0.2.7"], "ttl": 60}'
+	echo '{"time": "t4", "kind": "repaired", "table": "pwmon"}'
+} >> "$EVF"
+wait "$MON_PID"; MON_PID=
+check_eq "daemon events: learned and repaired passed on, nothing else" \
+	"t3 learned example.com|t4 repaired None|" \
+	"$(python3 -c '
+import json, sys
+for l in open(sys.argv[1]):
+    e = json.loads(l)
+    sys.stdout.write("%s %s %s|" % (e["time"], e["kind"], e.get("name")))' "$WORK/de.json")"
+
 # A rule added above moves every FILE:LINE below it: those rules are
 # replaced (their prefix changed) but keep their counters (SPEC §7).
 before=$(counter no-web)
