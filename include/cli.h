@@ -35,6 +35,8 @@ enum out_format {
  *           `--cgroup`, `--interface`
  * @policy_only: `explain --policy-only`: no other table
  * @record, @replay: `audit --record FILE` / `--replay FILE` (sock_diag dumps)
+ * @count, @timeout, @rcvbuf: `monitor --count N`, `--timeout SECONDS`,
+ *           `--rcvbuf BYTES` (monitor's `--group G` is @group)
  */
 struct cli_json;
 
@@ -59,6 +61,9 @@ struct cli {
 	bool policy_only;
 	const char *record;
 	const char *replay;
+	const char *count;
+	const char *timeout;
+	const char *rcvbuf;
 	char **args;
 	size_t n_args;
 	struct cli_json *json;	/* --format json: see cli_json_begin() */
@@ -75,6 +80,7 @@ int flush_main(struct cli *c);
 int confirm_main(struct cli *c);
 int rollback_main(struct cli *c);
 int audit_main(struct cli *c);
+int monitor_main(struct cli *c);
 int promote_main(struct cli *c);
 int unstage_main(struct cli *c);
 /* apply --stage (cmd_stage.c) */

@@ -11,33 +11,34 @@
  * table, `<table>_staged` (same ownership mark), whose base chains run on
  * the same hooks just before portwarden's (priority STAGE_PRIORITY):
  *
- *   chain input { type filter hook input priority -1; policy accept;
- *     ct state != new accept                   (established never pay more)
- *     jump enforced_input                      (reg32_15 := enforced verdict)
- *     <staged rule 0 matches> counter goto staged_input_0
- *     ...                                      (first match decides, as in
- *     counter goto staged_input_N              the enforced table)
+ *   chain input { type filter hook input priority filter - 1; policy accept;
+ *     ct state != new accept           (established packets pay no more)
+ *     goto enforced_input
  *   }
- *   chain enforced_input {                     (a shadow copy of the
- *     <enforced rule matches> reg32_15 := V; return     enforced chain)
+ *   chain enforced_input {             (a copy of the enforced chain)
+ *     <rule both policies start with> counter return comment "K ..."
+ *     <enforced rule, verdict E> goto staged_input_E
  *     ...
- *     reg32_15 := the chain's policy
+ *     goto staged_input_<the enforced chain's policy>
  *   }
- *   chain staged_input_K {                     (one per staged rule)
- *     reg32_15 == W  log group G prefix "pw1 S in V NAME AT W"
- *     ...                                      (for each W other than V)
- *   }
+ *   chain staged_input_accept {        (and _drop, _reject: one copy of
+ *     <staged rule K, verdict V == E> counter return comment "K ..."
+ *     <staged rule K, verdict V != E> 5-tuple != @seen_v4 add @seen_v4
+ *                   log group G prefix "pw1 S in V NAME AT E"   (and v6)
+ *     <staged rule K, verdict V != E> counter return comment "K ..."
+ *     ...                              the staged chain per enforced
+ *   }                                  verdict E)
  *
- * The nftables registers live for one base chain's traversal, across
- * jump, goto and return: the shadow chain leaves the enforced verdict in
- * NFT_REG32_15 (a register portwarden's compiled rules never reach: their
- * widest load is a 24-byte concatenation from NFT_REG_1), and each staged
- * rule's chain compares it with its own verdict, so only the new
- * connections whose verdicts differ reach user space. Nothing in the
- * table accepts for another table, drops or rejects: an `accept` in a
- * base chain only ends that chain, the packet goes on to the next one.
- * Sets are copied in: the enforced policy's as `e_<name>`, the staged
- * policy's as `s_<name>`.
+ * The enforced verdict is carried by control flow, not in a register:
+ * Linux (6.5+) refuses a rule that reads a register it did not write
+ * itself. Only the copies whose verdict differs log, once per 5-tuple a
+ * minute (`seen_v4`/`seen_v6`, dynamic sets with timeout), so only the
+ * new connections whose verdicts differ reach user space. Nothing in the
+ * table drops, rejects or alters a packet: an `accept` in a base chain
+ * only ends that chain, the packet goes on to the next one. Sets are
+ * copied in: the enforced policy's as `e_<name>`, the staged policy's as
+ * `s_<name>`. Rule comments "K PREFIX" name staged rule K of the
+ * direction for nl_stage_read().
  */
 
 #include <stdbool.h>
@@ -50,8 +51,6 @@
 
 #define STAGE_SUFFIX "_staged"
 #define STAGE_PRIORITY (-1)
-/* The NFLOG group until the policy names one (`log_group`, SPEC §9). */
-#define STAGE_LOG_GROUP_DEFAULT 1000
 
 /* Verdict codes in NFT_REG32_15. */
 enum stage_code {

@@ -91,6 +91,7 @@ int stage_main(struct cli *c)
 	struct diag d;
 	size_t i;
 	int rc = EXIT_INVALID, ret, lock = -1;
+	uint16_t group;
 
 	diag_init(&d);
 	if (c->confirm >= 0) {
@@ -142,7 +143,9 @@ int stage_main(struct cli *c)
 		rc = fail(c->cmd, "cannot use", RUN_DIR, ret);
 		goto out;
 	}
-	ret = nl_stage_install(sock, live, want, STAGE_LOG_GROUP_DEFAULT, &d);
+	/* the staged policy's own log_group: where its records go */
+	group = p->log_group;
+	ret = nl_stage_install(sock, live, want, group, &d);
 	cli_print_diag(c, &d);
 	if (ret < 0) {
 		fprintf(stderr, "portwarden: apply --stage: nothing was staged: %s\n",
@@ -153,7 +156,7 @@ int stage_main(struct cli *c)
 	st.table = want->table;
 	st.time = (int64_t)time(NULL);
 	st.hash = model_hash(want);
-	st.group = STAGE_LOG_GROUP_DEFAULT;
+	st.group = group;
 	st.sources = xcalloc(c->n_args + 1, sizeof(*st.sources));
 	for (i = 0; i < c->n_args; i++)
 		st.sources[st.n_sources++] = xstrdup(realpath(c->args[i], abs) ?
@@ -168,12 +171,11 @@ int stage_main(struct cli *c)
 		printf(", \"staged_table\": ");
 		json_string(stdout, name);
 		printf(", \"rules\": %zu, \"enforced\": %s, \"log_group\": %u}\n",
-		       staged_rules(want), live ? "true" : "false",
-		       STAGE_LOG_GROUP_DEFAULT);
+		       staged_rules(want), live ? "true" : "false", group);
 	} else if (!c->quiet) {
 		printf("table inet %s: staged (%zu rules) beside %s%s; new connections on which it differs are logged to NFLOG group %u\n",
 		       name, staged_rules(want), live ? "table inet " : "no enforced policy (the host accepts)",
-		       live ? want->table : "", STAGE_LOG_GROUP_DEFAULT);
+		       live ? want->table : "", group);
 	}
 	rc = EXIT_OK;
 out:

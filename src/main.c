@@ -28,6 +28,7 @@
 #define OPT_STAGE	0x400u	/* apply --stage */
 #define OPT_PACKET	0x200u	/* explain's --sport, --group, --cgroup,
 				 * --interface, --policy-only */
+#define OPT_MONITOR	0x400u	/* --group, --count, --timeout, --rcvbuf */
 
 static const struct command {
 	const char *name;
@@ -71,6 +72,10 @@ static const struct command {
 	  "[--sport PORT] [--user USER] [--group GROUP] [--cgroup PATH] "
 	  "[--interface NAME] [--policy-only] [--netns NAME|PATH]",
 	  "show the verdict and deciding rule for one packet" },
+	{ "monitor", monitor_main, OPT_NETNS | OPT_ALL_NETNS | OPT_MONITOR,
+	  "[--format text|json] [--netns NAME|PATH | --all-netns] [--group G] "
+	  "[--count N] [--timeout SECONDS] [--rcvbuf BYTES]",
+	  "print refused and logged packets live, with rule and process" },
 };
 
 static void usage(FILE *f)
@@ -266,6 +271,21 @@ int main(int argc, char **argv)
 				ret = EXIT_INVALID;
 				goto out;
 			}
+		} else if ((v = opt_value(argc, argv, &i, "--count"))) {
+			if (once(&c.count, v, "--count") < 0) {
+				ret = EXIT_INVALID;
+				goto out;
+			}
+		} else if ((v = opt_value(argc, argv, &i, "--timeout"))) {
+			if (once(&c.timeout, v, "--timeout") < 0) {
+				ret = EXIT_INVALID;
+				goto out;
+			}
+		} else if ((v = opt_value(argc, argv, &i, "--rcvbuf"))) {
+			if (once(&c.rcvbuf, v, "--rcvbuf") < 0) {
+				ret = EXIT_INVALID;
+				goto out;
+			}
 		} else if ((v = opt_value(argc, argv, &i, "--cgroup"))) {
 			if (once(&c.cgroup, v, "--cgroup") < 0) {
 				ret = EXIT_INVALID;
@@ -315,8 +335,10 @@ int main(int argc, char **argv)
 	    (c.from && !(cmd->opts & OPT_FROM)) ||
 	    (c.user && !(cmd->opts & OPT_USER)) ||
 	    ((c.record || c.replay) && !(cmd->opts & OPT_RECORD)) ||
-	    ((c.sport || c.group || c.cgroup || c.iface || c.policy_only) &&
-	     !(cmd->opts & OPT_PACKET))) {
+	    ((c.sport || c.cgroup || c.iface || c.policy_only) &&
+	     !(cmd->opts & OPT_PACKET)) ||
+	    (c.group && !(cmd->opts & (OPT_PACKET | OPT_MONITOR))) ||
+	    ((c.count || c.timeout || c.rcvbuf) && !(cmd->opts & OPT_MONITOR))) {
 		ret = bad_usage("an option given does not apply to '%s'", cmd->name);
 		goto out;
 	}

@@ -490,7 +490,8 @@ static int put_set(struct nl_txn *b, const struct model *m, size_t i,
 /*
  * A NEWRULE for rule @j of chain @ci of @m: appended, or, when @before is
  * a handle, inserted before that rule. @carry: the live rule whose counter
- * values the new one starts with (a recreated table), or NULL.
+ * values the new one starts with (a recreated table, or a rule whose NFLOG
+ * prefix alone changed), or NULL.
  */
 static int put_rule(struct nl_txn *b, const struct model *m, size_t ci,
 		    size_t j, uint64_t before, const struct mrule *carry,
@@ -540,6 +541,22 @@ static const struct mrule *paired(const struct model *old,
 	return &old->chains[oc].rules[o];
 }
 
+/* The live rule a new rule takes its counter values from: the paired one,
+ * or one that differed only in its NFLOG prefix (model_delta.h). */
+static const struct mrule *carried(const struct model *old,
+				   const struct model_delta *dl, size_t ci,
+				   size_t j)
+{
+	const struct mrule *r = paired(old, dl, ci, j);
+	size_t o;
+
+	if (r || !old || !dl || !dl->rule_carry ||
+	    dl->chain_old[ci] == DELTA_NONE ||
+	    (o = dl->rule_carry[ci][j]) == DELTA_NONE)
+		return r;
+	return &old->chains[dl->chain_old[ci]].rules[o];
+}
+
 int nl_build_replace(struct nl_txn *b, const struct model *m,
 		     const struct model *old, const struct model_delta *dl,
 		     struct diag *d)
@@ -574,7 +591,7 @@ int nl_build_replace(struct nl_txn *b, const struct model *m,
 		put_chain(b, m, i);
 	for (i = 0; i < m->n_chains; i++)
 		for (j = 0; j < m->chains[i].n_rules; j++) {
-			ret = put_rule(b, m, i, j, 0, paired(old, dl, i, j), d);
+			ret = put_rule(b, m, i, j, 0, carried(old, dl, i, j), d);
 			if (ret < 0)
 				return ret;
 		}
@@ -704,7 +721,8 @@ int nl_build_delta(struct nl_txn *b, const struct model *old,
 		for (j = 0; j < c->n_rules; j++) {
 			if (paired(old, dl, i, j))
 				continue;
-			ret = put_rule(b, new, i, j, before[j], NULL, d);
+			ret = put_rule(b, new, i, j, before[j],
+				       carried(old, dl, i, j), d);
 			if (ret < 0) {
 				free(before);
 				return ret;

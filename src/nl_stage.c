@@ -474,6 +474,10 @@ static bool rule_same(const struct model *em, const struct mrule *er,
 	a.counter = b.counter = false;
 	a.comment = b.comment = NULL;
 	a.log_prefix = b.log_prefix = NULL;
+	/* the enforced rule's own NFLOG record (its FILE:LINE) is no part of
+	 * what it decides */
+	a.nflog_prefix = b.nflog_prefix = NULL;
+	a.nflog_group = b.nflog_group = 0;
 	if (!mrule_equal(em, &a, sm, &b))
 		return false;
 	/* mrule_equal() compares lookups by set name: compare the sets */

@@ -350,12 +350,13 @@ static void check_listener(struct ctx *c, struct pending *pd,
 
 enum top_key {
 	TK_VERSION, TK_TABLE, TK_DEFAULTS, TK_ESTABLISHED, TK_LOOPBACK,
-	TK_ICMP, TK_SETS, TK_INBOUND, TK_OUTBOUND, TK_LISTENERS, TK_MAX
+	TK_ICMP, TK_SETS, TK_INBOUND, TK_OUTBOUND, TK_LISTENERS, TK_LOG_GROUP,
+	TK_MAX
 };
 
 static const char *const top_keys[TK_MAX] = {
 	"portwarden", "table", "defaults", "established", "loopback", "icmp",
-	"sets", "inbound", "outbound", "listeners",
+	"sets", "inbound", "outbound", "listeners", "log_group",
 };
 
 static bool table_name_ok(const char *s, size_t len)
@@ -498,6 +499,18 @@ static void top_level(struct ctx *c, const struct yaml_tree *t)
 				      ARRAY_SIZE(icmp_names), &v))
 				chk_merge_setting(c, &c->icmp, "icmp", val, v);
 			break;
+		case TK_LOG_GROUP:
+			if (!chk_want_scalar(c, val, "an NFLOG group number"))
+				break;
+			if (!chk_all_digits(val->str) || val->len > 5 ||
+			    strtoul(val->str, NULL, 10) > 65535) {
+				err(c, val, "bad log_group '%s' (an NFLOG group number 0-65535)",
+				    chk_q(c, val->str));
+				break;
+			}
+			chk_merge_setting(c, &c->log_group, "log_group", val,
+					  (int)strtoul(val->str, NULL, 10));
+			break;
 		case TK_SETS:
 			if (node_is_null(val))
 				break;
@@ -604,6 +617,7 @@ int policy_check_trees(struct policy **out, struct yaml_tree *const *trees,
 			p->def_loc[k] = c.def[k].loc;
 	}
 	p->log_default = c.log.set && c.log.value;
+	p->log_group = c.log_group.set ? (uint16_t)c.log_group.value : 1000;
 	p->established = !c.established.set || c.established.value;
 	p->loopback = !c.loopback.set || c.loopback.value;
 	p->icmp = c.icmp.set ? (enum icmp_mode)c.icmp.value : ICMP_ESSENTIAL;

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Fuzz smoke test: build the libFuzzer harnesses with clang (ASan+UBSan)
 # and run each from its seed corpus: the policy front end for 30 seconds,
-# the rollback record reader for 10. Any crash, leak, sanitizer report or
+# the rollback record reader and the NFLOG
+# record parser for 10 each. Any crash, leak, sanitizer report or
 # timeout fails the test.
 . "$(dirname "$0")/lib.sh"
 
@@ -58,4 +59,22 @@ else
 	exit 1
 fi
 [ "${runs:-0}" -gt 1000 ] && ok "fuzz state reader made progress" || not_ok "fuzz state reader made progress" "only ${runs:-0} runs"
+# The NFLOG record parser, from records as the kernel builds them (10 s).
+mkdir "$work/corpus-nflog"
+log="$work/fuzz-nflog.log"
+"$BUILD/fuzz_nflog" -max_total_time=10 -rss_limit_mb=2048 -timeout=10 \
+	-max_len=4096 -artifact_prefix="$work/nflog-" -print_final_stats=1 \
+	"$work/corpus-nflog" fuzz/corpus-nflog >"$log" 2>&1
+rc=$?
+runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+if [ "$rc" -eq 0 ] && ! ls "$work"/nflog-crash-* "$work"/nflog-leak-* "$work"/nflog-timeout-* >/dev/null 2>&1; then
+	ok "fuzz nflog_parse 10s (${runs:-?} runs)"
+else
+	not_ok "fuzz nflog_parse" "exit $rc: $(grep -m3 -E 'ERROR|SUMMARY|Test unit written' "$log" | tr '\n' '|')"
+	for f in "$work"/nflog-crash-* "$work"/nflog-leak-* "$work"/nflog-timeout-*; do
+		[ -f "$f" ] && { echo "# reproducer $f:"; od -c "$f" | head -20; }
+	done
+	exit 1
+fi
+[ "${runs:-0}" -gt 1000 ] && ok "fuzz nflog parser made progress" || not_ok "fuzz nflog parser made progress" "only ${runs:-0} runs"
 exit $((T_FAILED > 0))

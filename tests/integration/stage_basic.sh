@@ -95,6 +95,28 @@ check_eq "status: sources of the staged policy" "$WORK/staged.yaml" \
 check_eq "status text shows the staged policy" 0 $?
 ssh_before=$(echo "$st" | js '[r["packets"] for c in d["chains"] for r in c["rules"] if r["rule"] == "ssh"][0]')
 
+# end to end: `portwarden monitor` turns the records into staged events
+"$PORTWARDEN" monitor --format json --count "$N" --timeout 20 > "$WORK/mon.json" 2> "$WORK/mon.err" &
+MON_PID=$!
+NET_PIDS+=($MON_PID)
+for _ in $(seq 100); do
+	grep -q '^ *1000 ' /proc/net/netfilter/nfnetlink_log 2>/dev/null && break
+	sleep 0.05
+done
+check_eq "with monitor running, port 80 still open" "open=$N" "$(connect 80 "$N")"
+wait "$MON_PID"
+check_eq "monitor: exit 0" "0:" "$?:$(cat "$WORK/mon.err")"
+got=$($PY -c '
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+ok = [e for e in ev if e["kind"] == "staged" and e["dir"] == "in"
+      and e["dst"].endswith(":80") and e["verdict"] == "accept"
+      and e["rule"] == "web" and e["staged"]["verdict"] == "reject"
+      and e["staged"]["rule"] == "no-web"
+      and e["staged"]["at"].endswith("staged.yaml:5")]
+print(len(ok), len(ev), len({e["src"] for e in ok}))' "$WORK/mon.json" 2>&1)
+check_eq "monitor: one staged event per connection, both verdicts and both rules" "$N $N $N" "$got"
+
 # promote: one transaction, port 80 refused, ssh's counter kept
 out=$("$PORTWARDEN" promote --format json 2>&1)
 check_eq "promote" 0 $?
