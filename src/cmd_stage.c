@@ -88,6 +88,7 @@ int stage_main(struct cli *c)
 	struct policy *p = NULL;
 	struct nl_sock *sock = NULL;
 	char dir[256], name[264], abs[PATH_MAX];
+	char **saved_args;
 	struct diag d;
 	size_t i;
 	int rc = EXIT_INVALID, ret, lock = -1;
@@ -98,7 +99,16 @@ int stage_main(struct cli *c)
 		fprintf(stderr, "portwarden: apply --stage: a staged policy decides nothing, so there is nothing for --confirm to undo (use it with promote)\n");
 		return EXIT_INVALID;
 	}
+	/* loaded by absolute path, as promote loads them again: the paths are
+	 * in the rules' NFLOG prefixes, and so in the model's fingerprint */
+	st.sources = xcalloc(c->n_args + 1, sizeof(*st.sources));
+	for (i = 0; i < c->n_args; i++)
+		st.sources[st.n_sources++] = xstrdup(realpath(c->args[i], abs) ?
+						     abs : c->args[i]);
+	saved_args = c->args;
+	c->args = st.sources;
 	want = cli_load_model(c, 0, c->n_args, &p, &rc);
+	c->args = saved_args;
 	if (!want)
 		goto out;
 	if (stage_table_name(want->table, name, sizeof(name)) < 0) {
@@ -157,10 +167,6 @@ int stage_main(struct cli *c)
 	st.time = (int64_t)time(NULL);
 	st.hash = model_hash(want);
 	st.group = group;
-	st.sources = xcalloc(c->n_args + 1, sizeof(*st.sources));
-	for (i = 0; i < c->n_args; i++)
-		st.sources[st.n_sources++] = xstrdup(realpath(c->args[i], abs) ?
-						     abs : c->args[i]);
 	ret = stage_state_save(dir, &st);
 	if (ret < 0)
 		fprintf(stderr, "portwarden: apply --stage: warning: cannot write %s/staged-%s: %s (promote will not know the staged files)\n",

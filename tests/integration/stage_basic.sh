@@ -160,8 +160,8 @@ check "and the staged policy stays" nft list table inet portwarden_staged
 
 # staging from no enforced policy: the host's verdict (accept) is the enforced one
 "$PORTWARDEN" flush -q
-"$PORTWARDEN" apply -q --stage "$WORK/staged.yaml"
-check_eq "stage with no enforced policy" 0 $?
+(cd "$WORK" && "$PORTWARDEN" apply -q --stage staged.yaml)
+check_eq "stage with no enforced policy (a relative path)" 0 $?
 nflog_start
 check_eq "no enforced policy, staged: port 80 still open" "open=$N" "$(connect 80 "$N")"
 nflog_stop
@@ -169,8 +169,8 @@ check_eq "no enforced policy: one record per connection to 80" "$N" \
 	"$(grep -c '"pw1 S in reject no-web .* accept"' "$LOG")"
 "$PORTWARDEN" status | grep -q 'not present (nothing enforced)'
 check_eq "status with only a staged policy" 0 $?
-"$PORTWARDEN" promote -q
-check_eq "promote from no enforced policy" 0 $?
+(cd / && "$PORTWARDEN" promote -q)
+check_eq "promote from no enforced policy (from another directory)" 0 $?
 check_eq "after promote from nothing, port 80 is refused" "refused=$N" "$(connect 80 "$N")"
 check_eq "and port 22 open" "open=$N" "$(connect 22 "$N")"
 
