@@ -7,7 +7,8 @@
  *
  * The match bytecode of every rule is nl_rule_build()'s, the same as the
  * enforced table's; this module only appends what no policy rule has:
- * writes and compares of NFT_REG32_15, jump/goto/return and `log group`.
+ * goto/return, `log group`, and the 5-tuple lookup and update of the
+ * `seen` sets that make a record once per connection.
  */
 #include <errno.h>
 #include <stdio.h>
