@@ -145,7 +145,8 @@ static void refresh(struct attr_cache *a, int k, uint64_t batch)
 	struct sk_table *t = &a->t[k];
 	uint8_t proto = k ? IPPROTO_UDP : IPPROTO_TCP;
 
-	memset(t->slot, 0, t->cap * sizeof(*t->slot));
+	if (t->slot)
+		memset(t->slot, 0, t->cap * sizeof(*t->slot));
 	t->n = 0;
 	/* a failed dump leaves what it read: attribution is best effort */
 	(void)sockdiag_dump(a->sd, proto, AF_INET, dump_cb, t);

@@ -29,7 +29,7 @@ mon_start() {
 	local out=$1 i; shift
 	"$PORTWARDEN" monitor "$@" > "$out" 2> "$out.err" &
 	MON_PID=$!
-	for i in $(seq 100); do
+	for i in $(seq 600); do
 		grep -q '^ *1000 ' /proc/net/netfilter/nfnetlink_log 2>/dev/null && return 0
 		sleep 0.05
 	done
@@ -39,7 +39,7 @@ mon_start() {
 # wait_lines FILE N: until FILE has N lines (bounded)
 wait_lines() {
 	local i
-	for i in $(seq 100); do
+	for i in $(seq 600); do
 		[ "$(wc -l < "$1")" -ge "$2" ] && return 0
 		sleep 0.05
 	done

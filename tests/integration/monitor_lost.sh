@@ -27,7 +27,7 @@ trap 'mon_stop; net_cleanup' EXIT
 bound() { "$@" cat /proc/net/netfilter/nfnetlink_log 2>/dev/null | grep -q '^ *1000 '; }
 wait_bound() {
 	local i
-	for i in $(seq 100); do bound "$@" && return 0; sleep 0.05; done
+	for i in $(seq 600); do bound "$@" && return 0; sleep 0.05; done
 	return 1
 }
 counter() {
@@ -72,7 +72,7 @@ kill -CONT "$MON_PID"
 # one more, from a port of its own, after the flood: its record shows
 # the gap of everything lost before it
 udp_from 7777 7000 1
-for i in $(seq 200); do
+for i in $(seq 600); do
 	grep -q '"src": "10.77.0.2:7777"' "$OUT" && break
 	sleep 0.05
 done
@@ -121,7 +121,7 @@ all_netns() {
 	else not_ok "--all-netns binds every namespace" "$(cat "$WORK/all.err")"; fi
 	in_peer $PY "$TESTS_DIR/tools/monclient.py" tcp 10.77.0.1 8080 0.6 > "$WORK/pc" 2>&1
 	udp_from 7001 7000 1
-	for i in $(seq 100); do [ "$(wc -l < "$WORK/all.json")" -ge 2 ] && break; sleep 0.05; done
+	for i in $(seq 600); do [ "$(wc -l < "$WORK/all.json")" -ge 2 ] && break; sleep 0.05; done
 	kill "$pid"
 	wait "$pid"
 }
