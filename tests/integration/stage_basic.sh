@@ -192,4 +192,19 @@ check_eq "enforced now refuses 80 (drop)" "timeout=2" "$(connect 80 2)"
 nflog_stop
 check_eq "the staged copy of the enforced table followed the apply" 2 \
 	"$(grep -c '"pw1 S in accept web .* drop"' "$LOG")"
+# ... and rollback (back to the enforced policy that accepts 80: no record)
+"$PORTWARDEN" rollback -q
+nflog_start
+check_eq "after rollback port 80 is open" "open=2" "$(connect 80 2)"
+nflog_stop
+check_eq "the staged copy followed the rollback (both accept 80: no record)" 0 \
+	"$(grep -c 'dport": 80' "$LOG")"
+# ... and flush (nothing enforced: the host accepts; staged agrees on 80)
+"$PORTWARDEN" flush -q
+nflog_start
+check_eq "after flush port 22 is open" "open=2" "$(connect 22 2)"
+check_eq "after flush port 9 is refused by the host" "refused=2" "$(connect 9 2)"
+nflog_stop
+check_eq "the staged copy followed the flush (the host accepts 9, staged drops it)" 2 \
+	"$(grep -c '"pw1 S in drop default .* accept"' "$LOG")"
 exit 0
