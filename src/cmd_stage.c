@@ -243,7 +243,7 @@ int promote_main(struct cli *c)
 	rc = apply_run(c, name, st->hash);
 	c->args = saved_args;
 	c->n_args = saved_n;
-	if (rc == EXIT_OK)
+	if (rc == EXIT_OK && !c->dry_run)
 		stage_state_remove(dir, table);
 out:
 	stage_state_free(st);

@@ -45,8 +45,9 @@ static const struct command {
 	  OPT_STAGE,
 	  "[POLICY...] [--dry-run] [--confirm SECONDS] [--force] [--stage]",
 	  "replace portwarden's table with the policy, atomically" },
-	{ "promote", promote_main, OPT_TABLE | OPT_CONFIRM | OPT_FORCE | OPT_NETNS,
-	  "[--table NAME] [--confirm SECONDS] [--force]",
+	{ "promote", promote_main, OPT_TABLE | OPT_DRY_RUN | OPT_CONFIRM |
+	  OPT_FORCE | OPT_NETNS,
+	  "[--table NAME] [--dry-run] [--confirm SECONDS] [--force]",
 	  "enforce the staged policy (one incremental transaction)" },
 	{ "unstage", unstage_main, OPT_TABLE | OPT_NETNS,
 	  "[--table NAME]",

@@ -118,6 +118,10 @@ print(len(ok), len(ev), len({e["src"] for e in ok}))' "$WORK/mon.json" 2>&1)
 check_eq "monitor: one staged event per connection, both verdicts and both rules" "$N $N $N" "$got"
 
 # promote: one transaction, port 80 refused, ssh's counter kept
+out=$("$PORTWARDEN" promote --dry-run 2>&1)
+check_eq "promote --dry-run: exit 0" 0 $?
+check "promote --dry-run shows the rule that would come" grep -q '^+ .*reject.*no-web' <<<"$out"
+check "promote --dry-run changes nothing" nft list table inet portwarden_staged
 out=$("$PORTWARDEN" promote --format json 2>&1)
 check_eq "promote" 0 $?
 check_eq "promote keeps the unchanged rules' counters (json)" "True" \
