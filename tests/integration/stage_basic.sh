@@ -70,6 +70,8 @@ check_eq "apply --stage" 0 $?
 check "the staged table exists" nft list table inet portwarden_staged
 check "the enforced table is unchanged by staging" \
 	"$PORTWARDEN" diff -q "$WORK/enforced.yaml"
+check_eq "audit: the staged table is no drift" 0 \
+	"$("$PORTWARDEN" audit "$WORK/enforced.yaml" --format json | js 'len([f for f in d["findings"] if f["kind"] == "ruleset-drift"])')"
 
 nflog_start
 check_eq "staged reject, enforced accept: port 80 still open" "open=$N" "$(connect 80 "$N")"
