@@ -108,6 +108,10 @@ static int ns_open(const char *label, uint16_t group, int rcvbuf,
 
 	ns->ifd = -1;
 	ns->label = label ? xstrdup(label) : NULL;
+	/* the daemon's events from the file's end as of now: before the
+	 * group is bound, which tells a watcher that monitor is ready */
+	ns->dev = devents_new();
+	devents_poll(ns->dev, NULL, NULL, NULL);
 	ret = nflog_open(&ns->nf, group, rcvbuf);
 	if (ret < 0) {
 		fprintf(stderr, "portwarden: monitor: cannot bind NFLOG group %u%s",
@@ -128,8 +132,6 @@ static int ns_open(const char *label, uint16_t group, int rcvbuf,
 	if (nl_sock_open(&ns->nl) < 0)
 		ns->nl = NULL;
 	ns->ifd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	ns->dev = devents_new();
-	devents_poll(ns->dev, NULL, NULL, NULL);	/* from its end */
 	*out = ns;
 	return 0;
 fail:
