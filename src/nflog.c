@@ -21,7 +21,7 @@
 #include "nflog.h"
 #include "util.h"
 
-#define NFLOG_RCVBUF_DEFAULT	(8 << 20)
+#define NFLOG_RCVBUF_DEFAULT	(32 << 20)	/* ~100,000 records */
 /*
  * The kernel's batch: one skb of this size holds ~200 records. The skb's
  * data and its shared info (~320 bytes) fit one 64 KiB allocation; a round
