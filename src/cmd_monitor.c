@@ -30,7 +30,6 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -44,6 +43,7 @@
 #include "netns.h"
 #include "nflog.h"
 #include "nl.h"
+#include "sdnotify.h"
 #include "util.h"
 
 #define MON_DEFAULT_GROUP 1000
@@ -578,28 +578,6 @@ static void poll_daemon(struct mon *m)
 
 /* ---- the loop -------------------------------------------------------- */
 
-/* sd_notify(READY=1) when systemd asked for it (Type=notify). */
-static void notify_ready(void)
-{
-	const char *path = getenv("NOTIFY_SOCKET");
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	socklen_t len;
-	int fd;
-
-	if (!path || (path[0] != '/' && path[0] != '@') ||
-	    strlen(path) >= sizeof(sa.sun_path))
-		return;
-	memcpy(sa.sun_path, path, strlen(path));
-	if (path[0] == '@')
-		sa.sun_path[0] = '\0';
-	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return;
-	(void)sendto(fd, "READY=1", 7, MSG_NOSIGNAL, (struct sockaddr *)&sa, len);
-	close(fd);
-}
-
 static int parse_u64(const char *s, uint64_t max, uint64_t *out)
 {
 	char *end;
@@ -666,7 +644,8 @@ static int run(struct mon *m, uint64_t timeout)
 			goto out;
 		}
 	}
-	notify_ready();
+	/* Type=notify: ready once every group is bound */
+	(void)sd_notify_send("READY=1");
 	while (!m->stop) {
 		n = epoll_wait(ep, evs, (int)ARRAY_SIZE(evs), -1);
 		if (n < 0) {
