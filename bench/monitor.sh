@@ -83,8 +83,8 @@ stack=log1:NFLOG,base1:BASE,ifi1:IFINDEX,ip2str1:IP2STR,json1:JSON
 
 [log1]
 group=1001
-netlink_socket_buffer_size=8388608
-netlink_socket_buffer_maxsize=8388608
+netlink_socket_buffer_size=33554432
+netlink_socket_buffer_maxsize=33554432
 
 [json1]
 file="$W/ulogd.json"

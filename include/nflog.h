@@ -76,7 +76,7 @@ struct nflog;
  * @out:    the handle
  * @group:  NFLOG group
  * @rcvbuf: socket receive buffer in bytes (SO_RCVBUFFORCE, else
- *          SO_RCVBUF); 0 for the default of nflog (8 MiB)
+ *          SO_RCVBUF); 0 for the default of nflog (32 MiB)
  *
  * Return: 0 or a negative errno (-EBUSY: another program has the group).
  */

@@ -30,7 +30,6 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -44,6 +43,7 @@
 #include "netns.h"
 #include "nflog.h"
 #include "nl.h"
+#include "sdnotify.h"
 #include "util.h"
 
 #define MON_DEFAULT_GROUP 1000
@@ -108,6 +108,10 @@ static int ns_open(const char *label, uint16_t group, int rcvbuf,
 
 	ns->ifd = -1;
 	ns->label = label ? xstrdup(label) : NULL;
+	/* the daemon's events from the file's end as of now: before the
+	 * group is bound, which tells a watcher that monitor is ready */
+	ns->dev = devents_new();
+	devents_poll(ns->dev, NULL, NULL, NULL);
 	ret = nflog_open(&ns->nf, group, rcvbuf);
 	if (ret < 0) {
 		fprintf(stderr, "portwarden: monitor: cannot bind NFLOG group %u%s",
@@ -128,8 +132,6 @@ static int ns_open(const char *label, uint16_t group, int rcvbuf,
 	if (nl_sock_open(&ns->nl) < 0)
 		ns->nl = NULL;
 	ns->ifd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	ns->dev = devents_new();
-	devents_poll(ns->dev, NULL, NULL, NULL);	/* from its end */
 	*out = ns;
 	return 0;
 fail:
@@ -576,28 +578,6 @@ static void poll_daemon(struct mon *m)
 
 /* ---- the loop -------------------------------------------------------- */
 
-/* sd_notify(READY=1) when systemd asked for it (Type=notify). */
-static void notify_ready(void)
-{
-	const char *path = getenv("NOTIFY_SOCKET");
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	socklen_t len;
-	int fd;
-
-	if (!path || (path[0] != '/' && path[0] != '@') ||
-	    strlen(path) >= sizeof(sa.sun_path))
-		return;
-	memcpy(sa.sun_path, path, strlen(path));
-	if (path[0] == '@')
-		sa.sun_path[0] = '\0';
-	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return;
-	(void)sendto(fd, "READY=1", 7, MSG_NOSIGNAL, (struct sockaddr *)&sa, len);
-	close(fd);
-}
-
 static int parse_u64(const char *s, uint64_t max, uint64_t *out)
 {
 	char *end;
@@ -664,7 +644,8 @@ static int run(struct mon *m, uint64_t timeout)
 			goto out;
 		}
 	}
-	notify_ready();
+	/* Type=notify: ready once every group is bound */
+	(void)sd_notify_send("READY=1");
 	while (!m->stop) {
 		n = epoll_wait(ep, evs, (int)ARRAY_SIZE(evs), -1);
 		if (n < 0) {

@@ -187,7 +187,8 @@ static int nft_prepare(struct cli *c, struct nft_run *r, bool lock)
 
 	diag_init(&r->d);
 	r->lock = -1;
-	r->policy = cli_load_policy(c, 0, c->n_args, &rc);
+	if (!r->policy)	/* else apply_loaded()'s */
+		r->policy = cli_load_policy(c, 0, c->n_args, &rc);
 	if (!r->policy)
 		return rc;
 	r->ms[PH_LOAD] = now_ms() - t;
@@ -389,12 +390,32 @@ int apply_main(struct cli *c)
 {
 	if (c->stage)
 		return stage_main(c);
-	return apply_run(c, NULL, 0);
+	return apply_loaded(c, NULL, NULL);
+}
+
+/*
+ * apply_loaded(), apply_run(): @p (borrowed) or c->args; @changed; @drop
+ * deleted in the same transaction; @want_hash the fingerprint the
+ * compiled policy must have.
+ */
+static int apply_common(struct cli *c, const struct policy *p, bool *changed,
+			const char *drop, uint64_t want_hash);
+
+int apply_loaded(struct cli *c, const struct policy *p, bool *changed)
+{
+	return apply_common(c, p, changed, NULL, 0);
 }
 
 int apply_run(struct cli *c, const char *drop, uint64_t want_hash)
 {
-	struct nft_run r = { .lock = -1, .no_cache = drop != NULL };
+	return apply_common(c, NULL, NULL, drop, want_hash);
+}
+
+static int apply_common(struct cli *c, const struct policy *p, bool *changed,
+			const char *drop, uint64_t want_hash)
+{
+	struct nft_run r = { .lock = -1, .policy = (struct policy *)p,
+			     .no_cache = drop != NULL };
 	struct model_diff df = { 0 };
 	struct model_delta dl = { 0 };
 	struct safe_txn txn;	/* safe ops */
@@ -433,6 +454,8 @@ int apply_run(struct cli *c, const char *drop, uint64_t want_hash)
 			print_json_diff(r.want->table, false, NULL, extra);
 		else if (!c->quiet)
 			printf("table inet %s: unchanged\n", r.want->table);
+		if (changed)
+			*changed = false;
 		rc = EXIT_OK;
 		goto out;
 	}
@@ -502,10 +525,14 @@ int apply_run(struct cli *c, const char *drop, uint64_t want_hash)
 		       r.want->table, drop ? "the staged policy is enforced" :
 		       "applied", n_rules, n_elems);
 	}
+	if (changed)
+		*changed = true;
 	rc = EXIT_OK;
 out:
 	model_delta_release(&dl);
 	model_diff_release(&df);
+	if (p)
+		r.policy = NULL;	/* the caller's */
 	nft_run_release(&r);
 	return rc;
 }

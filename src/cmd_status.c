@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "dns_status.h"
 #include "metrics.h"
 #include "model.h"
 #include "netns.h"
@@ -117,6 +118,8 @@ static void status_json(const struct model *m, const struct nl_raw_table *raw)
 		printf("]}");
 	}
 	printf("]");
+	dns_status_json(m, stdout);
+	/* the staged part and the closing brace: status_main() */
 }
 
 /* every name and comment below was read from the kernel, where anyone
@@ -342,6 +345,8 @@ int status_main(struct cli *c)
 		metrics_rules_prometheus(m, stdout);
 	else
 		status_text(m, raw);
+	if (c->format == FMT_TEXT)
+		dns_status_text(m, stdout);
 staged:
 	rc = EXIT_OK;
 	if (c->format != FMT_PROMETHEUS) {

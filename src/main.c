@@ -52,6 +52,8 @@ static const struct command {
 	{ "unstage", unstage_main, OPT_TABLE | OPT_NETNS,
 	  "[--table NAME]",
 	  "remove the staged policy" },
+	{ "daemon", daemon_main, OPT_NETNS | OPT_FORCE, "[POLICY...] [--force]",
+	  "apply the policy and keep it applied; repair drift (systemd service)" },
 	{ "confirm", confirm_main, OPT_NETNS | OPT_FORCE, "[--force]",
 	  "keep a ruleset applied with --confirm" },
 	{ "rollback", rollback_main, OPT_NETNS | OPT_FORCE, "[--force]",

@@ -43,6 +43,7 @@ static const char *const verdict_names[] = {
 	[MV_DROP] = "drop",
 	[MV_REJECT_TCP] = "reject_tcp",
 	[MV_REJECT_ICMPX] = "reject_icmpx",
+	[MV_QUEUE] = "queue",	/* written "queue:N" (the queue number) */
 };
 
 static const char *const hook_names[] = {
@@ -53,7 +54,7 @@ static const char *const hook_names[] = {
 /* The labels eval reports for built-in rules; origin_name points at one of
  * these after a read, as it points at a literal after compile. */
 static const char *const builtin_labels[] = {
-	"established", "loopback", "icmp", "default",
+	"established", "loopback", "icmp", "default", "dns",
 };
 
 /* A name from the table, or the number of an enum value the table does
@@ -160,6 +161,10 @@ static void write_model(struct kv_writer *o, const struct model *m)
 			kv_puts(o, "rule verdict ");
 			write_name(o, verdict_names, ARRAY_SIZE(verdict_names),
 				   r->verdict);
+			if (r->verdict == MV_QUEUE) {
+				kv_putc(o, ':');
+				kv_put_u64(o, r->queue_num);
+			}
 			kv_puts(o, r->counter ? " counter 1 log" : " counter 0 log");
 			kv_put_str(o, r->log_prefix);
 			kv_puts(o, " comment");
@@ -383,7 +388,7 @@ static int read_rule(struct model *m, const struct kv_line *ln)
 	struct mchain *c;
 	struct mrule *r;
 	char *label = NULL;
-	int verdict, ret, idx;
+	int verdict, ret, idx, queue = -1;
 
 	/* rule verdict V counter B log S comment S label S [nflog S group N]
 	 * (records written before NFLOG have no nflog) */
@@ -391,14 +396,27 @@ static int read_rule(struct model *m, const struct kv_line *ln)
 	    !kv_is_word(ln, 3, "counter") || !kv_is_word(ln, 5, "log") ||
 	    !kv_is_word(ln, 7, "comment") || !kv_is_word(ln, 9, "label"))
 		return -EINVAL;
-	verdict = name_index(verdict_names, ARRAY_SIZE(verdict_names), ln->tok[2]);
-	if (verdict < 0)
+	if (!strncmp(ln->tok[2], "queue:", 6)) {
+		char *end;
+		unsigned long q = strtoul(ln->tok[2] + 6, &end, 10);
+
+		if (ln->tok[2][6] < '0' || ln->tok[2][6] > '9' || *end ||
+		    q > 65535)
+			return -EINVAL;
+		queue = (int)q;
+		verdict = MV_QUEUE;
+	} else {
+		verdict = name_index(verdict_names, ARRAY_SIZE(verdict_names),
+				     ln->tok[2]);
+	}
+	if (verdict < 0 || (verdict == MV_QUEUE && queue < 0))
 		return -EINVAL;
 	c = &m->chains[m->n_chains - 1];
 	r = mchain_add_rule(c);
 	if (!r)
 		return -ENOMEM;
 	r->verdict = (enum mverdict)verdict;
+	r->queue_num = (uint16_t)(queue < 0 ? 0 : queue);
 	if (kv_parse_bool(ln->tok[4], &r->counter) < 0)
 		return -EINVAL;
 	ret = kv_parse_str(ln, 6, &r->log_prefix);

@@ -21,7 +21,7 @@
 #include "nflog.h"
 #include "util.h"
 
-#define NFLOG_RCVBUF_DEFAULT	(8 << 20)
+#define NFLOG_RCVBUF_DEFAULT	(32 << 20)	/* ~100,000 records */
 /*
  * The kernel's batch: one skb of this size holds ~200 records. The skb's
  * data and its shared info (~320 bytes) fit one 64 KiB allocation; a round
@@ -245,11 +245,14 @@ static int config(struct nflog *nf)
 		.copy_range = htonl(NFLOG_COPY_RANGE),
 		.copy_mode = NFULNL_COPY_PACKET,
 	};
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nlmsghdr *nlh;
 	struct nfgenmsg *nfg;
 	unsigned int portid = mnl_socket_get_portid(nf->nl);
 	uint32_t seq = (uint32_t)time(NULL);
 	ssize_t n;
+
+	memset(buf, 0, sizeof(buf));	/* attribute padding goes out too */
+	nlh = mnl_nlmsg_put_header(buf);
 
 	nlh->nlmsg_type = (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_CONFIG;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;

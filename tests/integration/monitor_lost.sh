@@ -70,11 +70,15 @@ kill -STOP "$MON_PID"
 udp_from 0 7000 "$N"
 kill -CONT "$MON_PID"
 # one more, from a port of its own, after the flood: its record shows
-# the gap of everything lost before it
-udp_from 7777 7000 1
-for i in $(seq 600); do
-	grep -q '"src": "10.77.0.2:7777"' "$OUT" && break
-	sleep 0.05
+# the gap of everything lost before it. Sent again each second until it
+# shows: the kernel drops records until the monitor has emptied its queue
+# (slow under a checker), and a dropped sentinel shows nothing.
+for t in $(seq 30); do
+	udp_from 7777 7000 1
+	for i in $(seq 20); do
+		grep -q '"src": "10.77.0.2:7777"' "$OUT" && break 2
+		sleep 0.05
+	done
 done
 mon_stop
 
@@ -89,12 +93,12 @@ for line in open(sys.argv[1]):
         d += 1
 print(d, l, n)' "$OUT")
 total=$(counter flood)
-echo "# sent $((N + 1)), counted $total, delivered $delivered, lost $lost in $nlost events"
+echo "# sent $N + $t, counted $total, delivered $delivered, lost $lost in $nlost events"
 check "the flood overran the socket buffer (lost events)" test "$nlost" -gt 0
 check "some records were delivered" test "$delivered" -gt 0
 check_eq "delivered + lost = what the rule counted, exactly" "$total" "$((delivered + lost))"
-check_eq "the sentinel after the flood was delivered" 1 \
-	"$(grep -c '"src": "10.77.0.2:7777"' "$OUT")"
+check "a sentinel after the flood was delivered" \
+	grep -q '"src": "10.77.0.2:7777"' "$OUT"
 check_eq "monitor reported no error" "" "$(cat "$OUT.err")"
 
 # --all-netns: a policy in the peer namespace too; an outbound refusal

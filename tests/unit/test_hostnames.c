@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Hostnames (SPEC §8): syntax, wildcard matching, set names, resolv.conf. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "hostnames.h"
+#include "policy.h"
+#include "util.h"
+
+static int check(const char *s, size_t *pos)
+{
+	return hostname_check(s, strlen(s), pos);
+}
+
+static void test_syntax(void **state)
+{
+	char buf[400];
+	size_t pos;
+
+	(void)state;
+	assert_int_equal(check("github.com", &pos), HOSTNAME_OK);
+	assert_int_equal(check("GitHub.COM", &pos), HOSTNAME_OK);
+	assert_int_equal(check("a-b.c-d.e", &pos), HOSTNAME_OK);
+	assert_int_equal(check("localhost", &pos), HOSTNAME_OK);
+	assert_int_equal(check("*.githubusercontent.com", &pos), HOSTNAME_OK);
+	assert_int_equal(check("", &pos), HOSTNAME_EMPTY);
+	assert_int_equal(check("a..b", &pos), HOSTNAME_EMPTY_LABEL);
+	assert_int_equal(pos, 2);
+	assert_int_equal(check(".a", &pos), HOSTNAME_EMPTY_LABEL);
+	assert_int_equal(pos, 0);
+	assert_int_equal(check("a.", &pos), HOSTNAME_EMPTY_LABEL);
+	assert_int_equal(pos, 1);
+	assert_int_equal(check("git_hub.com", &pos), HOSTNAME_BAD_CHAR);
+	assert_int_equal(pos, 3);
+	assert_int_equal(check("a b", &pos), HOSTNAME_BAD_CHAR);
+	assert_int_equal(check("-a.com", &pos), HOSTNAME_HYPHEN);
+	assert_int_equal(check("a-.com", &pos), HOSTNAME_HYPHEN);
+	assert_int_equal(pos, 1);
+	assert_int_equal(check("*", &pos), HOSTNAME_BAD_WILDCARD);
+	assert_int_equal(check("*.", &pos), HOSTNAME_EMPTY_LABEL);
+	assert_int_equal(check("a.*.com", &pos), HOSTNAME_BAD_WILDCARD);
+	assert_int_equal(pos, 2);
+	assert_int_equal(check("*a.com", &pos), HOSTNAME_BAD_WILDCARD);
+	assert_int_equal(check("*.*.com", &pos), HOSTNAME_BAD_WILDCARD);
+	assert_int_equal(pos, 2);
+
+	/* a label of 63 passes, 64 does not */
+	memset(buf, 'a', 63);
+	strcpy(buf + 63, ".com");
+	assert_int_equal(check(buf, &pos), HOSTNAME_OK);
+	memset(buf, 'a', 64);
+	strcpy(buf + 64, ".com");
+	assert_int_equal(check(buf, &pos), HOSTNAME_LABEL_TOO_LONG);
+	assert_int_equal(pos, 0);
+
+	/* 253 characters pass, 254 do not: 4 x (62 + '.') + "abcde" = 257 */
+	for (size_t i = 0; i < 4; i++) {
+		memset(buf + i * 63, 'b', 62);
+		buf[i * 63 + 62] = '.';
+	}
+	strcpy(buf + 252, "x");
+	assert_int_equal(strlen(buf), 253);
+	assert_int_equal(check(buf, &pos), HOSTNAME_OK);
+	strcpy(buf + 252, "xy");
+	assert_int_equal(check(buf, &pos), HOSTNAME_TOO_LONG);
+	/* not NUL-terminated: only len bytes are read */
+	assert_true(hostname_valid("example.com!!", 11));
+}
+
+static void test_match(void **state)
+{
+	struct host_target w = { .pattern = (char *)"cdn.test", .wildcard = true };
+	struct host_target e = { .pattern = (char *)"github.com" };
+
+	(void)state;
+	assert_true(host_target_matches(&w, "a.cdn.test"));
+	assert_true(host_target_matches(&w, "a.b.cdn.test"));
+	assert_true(host_target_matches(&w, "A.CDN.Test."));
+	assert_false(host_target_matches(&w, "cdn.test"));
+	assert_false(host_target_matches(&w, "cdn.test."));
+	assert_false(host_target_matches(&w, "acdn.test"));
+	assert_false(host_target_matches(&w, ".cdn.test"));
+	assert_false(host_target_matches(&w, "a.cdn.test.evil"));
+	assert_false(host_target_matches(&w, "dn.test"));
+	assert_true(host_target_matches(&e, "github.com"));
+	assert_true(host_target_matches(&e, "GITHUB.com."));
+	assert_false(host_target_matches(&e, "api.github.com"));
+	assert_false(host_target_matches(&e, "github.co"));
+	assert_false(host_target_matches(&e, "github.comm"));
+	assert_false(host_target_matches(&e, ""));
+}
+
+static const char *fmt(const struct cidr *c, char *buf)
+{
+	cidr_format(c, buf, 64);
+	return buf;
+}
+
+static void test_resolv_conf(void **state)
+{
+	static const char text[] =
+		"# generated\n"
+		"search example.com\n"
+		"nameserver 10.0.0.53\n"
+		"  nameserver\t2001:db8::53  # trailing\n"
+		"nameserver fe80::1%eth0\n"
+		"nameserver 10.0.0.53\n"
+		"nameserverx 10.9.9.9\n"
+		"nameserver 10.0.0.0/8\n"
+		"nameserver not-an-address\n"
+		";nameserver 10.1.1.1\n"
+		"options edns0\n"
+		"nameserver 192.0.2.1";	/* no final newline */
+	struct cidr *v;
+	char buf[64], *big;
+	size_t n, i;
+
+	(void)state;
+	assert_int_equal(resolv_conf_parse(text, sizeof(text) - 1, &v, &n), 4);
+	assert_string_equal(fmt(&v[0], buf), "10.0.0.53");
+	assert_string_equal(fmt(&v[1], buf), "2001:db8::53");
+	assert_string_equal(fmt(&v[2], buf), "fe80::1");
+	assert_string_equal(fmt(&v[3], buf), "192.0.2.1");
+	free(v);
+
+	/* a cut buffer: "nameserver 10.0.0.5" of "…53" */
+	assert_int_equal(resolv_conf_parse(text, (size_t)(strstr(text, "53\n") - text) + 1,
+					   &v, &n), 1);
+	assert_string_equal(fmt(&v[0], buf), "10.0.0.5");
+	free(v);
+
+	/* empty and binary input */
+	assert_int_equal(resolv_conf_parse("", 0, &v, &n), 0);
+	free(v);
+	assert_int_equal(resolv_conf_parse("nameserver \0" "1.2.3.4\n", 20,
+					   &v, &n), 0);
+	free(v);
+
+	/* at most DNS_MAX_RESOLVERS; an over-long line is skipped */
+	big = xmalloc(200 * 32 + 2000);
+	n = 0;
+	memset(big, ' ', 1500);
+	memcpy(big + 1490, "nameserver 9.9.9.9\n", 19);
+	i = 1509;
+	for (unsigned int k = 0; k < 200; k++)
+		i += (size_t)sprintf(big + i, "nameserver 10.0.%u.%u\n",
+				     k / 256, k % 256);
+	assert_int_equal(resolv_conf_parse(big, i, &v, &n), DNS_MAX_RESOLVERS);
+	assert_string_equal(fmt(&v[0], buf), "10.0.0.0");
+	free(v);
+	free(big);
+}
+
+static void test_trusted(void **state)
+{
+	struct dns_settings s;
+	struct cidr *v;
+	size_t n;
+	uint8_t a4[4] = { 127, 0, 0, 53 }, b4[4] = { 10, 0, 0, 53 };
+	uint8_t a6[16] = { [15] = 1 };
+
+	(void)state;
+	dns_settings_default(&s);
+	assert_int_equal(dns_trusted_resolvers(&s, "/nonexistent/resolv.conf",
+					       &v, &n), 0);
+	assert_int_equal(n, 2);
+	assert_true(dns_resolver_in(v, n, 4, a4));
+	assert_true(dns_resolver_in(v, n, 6, a6));
+	assert_false(dns_resolver_in(v, n, 4, b4));
+	free(v);
+	/* an explicit list replaces the system one */
+	s.resolvers_system = false;
+	s.resolvers = xcalloc(1, sizeof(*s.resolvers));
+	cidr_parse("10.0.0.53", &s.resolvers[0], NULL);
+	s.n_resolvers = 1;
+	assert_int_equal(dns_trusted_resolvers(&s, NULL, &v, &n), 0);
+	assert_int_equal(n, 1);
+	assert_true(dns_resolver_in(v, n, 4, b4));
+	assert_false(dns_resolver_in(v, n, 4, a4));
+	free(v);
+	free(s.resolvers);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_syntax),
+		cmocka_unit_test(test_match),
+		cmocka_unit_test(test_resolv_conf),
+		cmocka_unit_test(test_trusted),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
