@@ -83,7 +83,14 @@ $(BUILD)/fuzz_state: fuzz/fuzz_state.c $(LIB_SRC)
 	$(Q)$(FUZZ_CC) -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) \
 		-fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
 
-fuzz: $(BUILD)/fuzz_policy $(BUILD)/fuzz_state
+# ... and for the hostname code's untrusted text (resolv.conf, names).
+$(BUILD)/fuzz_hostnames: fuzz/fuzz_hostnames.c $(LIB_SRC)
+	@mkdir -p $(@D)
+	$(quiet) FUZZ $@
+	$(Q)$(FUZZ_CC) -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) \
+		-fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
+
+fuzz: $(BUILD)/fuzz_policy $(BUILD)/fuzz_state $(BUILD)/fuzz_hostnames
 
 # Debian packages for building, testing and the demo (root installs them).
 deps:
