@@ -55,6 +55,9 @@ expect_probes 2 <<-E
 	hostnames-a-learned-ipv6-address-passes here root tcp $PEER6 8443 open
 E
 
+line=$("$PORTWARDEN" status --table $T | awk '$1 == "web_dns_v4" { print $2, $3 }')
+check_eq "hostnames: status counts a hostname set's static and learned addresses" "1 2" "$line"
+
 # Apply the same policy, then a changed one: learned addresses stay.
 pw_apply "hostnames: re-apply the same policy" "$WORK/hosts.yaml"
 if set_has web_dns_v6 "$PEER6" && set_has web_dns_v4 10.77.0.3; then
