@@ -55,6 +55,19 @@ expect_probes 2 <<-E
 	hostnames-a-learned-ipv6-address-passes here root tcp $PEER6 8443 open
 E
 
+# explain by name, and by a learned address (the live set, as root)
+explain() { "$PORTWARDEN" explain "$WORK/hosts.yaml" out tcp "$1" 2>&1 | head -1 | sed 's/ (.*//'; }
+check_eq "hostnames: explain by name" "out tcp web.test:8443 -> accept" "$(explain web.test:8443)"
+check_eq "hostnames: explain by a name under a wildcard" "out tcp a.b.cdn.test:8443 -> accept" "$(explain a.b.cdn.test:8443)"
+check_eq "hostnames: explain of the wildcard's own name" "out tcp cdn.test:8443 -> reject" "$(explain cdn.test:8443)"
+check_eq "hostnames: explain of a learned address" "out tcp 10.77.0.3:8443 -> accept" "$(explain 10.77.0.3:8443)"
+if "$PORTWARDEN" explain "$WORK/hosts.yaml" out tcp 10.77.0.9:8443 2>&1 | grep -q 'rule web .* only at addresses learned from DNS'; then
+	ok "hostnames: explain of an address not learned names the hostname rule"
+else
+	not_ok "hostnames: explain of an address not learned names the hostname rule" \
+		"$("$PORTWARDEN" explain "$WORK/hosts.yaml" out tcp 10.77.0.9:8443 2>&1 | tr '\n' ' ')"
+fi
+
 line=$("$PORTWARDEN" status --table $T | awk '$1 == "web_dns_v4" { print $2, $3 }')
 check_eq "hostnames: status counts a hostname set's static and learned addresses" "1 2" "$line"
 
