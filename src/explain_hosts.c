@@ -120,6 +120,10 @@ int explain_learned(struct nl_sock *s, struct model *m)
 				continue;
 			e = mset_add_elem(ms);
 			e->v[0].prefix = ls->elems[j].v[0].prefix;
+			e->timeout_ms = ls->elems[j].timeout_ms;
+			e->expires_ms = ls->elems[j].expires_ms;
+			if (ls->elems[j].comment)
+				e->comment = xstrdup(ls->elems[j].comment);
 			n++;
 		}
 		mset_sort(ms);

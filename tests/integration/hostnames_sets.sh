@@ -68,6 +68,26 @@ else
 		"$("$PORTWARDEN" explain "$WORK/hosts.yaml" out tcp 10.77.0.9:8443 2>&1 | tr '\n' ' ')"
 fi
 
+# audit names the hostname of an allowed connection (the element comment)
+nft add element inet $T web_dns_v6 "{ fd77::3 timeout 60s comment \"long.cdn.test\" }"
+in_peer $PY -c 'import socket, time
+s = socket.socket(socket.AF_INET6); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("fd77::3", 8443)); s.listen(); print("ready", flush=True); c, _ = s.accept(); time.sleep(10)' > "$WORK/hold.out" 2>&1 &
+NET_PIDS+=($!)
+for i in $(seq 50); do grep -q ready "$WORK/hold.out" && break; sleep 0.1; done
+$PY -c 'import socket, time
+s = socket.create_connection(("fd77::3", 8443), timeout=3); time.sleep(10)' &
+NET_PIDS+=($!)
+sleep 0.5
+"$PORTWARDEN" audit -vv "$WORK/hosts.yaml" > "$WORK/audit.out" 2>&1
+if grep -q -- '-> \[fd77::3\]:8443 outbound (rule web, host long.cdn.test)' "$WORK/audit.out" &&
+   ! grep -q disallowed "$WORK/audit.out"; then
+	ok "hostnames: audit allows a connection to a learned address and names its host"
+else
+	not_ok "hostnames: audit allows a connection to a learned address and names its host" \
+		"$(grep -i 'fd77::3\|disallowed' "$WORK/audit.out" | head -3 | tr '\n' ' ')"
+fi
+
 line=$("$PORTWARDEN" status --table $T | awk '$1 == "web_dns_v4" { print $2, $3 }')
 check_eq "hostnames: status counts a hostname set's static and learned addresses" "1 2" "$line"
 
