@@ -9,7 +9,9 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "diag.h"
 #include "hostnames.h"
+#include "model.h"
 #include "policy.h"
 #include "util.h"
 
@@ -187,6 +189,77 @@ static void test_trusted(void **state)
 	free(s.resolvers);
 }
 
+static struct policy *load(const char *text)
+{
+	struct policy *p = NULL;
+	struct diag d;
+
+	diag_init(&d);
+	assert_int_equal(policy_load_buffer(&p, "t.yaml", text, strlen(text), &d), 0);
+	diag_release(&d);
+	return p;
+}
+
+/* Set names: reduced rule names, clashes with rules and named sets,
+ * families, not_to; the compiler makes exactly these sets. */
+static void test_targets(void **state)
+{
+	static const char text[] =
+		"portwarden: 1\n"
+		"sets:\n"
+		"  web_dns: [192.0.2.0/24]\n"
+		"  names: [a.test, \"*.b.test\"]\n"
+		"outbound:\n"
+		"  - { name: web, proto: tcp, port: 443, to: [A.Test, 192.0.2.9, 198.51.100.0/24] }\n"
+		"  - { name: \"web!\", proto: tcp, port: 80, to: $names }\n"
+		"  - { name: six, family: ipv6, to: \"*.c.test\" }\n"
+		"  - { name: not, proto: tcp, not_to: [d.test] }\n"
+		"  - { name: ref, to: $web_dns }\n";
+	struct policy *p = load(text);
+	struct host_targets t;
+	struct model *m = NULL;
+	struct diag d;
+	int k;
+
+	(void)state;
+	assert_int_equal(host_targets_from_policy(p, &t), 0);
+	assert_int_equal(t.n, 5);
+	assert_string_equal(t.v[0].pattern, "a.test");	/* lower case */
+	assert_false(t.v[0].wildcard);
+	assert_string_equal(t.v[0].set4, "web_2_dns_v4");	/* $web_dns_v4 */
+	assert_string_equal(t.v[0].set6, "web_2_dns_v6");
+	assert_string_equal(t.v[1].set4, "web_3_dns_v4");	/* "web!" */
+	assert_string_equal(t.v[1].pattern, "a.test");
+	assert_string_equal(t.v[2].pattern, "b.test");
+	assert_true(t.v[2].wildcard);
+	assert_null(t.v[3].set4);				/* ipv6 only */
+	assert_string_equal(t.v[3].set6, "six_dns_v6");
+	assert_true(t.v[4].exclude);
+	assert_string_equal(t.v[4].set4, "not_notdns_v4");
+	assert_int_equal(t.dns.queue_num, DNS_DEFAULT_QUEUE);
+	assert_true(t.dns.resolvers_system);
+
+	diag_init(&d);
+	assert_int_equal(compile_policy(p, &m, &d), 0);
+	diag_release(&d);
+	k = model_find_set(m, "web_2_dns_v4");
+	assert_true(k >= 0);
+	assert_true(m->sets[k].timeout);
+	assert_false(m->sets[k].interval);
+	assert_int_equal(m->sets[k].n_elems, 1);		/* 192.0.2.9 only */
+	assert_true(model_find_set(m, "web_dns_v4") >= 0);	/* the $set */
+	assert_true(model_find_set(m, "six_dns_v4") < 0);
+	assert_true(model_find_set(m, "dns") < 0);
+	assert_non_null(m->chains[2].name);
+	assert_string_equal(m->chains[2].name, "dns");
+	assert_int_equal(m->chains[2].n_rules, 2);		/* udp, tcp */
+	assert_int_equal(m->chains[2].rules[0].verdict, MV_QUEUE);
+	assert_int_equal(m->chains[2].rules[0].queue_num, 53);
+	model_free(m);
+	host_targets_release(&t);
+	policy_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -194,6 +267,7 @@ int main(void)
 		cmocka_unit_test(test_match),
 		cmocka_unit_test(test_resolv_conf),
 		cmocka_unit_test(test_trusted),
+		cmocka_unit_test(test_targets),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
