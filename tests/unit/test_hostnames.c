@@ -12,6 +12,7 @@
 #include "diag.h"
 #include "hostnames.h"
 #include "model.h"
+#include "model_io.h"
 #include "policy.h"
 #include "util.h"
 
@@ -255,6 +256,31 @@ static void test_targets(void **state)
 	assert_int_equal(m->chains[2].n_rules, 2);		/* udp, tcp */
 	assert_int_equal(m->chains[2].rules[0].verdict, MV_QUEUE);
 	assert_int_equal(m->chains[2].rules[0].queue_num, 53);
+	/* the saved form (rollback record): the timeout flag survives, a
+	 * learned element does not become a permanent one */
+	{
+		struct melem *e = mset_add_elem(&m->sets[k]);
+		struct model *back = NULL;
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+
+		cidr_parse("203.0.113.5", &e->v[0].prefix, NULL);
+		e->timeout_ms = 30000;
+		mset_sort(&m->sets[k]);
+		assert_int_equal(model_write(m, f), 0);
+		fclose(f);
+		f = fmemopen(buf, len, "r");
+		assert_int_equal(model_read(f, &back), 0);
+		fclose(f);
+		assert_true(back->sets[k].timeout);
+		assert_int_equal(back->sets[k].n_elems, 1);
+		assert_int_equal(back->chains[2].rules[0].verdict, MV_QUEUE);
+		assert_int_equal(back->chains[2].rules[0].queue_num, 53);
+		assert_true(model_equal(m, back));	/* m has more: learned */
+		model_free(back);
+		free(buf);
+	}
 	model_free(m);
 	host_targets_release(&t);
 	policy_free(p);
