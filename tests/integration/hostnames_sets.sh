@@ -163,6 +163,35 @@ else
 	not_ok "hostnames: the resolver's answer reaches the queue" "$(tr '\n' ' ' < "$WORK/nfq.out")"
 fi
 
+# resolvers: system queues the answers of a local stub over lo as well
+policy stub.yaml <<-Y
+	portwarden: 1
+	table: $T
+	defaults: { inbound: drop, outbound: reject }
+	outbound:
+	  - { name: dns, port: 53 }
+	  - { name: web, proto: tcp, port: 8443, to: [web.test] }
+	Y
+pw_apply "hostnames: apply with resolvers: system" "$WORK/stub.yaml"
+dnsmasq --no-daemon --no-resolv --no-hosts --user=root --listen-address=127.0.0.53 \
+	--bind-interfaces --port=53 --address=/y.test/10.0.0.3 \
+	--pid-file="$WORK/stub.pid" > "$WORK/stub.log" 2>&1 &
+NET_PIDS+=($!)
+for i in $(seq 50); do
+	[ "$($DNSQ 127.0.0.53 y.test -t 0.2)" = 10.0.0.3 ] && break
+	sleep 0.1
+done
+listen "$WORK/nfq3.out"
+got=$($DNSQ 127.0.0.53 y.test -t 3)
+kill "$NFQ_PID" 2>/dev/null; wait "$NFQ_PID" 2>/dev/null
+check_eq "hostnames: a local stub's answer is released to the client" 10.0.0.3 "$got"
+if grep -q '^queued 127.0.0.53 53 ' "$WORK/nfq3.out"; then
+	ok "hostnames: a local stub's answer over lo reaches the queue (resolvers: system)"
+else
+	not_ok "hostnames: a local stub's answer over lo reaches the queue (resolvers: system)" \
+		"$(tr '\n' ' ' < "$WORK/nfq3.out")"
+fi
+
 # The policy's own input chain decides first: with established: false and
 # nothing allowing the answers in, they are dropped, never queued.
 host_policy noest.yaml 10.77.0.4 "" false

@@ -286,6 +286,43 @@ static void test_targets(void **state)
 	policy_free(p);
 }
 
+/* Warnings: hostname rules that cannot resolve, dns: without names. */
+static void test_warnings(void **state)
+{
+	static const char nodns[] =
+		"portwarden: 1\ndefaults: { outbound: drop }\n"
+		"outbound:\n  - { name: web, proto: tcp, port: 443, to: github.com }\n";
+	static const char withdns[] =
+		"portwarden: 1\ndefaults: { outbound: drop }\n"
+		"outbound:\n  - { name: dns, port: domain }\n"
+		"  - { name: web, proto: tcp, port: 443, to: github.com }\n";
+	static const char unused[] =
+		"portwarden: 1\ndns: { grace: 10 }\n";
+	struct policy *p = NULL;
+	struct diag d;
+
+	(void)state;
+	diag_init(&d);
+	assert_int_equal(policy_load_buffer(&p, "t.yaml", nodns, sizeof(nodns) - 1, &d), 0);
+	assert_int_equal(d.warnings, 1);
+	assert_int_equal(d.v[0].loc.line, 4);
+	assert_non_null(strstr(d.v[0].msg, "no outbound rule accepts port 53"));
+	policy_free(p);
+	diag_release(&d);
+	diag_init(&d);
+	assert_int_equal(policy_load_buffer(&p, "t.yaml", withdns, sizeof(withdns) - 1, &d), 0);
+	assert_int_equal(d.warnings, 0);
+	policy_free(p);
+	diag_release(&d);
+	diag_init(&d);
+	assert_int_equal(policy_load_buffer(&p, "t.yaml", unused, sizeof(unused) - 1, &d), 0);
+	assert_int_equal(d.warnings, 1);
+	assert_int_equal(d.v[0].loc.line, 2);
+	assert_int_equal(p->dns.grace, 10);
+	policy_free(p);
+	diag_release(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -294,6 +331,7 @@ int main(void)
 		cmocka_unit_test(test_resolv_conf),
 		cmocka_unit_test(test_trusted),
 		cmocka_unit_test(test_targets),
+		cmocka_unit_test(test_warnings),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
