@@ -54,7 +54,7 @@ static const char *const hook_names[] = {
 /* The labels eval reports for built-in rules; origin_name points at one of
  * these after a read, as it points at a literal after compile. */
 static const char *const builtin_labels[] = {
-	"established", "loopback", "icmp", "default", "dns",
+	"established", "loopback", "icmp", "default", "dns-queue",
 };
 
 /* A name from the table, or the number of an enum value the table does

@@ -61,6 +61,13 @@ check_eq "hostnames: explain by name" "out tcp web.test:8443 -> accept" "$(expla
 check_eq "hostnames: explain by a name under a wildcard" "out tcp a.b.cdn.test:8443 -> accept" "$(explain a.b.cdn.test:8443)"
 check_eq "hostnames: explain of the wildcard's own name" "out tcp cdn.test:8443 -> reject" "$(explain cdn.test:8443)"
 check_eq "hostnames: explain of a learned address" "out tcp 10.77.0.3:8443 -> accept" "$(explain 10.77.0.3:8443)"
+# the answer to a DNS query crosses chain dns (the queue, with bypass)
+got=$("$PORTWARDEN" explain -v "$WORK/hosts.yaml" out udp $PEER4:53 2>&1)
+if echo "$got" | head -1 | grep -q -- '-> accept' && echo "$got" | grep -q 'dns (input, priority 10) -> accept by "dns-queue"'; then
+	ok "hostnames: explain runs a DNS answer through the queue rule"
+else
+	not_ok "hostnames: explain runs a DNS answer through the queue rule" "$(echo "$got" | tr '\n' ' ')"
+fi
 if "$PORTWARDEN" explain "$WORK/hosts.yaml" out tcp 10.77.0.9:8443 2>&1 | grep -q 'rule web .* only at addresses learned from DNS'; then
 	ok "hostnames: explain of an address not learned names the hostname rule"
 else
