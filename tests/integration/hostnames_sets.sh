@@ -156,13 +156,14 @@ listen() { # OUT: a queue listener on queue 53 for up to 6 s
 	$NFQ 53 -t 6 > "$fifo" 2>&1 &
 	NFQ_PID=$!
 	cat "$fifo" > "$1" &
+	CAT_PID=$!
 	for i in $(seq 50); do grep -q ready "$1" 2>/dev/null && return 0; sleep 0.1; done
 	not_ok "environment" "the queue listener did not start: $(cat "$1")"
 	exit 1
 }
 listen "$WORK/nfq.out"
 got=$($DNSQ $PEER4 x.test -t 3)
-kill "$NFQ_PID" 2>/dev/null; wait "$NFQ_PID" 2>/dev/null
+kill "$NFQ_PID" 2>/dev/null; wait "$NFQ_PID" "$CAT_PID" 2>/dev/null
 check_eq "hostnames: a held answer is released to the client" 10.0.0.2 "$got"
 if grep -q "^queued $PEER4 53 " "$WORK/nfq.out"; then
 	ok "hostnames: the resolver's answer reaches the queue"
@@ -190,7 +191,7 @@ for i in $(seq 50); do
 done
 listen "$WORK/nfq3.out"
 got=$($DNSQ 127.0.0.53 y.test -t 3)
-kill "$NFQ_PID" 2>/dev/null; wait "$NFQ_PID" 2>/dev/null
+kill "$NFQ_PID" 2>/dev/null; wait "$NFQ_PID" "$CAT_PID" 2>/dev/null
 check_eq "hostnames: a local stub's answer is released to the client" 10.0.0.3 "$got"
 if grep -q '^queued 127.0.0.53 53 ' "$WORK/nfq3.out"; then
 	ok "hostnames: a local stub's answer over lo reaches the queue (resolvers: system)"
@@ -205,7 +206,7 @@ host_policy noest.yaml 10.77.0.4 "" false
 pw_apply "hostnames: apply with established: false" "$WORK/noest.yaml"
 listen "$WORK/nfq2.out"
 got=$($DNSQ $PEER4 x.test -t 1)
-kill "$NFQ_PID" 2>/dev/null; wait "$NFQ_PID" 2>/dev/null
+kill "$NFQ_PID" 2>/dev/null; wait "$NFQ_PID" "$CAT_PID" 2>/dev/null
 check_eq "hostnames: an answer the policy drops never arrives" timeout "$got"
 if grep -q '^queued' "$WORK/nfq2.out"; then
 	not_ok "hostnames: an answer the policy drops is not queued" "$(tr '\n' ' ' < "$WORK/nfq2.out")"
