@@ -169,6 +169,14 @@ void audit_end_netns(struct audit *a, bool primary);
  */
 bool audit_drift(struct audit *a, const struct model *live, int err);
 
+/**
+ * audit_drift_who() - add who last changed the table to the drift finding
+ * @who: e.g. "nft (pid 42) at 2026-11-30T03:44:25Z: table deleted", from
+ *       the daemon's note (drift_note.h); untrusted, escaped on output
+ * No-op when audit_drift() found no drift.
+ */
+void audit_drift_who(struct audit *a, const char *who);
+
 /* Record that the current namespace's live table is the policy's model,
  * known without reading it (the generation cache vouches for it). */
 void audit_drift_none(struct audit *a);

@@ -224,6 +224,8 @@ struct named_set {
  * @established: accept ct state established,related first
  * @loopback:    accept everything on lo
  * @icmp:        ICMP handling
+ * @repair:      `portwarden daemon` restores the table after changes by
+ *               other programs (`repair:`, default true)
  * @rules:       rules per direction, in file order
  * @dns:         the `dns:` settings (defaults when absent)
  * @has_hosts:   some outbound rule names a hostname
@@ -237,6 +239,7 @@ struct policy {
 	bool established;
 	bool loopback;
 	enum icmp_mode icmp;
+	bool repair;
 	struct named_set *sets;
 	size_t n_sets;
 	struct rule *rules[DIR_MAX];

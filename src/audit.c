@@ -1014,6 +1014,24 @@ void audit_end_netns(struct audit *a, bool primary)
 		check_entries(a);
 }
 
+void audit_drift_who(struct audit *a, const char *who)
+{
+	struct finding *f;
+	char *detail;
+	size_t i;
+
+	for (i = a->r.n_findings; i-- > 0;) {
+		f = &a->r.findings[i];
+		if (f->kind != FIND_RULESET_DRIFT)
+			continue;
+		detail = xasprintf("%s; last changed by %s (seen by portwarden daemon)",
+				   f->detail, who);
+		free(f->detail);
+		f->detail = detail;
+		return;
+	}
+}
+
 void audit_drift_none(struct audit *a)
 {
 	a->r.drift_checked = true;

@@ -18,11 +18,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "audit.h"
 #include "interp.h"
 #include "cli.h"
+#include "drift_note.h"
 #include "explain_hosts.h"
 #include "gen_cache.h"
 #include "model_cmp.h"
@@ -640,6 +642,29 @@ static int pm_job_wait(struct pm_job *job, struct audit *a)
 	return 0;
 }
 
+/* The daemon's note of the last change to @table in this namespace. */
+static void drift_who(struct audit *a, const char *table)
+{
+	struct drift_note n;
+	char dir[256], when[32], *who;
+	struct tm tm;
+	time_t t;
+
+	if (safe_state_dir(dir, sizeof(dir)) < 0 || drift_note_load(dir, &n) < 0)
+		return;
+	if (!strcmp(n.table, table)) {
+		t = (time_t)n.time;
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		who = xasprintf("%s (pid %u) at %s: %s",
+				n.comm ? n.comm : "unknown", n.pid, when,
+				n.what ? n.what : "changed");
+		audit_drift_who(a, who);
+		free(who);
+	}
+	drift_note_release(&n);
+}
+
 /*
  * Ruleset drift of the current namespace. While the kernel's ruleset
  * generation is the one the generation cache (gen_cache.h) holds for this
@@ -675,7 +700,9 @@ static int drift_check(struct audit *a, struct nl_sock *nl,
 	ret = nl_read_table(nl, want->table, &live);
 	if (ret < 0 && ret != -ENOENT)
 		return ret;
-	if (audit_drift(a, live, ret) && g0 && have_cookie &&
+	if (!audit_drift(a, live, ret))
+		drift_who(a, want->table);
+	else if (g0 && have_cookie &&
 	    nl_get_generation(nl, &g1) == 0 && g1 == g0 &&
 	    (mkdir(RUN_DIR, 0700) == 0 || errno == EEXIST))
 		gen_cache_store(RUN_DIR, cookie, want->table, g0, hash);

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "dns_status.h"
 #include "metrics.h"
 #include "model.h"
 #include "netns.h"
@@ -82,56 +83,6 @@ static bool undecoded(const struct mrule *ru)
 	return ru->comment && !strncmp(ru->comment, "unknown: ", 9);
 }
 
-/* A `flags timeout` set's elements: the policy's own (no timeout) and
- * those added at run time (portwarden daemon's learned addresses). */
-static void timeout_counts(const struct mset *s, size_t *fixed,
-			   size_t *learned)
-{
-	*fixed = *learned = 0;
-	for (size_t i = 0; i < s->n_elems; i++)
-		++*(s->elems[i].timeout_ms ? learned : fixed);
-}
-
-static void sets_json(const struct model *m)
-{
-	size_t i, fixed, learned;
-	bool first = true;
-
-	printf(", \"hostname_sets\": [");
-	for (i = 0; i < m->n_sets; i++) {
-		if (!m->sets[i].timeout)
-			continue;
-		timeout_counts(&m->sets[i], &fixed, &learned);
-		printf("%s{\"name\": ", first ? "" : ", ");
-		json_string(stdout, m->sets[i].name);
-		printf(", \"static\": %zu, \"learned\": %zu}", fixed, learned);
-		first = false;
-	}
-	printf("]");
-}
-
-static void sets_text(const struct model *m)
-{
-	size_t i, fixed, learned;
-	bool first = true;
-
-	for (i = 0; i < m->n_sets; i++) {
-		if (!m->sets[i].timeout)
-			continue;
-		if (first)
-			printf("hostname sets (addresses learned by portwarden daemon)\n  %-32s %8s %8s\n",
-			       "SET", "STATIC", "LEARNED");
-		first = false;
-		timeout_counts(&m->sets[i], &fixed, &learned);
-		fputs("  ", stdout);
-		text_put(stdout, m->sets[i].name);
-		printf("%*s %8zu %8zu\n",
-		       (int)(strlen(m->sets[i].name) < 32 ?
-			     32 - strlen(m->sets[i].name) : 0), "",
-		       fixed, learned);
-	}
-}
-
 static void status_json(const struct model *m, const struct nl_raw_table *raw)
 {
 	size_t i, j;
@@ -166,7 +117,7 @@ static void status_json(const struct model *m, const struct nl_raw_table *raw)
 		printf("]}");
 	}
 	printf("]");
-	sets_json(m);
+	dns_status_json(m, stdout);
 	printf("}\n");
 }
 
@@ -223,7 +174,6 @@ static void status_text(const struct model *m, const struct nl_raw_table *raw)
 			free(txt);
 		}
 	}
-	sets_text(m);
 }
 
 static void raw_json(const struct nl_raw_table *t)
@@ -381,6 +331,8 @@ int status_main(struct cli *c)
 		metrics_rules_prometheus(m, stdout);
 	else
 		status_text(m, raw);
+	if (c->format == FMT_TEXT)
+		dns_status_text(m, stdout);
 	rc = EXIT_OK;
 out:
 	nl_raw_free(raw);

@@ -359,13 +359,14 @@ static void check_listener(struct ctx *c, struct pending *pd,
 
 enum top_key {
 	TK_VERSION, TK_TABLE, TK_DEFAULTS, TK_ESTABLISHED, TK_LOOPBACK,
-	TK_ICMP, TK_SETS, TK_INBOUND, TK_OUTBOUND, TK_LISTENERS, TK_DNS,
+	TK_ICMP, TK_SETS, TK_INBOUND, TK_OUTBOUND, TK_LISTENERS, TK_REPAIR,
+	TK_DNS,
 	TK_MAX
 };
 
 static const char *const top_keys[TK_MAX] = {
 	"portwarden", "table", "defaults", "established", "loopback", "icmp",
-	"sets", "inbound", "outbound", "listeners", "dns",
+	"sets", "inbound", "outbound", "listeners", "repair", "dns",
 };
 
 static bool table_name_ok(const char *s, size_t len)
@@ -630,6 +631,10 @@ static void top_level(struct ctx *c, const struct yaml_tree *t)
 			if (!chk_get_bool(c, val, &b))
 				chk_merge_setting(c, &c->loopback, "loopback", val, b);
 			break;
+		case TK_REPAIR:
+			if (!chk_get_bool(c, val, &b))
+				chk_merge_setting(c, &c->repair, "repair", val, b);
+			break;
 		case TK_ICMP:
 			if (!chk_get_enum(c, val, "icmp mode", icmp_names,
 				      ARRAY_SIZE(icmp_names), &v))
@@ -774,6 +779,7 @@ int policy_check_trees(struct policy **out, struct yaml_tree *const *trees,
 	p->log_default = c.log.set && c.log.value;
 	p->established = !c.established.set || c.established.value;
 	p->loopback = !c.loopback.set || c.loopback.value;
+	p->repair = !c.repair.set || c.repair.value;
 	p->icmp = c.icmp.set ? (enum icmp_mode)c.icmp.value : ICMP_ESSENTIAL;
 	chk_check_sets(&c);
 	for (k = 0; k < DIR_MAX; k++)
