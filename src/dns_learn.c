@@ -49,6 +49,7 @@
  * the answer would. */
 #define NO_HOLD_ENV	"PORTWARDEN_DNS_NO_HOLD"
 #define NO_HOLD_DELAY_MS 20
+#define HOLD_SAMPLES	4096
 
 enum op_kind { OP_ADD, OP_RENEW, OP_EVICT };
 
@@ -113,6 +114,9 @@ struct dns_learner {
 	uint32_t max_id;
 	bool have_id;
 	uint64_t held_now;		/* answers of this read with operations */
+	double read_ms;			/* when this read began */
+	float hold_us[HOLD_SAMPLES];	/* a ring of recent hold times */
+	size_t n_hold;
 	int no_hold_timer;
 
 	struct tcp_pending tcp[TCP_PENDING_MAX];
@@ -602,7 +606,6 @@ static void count_addresses(struct dns_learner *l)
 /* The end of a read: learn, then release every packet of it. */
 static void finish_read(struct dns_learner *l)
 {
-	double t0 = daemon_now_ms();
 	int err = 0;
 
 	if (l->no_hold && l->have_id) {
@@ -616,7 +619,10 @@ static void finish_read(struct dns_learner *l)
 	/* release first, report after: the answers wait for nothing else */
 	if (l->have_id)
 		nfq_accept_upto(l->q, l->max_id);
-	if (err < 0 || daemon_now_ms() - t0 > DNS_HOLD_BOUND_MS) {
+	if (l->held_now)
+		l->hold_us[l->n_hold++ % HOLD_SAMPLES] =
+			(float)((daemon_now_ms() - l->read_ms) * 1000.0);
+	if (err < 0 || daemon_now_ms() - l->read_ms > DNS_HOLD_BOUND_MS) {
 		l->c.timed_out += l->held_now;
 		if (err < 0)
 			daemon_event(l->d, "learn-failed",
@@ -660,6 +666,7 @@ static int on_queue(void *ctx, struct daemon *d)
 
 		if (l->no_hold && l->n_ops)
 			break;		/* the timer has not committed yet */
+		l->read_ms = daemon_now_ms();
 		n = nfq_read(l->q, on_packet, l);
 		l->c.queue_full += l->q->lost - lost;
 		if (n == -ENOBUFS)
@@ -846,12 +853,35 @@ int dns_counters_path(char *buf, size_t len)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
+static int cmp_float(const void *a, const void *b)
+{
+	float x = *(const float *)a, y = *(const float *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The hold-time figures of the counters, from the ring of samples. */
+static void hold_percentiles(struct dns_learner *l)
+{
+	static float v[HOLD_SAMPLES];
+	size_t n = l->n_hold < HOLD_SAMPLES ? l->n_hold : HOLD_SAMPLES;
+
+	if (!n)
+		return;
+	memcpy(v, l->hold_us, n * sizeof(*v));
+	qsort(v, n, sizeof(*v), cmp_float);
+	l->c.hold_p50_us = (uint64_t)v[n / 2];
+	l->c.hold_p99_us = (uint64_t)v[n * 99 / 100];
+	l->c.hold_max_us = (uint64_t)v[n - 1];
+}
+
 static void write_counters(struct dns_learner *l)
 {
 	char path[PATH_MAX], tmp[PATH_MAX + 8];
 	const struct dns_learn_counters *c = &l->c;
 	FILE *f;
 
+	hold_percentiles(l);
 	if (memcmp(&l->c, &l->c_written, sizeof(l->c)) == 0)
 		return;
 	if (dns_counters_path(path, sizeof(path)) < 0)
@@ -862,13 +892,16 @@ static void write_counters(struct dns_learner *l)
 		return;
 	fprintf(f, "held %llu\nreleased-learned %llu\nreleased-unlearned %llu\n"
 		"unparsable %llu\ntimed-out %llu\nqueue-full %llu\ntcp-partial %llu\n"
-		"addresses %llu\nadded %llu\nrenewed %llu\nevicted %llu\npid %ld\n",
+		"addresses %llu\nadded %llu\nrenewed %llu\nevicted %llu\n"
+		"hold-p50-us %llu\nhold-p99-us %llu\nhold-max-us %llu\npid %ld\n",
 		(unsigned long long)c->held, (unsigned long long)c->learned,
 		(unsigned long long)c->unlearned, (unsigned long long)c->unparsable,
 		(unsigned long long)c->timed_out, (unsigned long long)c->queue_full,
 		(unsigned long long)c->tcp_partial, (unsigned long long)c->addresses,
 		(unsigned long long)c->added, (unsigned long long)c->renewed,
-		(unsigned long long)c->evicted, (long)getpid());
+		(unsigned long long)c->evicted, (unsigned long long)c->hold_p50_us,
+		(unsigned long long)c->hold_p99_us, (unsigned long long)c->hold_max_us,
+		(long)getpid());
 	if (fclose(f) == 0 && rename(tmp, path) == 0)
 		l->c_written = l->c;
 	else
