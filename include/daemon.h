@@ -74,6 +74,17 @@ void daemon_on_reload(struct daemon *d, daemon_fn fn, void *ctx);
 void daemon_on_exit(struct daemon *d, daemon_fn fn, void *ctx);
 
 /**
+ * daemon_on_repair() - a callback after each drift repair
+ * The repair restores what the rollback record holds; elements learned at
+ * run time that the kernel lost with a deleted set or table are not in
+ * it: the hostname learner re-adds its own here. Its return value is
+ * ignored beyond the daemon_fn convention (negative stops the daemon).
+ */
+void daemon_on_repair(struct daemon *d, daemon_fn fn, void *ctx);
+/* Run the repair callbacks (repair.c calls it). */
+int daemon_repaired(struct daemon *d);
+
+/**
  * daemon_set_policy() - the policy and its compiled model the daemon runs
  * The daemon owns both from here (the previous ones are freed: callers
  * must not keep pointers across a reload).
@@ -106,6 +117,7 @@ struct daemon_ev *daemon_ev_begin(struct daemon *d, const char *kind);
 void daemon_ev_str(struct daemon_ev *e, const char *key, const char *val);
 void daemon_ev_int(struct daemon_ev *e, const char *key, long long val);
 void daemon_ev_num(struct daemon_ev *e, const char *key, double val);
+void daemon_ev_bool(struct daemon_ev *e, const char *key, bool val);
 void daemon_ev_end(struct daemon_ev *e);
 
 /* A whole event with one "message" field (formatted). */

@@ -21,11 +21,11 @@ struct nl_events;
 
 /**
  * nl_events_open() - a socket of its own subscribed to NFNLGRP_NFTABLES
- * With a receive buffer of 8 MiB (a `flush ruleset` of a large ruleset is
- * one message per rule); non-blocking.
+ * @rcvbuf: receive buffer in bytes, 0 for 8 MiB (a `flush ruleset` of a
+ *          large ruleset is one message per rule); non-blocking.
  * Return: 0 or a negative errno.
  */
-int nl_events_open(struct nl_events **out);
+int nl_events_open(struct nl_events **out, int rcvbuf);
 void nl_events_close(struct nl_events *ev);
 int nl_events_fd(const struct nl_events *ev);
 

@@ -22,10 +22,15 @@ struct daemon;
  *    running portwarden command without blocking its loop), reads the
  *    rollback record (state.h), which always says what the last portwarden
  *    command left, and the live table, and sends the incremental plan
- *    (model_delta.h) from the live table to the recorded one. No record,
- *    or a record of a flush, means there is nothing to restore; a plan
+ *    (model_delta.h) from the live table to the recorded one. A record of
+ *    a flush means there is nothing to restore; no record of the table
+ *    (the daemon's start found it equal to its policy, which records
+ *    nothing) means the daemon's policy; a plan
  *    with nothing in it (elements added to a timeout set) sends nothing.
- * So a process merely named "portwarden" is not trusted to say what the
+ * (A rollback's record holds the table from before its apply: that one is
+ * what the rollback left.) A portwarden under another name (valgrind, a
+ * copy) is recognised the same way, by what it recorded.
+ * A process merely named "portwarden" is not trusted to say what the
  * table should be: the record is, and it is written by portwarden
  * commands under the lock. (The daemon is a guard against accidents and
  * other tools; anyone with CAP_NET_ADMIN can defeat it.)

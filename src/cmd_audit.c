@@ -631,22 +631,6 @@ static int pm_job_wait(struct pm_job *job, struct audit *a)
 	return 0;
 }
 
-/*
- * Ruleset drift of the current namespace. While the kernel's ruleset
- * generation is the one the generation cache (gen_cache.h) holds for this
- * namespace, table and policy, no transaction has touched any table since
- * portwarden last wrote or read it, and the live table is the policy's
- * model: nothing is read (a table of 100,000 rules costs seconds to dump).
- * Otherwise the table is read; when it equals the policy at an unchanged
- * generation, that is recorded for the next run.
- *
- * The record is written without the run lock, which would make audit wait
- * for a running apply: each writer states what it saw at one generation,
- * the file is replaced by rename, and a record of a generation that has
- * moved on only costs the next run a full read.
- * Return: 1 when the cache vouched (nothing read), 0 when the table was
- * read (drift recorded in @a either way), or the negative errno of the read.
- */
 /* The daemon's note of the last change to @table in this namespace. */
 static void drift_who(struct audit *a, const char *table)
 {
@@ -670,6 +654,22 @@ static void drift_who(struct audit *a, const char *table)
 	drift_note_release(&n);
 }
 
+/*
+ * Ruleset drift of the current namespace. While the kernel's ruleset
+ * generation is the one the generation cache (gen_cache.h) holds for this
+ * namespace, table and policy, no transaction has touched any table since
+ * portwarden last wrote or read it, and the live table is the policy's
+ * model: nothing is read (a table of 100,000 rules costs seconds to dump).
+ * Otherwise the table is read; when it equals the policy at an unchanged
+ * generation, that is recorded for the next run.
+ *
+ * The record is written without the run lock, which would make audit wait
+ * for a running apply: each writer states what it saw at one generation,
+ * the file is replaced by rename, and a record of a generation that has
+ * moved on only costs the next run a full read.
+ * Return: 1 when the cache vouched (nothing read), 0 when the table was
+ * read (drift recorded in @a either way), or the negative errno of the read.
+ */
 static int drift_check(struct audit *a, struct nl_sock *nl,
 		       const struct model *want)
 {

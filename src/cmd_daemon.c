@@ -74,7 +74,7 @@ static int load_and_apply(struct daemon_cmd *dc, struct daemon *d,
 	model_size(m, &rules, &elems);
 	e = daemon_ev_begin(d, kind);
 	daemon_ev_str(e, "table", m->table);
-	daemon_ev_str(e, "changed", changed ? "true" : "false");
+	daemon_ev_bool(e, "changed", changed);
 	daemon_ev_int(e, "rules", (long long)rules);
 	daemon_ev_int(e, "elements", (long long)elems);
 	daemon_ev_str(e, "repair", p->repair ? "on" : "off");

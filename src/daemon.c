@@ -50,8 +50,8 @@ struct daemon {
 	struct source *sources;		/* every source ever added */
 	struct source **timers;		/* by timer id */
 	size_t n_timers, cap_timers;
-	struct hook *reload, *exit;
-	size_t n_reload, cap_reload, n_exit, cap_exit;
+	struct hook *reload, *exit, *repair;
+	size_t n_reload, cap_reload, n_exit, cap_exit, n_repair, cap_repair;
 	struct policy *policy;
 	struct model *model;
 	uint32_t own[OWN_GENS];		/* daemon_mark_own(), a ring */
@@ -140,6 +140,7 @@ void daemon_free(struct daemon *d)
 	free(d->timers);
 	free(d->reload);
 	free(d->exit);
+	free(d->repair);
 	model_free(d->model);
 	policy_free(d->policy);
 	free(d);
@@ -241,6 +242,18 @@ void daemon_on_reload(struct daemon *d, daemon_fn fn, void *ctx)
 void daemon_on_exit(struct daemon *d, daemon_fn fn, void *ctx)
 {
 	hook_add(&d->exit, &d->n_exit, &d->cap_exit, fn, ctx);
+}
+
+void daemon_on_repair(struct daemon *d, daemon_fn fn, void *ctx)
+{
+	hook_add(&d->repair, &d->n_repair, &d->cap_repair, fn, ctx);
+}
+
+static int run_hooks(struct daemon *d, const struct hook *h, size_t n);
+
+int daemon_repaired(struct daemon *d)
+{
+	return run_hooks(d, d->repair, d->n_repair);
 }
 
 void daemon_set_policy(struct daemon *d, struct policy *p, struct model *m)
@@ -499,6 +512,13 @@ void daemon_ev_num(struct daemon_ev *e, const char *key, double val)
 	ev_key(e, key);
 	ev_t(e, n);
 	ev_j(e, n);
+}
+
+void daemon_ev_bool(struct daemon_ev *e, const char *key, bool val)
+{
+	ev_key(e, key);
+	ev_t(e, val ? "true" : "false");
+	ev_j(e, val ? "true" : "false");
 }
 
 static void write_line(int fd, const char *s, size_t len)

@@ -31,10 +31,10 @@ struct nl_events {
 	char *buf;
 };
 
-int nl_events_open(struct nl_events **out)
+int nl_events_open(struct nl_events **out, int rcvbuf)
 {
 	struct nl_events *ev = xcalloc(1, sizeof(*ev));
-	int size = EV_RCVBUF, group = NFNLGRP_NFTABLES, ret;
+	int size = rcvbuf > 0 ? rcvbuf : EV_RCVBUF, group = NFNLGRP_NFTABLES, ret;
 	int fd;
 
 	ev->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_NONBLOCK | SOCK_CLOEXEC);

@@ -32,6 +32,7 @@
 /* What one transaction did to our table, as its events said. */
 struct txn_seen {
 	bool touched;
+	bool lost;		/* events were lost while it was read */
 	bool table_deleted, table_added;
 	char *what[WHAT_MAX];
 	size_t n_what, n_more;
@@ -68,6 +69,8 @@ struct repair {
 
 	/* counters */
 	unsigned long repairs, conflicts, lost, bad, failures;
+	unsigned long checks;	/* reads of the live table */
+	unsigned long foreign, own;	/* transactions that touched it */
 };
 
 static void txn_reset(struct txn_seen *t)
@@ -103,11 +106,17 @@ static char *txn_text(const struct txn_seen *t)
 	size_t i;
 
 	if (t->table_deleted)
-		return xstrdup(t->table_added ? "table deleted and recreated" :
+		return xstrdup(t->lost ? "table deleted (events were lost: incomplete)" :
+			       t->table_added ? "table deleted and recreated" :
 			       "table deleted");
 	if (!t->n_what)
 		return xstrdup("table changed");
 	s = xstrdup(t->what[0]);
+	if (t->lost) {
+		n = xasprintf("%s (events were lost: incomplete)", s);
+		free(s);
+		s = n;
+	}
 	for (i = 1; i < t->n_what; i++) {
 		n = xasprintf("%s; %s", s, t->what[i]);
 		free(s);
@@ -252,6 +261,7 @@ static void repair_to(struct repair *r, const struct model *want)
 	int ret, owned;
 
 	diag_init(&dg);
+	r->checks++;
 	ret = nl_read_table(r->sock, want->table, &live);
 	if (ret == -ENOENT) {
 		live = NULL;
@@ -289,6 +299,9 @@ static void repair_to(struct repair *r, const struct model *want)
 		      dl.recreate ? "table (counters carried over)" : "no");
 	daemon_ev_num(e, "took_ms", daemon_now_ms() - r->t_seen);
 	daemon_ev_end(e);
+	ret = daemon_repaired(r->d);	/* the learner re-adds what it knows */
+	if (ret < 0)
+		daemon_stop(r->d, ret);
 	goto out;
 fail:
 	r->pending = false;
@@ -308,6 +321,7 @@ out:
 static void check(struct repair *r)
 {
 	const struct safe_state *st;
+	const struct model *want;
 	struct daemon_ev *e;
 	char dir[256];
 	int lock, ret;
@@ -338,10 +352,18 @@ static void check(struct repair *r)
 		return;
 	}
 	st = record(r, dir);
-	if (!st || !st->applied || strcmp(st->table, r->table))
+	/* what the last portwarden command left: a rollback (also the
+	 * confirm timer's) left the table from before its apply */
+	want = !st ? NULL : st->status == SAFE_ROLLED_BACK ? st->previous :
+	       st->applied;
+	/* no record of this table: the daemon's start found the table equal
+	 * to its policy (an unchanged apply records nothing) */
+	if (!st || strcmp(st->table, r->table))
+		want = daemon_model(r->d);
+	if (!want)
 		r->pending = false;	/* nothing portwarden left to keep */
 	else
-		repair_to(r, st->applied);
+		repair_to(r, want);
 	run_unlock(lock);
 }
 
@@ -374,14 +396,18 @@ static int on_ev(const struct nft_ev *e, void *ctx)
 	}
 	if (!r->txn.touched)
 		goto done;	/* another table's business */
-	if (e->pid == r->self || daemon_is_own(r->d, e->gen_id))
+	if (e->pid == r->self || daemon_is_own(r->d, e->gen_id)) {
+		r->own++;
 		goto done;	/* our repair, re-apply or learner */
+	}
 	what = txn_text(&r->txn);
 	save_note(r, e->pid, e->comm, e->gen_id, what);
 	if (!strcmp(e->comm, "portwarden")) {
+		r->own++;
 		free(what);	/* a portwarden command: its record says */
 		goto done;
 	}
+	r->foreign++;
 	schedule(r, e->pid, e->comm[0] ? e->comm : "unknown", e->gen_id, what);
 done:
 	txn_reset(&r->txn);
@@ -403,6 +429,7 @@ static int on_readable(void *ctx, struct daemon *d)
 			 * look at the table itself */
 			r->lost++;
 			txn_reset(&r->txn);
+			r->txn.lost = true;	/* the next one may be partial */
 			daemon_event(d, "resync",
 				     "nftables events were lost (%lu times so far); checking the table",
 				     r->lost);
@@ -456,16 +483,38 @@ static double window_from_env(void)
 	return 60000;
 }
 
+/* On exit: what the repair did, for the journal and the benchmark. */
+static int on_exit_stats(void *ctx, struct daemon *d)
+{
+	struct repair *r = ctx;
+	struct daemon_ev *e = daemon_ev_begin(d, "repair-stats");
+
+	daemon_ev_int(e, "foreign_changes", (long long)r->foreign);
+	daemon_ev_int(e, "own_changes", (long long)r->own);
+	daemon_ev_int(e, "table_reads", (long long)r->checks);
+	daemon_ev_int(e, "repairs", (long long)r->repairs);
+	daemon_ev_int(e, "conflicts", (long long)r->conflicts);
+	daemon_ev_int(e, "failures", (long long)r->failures);
+	daemon_ev_int(e, "events_lost", (long long)r->lost);
+	daemon_ev_int(e, "events_malformed", (long long)r->bad);
+	daemon_ev_end(e);
+	return 0;
+}
+
 int repair_new(struct repair **out, struct daemon *d)
 {
 	struct repair *r = xcalloc(1, sizeof(*r));
+	const char *v;
 	int ret;
 
 	r->d = d;
 	r->self = (uint32_t)getpid();
 	r->window_ms = window_from_env();
 	r->retry_timer = r->window_timer = -1;
-	ret = nl_events_open(&r->ev);
+	/* PORTWARDEN_EVENT_RCVBUF (bytes), for tests only: a buffer small
+	 * enough to lose events */
+	v = getenv("PORTWARDEN_EVENT_RCVBUF");
+	ret = nl_events_open(&r->ev, v ? atoi(v) : 0);
 	if (ret < 0)
 		goto fail;
 	ret = nl_sock_open(&r->sock);
@@ -482,6 +531,7 @@ int repair_new(struct repair **out, struct daemon *d)
 	ret = daemon_add_source(d, nl_events_fd(r->ev), on_readable, r);
 	if (ret < 0)
 		goto fail;
+	daemon_on_exit(d, on_exit_stats, r);
 	*out = r;
 	return 0;
 fail:

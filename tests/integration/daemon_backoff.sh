@@ -21,10 +21,15 @@ inbound:
   - { name: ssh, proto: tcp, port: 22 }
 EOF
 
+# the table is already applied and there is no rollback record of it
+# (an unchanged apply records nothing): the daemon keeps its own policy
+"$PORTWARDEN" apply "$WORK/p.yaml" > /dev/null 2>&1
+rm -f /run/portwarden/net-*/state
 export PORTWARDEN_REPAIR_WINDOW=8s
 if daemon_start "@pwtest-backoff-$$" "$WORK/p.yaml"; then ok "daemon ready (abstract NOTIFY_SOCKET)"
 else not_ok "daemon ready (abstract NOTIFY_SOCKET)" "$(cat "$WORK/events")"; exit 1; fi
 PRISTINE=$(table_text)
+check "the daemon found the table applied" grep -q "^[^ ]* applied .*changed=false" "$WORK/events"
 
 # another program's table churning: no event, and the daemon's own table
 # is not read for it (that is measured in bench/daemon_repair.sh)
@@ -85,4 +90,21 @@ check_eq "repair: false: the table stays gone" absent "$(table_text)"
 check "audit's drift finding names nft and its pid" \
 	grep -q "ruleset-drift.*last changed by nft (pid $fpid)" "$WORK/audit.out"
 kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID"
+
+# lost events (ENOBUFS): with a receive buffer too small for one
+# transaction's events (PORTWARDEN_EVENT_RCVBUF, for tests only), the
+# daemon counts the loss, says so, checks the table, and keeps it
+PORTWARDEN_EVENT_RCVBUF=1 daemon_start "$WORK/notify3.sock" "$WORK/p.yaml" ||
+	not_ok "daemon ready (tiny event buffer)"
+PRISTINE=$(table_text)
+nft flush ruleset
+if wait_ev repaired 1; then ok "lost events: the table is repaired"
+else not_ok "lost events: the table is repaired" "$(tail -3 "$WORK/events" | tr '\n' ' ')"; fi
+check_eq "lost events: table restored" "$PRISTINE" "$(table_text)"
+check "lost events: a resync event" test "$(ev_count resync)" -ge 1
+check "lost events: the daemon still runs" kill -0 "$DAEMON_PID"
+kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID"
+check_eq "lost events: exit 0" 0 "$?"
+lost=$(ev_field "$(last_ev repair-stats)" events_lost)
+check "lost events: counted (${lost:-none})" test "${lost:-0}" -ge 1
 exit $((T_FAILED > 0))

@@ -126,6 +126,18 @@ sleep 1
 check_eq "no repair after rollback" "$((n + 1))" "$(ev_count repaired)"
 check_eq "rollback's table stays (none: flushed before p2)" absent "$(table_text)"
 
+# the rollback record decides, not the process name: portwarden under
+# another name (as under valgrind) is recognised by what it recorded
+cp "${PORTWARDEN_REAL:-$PORTWARDEN}" "$WORK/pwcopy"
+"$WORK/pwcopy" apply "$WORK/p2.yaml" > /dev/null 2>&1
+sleep 1
+check_eq "renamed portwarden's apply: no repair" "$((n + 1))" "$(ev_count repaired)"
+check_eq "renamed portwarden's apply stays" "$P2" "$(table_text)"
+"$WORK/pwcopy" rollback > /dev/null 2>&1
+sleep 1
+check_eq "renamed portwarden's rollback: no repair" "$((n + 1))" "$(ev_count repaired)"
+check_eq "renamed portwarden's rollback stays" absent "$(table_text)"
+
 # 3. SIGHUP re-applies the daemon's policy, incrementally
 "$PORTWARDEN" apply "$WORK/p.yaml" > /dev/null 2>&1
 expect_probes 0.7 <<T
@@ -137,17 +149,51 @@ cat >> "$WORK/p.yaml" <<EOF
 EOF
 kill -HUP "$DAEMON_PID"
 if wait_ev reloaded 1; then ok "SIGHUP: reloaded event"; else not_ok "SIGHUP: reloaded event"; fi
-check "SIGHUP: RELOADING=1 then READY=1" grep -A1 -q RELOADING=1 "$WORK/notify.out"
+for i in $(seq 40); do grep -A1 RELOADING=1 "$WORK/notify.out" | grep -q READY=1 && break; sleep 0.05; done
+check "SIGHUP: RELOADING=1 then READY=1" bash -c "grep -A1 RELOADING=1 '$WORK/notify.out' | grep -q READY=1"
 check "SIGHUP: the new rule is live" nft list chain inet portwarden input | grep -q 'comment "alt"'
 check_eq "SIGHUP: counters kept" "$before" "$(rule_packets input web)"
 check_eq "SIGHUP: no repair for the daemon's own apply" "$((n + 1))" "$(ev_count repaired)"
 
+before=$(table_text)
+cp "$WORK/p.yaml" "$WORK/p.good"
+echo "  - { name: broken, proto: tcp, port: 70000 }" >> "$WORK/p.yaml"
+kill -HUP "$DAEMON_PID"
+if wait_ev reload-failed 1; then ok "SIGHUP with a broken policy: reload-failed event"
+else not_ok "SIGHUP with a broken policy: reload-failed event"; fi
+check "SIGHUP with a broken policy: the error names the line" grep -q "p.yaml:7:.*error" "$WORK/events"
+check "SIGHUP with a broken policy: the daemon keeps running" kill -0 "$DAEMON_PID"
+check_eq "SIGHUP with a broken policy: the table stays" "$before" "$(table_text)"
+cp "$WORK/p.good" "$WORK/p.yaml"
 check_eq "no conflict in this suite" 0 "$(ev_count conflict)"
+
+# a process name with control bytes is escaped in the event line
+weird=$(printf 'nf\tt\033x')
+cp "$(command -v nft)" "$WORK/$weird"
+n=$(ev_count repaired)
+"$WORK/$weird" delete table inet portwarden & FPID=$!; wait $FPID
+if wait_ev repaired $((n + 1)); then ok "a weirdly named process: repaired"
+else not_ok "a weirdly named process: repaired"; fi
+check "its name is escaped" grep -q 'comm="nf\\x09t\\x1bx"' "$WORK/events"
+check "no raw control byte in the events" test -z "$(tr -d '\n' < "$WORK/events" | tr -d '[:print:]')"
+# the same events as JSON lines for monitor, one object each
+if $PY - /run/portwarden/net-*/events "$FPID" <<'PY'
+import json, sys
+evs = [json.loads(l) for l in open(sys.argv[1])]
+rep = [e for e in evs if e["kind"] == "repaired"]
+assert rep and rep[-1]["pid"] == int(sys.argv[2]), rep[-1:]
+assert rep[-1]["comm"] == "nf\tt\x1bx", rep[-1]["comm"]
+assert all("time" in e for e in evs)
+PY
+then ok "events file: JSON lines, the repair with pid and name"
+else not_ok "events file: JSON lines, the repair with pid and name"; fi
 
 # 4. SIGTERM: exit 0, the table stays
 kill -TERM "$DAEMON_PID"
 wait "$DAEMON_PID"
 check_eq "SIGTERM: exit 0" 0 "$?"
+# the listener may print it a moment after the daemon is gone
+for i in $(seq 40); do grep -q STOPPING=1 "$WORK/notify.out" && break; sleep 0.05; done
 check "SIGTERM: STOPPING=1" grep -q STOPPING=1 "$WORK/notify.out"
 check "SIGTERM: the table stays" nft list chain inet portwarden input
 exit $((T_FAILED > 0))
