@@ -71,8 +71,9 @@ unit: $(UNIT_BIN)
 # libFuzzer harnesses (clang only), one per untrusted input: the policy
 # front end (fuzz_policy), the rollback record reader (fuzz_state), the
 # daemon's nftables events and last-change note (fuzz_nft_events), its
-# DNS answers (fuzz_dns: nfqueue.c, dns_msg.c) and its learned-address
-# file (fuzz_learned). The library is compiled once for all of them
+# DNS answers (fuzz_dns: nfqueue.c, dns_msg.c), its learned-address
+# file (fuzz_learned) and the hostname code's resolv.conf and names
+# (fuzz_hostnames). The library is compiled once for all of them
 # (-fsanitize=fuzzer-no-link), each harness links against those objects.
 FUZZ_CC ?= clang
 FUZZ_CFLAGS = -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) \
