@@ -972,6 +972,26 @@ static int load_policy(struct dns_learner *l)
 	return 0;
 }
 
+/* A smaller max_addresses after a reload: the oldest go now. */
+static void trim_to_max(struct dns_learner *l)
+{
+	for (size_t i = 0; i < l->n_tabs; i++) {
+		struct learn_table *t = &l->tabs[i];
+
+		while (t->n > t->max) {
+			op_push(l, OP_EVICT, i, t->v[t->head].addr, 0, t->v[t->head].name);
+			learn_table_del(t, t->v[t->head].addr);
+			l->c.evicted++;
+		}
+	}
+	if (commit_ops(l) < 0)
+		daemon_event(l->d, "learn-failed",
+			     "the kernel did not take the removal of %zu addresses beyond max_addresses",
+			     l->n_ops);
+	l->n_ops = 0;
+	count_addresses(l);
+}
+
 static int open_queue(struct dns_learner *l)
 {
 	int err;
@@ -998,6 +1018,8 @@ static int on_reload(void *ctx, struct daemon *d)
 	int err;
 
 	(void)d;
+	if (l->n_ops)
+		on_no_hold_timer(l, d);	/* (test mode) before the tables move */
 	if (!l->active) {
 		const struct policy *p = daemon_policy(l->d);
 
@@ -1017,6 +1039,7 @@ static int on_reload(void *ctx, struct daemon *d)
 			     strerror(-err));
 		return 0;
 	}
+	trim_to_max(l);
 	send_queries(l);
 	return 0;
 }

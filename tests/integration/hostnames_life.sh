@@ -120,9 +120,14 @@ sleep 0.3
 check_eq "an answer to a query never sent is not learned" refused "$(probe 10.78.40.1)"
 
 # 5. expiry, after a SIGHUP to small TTLs (dnsmasq answers with TTL 1)
-sed -i 's/^  max_addresses: 3$/  max_addresses: 3\n  min_ttl: 1\n  max_ttl: 2\n  grace: 1/' "$WORK/p.yaml"
+# (and max_addresses 3 -> 2: the oldest learned address goes at once)
+learned_now() { nft list set inet portwarden web_dns_v4 | grep -o 'comment "' | wc -l; }
+check_eq "3 learned addresses before the reload" 3 "$(learned_now)"
+sed -i 's/^  max_addresses: 3$/  max_addresses: 2\n  min_ttl: 1\n  max_ttl: 2\n  grace: 1/' "$WORK/p.yaml"
 kill -HUP "$DAEMON_PID"
 wait_ev reloaded 1 || not_ok "reloaded" "$(tail -3 "$WORK/events")"
+for i in $(seq 20); do [ "$(learned_now)" -le 2 ] && break; sleep 0.1; done
+check_eq "a smaller max_addresses on SIGHUP trims the set" 2 "$(learned_now)"
 mkfifo "$WORK/hold.fifo"
 exec 7<>"$WORK/hold.fifo"
 $PY "$DNS_TOOL" hold short-0.race.test 443 10 "$WORK/hold.fifo" > "$WORK/hold.out" &
