@@ -9,8 +9,10 @@
 #include <endian.h>
 #include <errno.h>
 #include <libmnl/libmnl.h>
+#include <libnftnl/table.h>
 #include <libnftnl/udata.h>
 #include <limits.h>
+#include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <netinet/in.h>
 #include <resolv.h>
@@ -52,7 +54,8 @@
 #define NO_HOLD_DELAY_MS 20
 #define HOLD_SAMPLES	4096
 
-enum op_kind { OP_ADD, OP_RENEW, OP_EVICT };
+/* OP_READD: an element of our table put back into a set made anew */
+enum op_kind { OP_ADD, OP_RENEW, OP_EVICT, OP_READD };
 
 /* One element operation of the pending transaction. */
 struct op {
@@ -122,6 +125,8 @@ struct dns_learner {
 
 	struct tcp_pending tcp[TCP_PENDING_MAX];
 	unsigned int tcp_next;
+
+	uint64_t table_handle, seen_handle;	/* see watch_table() */
 
 	int qfd;			/* socket of the start-up queries, or -1 */
 	int tick_timer;
@@ -921,12 +926,70 @@ static void write_counters(struct dns_learner *l)
 		unlink(tmp);
 }
 
+/* Every live entry of table @i again, with the time it has left. */
+static void readd_table(struct dns_learner *l, size_t i)
+{
+	struct learn_table *t = &l->tabs[i];
+	int64_t now = now_s();
+
+	for (uint32_t k = learn_table_first(t); k != LT_NONE; k = learn_table_next(t, k))
+		if (t->v[k].expires > now)
+			op_push(l, OP_READD, i, t->v[k].addr,
+				(uint64_t)(t->v[k].expires - now) * 1000, t->v[k].name);
+}
+
+/*
+ * A table whose kernel handle changed was made anew: someone deleted it
+ * (`nft flush ruleset`) and the drift repair, or an apply that had to
+ * recreate it, put it back. (Set handles count from 1 in every table, so
+ * only the table's handle, unique in the namespace, tells.) The learned
+ * elements are put back too, with the time they have left, so clients
+ * with cached answers keep working. One GETTABLE dump a tick finds out.
+ */
+static int table_handle_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct dns_learner *l = data;
+	struct nftnl_table *nt = XALLOC(nftnl_table_alloc());
+
+	if (nftnl_table_nlmsg_parse(nlh, nt) == 0 &&
+	    nftnl_table_is_set(nt, NFTNL_TABLE_NAME) &&
+	    nftnl_table_is_set(nt, NFTNL_TABLE_HANDLE) &&
+	    strcmp(nftnl_table_get_str(nt, NFTNL_TABLE_NAME), l->table) == 0)
+		l->seen_handle = nftnl_table_get_u64(nt, NFTNL_TABLE_HANDLE);
+	nftnl_table_free(nt);
+	return 0;
+}
+
+static void watch_table(struct dns_learner *l)
+{
+	int err;
+
+	l->seen_handle = 0;
+	if (nl_dump(l->nl, NFT_MSG_GETTABLE, NFPROTO_INET, NULL, NULL,
+		    table_handle_cb, l) < 0 || !l->seen_handle)
+		return;		/* gone for now: a later tick sees it back */
+	if (l->table_handle && l->table_handle != l->seen_handle)
+		for (size_t i = 0; i < l->n_tabs; i++)
+			readd_table(l, i);
+	l->table_handle = l->seen_handle;
+	if (!l->n_ops)
+		return;
+	err = commit_ops(l);
+	daemon_event(l->d, "relearned",
+		     "%zu learned addresses put back into table %s made anew%s",
+		     l->n_ops, l->table, err < 0 ? " (refused by the kernel)" : "");
+	l->n_ops = 0;
+	count_addresses(l);
+}
+
 static int on_tick(void *ctx, struct daemon *d)
 {
 	struct dns_learner *l = ctx;
 	int64_t now = now_s();
 
 	(void)d;
+	if (!l->n_ops)		/* (test mode: ops may wait for their timer) */
+		watch_table(l);
 	/* the kernel drops expired elements itself; forget them too */
 	for (size_t i = 0; i < l->n_tabs; i++)
 		learn_table_expire(&l->tabs[i], now);

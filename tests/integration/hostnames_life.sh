@@ -87,6 +87,17 @@ daemon_start "$WORK/notify3.sock" "$WORK/p.yaml" || not_ok "daemon started again
 check "restored event" grep -q " restored " "$WORK/events"
 check_eq "saved address restored without a new DNS answer" open "$(probe "$(addr_of keep-1.race.test)")"
 
+# another program flushes the ruleset: the drift repair puts the table
+# back, the learner its learned addresses (no new DNS answer needed)
+nft flush ruleset
+for i in $(seq 40); do
+	nft list set inet portwarden web_dns_v4 2>/dev/null | grep -q 'comment "keep-1' && break
+	sleep 0.1
+done
+[ -n "${HN_DEBUG:-}" ] && { tail -5 "$WORK/events"; nft list set inet portwarden web_dns_v4; }
+check "learned addresses put back after 'nft flush ruleset'" grep -q " relearned " "$WORK/events"
+check_eq "a learned address works again after the flush" open "$(probe "$(addr_of keep-1.race.test)")"
+
 # 3. daemon not running
 daemon_stop
 out=$(timeout 10 $PY "$DNS_TOOL" connect down-0.race.test 443); rc=$?
