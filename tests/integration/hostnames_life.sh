@@ -4,6 +4,8 @@
 #  - max_addresses evicts the oldest address of a rule;
 #  - a restart mid-traffic fails no connection, and addresses saved on
 #    SIGTERM come back on start even when the set lost them;
+#  - after `nft flush ruleset` and the drift repair, the learned addresses
+#    are put back without a new DNS answer;
 #  - without the daemon, DNS still resolves (the queue's bypass), nothing
 #    hangs, and hostname rules allow nothing new;
 #  - hostile answers (compression loop, a 300-octet name, a lying rdlength,
