@@ -54,7 +54,7 @@ static const char *const hook_names[] = {
 /* The labels eval reports for built-in rules; origin_name points at one of
  * these after a read, as it points at a literal after compile. */
 static const char *const builtin_labels[] = {
-	"established", "loopback", "icmp", "default", "dns",
+	"established", "loopback", "icmp", "default", "dns-queue",
 };
 
 /* A name from the table, or the number of an enum value the table does
@@ -130,13 +130,21 @@ static void write_model(struct kv_writer *o, const struct model *m)
 		kv_put_str(o, s->name);
 		kv_puts(o, " family ");
 		kv_put_u64(o, s->family);
-		kv_puts(o, s->interval ? " interval 1 keys" : " interval 0 keys");
+		kv_puts(o, s->interval ? " interval 1" : " interval 0");
+		if (s->timeout)		/* absent in older records */
+			kv_puts(o, " timeout 1");
+		kv_puts(o, " keys");
 		for (k = 0; k < s->n_keys; k++) {
 			kv_putc(o, ' ');
 			write_name(o, key_names, ARRAY_SIZE(key_names), s->keys[k]);
 		}
 		kv_putc(o, '\n');
 		for (j = 0; j < s->n_elems; j++) {
+			/* what portwarden daemon added lives and expires in
+			 * the kernel; a restored table must not make it
+			 * permanent (apply keeps the live ones) */
+			if (s->elems[j].timeout_ms)
+				continue;
 			kv_put(o, "elem", 4);
 			for (k = 0; k < s->n_keys; k++)
 				write_value(o, &s->elems[j].v[k]);
@@ -312,10 +320,12 @@ static int read_set(struct model *m, const struct kv_line *ln)
 	size_t k;
 	int key;
 
-	/* set "NAME" family F interval B keys K... */
-	if (ln->n < 8 || ln->n > 7 + MSET_MAX_KEYS || !ln->quoted[1] ||
+	/* set "NAME" family F interval B [timeout B] keys K... */
+	size_t kw = ln->n > 6 && kv_is_word(ln, 6, "timeout") ? 8 : 6;
+
+	if (ln->n < kw + 2 || ln->n > kw + 1 + MSET_MAX_KEYS || !ln->quoted[1] ||
 	    !kv_is_word(ln, 2, "family") || !kv_is_word(ln, 4, "interval") ||
-	    !kv_is_word(ln, 6, "keys"))
+	    !kv_is_word(ln, kw, "keys"))
 		return -EINVAL;
 	if (parse_u32(ln->tok[3], &fam) < 0 || fam > 255)
 		return -EINVAL;
@@ -329,8 +339,10 @@ static int read_set(struct model *m, const struct kv_line *ln)
 	s->family = (uint8_t)fam;
 	if (kv_parse_bool(ln->tok[5], &s->interval) < 0)
 		return -EINVAL;
+	if (kw == 8 && kv_parse_bool(ln->tok[7], &s->timeout) < 0)
+		return -EINVAL;
 	s->n_keys = 0;
-	for (k = 7; k < ln->n; k++) {
+	for (k = kw + 1; k < ln->n; k++) {
 		key = name_index(key_names, ARRAY_SIZE(key_names), ln->tok[k]);
 		if (key < 0 || ln->quoted[k])
 			return -EINVAL;

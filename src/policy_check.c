@@ -732,6 +732,33 @@ static void check_rules(struct ctx *c, enum direction dir)
 	check_rule_names(c, dir);
 }
 
+/* Hostname rules learn from this host's DNS answers: can it ask at all?
+ * Returns the first outbound rule with hostnames when nothing lets DNS
+ * (port 53) out, else NULL. */
+static const struct rule *dns_blocked(const struct policy *p)
+{
+	const struct rule *first = NULL;
+	size_t i, k;
+
+	if (!p->has_hosts || p->def[DIR_OUT] == VERDICT_ACCEPT)
+		return NULL;
+	for (i = 0; i < p->n_rules[DIR_OUT]; i++) {
+		const struct rule *r = &p->rules[DIR_OUT][i];
+
+		if (!first && (r->to_hosts.n || r->not_to_hosts.n))
+			first = r;
+		if (r->action != VERDICT_ACCEPT ||
+		    !(r->protos & (PROTO_TCP | PROTO_UDP | PROTO_ANY)))
+			continue;
+		if (r->dport.any)
+			return NULL;
+		for (k = 0; k < r->dport.n; k++)
+			if (r->dport.v[k].lo <= 53 && 53 <= r->dport.v[k].hi)
+				return NULL;
+	}
+	return first;
+}
+
 int policy_check_trees(struct policy **out, struct yaml_tree *const *trees,
 		       size_t n, struct diag *d)
 {
@@ -775,6 +802,10 @@ int policy_check_trees(struct policy **out, struct yaml_tree *const *trees,
 	p->n_listeners = c.listeners.n;
 	for (i = 0; i < c.listeners.n; i++)
 		check_listener(&c, &c.listeners.v[i], &p->listeners[i]);
+	if (dns_blocked(p))
+		warn_at(&c, &dns_blocked(p)->loc,
+			"rule '%s' names hostnames, but no outbound rule accepts port 53 and the default is %s: this host cannot look them up (add a rule such as { name: dns, port: domain })",
+			dns_blocked(p)->name, verdict_name(p->def[DIR_OUT]));
 	if (p->dns.loc.line && !p->has_hosts)
 		warn_at(&c, &p->dns.loc, "the 'dns' settings have no effect: no outbound rule names a hostname");
 	for (i = 0; i < p->n_sets; i++)

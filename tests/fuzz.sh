@@ -129,4 +129,19 @@ else
 	exit 1
 fi
 [ "${runs:-0}" -gt 1000 ] && ok "fuzz nflog parser made progress" || not_ok "fuzz nflog parser made progress" "only ${runs:-0} runs"
+
+# The hostname code's untrusted text: resolv.conf and names (5 seconds).
+mkdir "$work/corpus-hostnames"
+log="$work/fuzz-hostnames.log"
+"$BUILD/fuzz_hostnames" -max_total_time=5 -rss_limit_mb=2048 -timeout=10 \
+	-max_len=4096 -artifact_prefix="$work/hn-" -print_final_stats=1 \
+	"$work/corpus-hostnames" fuzz/corpus-hostnames >"$log" 2>&1
+rc=$?
+runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+if [ "$rc" -eq 0 ] && ! ls "$work"/hn-crash-* "$work"/hn-leak-* "$work"/hn-timeout-* >/dev/null 2>&1; then
+	ok "fuzz resolv_conf_parse and hostname_check 5s (${runs:-?} runs)"
+else
+	not_ok "fuzz resolv_conf_parse and hostname_check" "exit $rc: $(grep -m3 -E 'ERROR|SUMMARY|Test unit written' "$log" | tr '\n' '|')"
+	exit 1
+fi
 exit $((T_FAILED > 0))
