@@ -55,6 +55,9 @@ const char *listen_state_name(enum listen_state s);
  * @dual:     listeners: an IPv6 wildcard without IPV6_V6ONLY (takes IPv4 too)
  * @inbound:  connections: direction as SPEC §3 decides it
  * @verdict:  connections: what the policy does with it as new traffic
+ * @host:     connections a hostname rule allows: the name the remote
+ *            address was learned for (the comment `portwarden daemon`
+ *            gave its set element), or NULL
  * @finding:  1 + index of the finding about this socket, or 0
  */
 struct audit_sock {
@@ -65,6 +68,7 @@ struct audit_sock {
 	bool dual;
 	bool inbound;
 	enum mverdict verdict;
+	const char *host;
 	size_t finding;
 };
 

@@ -25,6 +25,7 @@
 #include "interp.h"
 #include "cli.h"
 #include "drift_note.h"
+#include "explain_hosts.h"
 #include "gen_cache.h"
 #include "model_cmp.h"
 #include "netns.h"
@@ -310,9 +311,13 @@ static void print_verbose_sockets(const struct out_ctx *o, FILE *f)
 			fprintf(f, " %s %s %s", as->inbound ? "<-" : "->", remote,
 				as->inbound ? "inbound" : "outbound");
 		}
-		fprintf(f, " (rule %s); inode %" PRIu64 ", uid %u; processes %s",
-			as->rule ? as->rule : "default", as->s.inode, as->s.uid,
-			procs);
+		fprintf(f, " (rule %s", as->rule ? as->rule : "default");
+		if (as->host) {	/* a set element's comment: foreign text */
+			fputs(", host ", f);
+			text_put(f, as->host);
+		}
+		fprintf(f, "); inode %" PRIu64 ", uid %u; processes %s",
+			as->s.inode, as->s.uid, procs);
 		if (cg) {
 			fputs("; cgroup /", f);
 			text_put(f, cg);
@@ -502,9 +507,10 @@ static void print_junit(const struct out_ctx *o)
 
 		format_local(c, a, sizeof(a));
 		format_remote(c, b, sizeof(b));
-		snprintf(name, sizeof(name), "%s %s %s %s %s",
+		snprintf(name, sizeof(name), "%s %s %s %s %s%s%.64s%s",
 			 c->inbound ? "in" : "out", proto_str(c->s.proto), a,
-			 c->inbound ? "<-" : "->", b);
+			 c->inbound ? "<-" : "->", b, c->host ? " (" : "",
+			 c->host ? c->host : "", c->host ? ")" : "");
 		junit_case(o, "connection", name, c->netns,
 			   c->finding ? &r->findings[c->finding - 1] : NULL);
 	}
@@ -605,6 +611,11 @@ static struct ix_host *live_host(struct audit *a, const struct cli *c)
 
 	if (!ret)
 		ret = ix_host_load_live(h, nl, audit_model(a)->table);
+	/* the addresses portwarden daemon learned count as the policy's:
+	 * the compiled table stands in for the live one (with more than one
+	 * namespace, those learned in one count in the next as well) */
+	if (!ret)
+		explain_learned(nl, (struct model *)audit_model(a));
 	nl_sock_close(nl);
 	if (!ret)
 		ret = ix_host_add_model(h, audit_model(a));

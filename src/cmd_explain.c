@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "explain_hosts.h"
 #include "interp.h"
 #include "netns.h"
 #include "nl.h"
@@ -201,6 +202,9 @@ struct explained {
 	const char *proto_name;
 	bool icmp_type_given;
 	bool src_addr;		/* --from named an address */
+	bool by_name;		/* the destination is a hostname (@name) */
+	char name[256];
+	size_t name_matches;	/* hostname patterns of the policy it matches */
 };
 
 /* Fill the packet from the command line; prints and returns an exit code
@@ -225,8 +229,17 @@ static int explain_packet(struct cli *c, struct packet *pkt, struct explained *x
 				     proto);
 	if (parse_endpoint(dst, &pkt->dst, &has_addr, &pkt->has_dport,
 			   &pkt->dport, false, &why) < 0) {
-		fprintf(stderr, "portwarden: explain: bad destination '%s': %s\n", dst, why);
-		return explain_usage("%s", "");
+		/* a hostname: its address comes from the policy's sets */
+		if (explain_parse_name(dst, x->name, sizeof(x->name),
+				       &pkt->has_dport, &pkt->dport) == 0 &&
+		    pkt->dir == DIR_OUT) {
+			x->by_name = true;
+		} else {
+			fprintf(stderr, "portwarden: explain: bad destination '%s': %s%s\n",
+				dst, why, pkt->dir == DIR_OUT ?
+				", or a HOSTNAME[:PORT]" : "");
+			return explain_usage("%s", "");
+		}
 	}
 	if (c->from) {
 		struct cidr src;
@@ -262,6 +275,9 @@ static int explain_packet(struct cli *c, struct packet *pkt, struct explained *x
 		pkt->has_sport = true;
 	}
 	/* ::ffff:a.b.c.d is a.b.c.d to the kernel */
+	if (pkt->has_src && x->by_name)
+		return explain_usage("--from '%s' with a hostname: give the destination's address instead",
+				     c->from);
 	if (pkt->has_src && pkt->src.family != pkt->dst.family) {
 		struct cidr d = pkt->dst, s = pkt->src;
 		static const uint8_t pfx[12] = { [10] = 0xff, [11] = 0xff };
@@ -509,7 +525,7 @@ static void print_text(FILE *f, const struct cli *c, const struct packet *pkt,
 }
 
 /* The host to explain on: every table (root), and the compiled policy. */
-static int explain_host(struct cli *c, const struct model *m, struct ix_host **out)
+static int explain_host(struct cli *c, struct model *m, struct ix_host **out)
 {
 	struct ix_host *h = ix_host_new();
 	struct nl_sock *s = NULL;
@@ -528,6 +544,9 @@ static int explain_host(struct cli *c, const struct model *m, struct ix_host **o
 		ret = nl_sock_open(&s);
 		if (!ret)
 			ret = ix_host_load_live(h, s, m->table);
+		/* the addresses portwarden daemon learned match their rules */
+		if (!ret)
+			explain_learned(s, m);
 		nl_sock_close(s);
 		if (ret == -EPERM || ret == -EACCES) {
 			fprintf(stderr, "portwarden: explain: not permitted to read the host's other tables (run as root); answering for the policy alone\n");
@@ -561,7 +580,7 @@ int explain_main(struct cli *c)
 	struct ix_conn_result res;
 	struct packet pkt;
 	struct explained x = { 0 };
-	char to[80], from[80];
+	char to[300], from[80];
 	int rc;
 
 	if (c->n_args < 3)
@@ -573,6 +592,8 @@ int explain_main(struct cli *c)
 	m = cli_load_model(c, 0, c->n_args - 3, &p, &rc);
 	if (!m)
 		return rc;
+	if (x.by_name)
+		x.name_matches = explain_by_name(p, m, x.name, &pkt);
 	rc = explain_host(c, m, &h);
 	if (rc >= 0)
 		goto out;
@@ -585,6 +606,10 @@ int explain_main(struct cli *c)
 	endpoint_format(to, sizeof(to), &pkt.dst, true,
 			pkt.has_dport || x.icmp_type_given,
 			x.icmp_type_given ? pkt.icmp_type : pkt.dport);
+	if (x.by_name && pkt.has_dport)
+		snprintf(to, sizeof(to), "%s:%u", x.name, pkt.dport);
+	else if (x.by_name)
+		snprintf(to, sizeof(to), "%s", x.name);
 	if (pkt.has_src || pkt.has_sport)
 		endpoint_format(from, sizeof(from), &pkt.src, pkt.has_src,
 				pkt.has_sport, pkt.sport);
@@ -602,6 +627,13 @@ int explain_main(struct cli *c)
 			abort();
 		print_text(f, c, &pkt, &x, to,
 			   pkt.has_src || pkt.has_sport ? from : NULL, &res, p);
+		if (x.by_name && !x.name_matches)
+			fprintf(f, "  note: no hostname of the policy matches %s\n",
+				x.name);
+		else if (!x.by_name && res.first.verdict != IXV_ACCEPT)
+			explain_host_notes(f, p, &pkt,
+					   decider(&res.first) ?
+					   decider(&res.first)->origin : NULL);
 		fclose(f);
 		for (line = strtok_r(buf, "\n", &save); line;
 		     line = strtok_r(NULL, "\n", &save)) {

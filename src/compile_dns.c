@@ -128,7 +128,7 @@ static void queue_rule(struct mchain *c, const struct policy *p,
 	struct mrule *r = mchain_add_rule(c);
 	struct match *mt;
 
-	r->origin_name = "dns";
+	r->origin_name = "dns-queue";
 	mt = mrule_add_match(r, KEY_L4PROTO);
 	mt->value.num = proto;
 	if (resolvers >= 0) {

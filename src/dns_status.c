@@ -20,7 +20,7 @@
 static const char *const counter_names[] = {
 	"held", "released-learned", "released-unlearned", "unparsable",
 	"timed-out", "queue-full", "tcp-partial", "addresses", "added",
-	"renewed", "evicted",
+	"renewed", "evicted", "hold-p50-us", "hold-p99-us", "hold-max-us",
 };
 #define N_COUNTERS ARRAY_SIZE(counter_names)
 
@@ -76,7 +76,17 @@ void dns_status_text(const struct model *m, FILE *f)
 		any = true;
 		fputs("  ", f);
 		text_put(f, m->sets[i].name);
-		fprintf(f, " %zu elements\n", m->sets[i].n_elems);
+		fprintf(f, " %zu elements", m->sets[i].n_elems);
+		if (m->sets[i].timeout) {
+			size_t learned = 0;
+
+			/* the daemon's have a timeout, the policy's not */
+			for (size_t j = 0; j < m->sets[i].n_elems; j++)
+				learned += m->sets[i].elems[j].timeout_ms != 0;
+			fprintf(f, " (%zu static, %zu learned)",
+				m->sets[i].n_elems - learned, learned);
+		}
+		fputc('\n', f);
 	}
 	if (!any)
 		return;

@@ -54,7 +54,7 @@ static const char *const hook_names[] = {
 /* The labels eval reports for built-in rules; origin_name points at one of
  * these after a read, as it points at a literal after compile. */
 static const char *const builtin_labels[] = {
-	"established", "loopback", "icmp", "default", "dns",
+	"established", "loopback", "icmp", "default", "dns-queue",
 };
 
 /* A name from the table, or the number of an enum value the table does
@@ -130,13 +130,21 @@ static void write_model(struct kv_writer *o, const struct model *m)
 		kv_put_str(o, s->name);
 		kv_puts(o, " family ");
 		kv_put_u64(o, s->family);
-		kv_puts(o, s->interval ? " interval 1 keys" : " interval 0 keys");
+		kv_puts(o, s->interval ? " interval 1" : " interval 0");
+		if (s->timeout)		/* absent in older records */
+			kv_puts(o, " timeout 1");
+		kv_puts(o, " keys");
 		for (k = 0; k < s->n_keys; k++) {
 			kv_putc(o, ' ');
 			write_name(o, key_names, ARRAY_SIZE(key_names), s->keys[k]);
 		}
 		kv_putc(o, '\n');
 		for (j = 0; j < s->n_elems; j++) {
+			/* what portwarden daemon added lives and expires in
+			 * the kernel; a restored table must not make it
+			 * permanent (apply keeps the live ones) */
+			if (s->elems[j].timeout_ms)
+				continue;
 			kv_put(o, "elem", 4);
 			for (k = 0; k < s->n_keys; k++)
 				write_value(o, &s->elems[j].v[k]);
@@ -171,6 +179,12 @@ static void write_model(struct kv_writer *o, const struct model *m)
 			kv_put_str(o, r->comment);
 			kv_puts(o, " label");
 			kv_put_str(o, r->origin_name);
+			if (r->nflog_prefix) {
+				kv_puts(o, " nflog");
+				kv_put_str(o, r->nflog_prefix);
+				kv_puts(o, " group ");
+				kv_put_i64(o, r->nflog_group);
+			}
 			kv_putc(o, '\n');
 			for (l = 0; l < r->n_matches; l++) {
 				const struct match *mt = &r->matches[l];
@@ -306,10 +320,12 @@ static int read_set(struct model *m, const struct kv_line *ln)
 	size_t k;
 	int key;
 
-	/* set "NAME" family F interval B keys K... */
-	if (ln->n < 8 || ln->n > 7 + MSET_MAX_KEYS || !ln->quoted[1] ||
+	/* set "NAME" family F interval B [timeout B] keys K... */
+	size_t kw = ln->n > 6 && kv_is_word(ln, 6, "timeout") ? 8 : 6;
+
+	if (ln->n < kw + 2 || ln->n > kw + 1 + MSET_MAX_KEYS || !ln->quoted[1] ||
 	    !kv_is_word(ln, 2, "family") || !kv_is_word(ln, 4, "interval") ||
-	    !kv_is_word(ln, 6, "keys"))
+	    !kv_is_word(ln, kw, "keys"))
 		return -EINVAL;
 	if (parse_u32(ln->tok[3], &fam) < 0 || fam > 255)
 		return -EINVAL;
@@ -323,8 +339,10 @@ static int read_set(struct model *m, const struct kv_line *ln)
 	s->family = (uint8_t)fam;
 	if (kv_parse_bool(ln->tok[5], &s->interval) < 0)
 		return -EINVAL;
+	if (kw == 8 && kv_parse_bool(ln->tok[7], &s->timeout) < 0)
+		return -EINVAL;
 	s->n_keys = 0;
-	for (k = 7; k < ln->n; k++) {
+	for (k = kw + 1; k < ln->n; k++) {
 		key = name_index(key_names, ARRAY_SIZE(key_names), ln->tok[k]);
 		if (key < 0 || ln->quoted[k])
 			return -EINVAL;
@@ -384,8 +402,9 @@ static int read_rule(struct model *m, const struct kv_line *ln)
 	char *label = NULL;
 	int verdict, ret, idx, queue = -1;
 
-	/* rule verdict V counter B log S comment S label S */
-	if (!m->n_chains || ln->n != 11 || !kv_is_word(ln, 1, "verdict") ||
+	/* rule verdict V counter B log S comment S label S [nflog S group N]
+	 * (records written before NFLOG have no nflog) */
+	if (!m->n_chains || (ln->n != 11 && ln->n != 15) || !kv_is_word(ln, 1, "verdict") ||
 	    !kv_is_word(ln, 3, "counter") || !kv_is_word(ln, 5, "log") ||
 	    !kv_is_word(ln, 7, "comment") || !kv_is_word(ln, 9, "label"))
 		return -EINVAL;
@@ -417,8 +436,20 @@ static int read_rule(struct model *m, const struct kv_line *ln)
 		ret = kv_parse_str(ln, 8, &r->comment);
 	if (!ret)
 		ret = kv_parse_str(ln, 10, &label);
-	if (ret < 0)
+	if (!ret && ln->n == 15) {
+		int64_t g = 0;
+
+		if (!kv_is_word(ln, 11, "nflog") || !kv_is_word(ln, 13, "group") ||
+		    kv_parse_i64(ln->tok[14], 0, 65535, &g) < 0)
+			ret = -EINVAL;
+		else
+			ret = kv_parse_str(ln, 12, &r->nflog_prefix);
+		r->nflog_group = (uint16_t)g;
+	}
+	if (ret < 0) {
+		free(label);
 		return ret;
+	}
 	if (label) {
 		idx = name_index(builtin_labels, ARRAY_SIZE(builtin_labels), label);
 		r->origin_name = idx >= 0 ? builtin_labels[idx] : NULL;

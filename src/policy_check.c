@@ -360,13 +360,14 @@ static void check_listener(struct ctx *c, struct pending *pd,
 enum top_key {
 	TK_VERSION, TK_TABLE, TK_DEFAULTS, TK_ESTABLISHED, TK_LOOPBACK,
 	TK_ICMP, TK_SETS, TK_INBOUND, TK_OUTBOUND, TK_LISTENERS, TK_REPAIR,
-	TK_DNS,
+	TK_DNS, TK_LOG_GROUP,
 	TK_MAX
 };
 
 static const char *const top_keys[TK_MAX] = {
 	"portwarden", "table", "defaults", "established", "loopback", "icmp",
 	"sets", "inbound", "outbound", "listeners", "repair", "dns",
+	"log_group",
 };
 
 static bool table_name_ok(const char *s, size_t len)
@@ -640,6 +641,18 @@ static void top_level(struct ctx *c, const struct yaml_tree *t)
 				      ARRAY_SIZE(icmp_names), &v))
 				chk_merge_setting(c, &c->icmp, "icmp", val, v);
 			break;
+		case TK_LOG_GROUP:
+			if (!chk_want_scalar(c, val, "an NFLOG group number"))
+				break;
+			if (!chk_all_digits(val->str) || val->len > 5 ||
+			    strtoul(val->str, NULL, 10) > 65535) {
+				err(c, val, "bad log_group '%s' (an NFLOG group number 0-65535)",
+				    chk_q(c, val->str));
+				break;
+			}
+			chk_merge_setting(c, &c->log_group, "log_group", val,
+					  (int)strtoul(val->str, NULL, 10));
+			break;
 		case TK_SETS:
 			if (node_is_null(val))
 				break;
@@ -719,6 +732,33 @@ static void check_rules(struct ctx *c, enum direction dir)
 	check_rule_names(c, dir);
 }
 
+/* Hostname rules learn from this host's DNS answers: can it ask at all?
+ * Returns the first outbound rule with hostnames when nothing lets DNS
+ * (port 53) out, else NULL. */
+static const struct rule *dns_blocked(const struct policy *p)
+{
+	const struct rule *first = NULL;
+	size_t i, k;
+
+	if (!p->has_hosts || p->def[DIR_OUT] == VERDICT_ACCEPT)
+		return NULL;
+	for (i = 0; i < p->n_rules[DIR_OUT]; i++) {
+		const struct rule *r = &p->rules[DIR_OUT][i];
+
+		if (!first && (r->to_hosts.n || r->not_to_hosts.n))
+			first = r;
+		if (r->action != VERDICT_ACCEPT ||
+		    !(r->protos & (PROTO_TCP | PROTO_UDP | PROTO_ANY)))
+			continue;
+		if (r->dport.any)
+			return NULL;
+		for (k = 0; k < r->dport.n; k++)
+			if (r->dport.v[k].lo <= 53 && 53 <= r->dport.v[k].hi)
+				return NULL;
+	}
+	return first;
+}
+
 int policy_check_trees(struct policy **out, struct yaml_tree *const *trees,
 		       size_t n, struct diag *d)
 {
@@ -750,6 +790,7 @@ int policy_check_trees(struct policy **out, struct yaml_tree *const *trees,
 			p->def_loc[k] = c.def[k].loc;
 	}
 	p->log_default = c.log.set && c.log.value;
+	p->log_group = c.log_group.set ? (uint16_t)c.log_group.value : 1000;
 	p->established = !c.established.set || c.established.value;
 	p->loopback = !c.loopback.set || c.loopback.value;
 	p->repair = !c.repair.set || c.repair.value;
@@ -761,6 +802,10 @@ int policy_check_trees(struct policy **out, struct yaml_tree *const *trees,
 	p->n_listeners = c.listeners.n;
 	for (i = 0; i < c.listeners.n; i++)
 		check_listener(&c, &c.listeners.v[i], &p->listeners[i]);
+	if (dns_blocked(p))
+		warn_at(&c, &dns_blocked(p)->loc,
+			"rule '%s' names hostnames, but no outbound rule accepts port 53 and the default is %s: this host cannot look them up (add a rule such as { name: dns, port: domain })",
+			dns_blocked(p)->name, verdict_name(p->def[DIR_OUT]));
 	if (p->dns.loc.line && !p->has_hosts)
 		warn_at(&c, &p->dns.loc, "the 'dns' settings have no effect: no outbound rule names a hostname");
 	for (i = 0; i < p->n_sets; i++)

@@ -55,6 +55,50 @@ expect_probes 2 <<-E
 	hostnames-a-learned-ipv6-address-passes here root tcp $PEER6 8443 open
 E
 
+# explain by name, and by a learned address (the live set, as root)
+explain() { "$PORTWARDEN" explain "$WORK/hosts.yaml" out tcp "$1" 2>&1 | head -1 | sed 's/ (.*//'; }
+check_eq "hostnames: explain by name" "out tcp web.test:8443 -> accept" "$(explain web.test:8443)"
+check_eq "hostnames: explain by a name under a wildcard" "out tcp a.b.cdn.test:8443 -> accept" "$(explain a.b.cdn.test:8443)"
+check_eq "hostnames: explain of the wildcard's own name" "out tcp cdn.test:8443 -> reject" "$(explain cdn.test:8443)"
+check_eq "hostnames: explain of a learned address" "out tcp 10.77.0.3:8443 -> accept" "$(explain 10.77.0.3:8443)"
+# the answer to a DNS query crosses chain dns (the queue, with bypass)
+got=$("$PORTWARDEN" explain -v "$WORK/hosts.yaml" out udp $PEER4:53 2>&1)
+if echo "$got" | head -1 | grep -q -- '-> accept' && echo "$got" | grep -q 'dns (input, priority 10) -> accept by "dns-queue"'; then
+	ok "hostnames: explain runs a DNS answer through the queue rule"
+else
+	not_ok "hostnames: explain runs a DNS answer through the queue rule" "$(echo "$got" | tr '\n' ' ')"
+fi
+if "$PORTWARDEN" explain "$WORK/hosts.yaml" out tcp 10.77.0.9:8443 2>&1 | grep -q 'rule web .* only at addresses learned from DNS'; then
+	ok "hostnames: explain of an address not learned names the hostname rule"
+else
+	not_ok "hostnames: explain of an address not learned names the hostname rule" \
+		"$("$PORTWARDEN" explain "$WORK/hosts.yaml" out tcp 10.77.0.9:8443 2>&1 | tr '\n' ' ')"
+fi
+
+# audit names the hostname of an allowed connection (the element comment)
+nft add element inet $T web_dns_v6 "{ fd77::3 timeout 60s comment \"long.cdn.test\" }"
+in_peer $PY -c 'import socket, time
+s = socket.socket(socket.AF_INET6); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("fd77::3", 8443)); s.listen(); print("ready", flush=True); c, _ = s.accept(); time.sleep(10)' > "$WORK/hold.out" 2>&1 &
+NET_PIDS+=($!)
+for i in $(seq 50); do grep -q ready "$WORK/hold.out" && break; sleep 0.1; done
+$PY -c 'import socket, time
+s = socket.create_connection(("fd77::3", 8443), timeout=3); time.sleep(10)' &
+NET_PIDS+=($!)
+sleep 0.5
+"$PORTWARDEN" audit -vv "$WORK/hosts.yaml" > "$WORK/audit.out" 2>&1
+if grep -q -- '-> \[fd77::3\]:8443 outbound (rule web, host long.cdn.test)' "$WORK/audit.out" &&
+   ! grep -q disallowed "$WORK/audit.out"; then
+	ok "hostnames: audit allows a connection to a learned address and names its host"
+else
+	not_ok "hostnames: audit allows a connection to a learned address and names its host" \
+		"$(grep -i 'fd77::3\|disallowed' "$WORK/audit.out" | head -3 | tr '\n' ' ')"
+fi
+
+line=$("$PORTWARDEN" status --table $T | awk '$1 == "web_dns_v4"' | sed 's/^ *//')
+check_eq "hostnames: status counts a hostname set's static and learned addresses" \
+	"web_dns_v4 3 elements (1 static, 2 learned)" "$line"
+
 # Apply the same policy, then a changed one: learned addresses stay.
 pw_apply "hostnames: re-apply the same policy" "$WORK/hosts.yaml"
 if set_has web_dns_v6 "$PEER6" && set_has web_dns_v4 10.77.0.3; then
@@ -113,18 +157,48 @@ listen() { # OUT: a queue listener on queue 53 for up to 6 s
 	$NFQ 53 -t 6 > "$fifo" 2>&1 &
 	NFQ_PID=$!
 	cat "$fifo" > "$1" &
+	CAT_PID=$!
 	for i in $(seq 50); do grep -q ready "$1" 2>/dev/null && return 0; sleep 0.1; done
 	not_ok "environment" "the queue listener did not start: $(cat "$1")"
 	exit 1
 }
 listen "$WORK/nfq.out"
 got=$($DNSQ $PEER4 x.test -t 3)
-kill "$NFQ_PID" 2>/dev/null; wait "$NFQ_PID" 2>/dev/null
+kill "$NFQ_PID" 2>/dev/null; wait "$NFQ_PID" "$CAT_PID" 2>/dev/null
 check_eq "hostnames: a held answer is released to the client" 10.0.0.2 "$got"
 if grep -q "^queued $PEER4 53 " "$WORK/nfq.out"; then
 	ok "hostnames: the resolver's answer reaches the queue"
 else
 	not_ok "hostnames: the resolver's answer reaches the queue" "$(tr '\n' ' ' < "$WORK/nfq.out")"
+fi
+
+# resolvers: system queues the answers of a local stub over lo as well
+policy stub.yaml <<-Y
+	portwarden: 1
+	table: $T
+	defaults: { inbound: drop, outbound: reject }
+	outbound:
+	  - { name: dns, port: 53 }
+	  - { name: web, proto: tcp, port: 8443, to: [web.test] }
+	Y
+pw_apply "hostnames: apply with resolvers: system" "$WORK/stub.yaml"
+dnsmasq --no-daemon --no-resolv --no-hosts --user=root --listen-address=127.0.0.53 \
+	--bind-interfaces --port=53 --address=/y.test/10.0.0.3 \
+	--pid-file="$WORK/stub.pid" > "$WORK/stub.log" 2>&1 &
+NET_PIDS+=($!)
+for i in $(seq 50); do
+	[ "$($DNSQ 127.0.0.53 y.test -t 0.2)" = 10.0.0.3 ] && break
+	sleep 0.1
+done
+listen "$WORK/nfq3.out"
+got=$($DNSQ 127.0.0.53 y.test -t 3)
+kill "$NFQ_PID" 2>/dev/null; wait "$NFQ_PID" "$CAT_PID" 2>/dev/null
+check_eq "hostnames: a local stub's answer is released to the client" 10.0.0.3 "$got"
+if grep -q '^queued 127.0.0.53 53 ' "$WORK/nfq3.out"; then
+	ok "hostnames: a local stub's answer over lo reaches the queue (resolvers: system)"
+else
+	not_ok "hostnames: a local stub's answer over lo reaches the queue (resolvers: system)" \
+		"$(tr '\n' ' ' < "$WORK/nfq3.out")"
 fi
 
 # The policy's own input chain decides first: with established: false and
@@ -133,7 +207,7 @@ host_policy noest.yaml 10.77.0.4 "" false
 pw_apply "hostnames: apply with established: false" "$WORK/noest.yaml"
 listen "$WORK/nfq2.out"
 got=$($DNSQ $PEER4 x.test -t 1)
-kill "$NFQ_PID" 2>/dev/null; wait "$NFQ_PID" 2>/dev/null
+kill "$NFQ_PID" 2>/dev/null; wait "$NFQ_PID" "$CAT_PID" 2>/dev/null
 check_eq "hostnames: an answer the policy drops never arrives" timeout "$got"
 if grep -q '^queued' "$WORK/nfq2.out"; then
 	not_ok "hostnames: an answer the policy drops is not queued" "$(tr '\n' ' ' < "$WORK/nfq2.out")"

@@ -9,7 +9,10 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "diag.h"
 #include "hostnames.h"
+#include "model.h"
+#include "model_io.h"
 #include "policy.h"
 #include "util.h"
 
@@ -187,6 +190,139 @@ static void test_trusted(void **state)
 	free(s.resolvers);
 }
 
+static struct policy *load(const char *text)
+{
+	struct policy *p = NULL;
+	struct diag d;
+
+	diag_init(&d);
+	assert_int_equal(policy_load_buffer(&p, "t.yaml", text, strlen(text), &d), 0);
+	diag_release(&d);
+	return p;
+}
+
+/* Set names: reduced rule names, clashes with rules and named sets,
+ * families, not_to; the compiler makes exactly these sets. */
+static void test_targets(void **state)
+{
+	static const char text[] =
+		"portwarden: 1\n"
+		"sets:\n"
+		"  web_dns: [192.0.2.0/24]\n"
+		"  names: [a.test, \"*.b.test\"]\n"
+		"outbound:\n"
+		"  - { name: web, proto: tcp, port: 443, to: [A.Test, 192.0.2.9, 198.51.100.0/24] }\n"
+		"  - { name: \"web!\", proto: tcp, port: 80, to: $names }\n"
+		"  - { name: six, family: ipv6, to: \"*.c.test\" }\n"
+		"  - { name: not, proto: tcp, not_to: [d.test] }\n"
+		"  - { name: ref, to: $web_dns }\n";
+	struct policy *p = load(text);
+	struct host_targets t;
+	struct model *m = NULL;
+	struct diag d;
+	int k;
+
+	(void)state;
+	assert_int_equal(host_targets_from_policy(p, &t), 0);
+	assert_int_equal(t.n, 5);
+	assert_string_equal(t.v[0].pattern, "a.test");	/* lower case */
+	assert_false(t.v[0].wildcard);
+	assert_string_equal(t.v[0].set4, "web_2_dns_v4");	/* $web_dns_v4 */
+	assert_string_equal(t.v[0].set6, "web_2_dns_v6");
+	assert_string_equal(t.v[1].set4, "web_3_dns_v4");	/* "web!" */
+	assert_string_equal(t.v[1].pattern, "a.test");
+	assert_string_equal(t.v[2].pattern, "b.test");
+	assert_true(t.v[2].wildcard);
+	assert_null(t.v[3].set4);				/* ipv6 only */
+	assert_string_equal(t.v[3].set6, "six_dns_v6");
+	assert_true(t.v[4].exclude);
+	assert_string_equal(t.v[4].set4, "not_notdns_v4");
+	assert_int_equal(t.dns.queue_num, DNS_DEFAULT_QUEUE);
+	assert_true(t.dns.resolvers_system);
+
+	diag_init(&d);
+	assert_int_equal(compile_policy(p, &m, &d), 0);
+	diag_release(&d);
+	k = model_find_set(m, "web_2_dns_v4");
+	assert_true(k >= 0);
+	assert_true(m->sets[k].timeout);
+	assert_false(m->sets[k].interval);
+	assert_int_equal(m->sets[k].n_elems, 1);		/* 192.0.2.9 only */
+	assert_true(model_find_set(m, "web_dns_v4") >= 0);	/* the $set */
+	assert_true(model_find_set(m, "six_dns_v4") < 0);
+	assert_true(model_find_set(m, "dns") < 0);
+	assert_non_null(m->chains[2].name);
+	assert_string_equal(m->chains[2].name, "dns");
+	assert_int_equal(m->chains[2].n_rules, 2);		/* udp, tcp */
+	assert_int_equal(m->chains[2].rules[0].verdict, MV_QUEUE);
+	assert_int_equal(m->chains[2].rules[0].queue_num, 53);
+	/* the saved form (rollback record): the timeout flag survives, a
+	 * learned element does not become a permanent one */
+	{
+		struct melem *e = mset_add_elem(&m->sets[k]);
+		struct model *back = NULL;
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+
+		cidr_parse("203.0.113.5", &e->v[0].prefix, NULL);
+		e->timeout_ms = 30000;
+		mset_sort(&m->sets[k]);
+		assert_int_equal(model_write(m, f), 0);
+		fclose(f);
+		f = fmemopen(buf, len, "r");
+		assert_int_equal(model_read(f, &back), 0);
+		fclose(f);
+		assert_true(back->sets[k].timeout);
+		assert_int_equal(back->sets[k].n_elems, 1);
+		assert_int_equal(back->chains[2].rules[0].verdict, MV_QUEUE);
+		assert_int_equal(back->chains[2].rules[0].queue_num, 53);
+		assert_true(model_equal(m, back));	/* m has more: learned */
+		model_free(back);
+		free(buf);
+	}
+	model_free(m);
+	host_targets_release(&t);
+	policy_free(p);
+}
+
+/* Warnings: hostname rules that cannot resolve, dns: without names. */
+static void test_warnings(void **state)
+{
+	static const char nodns[] =
+		"portwarden: 1\ndefaults: { outbound: drop }\n"
+		"outbound:\n  - { name: web, proto: tcp, port: 443, to: github.com }\n";
+	static const char withdns[] =
+		"portwarden: 1\ndefaults: { outbound: drop }\n"
+		"outbound:\n  - { name: dns, port: domain }\n"
+		"  - { name: web, proto: tcp, port: 443, to: github.com }\n";
+	static const char unused[] =
+		"portwarden: 1\ndns: { grace: 10 }\n";
+	struct policy *p = NULL;
+	struct diag d;
+
+	(void)state;
+	diag_init(&d);
+	assert_int_equal(policy_load_buffer(&p, "t.yaml", nodns, sizeof(nodns) - 1, &d), 0);
+	assert_int_equal(d.warnings, 1);
+	assert_int_equal(d.v[0].loc.line, 4);
+	assert_non_null(strstr(d.v[0].msg, "no outbound rule accepts port 53"));
+	policy_free(p);
+	diag_release(&d);
+	diag_init(&d);
+	assert_int_equal(policy_load_buffer(&p, "t.yaml", withdns, sizeof(withdns) - 1, &d), 0);
+	assert_int_equal(d.warnings, 0);
+	policy_free(p);
+	diag_release(&d);
+	diag_init(&d);
+	assert_int_equal(policy_load_buffer(&p, "t.yaml", unused, sizeof(unused) - 1, &d), 0);
+	assert_int_equal(d.warnings, 1);
+	assert_int_equal(d.v[0].loc.line, 2);
+	assert_int_equal(p->dns.grace, 10);
+	policy_free(p);
+	diag_release(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -194,6 +330,8 @@ int main(void)
 		cmocka_unit_test(test_match),
 		cmocka_unit_test(test_resolv_conf),
 		cmocka_unit_test(test_trusted),
+		cmocka_unit_test(test_targets),
+		cmocka_unit_test(test_warnings),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
