@@ -88,6 +88,14 @@ struct conn {
 	int dev_index, dev_type;	/* of the device, when known */
 };
 
+/* An echo request: ICMP type 8, ICMPv6 type 128 (each only in its own
+ * protocol). */
+static bool icmp_is_echo(uint8_t l4proto, uint8_t type)
+{
+	return (l4proto == IPPROTO_ICMP && type == 8) ||
+	       (l4proto == IPPROTO_ICMPV6 && type == 128);
+}
+
 static void put(uint8_t *b, uint8_t *st, uint32_t off, const void *v,
 		uint32_t len, enum ix_byte s)
 {
@@ -152,14 +160,14 @@ static void build_headers(struct ix_pkt *x, const struct conn *c,
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6: {
 		uint8_t type = o->icmp_type;
-		bool echo = type == 8 || type == 128;
+		bool echo = icmp_is_echo(o->l4proto, type);
 
 		x->th_len = 8;
 		if (k == PK_REPLY)
-			type = type == 8 ? 0 : 129;
-		/* explain names ICMP by type only: without one it is absent */
-		put(x->th, x->th_st, 0, &type, 1,
-		    o->has_dport || echo || type ? IXB_KNOWN : IXB_ABSENT);
+			type = o->l4proto == IPPROTO_ICMP ? 0 : 129;
+		/* every caller names the type (explain defaults to an echo
+		 * request); the code is known only for an echo */
+		put(x->th, x->th_st, 0, &type, 1, IXB_KNOWN);
 		put(x->th, x->th_st, 1, "\0", 1, echo ? IXB_KNOWN : IXB_UNDET);
 		break;
 	}
@@ -755,7 +763,7 @@ int ix_eval_conn(const struct ix_host *h, const struct packet *pkt,
 		break;
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6:
-		res->has_reply = c.p.icmp_type == 8 || c.p.icmp_type == 128;
+		res->has_reply = icmp_is_echo(c.p.l4proto, c.p.icmp_type);
 		break;
 	default:
 		break;

@@ -31,6 +31,21 @@ check_eq "explain ::1 is loopback too" "in udp [::1]:9 -> accept (built-in \"loo
 	"$(pw explain $HO in udp '[::1]:9')"
 check_eq "explain icmpv6 essential" "out icmpv6 2001:db8::1 -> accept (built-in \"icmp\")" \
 	"$(pw explain $HO out icmpv6 2001:db8::1)"
+# ICMP type 0 (echo-reply) is a type like any other, not "no type"; an
+# echo request is type 8 in ICMP and 128 in ICMPv6, and only it has a reply
+icmp_view() { # ARGS...: verdict, rule and the reply's verdict
+	pw explain $HO "$@" --format json | python3 -c 'import json,sys
+j = json.load(sys.stdin); r = j.get("reply") or {}
+print(j["verdict"], j.get("rule"), r.get("verdict"))' 2>&1
+}
+check_eq "explain icmp type 0 is echo-reply (essential)" "accept icmp None" \
+	"$(icmp_view in icmp 10.0.0.1:0)"
+check_eq "explain icmp echo request has a reply" "accept icmp accept" \
+	"$(icmp_view in icmp 10.0.0.1:8)"
+check_eq "explain icmpv6 type 8 is no echo request" "drop default None" \
+	"$(icmp_view in icmpv6 '[2001:db8::1]:8')"
+check_eq "explain icmpv6 echo request has a reply" "accept icmp accept" \
+	"$(icmp_view in icmpv6 '[2001:db8::1]:128')"
 json=$(pw explain $HO out udp 10.0.0.2:53 --format json)
 check_eq "explain dns to a resolver, json" \
 	"out udp 10.0.0.2:53 None accept dns $HO:$(line_of $HO dns) inet portwarden output | reply accept established input | path output 0 accept dns" \
