@@ -998,12 +998,19 @@ static int set_find(const struct ix_set *s, const uint8_t *v, const uint8_t *vst
 		int in = 1, r;
 
 		if (s->n_fields > 1) {
-			for (f = 0; f < s->n_fields && in > 0; f++) {
+			/* one known field outside decides, whatever the
+			 * unknown ones hold (an ICMP packet's "ports" in an
+			 * `l4proto . th dport` key of tcp/udp elements) */
+			for (f = 0; f < s->n_fields; f++) {
 				uint32_t fl = s->field_len[f];
 
 				r = field_in(v + off, vst + off, e->lo + off, e->hi + off, fl);
-				if (r <= 0)
-					in = r;
+				if (r == 0) {
+					in = 0;
+					break;
+				}
+				if (r < 0)
+					in = -1;
 				off += (fl + 3) & ~3u;
 			}
 		} else {

@@ -581,6 +581,58 @@ static void test_undetermined(void **state)
 	ix_host_free(h);
 }
 
+/* A concatenation with an unknown field: one known field outside the
+ * element decides ("no match"), whatever the unknown one holds. */
+static void test_concat_unknown_field(void **state)
+{
+	struct ix_host *h = host(NF_ACCEPT);
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nftnl_rule *r;
+	struct nftnl_expr *e;
+	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_NEWSET, FAM, 0, 0);
+	uint8_t fields[2] = { 1, 2 }, key[8] = { 64, 0, 0, 0, 0, 22, 0, 0 };
+	struct ix_conn_result res;
+	struct packet k;
+
+	(void)state;
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, TBL);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, "c");
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, FAM);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, 8);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, 13);
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_CONCAT);
+	nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, fields, 2);
+	nftnl_set_set_u32(s, NFTNL_SET_ID, 1);
+	nftnl_set_nlmsg_build_payload(nlh, s);
+	nftnl_set_free(s);
+	load(h, nlh);
+	add_elem(h, "c", key, 8, false, NFT_CONTINUE, NULL);
+	r = rule_new("in");		/* ip ttl . th dport @c drop */
+	meta(r, NFT_META_L4PROTO);
+	cmp8(r, IPPROTO_TCP);
+	e = ex(r, "payload");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG32_00);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_NETWORK_HEADER);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, 8);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, 1);
+	e = ex(r, "payload");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG32_01);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_TRANSPORT_HEADER);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, 2);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, 2);
+	e = ex(r, "lookup");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG32_00);
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, "c");
+	verdict(r, NF_DROP, NULL);
+	rule_add(h, r);
+	ix_host_finish(h);
+	k = IN_TCP(80);			/* the port alone says no */
+	assert_int_equal(first(h, &k, &res), IXV_ACCEPT);
+	k = IN_TCP(22);			/* the ttl would decide: unknown */
+	assert_int_equal(first(h, &k, &res), IXV_UNDETERMINED);
+	ix_host_free(h);
+}
+
 /* reject; a limit in front of a log decides nothing, in front of a
  * verdict it is undetermined */
 static void test_reject_limit(void **state)
@@ -699,6 +751,7 @@ int main(void)
 		cmocka_unit_test(test_meta_skuid),
 		cmocka_unit_test(test_ifname_without_device),
 		cmocka_unit_test(test_undetermined),
+		cmocka_unit_test(test_concat_unknown_field),
 		cmocka_unit_test(test_reject_limit),
 		cmocka_unit_test(test_mark_and_order),
 		cmocka_unit_test(test_families),
