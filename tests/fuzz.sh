@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Fuzz smoke test: build the libFuzzer harnesses with clang (ASan+UBSan)
-# and run each from its seed corpus: the policy front end for 30 seconds,
+# and run each from its seed corpus: the policy front end for 15 seconds,
 # the rollback record reader and the DNS answer parser for 10 each, the
 # daemon's readers, its learned-address file and NFLOG records for 5. Any crash, leak, sanitizer report or
 # timeout fails the test.
@@ -13,7 +13,7 @@ if ! command -v clang >/dev/null 2>&1; then
 	not_ok "fuzz build" "clang is not installed"
 	exit 1
 fi
-if ! make --no-print-directory BUILD="$BUILD" fuzz >"$BUILD.fuzz-build.log" 2>&1; then
+if ! make -j"$(nproc)" --no-print-directory BUILD="$BUILD" fuzz >"$BUILD.fuzz-build.log" 2>&1; then
 	not_ok "fuzz build" "$(tail -5 "$BUILD.fuzz-build.log" | tr '\n' '|')"
 	exit 1
 fi
@@ -25,7 +25,7 @@ trap 'rm -rf "$work"' EXIT
 mkdir "$work/corpus"
 log="$work/fuzz.log"
 # New inputs go to a scratch corpus; the seeds in fuzz/corpus stay as they are.
-"$BUILD/fuzz_policy" -dict=fuzz/policy.dict -max_total_time=30 -rss_limit_mb=2048 -timeout=10 \
+"$BUILD/fuzz_policy" -dict=fuzz/policy.dict -max_total_time=15 -rss_limit_mb=2048 -timeout=10 \
 	-max_len=65536 -artifact_prefix="$work/" -print_final_stats=1 \
 	"$work/corpus" fuzz/corpus >"$log" 2>&1
 rc=$?
