@@ -73,6 +73,7 @@ int flush_main(struct cli *c);
 int confirm_main(struct cli *c);
 int rollback_main(struct cli *c);
 int audit_main(struct cli *c);
+int test_main(struct cli *c);
 
 /**
  * cli_load_policy() - load the policy paths of a command, print diagnostics

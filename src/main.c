@@ -63,6 +63,8 @@ static const struct command {
 	  "[--sport PORT] [--user USER] [--group GROUP] [--cgroup PATH] "
 	  "[--interface NAME] [--policy-only] [--netns NAME|PATH]",
 	  "show the verdict and deciding rule for one packet" },
+	{ "test", test_main, 0, "[POLICY...] [--format text|json|junit]",
+	  "run the policy's tests on the policy alone" },
 };
 
 static void usage(FILE *f)
@@ -75,7 +77,7 @@ static void usage(FILE *f)
 			commands[i].description);
 	fprintf(f, "\nglobal options:\n"
 		"  --format text|json   output format (audit also junit, prometheus;\n"
-		"                       status also prometheus)\n"
+		"                       status also prometheus; test also junit)\n"
 		"  --netns NAME|PATH    act in another network namespace\n"
 		"  -q, --quiet          print errors only\n"
 		"  -v, --verbose        print more; -vv more still\n"
@@ -309,8 +311,9 @@ int main(int argc, char **argv)
 		ret = bad_usage("an option given does not apply to '%s'", cmd->name);
 		goto out;
 	}
-	if (c.format == FMT_JUNIT && strcmp(cmd->name, "audit")) {
-		ret = bad_usage("--format junit is for audit only, not '%s'",
+	if (c.format == FMT_JUNIT && strcmp(cmd->name, "audit") &&
+	    strcmp(cmd->name, "test")) {
+		ret = bad_usage("--format junit is for audit and test only, not '%s'",
 				cmd->name);
 		goto out;
 	}
