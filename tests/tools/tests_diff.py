@@ -44,12 +44,12 @@ def make_conns(r, n, sports):
 
 
 def packet(c):
-    """explain's arguments: the interface named, as the host would pick it"""
-    words = [c["dir"], c["proto"], D.bracket(c["dst"], c["dport"]),
-             "--from", D.bracket(c["src"], c["sport"]), "--interface", "veth0"]
-    if c["where"] == "here":
-        words += ["--user", c["user"]]
-    return words
+    """explain's arguments: the interface named, as the host would pick it,
+    and the local socket's owner (for an inbound connection the listener's,
+    root here: its replies carry it)"""
+    return [c["dir"], c["proto"], D.bracket(c["dst"], c["dport"]),
+            "--from", D.bracket(c["src"], c["sport"]), "--interface", "veth0",
+            "--user", c["user"]]
 
 
 def explain(pw, pol, c):
