@@ -57,6 +57,9 @@ struct cli {
 	bool policy_only;
 	const char *record;
 	const char *replay;
+	const char *duration;	/* learn --duration, --events, --by */
+	const char *events;
+	const char *by;
 	char **args;
 	size_t n_args;
 	struct cli_json *json;	/* --format json: see cli_json_begin() */
@@ -74,6 +77,7 @@ int confirm_main(struct cli *c);
 int rollback_main(struct cli *c);
 int audit_main(struct cli *c);
 int test_main(struct cli *c);
+int learn_main(struct cli *c);
 
 /**
  * cli_load_policy() - load the policy paths of a command, print diagnostics

@@ -27,6 +27,7 @@
 #define OPT_RECORD	0x100u
 #define OPT_PACKET	0x200u	/* explain's --sport, --group, --cgroup,
 				 * --interface, --policy-only */
+#define OPT_LEARN	0x400u	/* learn's --duration, --events, --by */
 
 static const struct command {
 	const char *name;
@@ -65,6 +66,9 @@ static const struct command {
 	  "show the verdict and deciding rule for one packet" },
 	{ "test", test_main, 0, "[POLICY...] [--format text|json|junit]",
 	  "run the policy's tests on the policy alone" },
+	{ "learn", learn_main, OPT_LEARN | OPT_NETNS,
+	  "[--duration SECONDS] [--events FILE] [--by user|cgroup] [--netns NAME|PATH]",
+	  "watch the host and print a proposed policy (applies nothing)" },
 };
 
 static void usage(FILE *f)
@@ -270,6 +274,21 @@ int main(int argc, char **argv)
 				ret = EXIT_INVALID;
 				goto out;
 			}
+		} else if ((v = opt_value(argc, argv, &i, "--duration"))) {
+			if (once(&c.duration, v, "--duration") < 0) {
+				ret = EXIT_INVALID;
+				goto out;
+			}
+		} else if ((v = opt_value(argc, argv, &i, "--events"))) {
+			if (once(&c.events, v, "--events") < 0) {
+				ret = EXIT_INVALID;
+				goto out;
+			}
+		} else if ((v = opt_value(argc, argv, &i, "--by"))) {
+			if (once(&c.by, v, "--by") < 0) {
+				ret = EXIT_INVALID;
+				goto out;
+			}
 		} else if (!strcmp(a, "--policy-only")) {
 			c.policy_only = true;
 		} else if (!strcmp(a, "--dry-run")) {
@@ -307,7 +326,8 @@ int main(int argc, char **argv)
 	    (c.user && !(cmd->opts & OPT_USER)) ||
 	    ((c.record || c.replay) && !(cmd->opts & OPT_RECORD)) ||
 	    ((c.sport || c.group || c.cgroup || c.iface || c.policy_only) &&
-	     !(cmd->opts & OPT_PACKET))) {
+	     !(cmd->opts & OPT_PACKET)) ||
+	    ((c.duration || c.events || c.by) && !(cmd->opts & OPT_LEARN))) {
 		ret = bad_usage("an option given does not apply to '%s'", cmd->name);
 		goto out;
 	}
