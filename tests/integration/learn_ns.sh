@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# `portwarden learn` (SPEC §10) in namespaces: real services and clients of
+# several users (root, nobody, daemon via setpriv), on several ports and
+# destinations, TCP and connected UDP, run while `learn --duration N`
+# watches; a monitor events file adds a connection the sockets never
+# showed. The proposal passes check and test; applied, the same traffic
+# passes, and a new port, a new destination, a new user and a new inbound
+# service are refused (real connections); 200 connections to 200 hosts of
+# one /24 become one element of one rule.
+# (UDP goes to the peer's first address: its echo server is bound to
+# 0.0.0.0 and answers from that one.)
+# LEARN_SECONDS overrides the watch (default 3).
+. "$(dirname "$0")/../lib.sh"
+. "$TESTS_DIR/netlib.sh"
+net_setup
+TRAFFIC="$TESTS_DIR/tools/learn_traffic.py"
+SECS=${LEARN_SECONDS:-3}
+
+# 200 hosts of 10.78.0.0/24 behind the peer
+ip -n peer addr add 10.78.0.254/24 dev veth1
+for i in $(seq 1 200); do echo "addr add 10.78.0.$i/32 dev veth1"; done | ip -n peer -b -
+ip route add 10.78.0.0/24 via 10.77.0.2
+
+start_bg() { # WHERE USER CMD...: a server; waits for "ready"
+	local where=$1 user=$2 fifo="$WORK/bg.$RANDOM" line; shift 2
+	mkfifo "$fifo"
+	run_as "$where" "$user" "$@" > "$fifo" 2>&1 &
+	NET_PIDS+=($!)
+	if ! read -r -t 5 line < "$fifo" || [ "$line" != ready ]; then
+		not_ok "environment" "server $* did not start: $line"; exit 1
+	fi
+	rm -f "$fifo"
+}
+as_uid() { local u=$1; shift; setpriv --reuid="$u" --regid="$u" --clear-groups "$@"; }
+
+# services: peer answers on every address; here, a service as nobody and
+# one that nobody connects to
+start_bg peer root $PY "$TRAFFIC" serve 0.0.0.0 443,5353,8443,8444,9000
+start_bg here nobody $PY "$TRAFFIC" serve 0.0.0.0 8080
+start_bg here root $PY "$TRAFFIC" serve 0.0.0.0 2222
+
+# a monitor event (SPEC §9 shape) for a connection the snapshots never see,
+# and lines learn must skip without harm
+uid_nobody=$(id -u nobody)
+{
+	printf '%s\n' '{"time": "2026-11-30T03:00:00.000001Z", "kind": "denied", "dir": "out", "proto": "tcp", "src": "10.77.0.1:40000", "dst": "10.77.0.3:9000", "verdict": "reject", "rule": null, "at": null, "uid": '"$uid_nobody"', "gid": null, "pid": 42, "comm": "curl", "cgroup": "/user.slice", "iif": null, "oif": "veth0", "staged": false}'
+	printf '%s\n' '{"time": "2026-11-30T03:00:01Z", "kind": "lost", "count": 3}'
+	printf '%s\n' 'not json at all' '{"kind": "denied", "dir": "out", "proto": "tcp", "src": "x", "dst": "10.77.0.3:9"}'
+	printf '{"kind": "denied", "dir": "out", "proto": "tcp", "dst": "10.77.0.3:%s"}\n' 99999
+	head -c 3000 /dev/urandom | tr -d '\n' ; echo
+} > "$WORK/events.json"
+
+"$PORTWARDEN" learn --duration "$SECS" --events "$WORK/events.json" > "$WORK/proposal.yaml" 2> "$WORK/learn.err" &
+learner=$!
+NET_PIDS+=($learner)
+sleep 0.4
+hold=$((SECS - 1))
+targets200=$(for i in $(seq 1 200); do printf '10.78.0.%s:443 ' "$i"; done)
+# shellcheck disable=SC2086
+$PY "$TRAFFIC" hold $hold tcp 10.77.0.2:443 10.77.0.3:443 $targets200 > "$WORK/h1" &
+holders=($!)
+as_uid "$uid_nobody" $PY "$TRAFFIC" hold $hold tcp 10.77.0.2:8443 > "$WORK/h2" &
+holders+=($!)
+as_uid 1 $PY "$TRAFFIC" hold $hold udp 10.77.0.2:5353 > "$WORK/h3" &
+holders+=($!)
+in_peer $PY "$TRAFFIC" hold $hold tcp 10.77.0.1:8080 > "$WORK/h4" &
+holders+=($!)
+NET_PIDS+=("${holders[@]}")
+wait "${holders[@]}"
+held=$(cat "$WORK"/h1 "$WORK"/h2 "$WORK"/h3 "$WORK"/h4 | tr '\n' ' ')
+check_eq "the clients held their connections" "held 202 failed 0 held 1 failed 0 held 1 failed 0 held 1 failed 0 " "$held"
+timeout 30 tail --pid="$learner" -f /dev/null
+wait "$learner"; rc=$?
+P=$WORK/proposal.yaml
+chmod 0644 "$P"
+check_eq "learn exits 0 and prints a proposal" "0 yes" "$rc $(grep -q '^portwarden: 1' "$P" && echo yes || echo "no: $(head -3 "$WORK/learn.err")")"
+
+# --- the proposal -----------------------------------------------------------
+out=$("$PORTWARDEN" check "$P" 2>&1); rc=$?
+check_eq "check accepts the proposal" "0" "$rc"
+[ "$rc" = 0 ] || { echo "# $out"; sed 's/^/# /' "$P"; }
+out=$("$PORTWARDEN" test "$P" 2>&1); rc=$?
+check_eq "the proposal's own tests pass" "0" "$rc"
+[ "$rc" = 0 ] && [ "$(grep -c '^PASS ' <<<"$out")" -ge 5 ] || echo "# $out"
+rules() { awk '/^outbound:/{o=1} /^(tests|inbound|listeners):/{o=0} o && /^  - name:/' "$P"; }
+check_eq "outbound rules per port and user (root 443, nobody 8443, daemon udp 5353, nobody 9000 from the event)" \
+	"out-tcp-443-root out-tcp-8443-nobody out-tcp-9000-nobody out-udp-5353-daemon" \
+	"$(rules | awk '{print $3}' | sort | tr '\n' ' ' | sed 's/ $//')"
+to443=$(awk '/name: out-tcp-443-root/{f=1} f && /^    to:/{print; exit}' "$P")
+check_eq "200 hosts of one /24: one element, widened, beside the two single hosts" \
+	'    to: ["10.77.0.2", "10.77.0.3", "10.78.0.0/24"]' "$to443"
+grep -q '^  # 10.78.0.0/24: widened from 200 addresses seen$' "$P" &&
+	grep -q 'comment: "202 connections .*Z to .*Z; a /24 widened from 200 addresses"' "$P" &&
+	ok "the comments say how often, when, and what was widened" ||
+	not_ok "the comments say how often, when, and what was widened" "$(grep -n 'comment\|widened' "$P" | head -5)"
+check_eq "the proposal stays small (lines)" "yes" "$([ "$(wc -l < "$P")" -lt 80 ] && echo yes || echo "no: $(wc -l < "$P")")"
+grep -q '^  - { proto: tcp, port: 8080, process: "python3" }$' "$P" &&
+	grep -q '^  - { proto: tcp, port: 2222, process: "python3" }$' "$P" &&
+	grep -q '^  - name: in-tcp-8080$' "$P" && grep -q '^  - name: in-tcp-2222$' "$P" &&
+	ok "listeners with their processes, and an inbound rule per listening port" ||
+	not_ok "listeners with their processes, and an inbound rule per listening port" "$(sed -n '/^listeners:/,/^outbound:/p' "$P" | head -20)"
+grep -q '^# 1 monitor event used of 6 (4 unreadable lines skipped)' "$P" &&
+	ok "the events file: one connection used, bad lines skipped and counted" ||
+	not_ok "the events file: one connection used, bad lines skipped and counted" "$(head -3 "$P")"
+
+# --- applied: the same traffic passes, new traffic is refused ---------------
+if pw_apply "apply the proposal" "$P"; then
+	start_bg here root $PY "$TRAFFIC" serve 0.0.0.0 9999	# a new service
+	expect_probes 1.5 <<'EOF'
+same-root-443-a        here root   tcp 10.77.0.2 443  open
+same-root-443-b        here root   tcp 10.77.0.3 443  open
+same-root-443-wide     here root   tcp 10.78.0.77 443 open
+same-nobody-8443       here nobody tcp 10.77.0.2 8443 open
+event-nobody-9000      here nobody tcp 10.77.0.3 9000 open
+same-in-8080           peer root   tcp 10.77.0.1 8080 open
+listener-in-2222       peer root   tcp 10.77.0.1 2222 open
+new-port-root-8444     here root   tcp 10.77.0.2 8444 refused
+new-dest-root-443      here root   tcp 10.77.0.4 443  refused
+new-dest-outside-24    here root   tcp 10.77.0.2 9000 refused
+new-user-nobody-443    here nobody tcp 10.77.0.2 443  refused
+new-proto-root-udp     here root   udp 10.77.0.2 5353 refused
+new-service-in-9999    peer root   tcp 10.77.0.1 9999 drop
+EOF
+	got=$(printf 'd1 udp 10.77.0.2 5353\nd2 tcp 10.77.0.2 443\n' | as_uid 1 $PY "$PROBE" run -t 1.5 | tr '\n' ' ')
+	check_eq "daemon's UDP passes, daemon's TCP to 443 (root's) is refused" "d1 open d2 refused " "$got"
+fi
+"$PORTWARDEN" flush >/dev/null 2>&1
+exit $((T_FAILED > 0))
