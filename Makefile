@@ -83,7 +83,14 @@ $(BUILD)/fuzz_state: fuzz/fuzz_state.c $(LIB_SRC)
 	$(Q)$(FUZZ_CC) -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) \
 		-fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
 
-fuzz: $(BUILD)/fuzz_policy $(BUILD)/fuzz_state
+# ... and for learn --events (monitor's JSON lines, mon_event.c).
+$(BUILD)/fuzz_events: fuzz/fuzz_events.c $(LIB_SRC)
+	@mkdir -p $(@D)
+	$(quiet) FUZZ $@
+	$(Q)$(FUZZ_CC) -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) \
+		-fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
+
+fuzz: $(BUILD)/fuzz_policy $(BUILD)/fuzz_state $(BUILD)/fuzz_events
 
 # Debian packages for building, testing and the demo (root installs them).
 deps:

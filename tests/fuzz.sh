@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Fuzz smoke test: build the libFuzzer harnesses with clang (ASan+UBSan)
-# and run each from its seed corpus: the policy front end for 30 seconds,
-# the rollback record reader for 10. Any crash, leak, sanitizer report or
-# timeout fails the test.
+# and run each from its seed corpus: the policy front end for 30 seconds
+# (its tests: too), the rollback record reader for 10, learn's events
+# reader for 5. Any crash, leak, sanitizer report or timeout fails the
+# test.
 . "$(dirname "$0")/lib.sh"
 
 cd "$TOP" || exit 1
@@ -58,4 +59,23 @@ else
 	exit 1
 fi
 [ "${runs:-0}" -gt 1000 ] && ok "fuzz state reader made progress" || not_ok "fuzz state reader made progress" "only ${runs:-0} runs"
+
+# learn --events: monitor's JSON lines (5 seconds).
+mkdir "$work/corpus-events"
+log="$work/fuzz-events.log"
+"$BUILD/fuzz_events" -max_total_time=5 -rss_limit_mb=2048 -timeout=10 \
+	-max_len=4096 -artifact_prefix="$work/events-" -print_final_stats=1 \
+	"$work/corpus-events" fuzz/corpus-events >"$log" 2>&1
+rc=$?
+runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+if [ "$rc" -eq 0 ] && ! ls "$work"/events-crash-* "$work"/events-leak-* "$work"/events-timeout-* >/dev/null 2>&1; then
+	ok "fuzz mon_event_parse 5s (${runs:-?} runs)"
+else
+	not_ok "fuzz mon_event_parse" "exit $rc: $(grep -m3 -E 'ERROR|SUMMARY|Test unit written' "$log" | tr '\n' '|')"
+	for f in "$work"/events-crash-* "$work"/events-leak-* "$work"/events-timeout-*; do
+		[ -f "$f" ] && { echo "# reproducer $f:"; od -c "$f" | head -20; }
+	done
+	exit 1
+fi
+[ "${runs:-0}" -gt 1000 ] && ok "fuzz events reader made progress" || not_ok "fuzz events reader made progress" "only ${runs:-0} runs"
 exit $((T_FAILED > 0))
