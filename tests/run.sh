@@ -56,13 +56,14 @@ for t in tests/*.sh; do
 	name=$(basename "$t" .sh)
 	want "$name" || continue
 	out="$log/$name.out"
+	t0=$SECONDS
 	timeout 600 bash "$t" > "$out" 2>&1
 	rc=$?
 	count_tap "$name" "$out"
 	if [ "$rc" -ne 0 ] && ! grep -q '^not ok ' "$out"; then
 		failed=$((failed + 1)); failures+=("$name: exit $rc"); cat "$out"
 	fi
-	echo "suite $name: $(grep -c '^ok ' "$out") passed, $(grep -c '^not ok ' "$out") failed"
+	echo "suite $name: $(grep -c '^ok ' "$out") passed, $(grep -c '^not ok ' "$out") failed, $((SECONDS - t0)) s"
 done
 
 for t in tests/integration/*.sh; do
@@ -70,6 +71,7 @@ for t in tests/integration/*.sh; do
 	name=$(basename "$t" .sh)
 	want "$name" || continue
 	out="$log/$name.out"
+	t0=$SECONDS
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "not ok - $name needs root (integration tests never skip)" > "$out"
 		rc=1
@@ -84,7 +86,7 @@ for t in tests/integration/*.sh; do
 		failed=$((failed + 1)); failures+=("$name: exit $rc"); cat "$out"
 	fi
 	[ -n "${VERBOSE:-}" ] && cat "$out"
-	echo "integration $name: $(grep -c '^ok ' "$out") passed, $(grep -c '^not ok ' "$out") failed"
+	echo "integration $name: $(grep -c '^ok ' "$out") passed, $(grep -c '^not ok ' "$out") failed, $((SECONDS - t0)) s"
 done
 
 if [ ${#failures[@]} -gt 0 ]; then

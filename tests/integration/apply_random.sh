@@ -5,7 +5,7 @@
 # `nft -f` of `portwarden compile`, and read back as unchanged, also after
 # nft's own load (some with runs of rules that fold into one lookup: `diff`
 # equal, no drift in `audit`, no unknown rules in `status`). Seeded, so a
-# failure can be replayed: SEED=N.
+# failure can be replayed: SEED=N (APPLY_RANDOM_N policies, default 40).
 set -u
 . "$(dirname "$0")/../lib.sh"
 need_root_netns
@@ -13,7 +13,7 @@ W=$(mktemp -d /run/pwrand.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 pw() { "$PORTWARDEN" "$@"; }
 SEED=${SEED:-$RANDOM}
-N=${N:-40}
+N=${APPLY_RANDOM_N:-40}
 mount -t tmpfs pwcgroup /sys/fs/cgroup || { not_ok "environment" "cannot mount /sys/fs/cgroup"; exit 1; }
 mkdir -p /sys/fs/cgroup/system.slice/a.service /sys/fs/cgroup/user.slice
 
