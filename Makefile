@@ -106,7 +106,8 @@ check: deps
 # differential suites run fewer seeds here: they already ran in full in
 # `make check`, and the sanitizers look for memory errors, which every
 # seed's code paths show early (keeps CI within its time budget).
-ASAN_SIZES = DIFF_SEEDS="$$(seq 1 15)" CONN_SEEDS="$$(seq 1 10)" APPLY_RANDOM_N=10 PW_FAULT_KILLS=30
+ASAN_SIZES = DIFF_SEEDS="$$(seq 1 15)" CONN_SEEDS="$$(seq 1 10)" APPLY_RANDOM_N=10 PW_FAULT_KILLS=30 \
+	TESTS_SEEDS="$$(seq 1 3)"
 check-asan:
 	$(Q)$(ASAN_SIZES) $(MAKE) --no-print-directory BUILD=build-asan SAN=address,undefined CFLAGS="-O1 -g" check
 
