@@ -7,7 +7,8 @@
 # showed. The proposal passes check and test; applied, the same traffic
 # passes, and a new port, a new destination, a new user and a new inbound
 # service are refused (real connections); 200 connections to 200 hosts of
-# one /24 become one element of one rule.
+# one /24 become one element of one rule. With --by cgroup, the rule names
+# the client's cgroup and lets only that cgroup through.
 # (UDP goes to the peer's first address: its echo server is bound to
 # 0.0.0.0 and answers from that one.)
 # LEARN_SECONDS overrides the watch (default 3).
@@ -126,4 +127,28 @@ EOF
 	check_eq "daemon's UDP passes, daemon's TCP to 443 (root's) is refused" "d1 open d2 refused " "$got"
 fi
 "$PORTWARDEN" flush >/dev/null 2>&1
+
+# --- --by cgroup: the rule names the client's cgroup, and it still works --
+if cgroup_setup; then
+	"$PORTWARDEN" learn --by cgroup --duration 2 > "$WORK/cg.yaml" 2> "$WORK/cg.err" &
+	learner=$!
+	NET_PIDS+=($learner)
+	sleep 0.4
+	run_as here cgapp $PY "$TRAFFIC" hold 1 tcp 10.77.0.3:8443 > "$WORK/h5"
+	timeout 30 tail --pid="$learner" -f /dev/null
+	wait "$learner"
+	chmod 0644 "$WORK/cg.yaml"
+	check_eq "--by cgroup: one rule for the client's cgroup" \
+		"    cgroup: \"$CGROUP_NAME/app\"" "$(grep '^    cgroup:' "$WORK/cg.yaml")"
+	check_rc "--by cgroup: check accepts the proposal" 0 "$PORTWARDEN" check "$WORK/cg.yaml"
+	if pw_apply "--by cgroup: apply the proposal" "$WORK/cg.yaml"; then
+		expect_probes 1.5 <<'EOF'
+cgroup-same-8443      here cgapp tcp 10.77.0.3 8443 open
+cgroup-other-root     here root  tcp 10.77.0.3 8443 refused
+EOF
+	fi
+	"$PORTWARDEN" flush >/dev/null 2>&1
+else
+	not_ok "--by cgroup" "cannot make a cgroup v2 directory"
+fi
 exit $((T_FAILED > 0))
