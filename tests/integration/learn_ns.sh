@@ -8,7 +8,8 @@
 # passes, and a new port, a new destination, a new user and a new inbound
 # service are refused (real connections); 200 connections to 200 hosts of
 # one /24 become one element of one rule. With --by cgroup, the rule names
-# the client's cgroup and lets only that cgroup through.
+# the client's cgroup and lets only that cgroup through; --netns reads
+# another namespace's sockets.
 # (UDP goes to the peer's first address: its echo server is bound to
 # 0.0.0.0 and answers from that one.)
 # LEARN_SECONDS overrides the watch (default 3).
@@ -151,4 +152,10 @@ EOF
 else
 	not_ok "--by cgroup" "cannot make a cgroup v2 directory"
 fi
+
+# --- --netns: another namespace's sockets (the peer's servers) -------------
+"$PORTWARDEN" learn --netns peer --duration 0 > "$WORK/peer.yaml" 2>/dev/null
+check_eq "learn --netns peer --duration 0 sees the peer's listeners" \
+	"tcp:443 tcp:5353 tcp:8443 tcp:8444 tcp:9000 udp:443 udp:5353 udp:8443 udp:8444 udp:9000" \
+	"$(sed -n 's/^  - { proto: \([a-z]*\), port: \([0-9]*\),.*/\1:\2/p' "$WORK/peer.yaml" | tr '\n' ' ' | sed 's/ $//')"
 exit $((T_FAILED > 0))
