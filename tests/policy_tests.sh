@@ -197,6 +197,12 @@ printf 'portwarden: 1\ninbound: 3\n' > "$tmp/inv.yaml"; chmod 0600 "$tmp/inv.yam
 check_rc "test: an invalid policy exits 2" 2 "$PORTWARDEN" test "$tmp/inv.yaml"
 out=$("$PORTWARDEN" test --format json "$tmp/inv.yaml" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["error"]["code"])' 2>&1)
 check_eq "test --format json: an invalid policy is the error object" "2" "$out"
+out=$("$PORTWARDEN" check --format json tests/bad/tests-fail.yaml 2>/dev/null |
+	python3 -c 'import json,sys; j=json.load(sys.stdin); print(j["valid"], len(j["errors"]), j["error"]["code"], j["errors"][0]["line"])' 2>&1)
+check_eq "check --format json: failing tests are errors with their lines" "False 6 2 9" "$out"
+out=$("$PORTWARDEN" compile --format json tests/bad/tests-fail.yaml 2>/dev/null |
+	python3 -c 'import json,sys; j=json.load(sys.stdin)["error"]; print(j["code"], len(j["diagnostics"]))' 2>&1)
+check_eq "compile --format json: the error object carries the failing tests" "2 6" "$out"
 check_rc "--format junit is refused for explain" 2 "$PORTWARDEN" explain "$all" out tcp 1.2.3.4:1 --format junit
 
 # --- the example policies' tests pass --------------------------------------
