@@ -506,8 +506,8 @@ static void write_outbound(const struct proposal *p, FILE *f, struct group **v,
 	}
 }
 
-static void write_tests(FILE *f, struct group **in, size_t n_in,
-			struct group **out, size_t n_out)
+static void write_tests(const struct proposal *p, FILE *f, struct group **in,
+			size_t n_in, struct group **out, size_t n_out)
 {
 	size_t i;
 
@@ -532,7 +532,8 @@ static void write_tests(FILE *f, struct group **in, size_t n_in,
 		const struct addr_obs *a = g->addrs;
 		const char *o = strchr(g->owner, ':') + 1;
 
-		if (!g->n_addrs)
+		/* an address written as a hostname matches by name only */
+		if (!g->n_addrs || name_of(p, &a->a))
 			continue;
 		fprintf(f, "  - { packet: \"out %s %s", proto_word(g->proto),
 			a->a.family == 6 ? "[" : "");
@@ -614,7 +615,7 @@ int proposal_write(const struct proposal *p, const struct proposal_stats *st,
 	if (n_out)
 		write_outbound(p, f, out, n_out);
 	if (n_lis || n_out)
-		write_tests(f, lis, n_lis, out, n_out);
+		write_tests(p, f, lis, n_lis, out, n_out);
 	free(lis);
 	free(out);
 	return ferror(f) ? -EIO : 0;
