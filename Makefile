@@ -83,8 +83,8 @@ $(BUILD)/fuzz_state: fuzz/fuzz_state.c $(LIB_SRC)
 	$(Q)$(FUZZ_CC) -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) \
 		-fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
 
-# ... and for learn --events (monitor's JSON lines, mon_event.c).
-$(BUILD)/fuzz_events: fuzz/fuzz_events.c $(LIB_SRC)
+# ... and for learn --events (monitor's JSON lines: mon_event.c alone).
+$(BUILD)/fuzz_events: fuzz/fuzz_events.c src/mon_event.c
 	@mkdir -p $(@D)
 	$(quiet) FUZZ $@
 	$(Q)$(FUZZ_CC) -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) \
