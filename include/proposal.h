@@ -32,6 +32,8 @@
 /* bounds: what is beyond them is counted, not kept */
 #define PROPOSAL_MAX_GROUPS	4096
 #define PROPOSAL_MAX_ADDRS	65536	/* per group */
+#define PROPOSAL_MAX_ADDRS_TOTAL (1u << 20)
+#define PROPOSAL_MAX_CONNS	(1u << 22)	/* distinct connections counted */
 
 struct proposal;
 

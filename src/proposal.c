@@ -226,19 +226,23 @@ void proposal_flow(struct proposal *p, enum direction dir, uint8_t proto,
 	h = fnv(0xcbf29ce484222325ULL, &gi, sizeof(gi));
 	h = fnv(h, remote->addr, cidr_bytes(remote));
 	h = fnv(h, &sport, sizeof(sport));
-	slot = hmap_slot(&p->conns, h, true);
-	if (!*slot) {
+	slot = hmap_slot(&p->conns, h, p->conns.n < PROPOSAL_MAX_CONNS);
+	if (!slot) {
+		p->dropped++;	/* counted no more: the count is a floor */
+	} else if (!*slot) {
 		*slot = 1;
 		g->conns++;
 	}
 	ah = fnv(fnv(0x84222325cbf29ce4ULL, &gi, sizeof(gi)), remote->addr,
 		 cidr_bytes(remote));
-	slot = hmap_slot(&p->addrs, ah, true);
-	if (!*slot) {
-		if (g->n_addrs == PROPOSAL_MAX_ADDRS) {
+	slot = hmap_slot(&p->addrs, ah, false);
+	if (!slot) {
+		if (g->n_addrs == PROPOSAL_MAX_ADDRS ||
+		    p->addrs.n >= PROPOSAL_MAX_ADDRS_TOTAL) {
 			p->dropped++;
 			return;
 		}
+		slot = hmap_slot(&p->addrs, ah, true);
 		a = ARRAY_PUSH(g->addrs, g->n_addrs, g->cap_addrs);
 		memset(a, 0, sizeof(*a));
 		a->a = *remote;

@@ -207,6 +207,38 @@ static void proposal_owners_and_names(void **state)
 	proposal_free(p);
 }
 
+/* the tables are bounded: what does not fit is counted, the rest stays */
+static void proposal_bounds(void **state)
+{
+	struct proposal *p = proposal_new();
+	struct policy *pol = NULL;
+	struct cidr a;
+	char *text;
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < PROPOSAL_MAX_ADDRS + 100; i++) {
+		a = v4(10, (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i);
+		proposal_flow(p, DIR_OUT, 6, &a, 443, 40000, "user:root", 1796007600);
+	}
+	assert_int_equal(proposal_dropped(p), 100);
+	text = write_policy(p, &pol);
+	/* 65,536 addresses of 256 /24s: each /24 widened */
+	assert_non_null(strstr(text, "    to: [\"10.0.0.0/24\", \"10.0.1.0/24\", "));
+	assert_non_null(strstr(text, "# 100 observations did not fit"));
+	assert_int_equal(pol->n_rules[DIR_OUT], 1);
+	policy_free(pol);
+	free(text);
+	proposal_free(p);
+	p = proposal_new();
+	for (i = 0; i < PROPOSAL_MAX_GROUPS + 10; i++) {
+		a = v4(192, 0, 2, 1);
+		proposal_flow(p, DIR_OUT, 17, &a, (uint16_t)(1 + i), 40000, "user:root", 1796007600);
+	}
+	assert_int_equal(proposal_dropped(p), 10);
+	proposal_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -214,6 +246,7 @@ int main(void)
 		cmocka_unit_test(event_bad),
 		cmocka_unit_test(proposal_widening),
 		cmocka_unit_test(proposal_owners_and_names),
+		cmocka_unit_test(proposal_bounds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
