@@ -15,6 +15,7 @@
 #include <time.h>
 
 #define MON_EVENT_MAX_LINE	65536
+#define MON_EVENT_MAX_ADDRS	16	/* of a `learned` event kept */
 
 /**
  * struct mon_event - the fields learn uses (others are skipped)
@@ -26,6 +27,9 @@
  * @comm:   the process's command name, or ""
  * @cgroup: the cgroup path without its leading '/', or ""
  * @time:   seconds since the epoch, with @has_time
+ * @name:   a `learned` event's hostname, or ""
+ * @addrs:  its first MON_EVENT_MAX_ADDRS `addresses` (the rest are
+ *          skipped: @n_addrs counts the kept ones)
  */
 struct mon_event {
 	char kind[16];
@@ -38,6 +42,9 @@ struct mon_event {
 	char cgroup[512];
 	bool has_time;
 	time_t time;
+	char name[256];
+	char addrs[MON_EVENT_MAX_ADDRS][48];
+	size_t n_addrs;
 };
 
 /**

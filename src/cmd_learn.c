@@ -11,7 +11,8 @@
  *    their processes, established TCP and connected UDP sockets;
  *  - monitor's JSON events (--events FILE: `portwarden monitor --format
  *    json` of a staged or logging policy): the connections it logged;
- *  - the daemon's learned hostnames (SPEC §8): see learn_hostnames().
+ *  - the daemon's learned hostnames (SPEC §8): monitor's `learned` events,
+ *    and see learn_hostnames().
  * proposal.c turns what was seen into the policy.
  */
 #include <arpa/inet.h>
@@ -56,6 +57,8 @@ struct learner {
 	struct sock_info *socks;	/* one snapshot */
 	size_t n_socks, cap_socks;
 	unsigned long too_many;
+	unsigned long names;	/* addresses named by `learned` events */
+	char names_text[160];
 	/* listening ports seen (proto, port): bit sets */
 	uint8_t listening[2][65536 / 8];
 	char owner[4200];
@@ -287,6 +290,31 @@ static int parse_addr_port(const char *s, struct cidr *c, uint16_t *port)
 	return 0;
 }
 
+static bool hostname_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n && n <= 253 && strspn(s, "abcdefghijklmnopqrstuvwxyz"
+				       "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") == n;
+}
+
+/* a `learned` event (SPEC §9): the daemon's name for each address */
+static int learn_names(struct learner *l, const struct mon_event *ev)
+{
+	struct cidr a;
+	size_t i;
+
+	if (!hostname_ok(ev->name) || !ev->n_addrs)
+		return -EINVAL;
+	for (i = 0; i < ev->n_addrs; i++) {
+		if (strchr(ev->addrs[i], '/') || cidr_parse(ev->addrs[i], &a, NULL) < 0)
+			return -EINVAL;
+		proposal_hostname(l->prop, &a, ev->name);
+		l->names++;
+	}
+	return 0;
+}
+
 /* one monitor event; -EINVAL when it is not a connection learn can use */
 static int learn_event(struct learner *l, const struct mon_event *ev)
 {
@@ -295,6 +323,8 @@ static int learn_event(struct learner *l, const struct mon_event *ev)
 	uint8_t proto;
 	time_t when = ev->has_time ? ev->time : time(NULL);
 
+	if (!strcmp(ev->kind, "learned"))
+		return learn_names(l, ev);
 	if (strcmp(ev->kind, "denied") && strcmp(ev->kind, "logged") &&
 	    strcmp(ev->kind, "staged"))
 		return 1;	/* not a packet: lost, learned, repaired, ... */
@@ -364,31 +394,36 @@ static int read_events(struct learner *l, const char *path)
 }
 
 /*
- * The daemon's learned hostnames (SPEC §8) are saved under
- * /var/lib/portwarden/learned-TABLE (or $PORTWARDEN_STATE_DIR) by the
- * daemon's hostname learner, whose reader (learn_state_read()) is not part
- * of this build yet. The seam: once it is, call it here and hand each
- * (address, name) to proposal_hostname(); proposal.c then writes those
- * destinations by name. Until then this only says, in the proposal's
- * header, whether such a file exists and that it was not read.
+ * The daemon's learned hostnames (SPEC §8) come from two places:
+ *  - `learned` events in --events (read above, learn_names());
+ *  - the daemon's state file, /var/lib/portwarden/learned-TABLE (or
+ *    $PORTWARDEN_STATE_DIR), written by the daemon's hostname learner,
+ *    whose reader (learn_state_read()) is not part of this build yet. The
+ *    seam: once it is, call it here and hand each (address, name) to
+ *    proposal_hostname(). Until then this only says, in the proposal's
+ *    header, whether such a file exists and that it was not read.
  */
 static const char *learn_hostnames(struct learner *l)
 {
 	const char *dir = getenv("PORTWARDEN_STATE_DIR");
+	const char *file;
 	DIR *d;
 	struct dirent *e;
 	bool found = false;
 
-	(void)l;
 	d = opendir(dir && *dir ? dir : "/var/lib/portwarden");
-	if (!d)
-		return "none (no daemon state directory)";
-	while ((e = readdir(d)))
-		if (!strncmp(e->d_name, "learned-", 8))
-			found = true;
-	closedir(d);
-	return found ? "the daemon's learned-address file exists but this build does not read it yet; destinations are addresses" :
-		       "none (the daemon has learned no addresses)";
+	if (d) {
+		while ((e = readdir(d)))
+			if (!strncmp(e->d_name, "learned-", 8))
+				found = true;
+		closedir(d);
+	}
+	file = found ? "the daemon's learned-address file is not read by this build" :
+		       "no daemon state file";
+	snprintf(l->names_text, sizeof(l->names_text),
+		 "%lu address%s named by learned events (shown as comments); %s",
+		 l->names, l->names == 1 ? "" : "es", file);
+	return l->names_text;
 }
 
 static int watch(struct learner *l, long duration)

@@ -159,6 +159,36 @@ static int skip(struct rd *r, int depth)
 	return word(r, &s, &len);
 }
 
+/* ["a", "b", ...]: the first MON_EVENT_MAX_ADDRS strings kept */
+static int str_array(struct rd *r, struct mon_event *ev)
+{
+	if (r->p >= r->end || *r->p++ != '[')
+		return -EINVAL;
+	ws(r);
+	if (r->p < r->end && *r->p == ']') {
+		r->p++;
+		return 0;
+	}
+	for (;;) {
+		char *dst = ev->n_addrs < MON_EVENT_MAX_ADDRS ? ev->addrs[ev->n_addrs] : NULL;
+
+		ws(r);
+		if (str(r, dst, sizeof(ev->addrs[0])) < 0)
+			return -EINVAL;
+		if (dst)
+			ev->n_addrs++;
+		ws(r);
+		if (r->p >= r->end)
+			return -EINVAL;
+		if (*r->p == ']') {
+			r->p++;
+			return 0;
+		}
+		if (*r->p++ != ',')
+			return -EINVAL;
+	}
+}
+
 /* "2026-11-30T03:50:12.123456Z" (the fraction and zone optional, UTC) */
 static int parse_time(const char *s, time_t *out)
 {
@@ -238,6 +268,8 @@ int mon_event_parse(const char *buf, size_t len, struct mon_event *ev)
 			dst = ev->cgroup, cap = sizeof(ev->cgroup);
 		else if (!strcmp(key, "time"))
 			dst = tbuf, cap = sizeof(tbuf);
+		else if (!strcmp(key, "name"))
+			dst = ev->name, cap = sizeof(ev->name);
 		if (r.p < r.end && *r.p == 'n' && r.end - r.p >= 4 &&
 		    !memcmp(r.p, "null", 4)) {
 			r.p += 4;	/* null: the field is absent */
@@ -249,6 +281,9 @@ int mon_event_parse(const char *buf, size_t len, struct mon_event *ev)
 					return -EINVAL;
 				ev->has_time = true;
 			}
+		} else if (!strcmp(key, "addresses")) {
+			if (str_array(&r, ev) < 0)
+				return -EINVAL;
 		} else if (!strcmp(key, "uid")) {
 			const char *s;
 			size_t n, i;

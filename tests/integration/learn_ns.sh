@@ -4,8 +4,9 @@
 # several users (root, nobody, daemon via setpriv), on several ports and
 # destinations, TCP and connected UDP, run while `learn --duration N`
 # watches; a monitor events file adds a connection the sockets never
-# showed. The proposal passes check and test; applied, the same traffic
-# passes, and a new port, a new destination, a new user and a new inbound
+# showed and a hostname the daemon learned. The proposal passes check
+# and test; applied, the same traffic passes, and a new port, a new
+# destination, a new user and a new inbound
 # service are refused (real connections); 200 connections to 200 hosts of
 # one /24 become one element of one rule. With --by cgroup, the rule names
 # the client's cgroup and lets only that cgroup through; --netns reads
@@ -48,6 +49,7 @@ uid_nobody=$(id -u nobody)
 {
 	printf '%s\n' '{"time": "2026-11-30T03:00:00.000001Z", "kind": "denied", "dir": "out", "proto": "tcp", "src": "10.77.0.1:40000", "dst": "10.77.0.3:9000", "verdict": "reject", "rule": null, "at": null, "uid": '"$uid_nobody"', "gid": null, "pid": 42, "comm": "curl", "cgroup": "/user.slice", "iif": null, "oif": "veth0", "staged": false}'
 	printf '%s\n' '{"time": "2026-11-30T03:00:01Z", "kind": "lost", "count": 3}'
+	printf '%s\n' '{"time": "2026-11-30T03:00:02Z", "kind": "learned", "name": "api.example.test", "addresses": ["10.77.0.3", "fd77::3"], "ttl": 300}'
 	printf '%s\n' 'not json at all' '{"kind": "denied", "dir": "out", "proto": "tcp", "src": "x", "dst": "10.77.0.3:9"}'
 	printf '{"kind": "denied", "dir": "out", "proto": "tcp", "dst": "10.77.0.3:%s"}\n' 99999
 	head -c 3000 /dev/urandom | tr -d '\n' ; echo
@@ -102,9 +104,11 @@ grep -q '^  - { proto: tcp, port: 8080, process: "python3" }$' "$P" &&
 	grep -q '^  - name: in-tcp-8080$' "$P" && grep -q '^  - name: in-tcp-2222$' "$P" &&
 	ok "listeners with their processes, and an inbound rule per listening port" ||
 	not_ok "listeners with their processes, and an inbound rule per listening port" "$(sed -n '/^listeners:/,/^outbound:/p' "$P" | head -20)"
-grep -q '^# 1 monitor event used of 6 (4 unreadable lines skipped)' "$P" &&
-	ok "the events file: one connection used, bad lines skipped and counted" ||
-	not_ok "the events file: one connection used, bad lines skipped and counted" "$(head -3 "$P")"
+grep -q '^# 2 monitor events used of 7 (4 unreadable lines skipped)' "$P" &&
+	ok "the events file: a connection and a learned name used, bad lines skipped and counted" ||
+	not_ok "the events file: a connection and a learned name used, bad lines skipped and counted" "$(head -3 "$P")"
+check_eq "the daemon's learned name is said next to the address" 2 \
+	"$(grep -c '^  # 10.77.0.3 is api.example.test (learned by the daemon)$' "$P")"
 
 # --- applied: the same traffic passes, new traffic is refused ---------------
 if pw_apply "apply the proposal" "$P"; then

@@ -51,6 +51,23 @@ static void event_good(void **state)
 	assert_false(ev.has_uid);
 	assert_string_equal(ev.kind, "");
 	assert_int_equal(parse("  {}  ", &ev), 0);
+	/* a learned event: the name and the first MON_EVENT_MAX_ADDRS addresses */
+	assert_int_equal(parse("{\"kind\": \"learned\", \"name\": \"example.com\", "
+			       "\"addresses\": [\"93.184.216.34\", \"2606:2800:220:1::1\"], \"ttl\": 300}",
+			       &ev), 0);
+	assert_string_equal(ev.name, "example.com");
+	assert_int_equal(ev.n_addrs, 2);
+	assert_string_equal(ev.addrs[1], "2606:2800:220:1::1");
+	assert_int_equal(parse("{\"addresses\": [\"1\", \"2\", \"3\", \"4\", \"5\", \"6\", \"7\", \"8\", "
+			       "\"9\", \"10\", \"11\", \"12\", \"13\", \"14\", \"15\", \"16\", \"17\", \"18\"]}",
+			       &ev), 0);
+	assert_int_equal(ev.n_addrs, MON_EVENT_MAX_ADDRS);
+	assert_string_equal(ev.addrs[15], "16");
+	assert_int_equal(parse("{\"addresses\": []}", &ev), 0);
+	assert_int_equal(ev.n_addrs, 0);
+	assert_int_equal(parse("{\"addresses\": [1]}", &ev), -EINVAL);
+	assert_int_equal(parse("{\"addresses\": [\"a\",]}", &ev), -EINVAL);
+	assert_int_equal(parse("{\"addresses\": \"a\"}", &ev), -EINVAL);
 }
 
 static void event_bad(void **state)
@@ -191,7 +208,7 @@ static void proposal_owners_and_names(void **state)
 	assert_non_null(strstr(text, "No DNS (port 53) was seen"));
 	policy_free(pol);
 	free(text);
-	/* the daemon's names, once its file is read: destinations by name */
+	/* the daemon's names: said next to the address */
 	proposal_hostname(p, &a, "api.example.com");
 	text = NULL;
 	{
@@ -202,7 +219,8 @@ static void proposal_owners_and_names(void **state)
 		assert_int_equal(proposal_write(p, &st, f), 0);
 		fclose(f);
 	}
-	assert_non_null(strstr(text, "    to: [\"api.example.com\"]\n"));
+	assert_non_null(strstr(text, "  # 198.51.100.7 is api.example.com (learned by the daemon)\n"));
+	assert_non_null(strstr(text, "    to: [\"198.51.100.7\"]\n"));
 	free(text);
 	proposal_free(p);
 }
