@@ -66,8 +66,11 @@ struct learner {
 
 static int learn_usage(const char *fmt, const char *arg)
 {
+	char *esc = text_escape(arg);	/* a word from the command line */
+
 	fputs("portwarden: learn: ", stderr);
-	fprintf(stderr, fmt, arg);
+	fprintf(stderr, fmt, esc);
+	free(esc);
 	fputs("\nusage: portwarden learn [--duration SECONDS] [--events FILE] [--by user|cgroup]\n",
 	      stderr);
 	return EXIT_INVALID;
@@ -508,6 +511,8 @@ int learn_main(struct cli *c)
 
 	if (c->n_args)
 		return learn_usage("takes no policy or other argument: '%s'", c->args[0]);
+	if (c->format != FMT_TEXT)
+		return learn_usage("%s", "prints a policy (YAML): --format is text only");
 	if (c->duration) {
 		errno = 0;
 		duration = strtol(c->duration, &e, 10);
@@ -530,8 +535,11 @@ int learn_main(struct cli *c)
 	if (c->events) {
 		ret = read_events(&l, c->events);
 		if (ret < 0) {
+			char *esc = text_escape(c->events);
+
 			fprintf(stderr, "portwarden: learn: cannot read %s: %s\n",
-				c->events, strerror(-ret));
+				esc, strerror(-ret));
+			free(esc);
 			rc = EXIT_RUNTIME;
 			goto out;
 		}

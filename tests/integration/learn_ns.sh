@@ -157,6 +157,15 @@ else
 	not_ok "--by cgroup" "cannot make a cgroup v2 directory"
 fi
 
+# --- usage ----------------------------------------------------------------
+for bad in "--duration x" "--duration -1" "--by group" "somepolicy.yaml" "--format json"; do
+	# shellcheck disable=SC2086
+	check_rc "learn $bad is a usage error (exit 2)" 2 "$PORTWARDEN" learn $bad
+done
+check_rc "learn --events of a missing file: exit 3" 3 "$PORTWARDEN" learn --duration 0 --events "$WORK/none.json"
+out=$("$PORTWARDEN" learn --format json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["error"]["code"])' 2>&1)
+check_eq "learn --format json: the error object" 2 "$out"
+
 # --- --netns: another namespace's sockets (the peer's servers) -------------
 "$PORTWARDEN" learn --netns peer --duration 0 > "$WORK/peer.yaml" 2>/dev/null
 check_eq "learn --netns peer --duration 0 sees the peer's listeners" \
