@@ -13,7 +13,8 @@
 # another namespace's sockets.
 # (UDP goes to the peer's first address: its echo server is bound to
 # 0.0.0.0 and answers from that one.)
-# LEARN_SECONDS overrides the watch (default 3).
+# LEARN_SECONDS overrides the watch (default 3); LEARN_KEEP=FILE keeps a
+# copy of the proposal.
 . "$(dirname "$0")/../lib.sh"
 . "$TESTS_DIR/netlib.sh"
 net_setup
@@ -77,6 +78,7 @@ check_eq "the clients held their connections" "held 202 failed 0 held 1 failed 0
 timeout 30 tail --pid="$learner" -f /dev/null
 wait "$learner"; rc=$?
 P=$WORK/proposal.yaml
+[ -n "${LEARN_KEEP:-}" ] && cp "$P" "$LEARN_KEEP"	# a copy to look at
 chmod 0644 "$P"
 check_eq "learn exits 0 and prints a proposal" "0 yes" "$rc $(grep -q '^portwarden: 1' "$P" && echo yes || echo "no: $(head -3 "$WORK/learn.err")")"
 
