@@ -23,7 +23,7 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
 CFLAGS  ?= -O2 -g
 override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
 	   -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) -MMD -MP
-LDLIBS  += $(PKG_LIBS)
+LDLIBS  += $(PKG_LIBS) -lresolv
 SAN     ?=
 ifneq ($(SAN),)
 override CFLAGS += -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -68,29 +68,31 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libportwarden.a
 
 unit: $(UNIT_BIN)
 
-# libFuzzer harnesses (clang only): the policy front end ...
+# libFuzzer harnesses (clang only), one per untrusted input: the policy
+# front end (fuzz_policy), the rollback record reader (fuzz_state), the
+# daemon's nftables events and last-change note (fuzz_nft_events), its
+# DNS answers (fuzz_dns: nfqueue.c, dns_msg.c), its learned-address
+# file (fuzz_learned) and the hostname code's resolv.conf and names
+# (fuzz_hostnames), and learn's monitor events (fuzz_mon_event). The
+# library is compiled once for all of them (-fsanitize=fuzzer-no-link),
+# each harness links against those objects.
 FUZZ_CC ?= clang
-$(BUILD)/fuzz_policy: fuzz/fuzz_policy.c $(LIB_SRC)
+FUZZ_CFLAGS = -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) \
+	      -fsanitize=address,undefined -MMD -MP
+FUZZ_OBJ := $(LIB_SRC:src/%.c=$(BUILD)/fuzzobj/%.o)
+FUZZ_BIN := $(patsubst fuzz/%.c,$(BUILD)/%,$(wildcard fuzz/fuzz_*.c))
+
+$(BUILD)/fuzzobj/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(quiet) FUZZCC $<
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(BUILD)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_OBJ)
 	@mkdir -p $(@D)
 	$(quiet) FUZZ $@
-	$(Q)$(FUZZ_CC) -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) \
-		-fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(LDLIBS)
 
-# ... and for the rollback record reader (state.c, model_io.c, kv.c).
-$(BUILD)/fuzz_state: fuzz/fuzz_state.c $(LIB_SRC)
-	@mkdir -p $(@D)
-	$(quiet) FUZZ $@
-	$(Q)$(FUZZ_CC) -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) \
-		-fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
-
-# ... and for learn --events (monitor's JSON lines: mon_event.c alone).
-$(BUILD)/fuzz_events: fuzz/fuzz_events.c src/mon_event.c
-	@mkdir -p $(@D)
-	$(quiet) FUZZ $@
-	$(Q)$(FUZZ_CC) -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) \
-		-fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
-
-fuzz: $(BUILD)/fuzz_policy $(BUILD)/fuzz_state $(BUILD)/fuzz_events
+fuzz: $(FUZZ_BIN)
 
 # Debian packages for building, testing and the demo (root installs them).
 deps:
@@ -105,8 +107,10 @@ check: deps
 # The same suite under ASan+UBSan in its own build directory. The random
 # differential suites run fewer seeds here: they already ran in full in
 # `make check`, and the sanitizers look for memory errors, which every
-# seed's code paths show early (keeps CI within its time budget).
-ASAN_SIZES = DIFF_SEEDS="$$(seq 1 15)" CONN_SEEDS="$$(seq 1 10)" APPLY_RANDOM_N=10 PW_FAULT_KILLS=30 \
+# seed's code paths show early; the fuzz suite is left out, its harnesses
+# are ASan+UBSan builds already and ran in `make check` (keeps CI within
+# its time budget).
+ASAN_SIZES = DIFF_SEEDS="$$(seq 1 15)" CONN_SEEDS="$$(seq 1 10)" APPLY_RANDOM_N=10 PW_FAULT_KILLS=30 PW_EXCLUDE=fuzz \
 	TESTS_SEEDS="$$(seq 1 3)"
 check-asan:
 	$(Q)$(ASAN_SIZES) $(MAKE) --no-print-directory BUILD=build-asan SAN=address,undefined CFLAGS="-O1 -g" check
@@ -151,4 +155,4 @@ clean:
 .PHONY: deps all unit fuzz check check-asan golden-update demo bench install clean
 .SECONDARY:
 
--include $(wildcard $(BUILD)/obj/*.d $(BUILD)/tests/*.d)
+-include $(wildcard $(BUILD)/obj/*.d $(BUILD)/tests/*.d $(BUILD)/fuzzobj/*.d $(BUILD)/fuzz_*.d)

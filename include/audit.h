@@ -55,6 +55,9 @@ const char *listen_state_name(enum listen_state s);
  * @dual:     listeners: an IPv6 wildcard without IPV6_V6ONLY (takes IPv4 too)
  * @inbound:  connections: direction as SPEC §3 decides it
  * @verdict:  connections: what the policy does with it as new traffic
+ * @host:     connections a hostname rule allows: the name the remote
+ *            address was learned for (the comment `portwarden daemon`
+ *            gave its set element), or NULL
  * @finding:  1 + index of the finding about this socket, or 0
  */
 struct audit_sock {
@@ -65,6 +68,7 @@ struct audit_sock {
 	bool dual;
 	bool inbound;
 	enum mverdict verdict;
+	const char *host;
 	size_t finding;
 };
 
@@ -164,6 +168,14 @@ void audit_end_netns(struct audit *a, bool primary);
  * Return: true when @live is the policy's model (no drift).
  */
 bool audit_drift(struct audit *a, const struct model *live, int err);
+
+/**
+ * audit_drift_who() - add who last changed the table to the drift finding
+ * @who: e.g. "nft (pid 42) at 2026-11-30T03:44:25Z: table deleted", from
+ *       the daemon's note (drift_note.h); untrusted, escaped on output
+ * No-op when audit_drift() found no drift.
+ */
+void audit_drift_who(struct audit *a, const char *who);
 
 /* Record that the current namespace's live table is the policy's model,
  * known without reading it (the generation cache vouches for it). */

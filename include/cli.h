@@ -70,6 +70,16 @@ int check_main(struct cli *c);
 int compile_main(struct cli *c);
 int explain_main(struct cli *c);
 int apply_main(struct cli *c);
+int daemon_main(struct cli *c);
+
+/**
+ * apply_loaded() - apply_main() with a policy already loaded and checked
+ * @p:       borrowed; NULL loads c->args as apply_main() does
+ * @changed: when not NULL, set on success: whether a transaction was sent
+ * Prints as apply_main() does (set c->quiet for nothing on stdout).
+ * Return: an exit code.
+ */
+int apply_loaded(struct cli *c, const struct policy *p, bool *changed);
 int diff_main(struct cli *c);
 int status_main(struct cli *c);
 int flush_main(struct cli *c);

@@ -44,7 +44,7 @@ struct ix_host;
  *           deciding rule are the reply's
  * @origin:  the deciding policy rule (via the rule or a set element), or NULL
  * @label:   a name for the decision when @origin is NULL: "established",
- *           "loopback", "icmp", "default", or a foreign rule's comment
+ *           "loopback", "icmp", "default", "dns-queue", or a foreign rule's comment
  * @table, @chain: where the decision was taken ("inet portwarden", "input")
  * @handle:  the deciding rule's kernel handle (0: policy, or compiled)
  */

@@ -96,10 +96,20 @@ struct mvalue {
  * @v:      one component per key of the set
  * @origin: the policy rule this element came from (NULL when read from
  *          the kernel or for built-in sets); explain and audit name it
+ * @timeout_ms, @expires_ms: read from the kernel: an element added at
+ *          run time with a timeout (`portwarden daemon`'s learned
+ *          addresses), and the time it has left; 0 for the policy's own
+ *          elements, which never expire. Apply keeps such elements of a
+ *          `flags timeout` set (model_delta.h) and re-adds them with both
+ *          when it must recreate the table.
+ * @comment: read from the kernel: the element's comment (the hostname an
+ *          address was learned for), owned; NULL when none
  */
 struct melem {
 	struct mvalue v[MSET_MAX_KEYS];
 	const struct rule *origin;
+	uint64_t timeout_ms, expires_ms;
+	char *comment;
 };
 
 /**
@@ -158,6 +168,8 @@ enum mverdict {
 	MV_DROP,
 	MV_REJECT_TCP,		/* reject with tcp reset (needs l4proto tcp) */
 	MV_REJECT_ICMPX,	/* reject with icmpx port-unreachable ("reject") */
+	MV_QUEUE,		/* `queue flags bypass to N` (mrule.queue_num):
+				 * the DNS answers portwarden daemon holds */
 };
 
 /**
@@ -173,6 +185,8 @@ enum mverdict {
  * @origin_name: the label eval reports for built-in rules ("established",
  *              "loopback", "icmp", "default"), or NULL
  * @handle:     kernel handle when read from the kernel, else 0
+ * @queue_num:  the NFQUEUE number of an MV_QUEUE verdict (always with
+ *              `bypass`: the packet is accepted when no program listens)
  * @origin_run: for a folded rule (a KEY_CONCAT lookup standing for a run of
  *              adjacent policy rules): the number of rules of the run,
  *              which starts at @origin in its direction's array; else 0.
@@ -190,6 +204,7 @@ struct mrule {
 	uint64_t handle;
 	uint64_t packets, bytes;	/* counter values when read back */
 	size_t origin_run;
+	uint16_t queue_num;
 };
 
 enum mhook {

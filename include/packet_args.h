@@ -32,12 +32,19 @@ struct packet_args {
  * @src_addr: --from named an address
  * @endpoint: the error was in the destination or --from (explain prints
  *        those as two lines; see cmd_explain.c)
+ * @by_name: an outbound destination that is a hostname (@name, lower
+ *        case): its address comes from the policy's hostname sets
+ *        (explain_by_name()), @pkt's dst is not set yet
+ * @name_matches: for the caller: hostname patterns of the policy it matches
  */
 struct packet_desc {
 	const char *proto_name;
 	bool icmp_type_given;
 	bool src_addr;
 	bool endpoint;
+	bool by_name;
+	char name[256];
+	size_t name_matches;
 };
 
 /**

@@ -88,6 +88,45 @@ struct addr_set {
 	const char *ref;
 };
 
+/**
+ * struct hostname - a hostname of an outbound `to`/`not_to` (SPEC §8)
+ * @name:     lower case, no final dot; for `*.x` the suffix "x"
+ * @wildcard: written as `*.x`
+ * @loc:      where it is written
+ */
+struct hostname {
+	char *name;
+	bool wildcard;
+	struct loc loc;
+};
+
+/**
+ * struct host_list - the hostnames of one field, in the order written,
+ * duplicates removed; n == 0 when the field has none
+ */
+struct host_list {
+	struct hostname *v;
+	size_t n;
+};
+
+/**
+ * struct dns_settings - the `dns:` section (SPEC §8; defaults in
+ * hostnames.h)
+ * @min_ttl, @max_ttl: a learned address stays clamp(TTL) + @grace seconds
+ * @max_addresses: per hostname rule and family; the oldest is evicted
+ * @resolvers_system: `resolvers: system`; else @resolvers lists them
+ * @queue_num: the NFQUEUE number DNS answers are held in (`queue:`)
+ * @loc:       where `dns:` is written (line 0: absent, defaults)
+ */
+struct dns_settings {
+	uint32_t min_ttl, max_ttl, grace, max_addresses;
+	bool resolvers_system;
+	struct cidr *resolvers;
+	size_t n_resolvers;
+	uint16_t queue_num;
+	struct loc loc;
+};
+
 struct id_set {
 	uint32_t *v;		/* sorted, unique */
 	size_t n;		/* 0: the field was absent */
@@ -117,6 +156,10 @@ struct iface_set {
  *             through a $set); line 0 otherwise
  * @from, @to: any when absent
  * @not_from, @not_to: excluded prefixes; n == 0 when absent
+ * @to_hosts, @not_to_hosts: hostnames of `to`/`not_to` (outbound only).
+ *             A `to` with hostnames has @to.any false and @to holding only
+ *             its addresses (possibly none): the rule matches those and
+ *             whatever the DNS daemon learned for the names.
  * @uids, @gids: socket owner (outbound only); n == 0 when absent
  * @cgroup:    cgroup v2 path or NULL
  * @ifaces:    input (inbound) or output (outbound) interfaces
@@ -134,6 +177,7 @@ struct rule {
 	struct port_set dport, sport;
 	struct loc sport_ephemeral;
 	struct addr_set from, to, not_from, not_to;
+	struct host_list to_hosts, not_to_hosts;
 	struct id_set uids, gids;
 	char *cgroup;
 	struct iface_set ifaces;
@@ -188,6 +232,7 @@ struct named_set {
 	bool ephemeral;		/* an element is the name `ephemeral` */
 	struct port_set ports;
 	struct addr_set addrs;
+	struct host_list hosts;	/* a set of hostnames only (outbound to/not_to) */
 };
 
 /**
@@ -199,7 +244,11 @@ struct named_set {
  * @established: accept ct state established,related first
  * @loopback:    accept everything on lo
  * @icmp:        ICMP handling
+ * @repair:      `portwarden daemon` restores the table after changes by
+ *               other programs (`repair:`, default true)
  * @rules:       rules per direction, in file order
+ * @dns:         the `dns:` settings (defaults when absent)
+ * @has_hosts:   some outbound rule names a hostname
  * @files:       owned copies of the file names every loc.file points into
  */
 struct policy {
@@ -210,6 +259,7 @@ struct policy {
 	bool established;
 	bool loopback;
 	enum icmp_mode icmp;
+	bool repair;
 	struct named_set *sets;
 	size_t n_sets;
 	struct rule *rules[DIR_MAX];
@@ -218,6 +268,8 @@ struct policy {
 	size_t n_listeners;
 	struct policy_test *tests;	/* `tests:`, in file order */
 	size_t n_tests;
+	struct dns_settings dns;
+	bool has_hosts;
 	char **files;
 	size_t n_files;
 };

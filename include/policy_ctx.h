@@ -44,7 +44,7 @@ struct ctx {
 	struct policy *p;
 	struct diag *d;
 	const char *file;
-	struct setting version, table, def[DIR_MAX], log, established,
+	struct setting version, table, def[DIR_MAX], log, established, repair,
 		       loopback, icmp;
 	const char *table_name;
 	struct pending_list sets, rules[DIR_MAX], listeners, tests;

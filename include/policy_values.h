@@ -48,9 +48,17 @@ void chk_parse_ports(struct ctx *c, const struct node *n, const char *field,
 /** chk_names_ephemeral() - a port field names `ephemeral` (or a $set that
  * holds it) */
 bool chk_names_ephemeral(struct ctx *c, const struct node *n);
-/** chk_parse_addrs() - an Addresses field; @exclude for not_from/not_to */
+/**
+ * chk_parse_addrs() - an Addresses field; @exclude for not_from/not_to
+ * @hosts: receives the field's hostnames (outbound to/not_to), sorted and
+ *         unique; NULL where hostnames are errors (inbound rules, from)
+ */
 void chk_parse_addrs(struct ctx *c, const struct node *n, const char *field,
-		     bool exclude, struct addr_set *out);
+		     bool exclude, struct addr_set *out,
+		     struct host_list *hosts);
+/** chk_looks_like_host() - not an address, and more than digits and dots:
+ * meant as a hostname (and checked as one) */
+bool chk_looks_like_host(const char *s);
 /** chk_parse_ids() - user or group names/numbers, sorted and unique */
 void chk_parse_ids(struct ctx *c, const struct node *n, bool group,
 		   struct id_set *out);

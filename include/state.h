@@ -39,6 +39,8 @@
  */
 int run_lock(void);
 void run_unlock(int fd);
+/* run_lock() without waiting: -EWOULDBLOCK while another run holds it. */
+int run_trylock(void);
 
 /**
  * safe_state_dir() - the state directory of the current network namespace

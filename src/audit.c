@@ -820,6 +820,42 @@ static int eval_conn_cached(struct audit *a, const struct packet *pkt,
 	return 0;
 }
 
+/* The comment of the learned element holding @c's remote address in a
+ * `flags timeout` set of the model (explain_learned() copied them from
+ * the live table), or NULL. */
+static const char *learned_host(const struct audit *a,
+				const struct audit_sock *c)
+{
+	struct melem key;
+	size_t i;
+
+	memset(&key, 0, sizeof(key));
+	key.v[0].prefix.family = c->s.family == AF_INET6 ? 6 : 4;
+	key.v[0].prefix.plen = key.v[0].prefix.family == 6 ? 128 : 32;
+	memcpy(key.v[0].prefix.addr, c->s.dst,
+	       key.v[0].prefix.family == 6 ? 16 : 4);
+	for (i = 0; i < a->model->n_sets; i++) {
+		const struct mset *s = &a->model->sets[i];
+		size_t lo = 0, hi = s->n_elems;
+
+		if (!s->timeout || s->family != key.v[0].prefix.family ||
+		    !s->sorted)
+			continue;
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+			int r = melem_cmp(s, &s->elems[mid], &key);
+
+			if (!r)
+				return s->elems[mid].comment;
+			if (r < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+	}
+	return NULL;
+}
+
 static void judge_conn(struct audit *a, struct audit_sock *c)
 {
 	struct sock_owner own = { 0 };
@@ -842,6 +878,9 @@ static void judge_conn(struct audit *a, struct audit_sock *c)
 	}
 	c->verdict = res.verdict;
 	c->rule = rule_label(&res);
+	if (res.verdict == MV_ACCEPT && !c->inbound && res.origin &&
+	    res.origin->to_hosts.n)
+		c->host = learned_host(a, c);
 	if (res.verdict == MV_ACCEPT)
 		return;
 	sock_addr_format(c->s.family, c->s.src, c->s.sport, lbuf, sizeof(lbuf));
@@ -973,6 +1012,24 @@ void audit_end_netns(struct audit *a, bool primary)
 		judge_conn(a, &a->r.conns[i]);
 	if (primary)
 		check_entries(a);
+}
+
+void audit_drift_who(struct audit *a, const char *who)
+{
+	struct finding *f;
+	char *detail;
+	size_t i;
+
+	for (i = a->r.n_findings; i-- > 0;) {
+		f = &a->r.findings[i];
+		if (f->kind != FIND_RULESET_DRIFT)
+			continue;
+		detail = xasprintf("%s; last changed by %s (seen by portwarden daemon)",
+				   f->detail, who);
+		free(f->detail);
+		f->detail = detail;
+		return;
+	}
 }
 
 void audit_drift_none(struct audit *a)

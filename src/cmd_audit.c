@@ -18,11 +18,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "audit.h"
 #include "interp.h"
 #include "cli.h"
+#include "drift_note.h"
+#include "explain_hosts.h"
 #include "gen_cache.h"
 #include "model_cmp.h"
 #include "netns.h"
@@ -308,9 +311,13 @@ static void print_verbose_sockets(const struct out_ctx *o, FILE *f)
 			fprintf(f, " %s %s %s", as->inbound ? "<-" : "->", remote,
 				as->inbound ? "inbound" : "outbound");
 		}
-		fprintf(f, " (rule %s); inode %" PRIu64 ", uid %u; processes %s",
-			as->rule ? as->rule : "default", as->s.inode, as->s.uid,
-			procs);
+		fprintf(f, " (rule %s", as->rule ? as->rule : "default");
+		if (as->host) {	/* a set element's comment: foreign text */
+			fputs(", host ", f);
+			text_put(f, as->host);
+		}
+		fprintf(f, "); inode %" PRIu64 ", uid %u; processes %s",
+			as->s.inode, as->s.uid, procs);
 		if (cg) {
 			fputs("; cgroup /", f);
 			text_put(f, cg);
@@ -500,9 +507,10 @@ static void print_junit(const struct out_ctx *o)
 
 		format_local(c, a, sizeof(a));
 		format_remote(c, b, sizeof(b));
-		snprintf(name, sizeof(name), "%s %s %s %s %s",
+		snprintf(name, sizeof(name), "%s %s %s %s %s%s%.64s%s",
 			 c->inbound ? "in" : "out", proto_str(c->s.proto), a,
-			 c->inbound ? "<-" : "->", b);
+			 c->inbound ? "<-" : "->", b, c->host ? " (" : "",
+			 c->host ? c->host : "", c->host ? ")" : "");
 		junit_case(o, "connection", name, c->netns,
 			   c->finding ? &r->findings[c->finding - 1] : NULL);
 	}
@@ -603,6 +611,11 @@ static struct ix_host *live_host(struct audit *a, const struct cli *c)
 
 	if (!ret)
 		ret = ix_host_load_live(h, nl, audit_model(a)->table);
+	/* the addresses portwarden daemon learned count as the policy's:
+	 * the compiled table stands in for the live one (with more than one
+	 * namespace, those learned in one count in the next as well) */
+	if (!ret)
+		explain_learned(nl, (struct model *)audit_model(a));
 	nl_sock_close(nl);
 	if (!ret)
 		ret = ix_host_add_model(h, audit_model(a));
@@ -627,6 +640,29 @@ static int pm_job_wait(struct pm_job *job, struct audit *a)
 		return job->ret;
 	audit_set_procmap(a, job->pm);
 	return 0;
+}
+
+/* The daemon's note of the last change to @table in this namespace. */
+static void drift_who(struct audit *a, const char *table)
+{
+	struct drift_note n;
+	char dir[256], when[32], *who;
+	struct tm tm;
+	time_t t;
+
+	if (safe_state_dir(dir, sizeof(dir)) < 0 || drift_note_load(dir, &n) < 0)
+		return;
+	if (!strcmp(n.table, table)) {
+		t = (time_t)n.time;
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		who = xasprintf("%s (pid %u) at %s: %s",
+				n.comm ? n.comm : "unknown", n.pid, when,
+				n.what ? n.what : "changed");
+		audit_drift_who(a, who);
+		free(who);
+	}
+	drift_note_release(&n);
 }
 
 /*
@@ -664,7 +700,9 @@ static int drift_check(struct audit *a, struct nl_sock *nl,
 	ret = nl_read_table(nl, want->table, &live);
 	if (ret < 0 && ret != -ENOENT)
 		return ret;
-	if (audit_drift(a, live, ret) && g0 && have_cookie &&
+	if (!audit_drift(a, live, ret))
+		drift_who(a, want->table);
+	else if (g0 && have_cookie &&
 	    nl_get_generation(nl, &g1) == 0 && g1 == g0 &&
 	    (mkdir(RUN_DIR, 0700) == 0 || errno == EEXIST))
 		gen_cache_store(RUN_DIR, cookie, want->table, g0, hash);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "hostnames.h"
 #include "lint_conn.h"
 #include "testrun.h"
 #include "util.h"
@@ -49,6 +50,31 @@ static void print_paths(FILE *f, const char *const *paths, size_t n)
 		fputs(i ? " " : "", f);
 		text_put(f, paths[i]);
 	}
+}
+
+/* The hostname sets portwarden daemon fills, per rule (SPEC §8). */
+static void print_host_sets(const struct policy *p)
+{
+	struct host_targets t;
+	size_t i, j;
+
+	if (!p->has_hosts)
+		return;
+	host_targets_from_policy(p, &t);
+	for (i = 0; i < t.n; i = j) {
+		const struct host_target *a = &t.v[i];
+
+		printf("  rule \"%s\": %s%s%s%s%s for ", a->rule_name,
+		       a->exclude ? "not_to, " : "",
+		       a->set4 ? a->set4 : "", a->set4 && a->set6 ? ", " : "",
+		       a->set6 ? a->set6 : "", "");
+		for (j = i; j < t.n && t.v[j].rule == a->rule &&
+			    t.v[j].exclude == a->exclude; j++)
+			printf("%s%s%s", j > i ? ", " : "",
+			       t.v[j].wildcard ? "*." : "", t.v[j].pattern);
+		putchar('\n');
+	}
+	host_targets_release(&t);
 }
 
 int check_main(struct cli *c)
@@ -140,6 +166,7 @@ int check_main(struct cli *c)
 			printf("; %u warning%s", d.warnings,
 			       d.warnings == 1 ? "" : "s");
 		puts(")");
+		print_host_sets(p);
 	}
 out:
 	policy_free(p);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "explain_hosts.h"
 #include "interp.h"
 #include "netns.h"
 #include "nl.h"
@@ -253,7 +254,7 @@ static void print_text(FILE *f, const struct cli *c, const struct packet *pkt,
 }
 
 /* The host to explain on: every table (root), and the compiled policy. */
-static int explain_host(struct cli *c, const struct model *m, struct ix_host **out)
+static int explain_host(struct cli *c, struct model *m, struct ix_host **out)
 {
 	struct ix_host *h = ix_host_new();
 	struct nl_sock *s = NULL;
@@ -272,6 +273,9 @@ static int explain_host(struct cli *c, const struct model *m, struct ix_host **o
 		ret = nl_sock_open(&s);
 		if (!ret)
 			ret = ix_host_load_live(h, s, m->table);
+		/* the addresses portwarden daemon learned match their rules */
+		if (!ret)
+			explain_learned(s, m);
 		nl_sock_close(s);
 		if (ret == -EPERM || ret == -EACCES) {
 			fprintf(stderr, "portwarden: explain: not permitted to read the host's other tables (run as root); answering for the policy alone\n");
@@ -305,7 +309,7 @@ int explain_main(struct cli *c)
 	struct ix_conn_result res;
 	struct packet pkt;
 	struct packet_desc x = { 0 };
-	char to[80], from[80];
+	char to[300], from[80];
 	int rc;
 
 	if (c->n_args < 3)
@@ -317,6 +321,8 @@ int explain_main(struct cli *c)
 	m = cli_load_model(c, 0, c->n_args - 3, &p, &rc);
 	if (!m)
 		return rc;
+	if (x.by_name)
+		x.name_matches = explain_by_name(p, m, x.name, &pkt);
 	rc = explain_host(c, m, &h);
 	if (rc >= 0)
 		goto out;
@@ -329,6 +335,10 @@ int explain_main(struct cli *c)
 	packet_endpoint_format(to, sizeof(to), &pkt.dst, true,
 			pkt.has_dport || x.icmp_type_given,
 			x.icmp_type_given ? pkt.icmp_type : pkt.dport);
+	if (x.by_name && pkt.has_dport)
+		snprintf(to, sizeof(to), "%s:%u", x.name, pkt.dport);
+	else if (x.by_name)
+		snprintf(to, sizeof(to), "%s", x.name);
 	if (pkt.has_src || pkt.has_sport)
 		packet_endpoint_format(from, sizeof(from), &pkt.src, pkt.has_src,
 				pkt.has_sport, pkt.sport);
@@ -346,6 +356,13 @@ int explain_main(struct cli *c)
 			abort();
 		print_text(f, c, &pkt, &x, to,
 			   pkt.has_src || pkt.has_sport ? from : NULL, &res, p);
+		if (x.by_name && !x.name_matches)
+			fprintf(f, "  note: no hostname of the policy matches %s\n",
+				x.name);
+		else if (!x.by_name && res.first.verdict != IXV_ACCEPT)
+			explain_host_notes(f, p, &pkt,
+					   decider(&res.first) ?
+					   decider(&res.first)->origin : NULL);
 		fclose(f);
 		for (line = strtok_r(buf, "\n", &save); line;
 		     line = strtok_r(NULL, "\n", &save)) {

@@ -185,7 +185,8 @@ static int nft_prepare(struct cli *c, struct nft_run *r, bool lock)
 
 	diag_init(&r->d);
 	r->lock = -1;
-	r->policy = cli_load_policy(c, 0, c->n_args, &rc);
+	if (!r->policy)	/* else apply_loaded()'s */
+		r->policy = cli_load_policy(c, 0, c->n_args, &rc);
 	if (!r->policy)
 		return rc;
 	r->ms[PH_LOAD] = now_ms() - t;
@@ -368,7 +369,12 @@ static size_t counted_rules(const struct model *m)
 
 int apply_main(struct cli *c)
 {
-	struct nft_run r = { .lock = -1 };
+	return apply_loaded(c, NULL, NULL);
+}
+
+int apply_loaded(struct cli *c, const struct policy *p, bool *changed)
+{
+	struct nft_run r = { .lock = -1, .policy = (struct policy *)p };
 	struct model_diff df = { 0 };
 	struct model_delta dl = { 0 };
 	struct safe_txn txn;	/* safe ops */
@@ -401,6 +407,8 @@ int apply_main(struct cli *c)
 			print_json_diff(r.want->table, false, NULL, extra);
 		else if (!c->quiet)
 			printf("table inet %s: unchanged\n", r.want->table);
+		if (changed)
+			*changed = false;
 		rc = EXIT_OK;
 		goto out;
 	}
@@ -467,10 +475,14 @@ int apply_main(struct cli *c)
 		printf("table inet %s: applied (%zu rules, %zu set elements)\n",
 		       r.want->table, n_rules, n_elems);
 	}
+	if (changed)
+		*changed = true;
 	rc = EXIT_OK;
 out:
 	model_delta_release(&dl);
 	model_diff_release(&df);
+	if (p)
+		r.policy = NULL;	/* the caller's */
 	nft_run_release(&r);
 	return rc;
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "dns_status.h"
 #include "metrics.h"
 #include "model.h"
 #include "netns.h"
@@ -115,7 +116,9 @@ static void status_json(const struct model *m, const struct nl_raw_table *raw)
 		}
 		printf("]}");
 	}
-	printf("]}\n");
+	printf("]");
+	dns_status_json(m, stdout);
+	printf("}\n");
 }
 
 /* every name and comment below was read from the kernel, where anyone
@@ -328,6 +331,8 @@ int status_main(struct cli *c)
 		metrics_rules_prometheus(m, stdout);
 	else
 		status_text(m, raw);
+	if (c->format == FMT_TEXT)
+		dns_status_text(m, stdout);
 	rc = EXIT_OK;
 out:
 	nl_raw_free(raw);

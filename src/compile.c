@@ -83,6 +83,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compile_dns.h"
 #include "model.h"
 #include "util.h"
 
@@ -136,6 +137,7 @@ struct compiler {
 	struct ref_set *refs;
 	size_t n_refs, cap_refs;
 	struct name_table names;
+	struct dns_rule_sets *dns;	/* per outbound rule; NULL: no hostnames */
 };
 
 static uint32_t name_hash(const char *s)
@@ -698,10 +700,15 @@ static unsigned int cgroup_level(const char *path)
 }
 
 /* One family variant: @fam 4 or 6 with address matches of that family,
- * or 0 for a rule with no address match. */
+ * or 0 for a rule with no address match. A hostname rule (compile_dns.c)
+ * has @to: the part of its `to` this variant matches (NULL: all of it),
+ * @dns: its `to` set to look up instead (-1: none), @notdns: its `not_to`
+ * set (-1: none). */
 struct variant {
 	uint8_t fam;
 	bool need_nfproto;
+	const struct addr_set *to;
+	int dns, notdns;
 };
 
 /*
@@ -713,6 +720,7 @@ static void build_matches(struct compiler *cc, struct mrule *mr,
 			  const struct variant *v, uint8_t l4proto,
 			  const size_t sel[2])
 {
+	const struct addr_set *to = v->to ? v->to : &r->to;
 	struct match *mt;
 
 	if (v->need_nfproto) {
@@ -728,15 +736,26 @@ static void build_matches(struct compiler *cc, struct mrule *mr,
 		if (!r->from.any && count_family(&r->from, v->fam))
 			add_addr_match(cc, mr, r, rs, F_SADDR, KEY_SADDR, false,
 				       &r->from, v->fam, sel[0]);
-		if (!r->to.any && count_family(&r->to, v->fam))
+		if (v->dns >= 0) {
+			mt = mrule_add_match(mr, KEY_DADDR);
+			mt->family = v->fam;
+			mt->set = v->dns;
+		} else if (!to->any && count_family(to, v->fam)) {
 			add_addr_match(cc, mr, r, rs, F_DADDR, KEY_DADDR, false,
-				       &r->to, v->fam, sel[1]);
+				       to, v->fam, sel[1]);
+		}
 		if (count_family(&r->not_from, v->fam))
 			add_addr_match(cc, mr, r, rs, F_NOT_SADDR, KEY_SADDR,
 				       true, &r->not_from, v->fam, 0);
 		if (count_family(&r->not_to, v->fam))
 			add_addr_match(cc, mr, r, rs, F_NOT_DADDR, KEY_DADDR,
 				       true, &r->not_to, v->fam, 0);
+		if (v->notdns >= 0) {
+			mt = mrule_add_match(mr, KEY_DADDR);
+			mt->negate = true;
+			mt->family = v->fam;
+			mt->set = v->notdns;
+		}
 	}
 	add_port_match(cc, mr, r, rs, F_SPORT, KEY_SPORT, &r->sport);
 	add_port_match(cc, mr, r, rs, F_DPORT, KEY_DPORT, &r->dport);
@@ -764,10 +783,10 @@ static size_t rule_variants(const struct rule *r, struct variant v[2])
 
 	if (!has_addr) {
 		if ((r->families & FAM_BOTH) == FAM_BOTH) {
-			v[n++] = (struct variant){ 0, false };
+			v[n++] = (struct variant){ 0, false, NULL, -1, -1 };
 		} else if (r->families & FAM_BOTH) {
 			fam = (r->families & FAM_V4) ? 4 : 6;
-			v[n++] = (struct variant){ fam, true };
+			v[n++] = (struct variant){ fam, true, NULL, -1, -1 };
 		}
 		return n;
 	}
@@ -783,8 +802,62 @@ static size_t rule_variants(const struct rule *r, struct variant v[2])
 			!addr_field_has(&r->from, fam) &&
 			!addr_field_has(&r->to, fam) &&
 			!count_family(&r->not_from, fam) &&
-			!count_family(&r->not_to, fam)
+			!count_family(&r->not_to, fam),
+			NULL, -1, -1
 		};
+	}
+	return n;
+}
+
+/*
+ * The variants of a hostname rule, per family: one that looks up the
+ * `to` set (the learned and the single listed addresses), then one with
+ * the prefixes listed beside the names in @prefixes (if any). A rule with
+ * only `not_to` hostnames keeps its ordinary variants, each with the
+ * `not_to` set added. Returns how many went into @v (at most 4).
+ */
+static size_t host_variants(struct compiler *cc, const struct rule *r,
+			    const struct addr_set *prefixes,
+			    struct variant v[4])
+{
+	const struct dns_rule_sets *ds = &cc->dns[r->index];
+	size_t n = 0, i;
+	uint8_t fam;
+
+	if (!r->to_hosts.n) {
+		n = rule_variants(r, v);
+		for (i = 0; i < n; i++) {
+			if (v[i].fam) {
+				v[i].notdns = ds->not_to[v[i].fam == 6];
+				if (v[i].notdns >= 0)
+					v[i].need_nfproto = false;
+				continue;
+			}
+			/* no address match at all: one rule per family */
+			v[i] = (struct variant){ 4, false, NULL, -1,
+						 ds->not_to[0] };
+			v[n] = (struct variant){ 6, false, NULL, -1,
+						 ds->not_to[1] };
+			if (v[i].notdns < 0)
+				v[i].need_nfproto = true;
+			if (v[n].notdns < 0)
+				v[n].need_nfproto = true;
+			n++;
+			break;
+		}
+		return n;
+	}
+	for (fam = 4; fam <= 6; fam += 2) {
+		int k = fam == 6;
+
+		if (ds->to[k] < 0 ||
+		    (!r->from.any && !count_family(&r->from, fam)))
+			continue;
+		v[n++] = (struct variant){ fam, false, NULL, ds->to[k],
+					   ds->not_to[k] };
+		if (count_family(prefixes, fam))
+			v[n++] = (struct variant){ fam, false, prefixes, -1,
+						   ds->not_to[k] };
 	}
 	return n;
 }
@@ -835,13 +908,23 @@ static void compile_rule(struct compiler *cc, struct mchain *c,
 		{ PROTO_ICMP, IPPROTO_ICMP_ }, { PROTO_ICMPV6, IPPROTO_ICMPV6_ },
 	};
 	struct rule_sets rs;
-	struct variant v[2];
+	struct variant v[4];
+	struct addr_set prefixes = { 0 };
 	uint8_t pl[6];
 	size_t nv, np = 0, i, j, ns, nd, sel[2];
 
 	memset(&rs, 0, sizeof(rs));
 	memset(rs.idx, 0xff, sizeof(rs.idx));
-	nv = rule_variants(r, v);
+	if (r->dir == DIR_OUT && cc->dns &&
+	    (r->to_hosts.n || r->not_to_hosts.n)) {
+		prefixes.v = xcalloc(r->to.n + 1, sizeof(*prefixes.v));
+		for (i = 0; i < r->to.n; i++)
+			if (!is_host(&r->to.v[i]))
+				prefixes.v[prefixes.n++] = r->to.v[i];
+		nv = host_variants(cc, r, &prefixes, v);
+	} else {
+		nv = rule_variants(r, v);
+	}
 	if (r->protos & PROTO_ANY) {
 		if (r->action == VERDICT_REJECT)
 			pl[np++] = IPPROTO_TCP_;
@@ -855,13 +938,15 @@ static void compile_rule(struct compiler *cc, struct mchain *c,
 		/* a split positive field: one rule per set of the split,
 		 * hosts first (disjoint sets, same verdict) */
 		ns = v[i].fam ? addr_rules(&r->from, v[i].fam) : 1;
-		nd = v[i].fam ? addr_rules(&r->to, v[i].fam) : 1;
+		nd = v[i].fam && v[i].dns < 0 ?
+		     addr_rules(v[i].to ? v[i].to : &r->to, v[i].fam) : 1;
 		for (j = 0; j < np; j++)
 			for (sel[1] = 0; sel[1] < nd; sel[1]++)
 				for (sel[0] = 0; sel[0] < ns; sel[0]++)
 					emit_rule(cc, c, r, &rs, &v[i], pl[j],
 						  sel);
 	}
+	free(prefixes.v);
 }
 
 /* ---- folding -------------------------------------------------------- */
@@ -871,6 +956,7 @@ static bool rule_is_simple(const struct rule *r)
 	const struct addr_set *local = r->dir == DIR_OUT ? &r->from : &r->to;
 
 	return !(r->protos & ~(PROTO_TCP | PROTO_UDP)) && r->protos &&
+	       !r->to_hosts.n && !r->not_to_hosts.n &&
 	       local->any && r->sport.any && !r->not_from.n && !r->not_to.n &&
 	       !r->uids.n && !r->gids.n && !r->cgroup && !r->ifaces.n &&
 	       !r->log && (r->dport.any || r->dport.n) &&
@@ -1230,8 +1316,13 @@ int compile_policy(const struct policy *p, struct model **out, struct diag *d)
 		return -EINVAL;
 	cc.m = model_new(p->table);
 	cc.m->policy = p;
+	cc.dns = compile_dns_sets(cc.m, p);
+	for (size_t i = 0; i < cc.m->n_sets; i++)
+		name_insert(&cc, (int)i);
 	compile_chain(&cc, DIR_IN);
 	compile_chain(&cc, DIR_OUT);
+	compile_dns_chain(cc.m, p);
+	free(cc.dns);
 	free(cc.refs);
 	free(cc.names.slot);
 	*out = cc.m;

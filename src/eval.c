@@ -65,6 +65,8 @@ const char *mverdict_name(enum mverdict v)
 	case MV_REJECT_TCP:
 	case MV_REJECT_ICMPX:
 		return "reject";
+	case MV_QUEUE:
+		return "queue";
 	case MV_NONE:
 		break;
 	}

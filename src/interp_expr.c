@@ -27,6 +27,7 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/xt_NFQUEUE.h>
 
 #include "interp_priv.h"
 #include "util.h"
@@ -84,6 +85,13 @@ static uint32_t u32(const struct xattrs *e, int t)
 	if (!e->tb[t] || mnl_attr_get_payload_len(e->tb[t]) < 4)
 		return 0;
 	return ntohl(mnl_attr_get_u32(e->tb[t]));
+}
+
+static uint16_t u16(const struct xattrs *e, int t)
+{
+	if (!e->tb[t] || mnl_attr_get_payload_len(e->tb[t]) < 2)
+		return 0;
+	return ntohs(mnl_attr_get_u16(e->tb[t]));
 }
 
 static uint8_t u8(const struct xattrs *e, int t)
@@ -379,6 +387,17 @@ static void decode_one(struct ix_table *t, const char *name,
 			return unknown(x, "%s into a set that was not read", name);
 	} else if (!strcmp(name, "limit")) {
 		x->op = IXO_LIMIT;
+	} else if (!strcmp(name, "queue")) {
+		/* portwarden's DNS queue has `bypass` and the daemon releases
+		 * every answer: the packet leaves this chain accepted (as
+		 * NF_ACCEPT from a queue does: on to the next base chain) */
+		if (!has(e, NFTA_QUEUE_FLAGS) ||
+		    !(u16(e, NFTA_QUEUE_FLAGS) & NFT_QUEUE_FLAG_BYPASS))
+			return unknown(x, "%s without bypass (a program decides)", name);
+		x->op = IXO_IMMEDIATE;
+		x->to_verdict = true;
+		x->vd.code = NF_ACCEPT;
+		x->vd.chain = -1;
 	} else if (!strcmp(name, "reject")) {
 		x->op = IXO_REJECT;
 	} else if (!strcmp(name, "fib")) {
@@ -399,6 +418,19 @@ static void decode_one(struct ix_table *t, const char *name,
 	} else if (!strcmp(name, "match")) {
 		return unknown(x, "xt match \"%s\" (iptables-nft)",
 			       str(e, NFTA_MATCH_NAME));
+	} else if (!strcmp(name, "target") && str(e, NFTA_TARGET_NAME) &&
+		   !strcmp(str(e, NFTA_TARGET_NAME), "NFQUEUE") &&
+		   u32(e, NFTA_TARGET_REV) == 3 && e->tb[NFTA_TARGET_INFO] &&
+		   mnl_attr_get_payload_len(e->tb[NFTA_TARGET_INFO]) >=
+		   sizeof(struct xt_NFQ_info_v3) &&
+		   (((const struct xt_NFQ_info_v3 *)
+		     mnl_attr_get_payload(e->tb[NFTA_TARGET_INFO]))->flags &
+		    NFQ_FLAG_BYPASS)) {
+		/* the xtables form of the DNS queue (nl_expr.c): as above */
+		x->op = IXO_IMMEDIATE;
+		x->to_verdict = true;
+		x->vd.code = NF_ACCEPT;
+		x->vd.chain = -1;
 	} else if (!strcmp(name, "target")) {
 		return unknown(x, "xt target \"%s\" (iptables-nft)",
 			       str(e, NFTA_TARGET_NAME));

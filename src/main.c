@@ -43,6 +43,8 @@ static const struct command {
 	{ "apply", apply_main, OPT_DRY_RUN | OPT_CONFIRM | OPT_FORCE | OPT_NETNS,
 	  "[POLICY...] [--dry-run] [--confirm SECONDS] [--force]",
 	  "replace portwarden's table with the policy, atomically" },
+	{ "daemon", daemon_main, OPT_NETNS | OPT_FORCE, "[POLICY...] [--force]",
+	  "apply the policy and keep it applied; repair drift (systemd service)" },
 	{ "confirm", confirm_main, OPT_NETNS | OPT_FORCE, "[--force]",
 	  "keep a ruleset applied with --confirm" },
 	{ "rollback", rollback_main, OPT_NETNS | OPT_FORCE, "[--force]",

@@ -29,9 +29,11 @@ static void mset_release(struct mset *s)
 {
 	size_t i, k;
 
-	for (i = 0; i < s->n_elems; i++)
+	for (i = 0; i < s->n_elems; i++) {
 		for (k = 0; k < MSET_MAX_KEYS; k++)
 			mvalue_release(&s->elems[i].v[k]);
+		free(s->elems[i].comment);
+	}
 	free(s->elems);
 	free(s->name);
 }
@@ -228,6 +230,7 @@ void mset_sort(struct mset *s)
 		if (n && !melem_cmp(s, &s->elems[n - 1], &s->elems[i])) {
 			for (k = 0; k < MSET_MAX_KEYS; k++)
 				mvalue_release(&s->elems[i].v[k]);
+			free(s->elems[i].comment);
 			continue;
 		}
 		s->elems[n++] = s->elems[i];

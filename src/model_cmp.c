@@ -171,6 +171,7 @@ bool mrule_equal(const struct model *ma, const struct mrule *a,
 	bool eq = false;
 
 	if (a->counter != b->counter || a->verdict != b->verdict ||
+	    a->queue_num != b->queue_num ||
 	    !str_eq(a->log_prefix, b->log_prefix) ||
 	    (!a->log_prefix) != (!b->log_prefix) ||
 	    !str_eq(a->comment, b->comment) || (!a->comment) != (!b->comment))
@@ -266,11 +267,12 @@ static bool chain_def_eq(const struct mchain *a, const struct mchain *b)
 	       a->priority == b->priority && a->policy == b->policy;
 }
 
-/* Counts the elements only the second set has (elems_walk() callback). */
+/* Counts the elements only the second set has, and those only the first
+ * has that were not added at run time (elems_walk() callback). */
 static int only_in_b(void *ctx, int side, const struct mset *s,
 		     const struct melem *e)
 {
-	return side;
+	return side || !e->timeout_ms;
 }
 
 bool model_equal(const struct model *a, const struct model *b)
@@ -565,7 +567,8 @@ uint64_t model_hash(const struct model *m)
 				fnv_u32(&f, (uint32_t)mt->set);
 				fnv_value(&f, &mt->value);
 			}
-			fnv_u32(&f, (uint32_t)r->counter << 8 | r->verdict);
+			fnv_u32(&f, (uint32_t)r->queue_num << 16 |
+				    (uint32_t)r->counter << 8 | r->verdict);
 			fnv_str(&f, r->log_prefix);
 			fnv_str(&f, r->comment);
 		}

@@ -91,7 +91,8 @@ static uint64_t rule_hash(const struct model *m, const struct mrule *r)
 	struct match *v;
 	size_t n, i;
 
-	h = fnv_u32(h, (uint32_t)r->counter << 8 | r->verdict);
+	h = fnv_u32(h, (uint32_t)r->queue_num << 16 |
+		       (uint32_t)r->counter << 8 | r->verdict);
 	h = fnv_str(h, r->log_prefix);
 	h = fnv_str(h, r->comment);
 	n = mrule_expand(r, &v);
@@ -381,7 +382,9 @@ static void elems_delta(const struct mset *a, const struct mset *b,
 			while (j < b->n_elems && !melem_cmp(a, &b->elems[vb[j]], e))
 				j++;
 		} else if (c < 0) {
-			if (b->timeout)
+			/* a run-time element (it has a timeout) stays; one of
+			 * an earlier policy (none) goes with it */
+			if (b->timeout && a->elems[va[i]].timeout_ms)
 				*ARRAY_PUSH(sd->kept_extra, sd->n_kept_extra,
 					    sd->cap_kept_extra) = va[i];
 			else

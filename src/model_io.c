@@ -43,6 +43,7 @@ static const char *const verdict_names[] = {
 	[MV_DROP] = "drop",
 	[MV_REJECT_TCP] = "reject_tcp",
 	[MV_REJECT_ICMPX] = "reject_icmpx",
+	[MV_QUEUE] = "queue",	/* written "queue:N" (the queue number) */
 };
 
 static const char *const hook_names[] = {
@@ -53,7 +54,7 @@ static const char *const hook_names[] = {
 /* The labels eval reports for built-in rules; origin_name points at one of
  * these after a read, as it points at a literal after compile. */
 static const char *const builtin_labels[] = {
-	"established", "loopback", "icmp", "default",
+	"established", "loopback", "icmp", "default", "dns-queue",
 };
 
 /* A name from the table, or the number of an enum value the table does
@@ -129,13 +130,21 @@ static void write_model(struct kv_writer *o, const struct model *m)
 		kv_put_str(o, s->name);
 		kv_puts(o, " family ");
 		kv_put_u64(o, s->family);
-		kv_puts(o, s->interval ? " interval 1 keys" : " interval 0 keys");
+		kv_puts(o, s->interval ? " interval 1" : " interval 0");
+		if (s->timeout)		/* absent in older records */
+			kv_puts(o, " timeout 1");
+		kv_puts(o, " keys");
 		for (k = 0; k < s->n_keys; k++) {
 			kv_putc(o, ' ');
 			write_name(o, key_names, ARRAY_SIZE(key_names), s->keys[k]);
 		}
 		kv_putc(o, '\n');
 		for (j = 0; j < s->n_elems; j++) {
+			/* what portwarden daemon added lives and expires in
+			 * the kernel; a restored table must not make it
+			 * permanent (apply keeps the live ones) */
+			if (s->elems[j].timeout_ms)
+				continue;
 			kv_put(o, "elem", 4);
 			for (k = 0; k < s->n_keys; k++)
 				write_value(o, &s->elems[j].v[k]);
@@ -160,6 +169,10 @@ static void write_model(struct kv_writer *o, const struct model *m)
 			kv_puts(o, "rule verdict ");
 			write_name(o, verdict_names, ARRAY_SIZE(verdict_names),
 				   r->verdict);
+			if (r->verdict == MV_QUEUE) {
+				kv_putc(o, ':');
+				kv_put_u64(o, r->queue_num);
+			}
 			kv_puts(o, r->counter ? " counter 1 log" : " counter 0 log");
 			kv_put_str(o, r->log_prefix);
 			kv_puts(o, " comment");
@@ -301,10 +314,12 @@ static int read_set(struct model *m, const struct kv_line *ln)
 	size_t k;
 	int key;
 
-	/* set "NAME" family F interval B keys K... */
-	if (ln->n < 8 || ln->n > 7 + MSET_MAX_KEYS || !ln->quoted[1] ||
+	/* set "NAME" family F interval B [timeout B] keys K... */
+	size_t kw = ln->n > 6 && kv_is_word(ln, 6, "timeout") ? 8 : 6;
+
+	if (ln->n < kw + 2 || ln->n > kw + 1 + MSET_MAX_KEYS || !ln->quoted[1] ||
 	    !kv_is_word(ln, 2, "family") || !kv_is_word(ln, 4, "interval") ||
-	    !kv_is_word(ln, 6, "keys"))
+	    !kv_is_word(ln, kw, "keys"))
 		return -EINVAL;
 	if (parse_u32(ln->tok[3], &fam) < 0 || fam > 255)
 		return -EINVAL;
@@ -318,8 +333,10 @@ static int read_set(struct model *m, const struct kv_line *ln)
 	s->family = (uint8_t)fam;
 	if (kv_parse_bool(ln->tok[5], &s->interval) < 0)
 		return -EINVAL;
+	if (kw == 8 && kv_parse_bool(ln->tok[7], &s->timeout) < 0)
+		return -EINVAL;
 	s->n_keys = 0;
-	for (k = 7; k < ln->n; k++) {
+	for (k = kw + 1; k < ln->n; k++) {
 		key = name_index(key_names, ARRAY_SIZE(key_names), ln->tok[k]);
 		if (key < 0 || ln->quoted[k])
 			return -EINVAL;
@@ -377,21 +394,34 @@ static int read_rule(struct model *m, const struct kv_line *ln)
 	struct mchain *c;
 	struct mrule *r;
 	char *label = NULL;
-	int verdict, ret, idx;
+	int verdict, ret, idx, queue = -1;
 
 	/* rule verdict V counter B log S comment S label S */
 	if (!m->n_chains || ln->n != 11 || !kv_is_word(ln, 1, "verdict") ||
 	    !kv_is_word(ln, 3, "counter") || !kv_is_word(ln, 5, "log") ||
 	    !kv_is_word(ln, 7, "comment") || !kv_is_word(ln, 9, "label"))
 		return -EINVAL;
-	verdict = name_index(verdict_names, ARRAY_SIZE(verdict_names), ln->tok[2]);
-	if (verdict < 0)
+	if (!strncmp(ln->tok[2], "queue:", 6)) {
+		char *end;
+		unsigned long q = strtoul(ln->tok[2] + 6, &end, 10);
+
+		if (ln->tok[2][6] < '0' || ln->tok[2][6] > '9' || *end ||
+		    q > 65535)
+			return -EINVAL;
+		queue = (int)q;
+		verdict = MV_QUEUE;
+	} else {
+		verdict = name_index(verdict_names, ARRAY_SIZE(verdict_names),
+				     ln->tok[2]);
+	}
+	if (verdict < 0 || (verdict == MV_QUEUE && queue < 0))
 		return -EINVAL;
 	c = &m->chains[m->n_chains - 1];
 	r = mchain_add_rule(c);
 	if (!r)
 		return -ENOMEM;
 	r->verdict = (enum mverdict)verdict;
+	r->queue_num = (uint16_t)(queue < 0 ? 0 : queue);
 	if (kv_parse_bool(ln->tok[4], &r->counter) < 0)
 		return -EINVAL;
 	ret = kv_parse_str(ln, 6, &r->log_prefix);

@@ -7,7 +7,9 @@
  * table.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <linux/netfilter/nf_tables.h>
 
@@ -107,6 +109,66 @@ out:
 	return ret;
 }
 
+/* The probe's refusals: only the rule's ENOENT says something. */
+static void probe_error(void *ctx, const struct nl_tag *tag, int err,
+			const char *why)
+{
+	if (tag && tag->what == NL_TAG_RULE &&
+	    (err == -ENOENT || err == -EOPNOTSUPP))
+		*(bool *)ctx = true;
+}
+
+static bool has_queue(const struct model *m)
+{
+	for (size_t i = 0; i < m->n_chains; i++)
+		for (size_t j = 0; j < m->chains[i].n_rules; j++)
+			if (m->chains[i].rules[j].verdict == MV_QUEUE)
+				return true;
+	return false;
+}
+
+/*
+ * Which form of the queue verdict does this kernel take (nl_priv.h)?
+ * Try nft's own in a new table, in a transaction whose last message
+ * deletes a table that does not exist, so that the kernel answers every
+ * message and then aborts it all (nothing is committed, the generation
+ * does not move). When the rule is refused with ENOENT the kernel lacks
+ * the expression: use the xtables target. Once per process.
+ */
+static void queue_probe(struct nl_sock *s)
+{
+	static bool probed;
+	struct model *p;
+	struct mchain *c;
+	struct mrule *r;
+	struct diag d;
+	struct nl_txn t;
+	char name[40];
+	bool missing = false;
+	int ret;
+
+	if (probed)
+		return;
+	probed = true;
+	snprintf(name, sizeof(name), "portwarden_probe_%ld", (long)getpid());
+	p = model_new(name);
+	c = model_add_chain(p, "c", HOOK_INPUT, 0, MV_ACCEPT);
+	r = mchain_add_rule(c);
+	r->verdict = MV_QUEUE;
+	diag_init(&d);
+	nl_queue_set_form(NL_QUEUE_NATIVE);
+	nl_txn_begin(&t, s);
+	ret = nl_build_queue_probe(&t, p, &d);
+	nl_txn_end(&t, s);
+	if (!ret)
+		nl_txn_talk(s, &t, probe_error, &missing);
+	nl_txn_release(&t);
+	if (missing)
+		nl_queue_set_form(NL_QUEUE_XT);
+	diag_release(&d);
+	model_free(p);
+}
+
 int nl_apply_delta(struct nl_sock *s, const struct model *live,
 		   const struct model *m, const struct model_delta *dl,
 		   struct diag *d)
@@ -117,6 +179,8 @@ int nl_apply_delta(struct nl_sock *s, const struct model *live,
 
 	bool live_shape = false;
 
+	if (has_queue(m))
+		queue_probe(s);
 	if (dl->create || dl->recreate)
 		return send_plan(s, live, m, dl, d, NULL);
 	diag_init(&first);

@@ -137,6 +137,8 @@ struct kelem {
 	const uint8_t *key, *key_end;
 	uint32_t len;
 	bool end_flag, open;
+	uint64_t timeout_ms, expires_ms;	/* a run-time element kept */
+	const char *comment;
 };
 
 static void put_kelem(struct nlmsghdr *nlh, uint16_t idx, const struct kelem *k)
@@ -158,6 +160,24 @@ static void put_kelem(struct nlmsghdr *nlh, uint16_t idx, const struct kelem *k)
 					      NFTNL_SET_ELEM_F_INTERVAL_OPEN, 0, 0, 0 };
 
 		mnl_attr_put(nlh, NFTA_SET_ELEM_USERDATA, sizeof(ud), ud);
+	}
+	if (k->timeout_ms) {
+		mnl_attr_put_u64(nlh, NFTA_SET_ELEM_TIMEOUT,
+				 htobe64(k->timeout_ms));
+		if (k->expires_ms)
+			mnl_attr_put_u64(nlh, NFTA_SET_ELEM_EXPIRATION,
+					 htobe64(k->expires_ms));
+	}
+	if (k->comment && !k->open) {
+		/* nft's comment TLV (NFTNL_UDATA_SET_ELEM_COMMENT) */
+		uint8_t ud[2 + 256];
+		size_t len = strnlen(k->comment, 254) + 1;
+
+		ud[0] = NFTNL_UDATA_SET_ELEM_COMMENT;
+		ud[1] = (uint8_t)len;
+		memcpy(ud + 2, k->comment, len - 1);
+		ud[1 + len] = '\0';
+		mnl_attr_put(nlh, NFTA_SET_ELEM_USERDATA, 2 + len, ud);
 	}
 	mnl_attr_nest_end(nlh, e);
 }
@@ -235,6 +255,9 @@ static void ew_elem(struct elem_writer *w, const struct mset *s,
 	}
 	if (d->concat && s->interval)
 		ke.key_end = key_end;
+	ke.timeout_ms = e->timeout_ms;
+	ke.expires_ms = e->expires_ms;
+	ke.comment = e->comment;
 	ew_put(w, &ke);
 }
 
@@ -538,6 +561,20 @@ static const struct mrule *paired(const struct model *old,
 	    (o = dl->rule_old[ci][j]) == DELTA_NONE)
 		return NULL;
 	return &old->chains[oc].rules[o];
+}
+
+int nl_build_queue_probe(struct nl_txn *b, const struct model *probe,
+			 struct diag *d)
+{
+	char *absent = xasprintf("%s_absent", probe->table);
+	int ret;
+
+	nl_put_table(b, probe->table, NFT_MSG_NEWTABLE);
+	put_chain(b, probe, 0);
+	ret = put_rule(b, probe, 0, 0, 0, NULL, d);
+	nl_put_table(b, absent, NFT_MSG_DELTABLE);
+	free(absent);
+	return ret;
 }
 
 int nl_build_replace(struct nl_txn *b, const struct model *m,

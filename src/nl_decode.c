@@ -18,6 +18,7 @@
 #include <libnftnl/rule.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/xt_NFQUEUE.h>
 
 #include "nl_priv.h"
 #include "util.h"
@@ -529,6 +530,30 @@ static int decode_expr(struct nftnl_expr *e, void *data)
 		    (v != NF_ACCEPT && v != NF_DROP) || r->verdict != MV_NONE)
 			return bad(d, "immediate"), 0;
 		r->verdict = v == NF_ACCEPT ? MV_ACCEPT : MV_DROP;
+	} else if (!strcmp(name, "target")) {
+		/* the xtables form of the same (nl_expr.c, NL_QUEUE_XT) */
+		const char *tg = nftnl_expr_get_str(e, NFTNL_EXPR_TG_NAME);
+		uint32_t ilen = 0;
+		const struct xt_NFQ_info_v3 *info =
+			nftnl_expr_get(e, NFTNL_EXPR_TG_INFO, &ilen);
+
+		if (!tg || strcmp(tg, "NFQUEUE") ||
+		    nftnl_expr_get_u32(e, NFTNL_EXPR_TG_REV) != 3 || !info ||
+		    ilen < sizeof(*info) || r->verdict != MV_NONE ||
+		    info->queues_total > 1 || info->flags != NFQ_FLAG_BYPASS)
+			return bad(d, "target"), 0;
+		r->verdict = MV_QUEUE;
+		r->queue_num = info->queuenum;
+	} else if (!strcmp(name, "queue")) {
+		/* only what compile emits: one queue, bypass, no sreg */
+		if (r->verdict != MV_NONE ||
+		    nftnl_expr_is_set(e, NFTNL_EXPR_QUEUE_SREG_QNUM) ||
+		    nftnl_expr_get_u16(e, NFTNL_EXPR_QUEUE_TOTAL) > 1 ||
+		    nftnl_expr_get_u16(e, NFTNL_EXPR_QUEUE_FLAGS) !=
+		    NFT_QUEUE_FLAG_BYPASS)
+			return bad(d, "queue"), 0;
+		r->verdict = MV_QUEUE;
+		r->queue_num = nftnl_expr_get_u16(e, NFTNL_EXPR_QUEUE_NUM);
 	} else if (!strcmp(name, "reject")) {
 		uint32_t t = nftnl_expr_get_u32(e, NFTNL_EXPR_REJECT_TYPE);
 		uint8_t c = nftnl_expr_get_u8(e, NFTNL_EXPR_REJECT_CODE);

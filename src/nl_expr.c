@@ -24,6 +24,7 @@
 #include <libnftnl/udata.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/xt_NFQUEUE.h>
 
 #include "model_cmp.h"
 #include "nl_priv.h"
@@ -106,6 +107,25 @@ void nl_value_bytes(enum match_key key, const struct mvalue *v,
 }
 
 /* ---- expressions ---- */
+
+/*
+ * How MV_QUEUE is sent: nft's own `queue` expression (CONFIG_NFT_QUEUE),
+ * or, on kernels built without it, the xtables NFQUEUE target through
+ * nft_compat (what iptables-nft sends for `-j NFQUEUE --queue-bypass`; nft
+ * lists it as `queue num N bypass`). A property of the running kernel,
+ * found once per process by nl_apply (nl_queue_probe()).
+ */
+static int queue_form = NL_QUEUE_NATIVE;
+
+void nl_queue_set_form(int form)
+{
+	queue_form = form;
+}
+
+int nl_queue_form(void)
+{
+	return queue_form;
+}
 
 static int add_expr(struct nftnl_rule *r, struct nftnl_expr *e)
 {
@@ -474,6 +494,28 @@ static void stmt_build(struct nftnl_rule *r, const struct mrule *mr,
 		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT,
 				   mr->verdict == MV_ACCEPT ? NF_ACCEPT : NF_DROP);
+		add_expr(r, e);
+		break;
+	case MV_QUEUE:
+		if (queue_form == NL_QUEUE_XT) {
+			/* libnftnl owns (and frees) the target's info */
+			struct xt_NFQ_info_v3 *info = xcalloc(1, sizeof(*info));
+
+			info->queuenum = mr->queue_num;
+			info->queues_total = 1;
+			info->flags = NFQ_FLAG_BYPASS;
+			e = expr_new("target");
+			nftnl_expr_set_str(e, NFTNL_EXPR_TG_NAME, "NFQUEUE");
+			nftnl_expr_set_u32(e, NFTNL_EXPR_TG_REV, 3);
+			nftnl_expr_set(e, NFTNL_EXPR_TG_INFO, info, sizeof(*info));
+			add_expr(r, e);
+			break;
+		}
+		e = expr_new("queue");
+		nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_NUM, mr->queue_num);
+		nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_TOTAL, 1);
+		nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_FLAGS,
+				   NFT_QUEUE_FLAG_BYPASS);
 		add_expr(r, e);
 		break;
 	case MV_REJECT_TCP:

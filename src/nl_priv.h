@@ -76,6 +76,23 @@ struct nftnl_rule;
 struct mchain;
 struct mrule;
 
+/* How an MV_QUEUE verdict is sent (nl_expr.c): nft's `queue` expression,
+ * or the xtables NFQUEUE target (kernels without CONFIG_NFT_QUEUE). */
+#define NL_QUEUE_NATIVE	0
+#define NL_QUEUE_XT	1
+void nl_queue_set_form(int form);
+int nl_queue_form(void);
+
+/**
+ * nl_build_queue_probe() - messages that create table @probe->table with
+ * its chain 0 and that chain's rule 0, then delete the table
+ * "<table>_absent", which does not exist: the kernel answers each message
+ * (the rule's with ENOENT when it lacks one of its expressions) and
+ * aborts the transaction (nl_batch.c)
+ */
+int nl_build_queue_probe(struct nl_txn *t, const struct model *probe,
+			 struct diag *d);
+
 /**
  * nl_rule_build() - the libnftnl rule for one model rule (nl_expr.c)
  * @err: set to 0, or to a negative errno when a match cannot be expressed

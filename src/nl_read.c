@@ -260,6 +260,31 @@ struct elem_reader {
 	bool bad;
 };
 
+/* A run-time element's timeout, time left and comment (model.h). The
+ * user data is a list of type-length-value records (libnftnl udata). */
+static void elem_extras(struct nftnl_set_elem *e, struct melem *me)
+{
+	const uint8_t *ud;
+	uint32_t len = 0, i;
+
+	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_TIMEOUT))
+		me->timeout_ms = nftnl_set_elem_get_u64(e, NFTNL_SET_ELEM_TIMEOUT);
+	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_EXPIRATION))
+		me->expires_ms = nftnl_set_elem_get_u64(e, NFTNL_SET_ELEM_EXPIRATION);
+	if (!nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_USERDATA))
+		return;
+	ud = nftnl_set_elem_get(e, NFTNL_SET_ELEM_USERDATA, &len);
+	for (i = 0; ud && i + 2 <= len && i + 2 + ud[i + 1] <= len;
+	     i += 2 + ud[i + 1]) {
+		const char *s = (const char *)ud + i + 2;
+		size_t n = ud[i + 1];
+
+		if (ud[i] != NFTNL_UDATA_SET_ELEM_COMMENT || !n || me->comment)
+			continue;
+		me->comment = xstrndup(s, strnlen(s, n));
+	}
+}
+
 static int elem_iter_cb(struct nftnl_set_elem *e, void *data)
 {
 	struct elem_reader *er = data;
@@ -299,6 +324,7 @@ static int elem_iter_cb(struct nftnl_set_elem *e, void *data)
 		elem_value(s, k, key + off, kend ? kend + off : NULL, &me->v[k]);
 		off += s->n_keys > 1 ? nl_reg_round(ki.len) : ki.len;
 	}
+	elem_extras(e, me);
 	return 0;
 }
 
@@ -625,6 +651,8 @@ static bool take_elems(struct model *m, size_t si, struct model *known,
 			for (j = 0; j < MSET_MAX_KEYS; j++)
 				if (e->v[j].str)
 					e->v[j].str = xstrdup(e->v[j].str);
+			if (e->comment)
+				e->comment = xstrdup(e->comment);
 		}
 	}
 	if (!to->sorted) {	/* a record written from a sorted model */

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "explain_hosts.h"
 #include "packet_args.h"
 #include "util.h"
 
@@ -203,8 +204,16 @@ int packet_args_parse(const struct packet_args *a, struct packet *pkt,
 		     a->proto);
 	if (parse_endpoint(a->dst, &pkt->dst, &has_addr, &pkt->has_dport,
 			   &pkt->dport, false, &ewhy) < 0) {
-		x->endpoint = true;
-		FAIL("bad destination '%s': %s", a->dst, ewhy);
+		/* a hostname: its address comes from the policy's sets */
+		if (explain_parse_name(a->dst, x->name, sizeof(x->name),
+				       &pkt->has_dport, &pkt->dport) == 0 &&
+		    pkt->dir == DIR_OUT) {
+			x->by_name = true;
+		} else {
+			x->endpoint = true;
+			FAIL("bad destination '%s': %s%s", a->dst, ewhy,
+			     pkt->dir == DIR_OUT ? ", or a HOSTNAME[:PORT]" : "");
+		}
 	}
 	if (a->from) {
 		struct cidr src;
@@ -239,6 +248,9 @@ int packet_args_parse(const struct packet_args *a, struct packet *pkt,
 		pkt->has_sport = true;
 	}
 	/* ::ffff:a.b.c.d is a.b.c.d to the kernel */
+	if (pkt->has_src && x->by_name)
+		FAIL("--from '%s' with a hostname: give the destination's address instead",
+		     a->from);
 	if (pkt->has_src && pkt->src.family != pkt->dst.family) {
 		struct cidr d = pkt->dst, s = pkt->src;
 		static const uint8_t pfx[12] = { [10] = 0xff, [11] = 0xff };

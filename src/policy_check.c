@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hostnames.h"
 #include "policy_check.h"
 #include "policy_ctx.h"
 #include "policy_lint.h"
@@ -165,13 +166,21 @@ static void check_rule(struct ctx *c, struct pending *pd, enum direction dir,
 		    pnode ? (f[RK_PORT] ? "port" : "dport") : "sport", p);
 	}
 	if (f[RK_FROM])
-		chk_parse_addrs(c, f[RK_FROM], "from", false, &r->from);
+		chk_parse_addrs(c, f[RK_FROM], "from", false, &r->from, NULL);
 	if (f[RK_TO])
-		chk_parse_addrs(c, f[RK_TO], "to", false, &r->to);
+		chk_parse_addrs(c, f[RK_TO], "to", false, &r->to,
+				dir == DIR_OUT ? &r->to_hosts : NULL);
 	if (f[RK_NOT_FROM])
-		chk_parse_addrs(c, f[RK_NOT_FROM], "not_from", true, &r->not_from);
+		chk_parse_addrs(c, f[RK_NOT_FROM], "not_from", true,
+				&r->not_from, NULL);
 	if (f[RK_NOT_TO])
-		chk_parse_addrs(c, f[RK_NOT_TO], "not_to", true, &r->not_to);
+		chk_parse_addrs(c, f[RK_NOT_TO], "not_to", true, &r->not_to,
+				dir == DIR_OUT ? &r->not_to_hosts : NULL);
+	if (r->to.any && r->to_hosts.n) {
+		err(c, f[RK_TO], "'to' holds 'any' and hostnames; 'any' already matches every address (drop the one or the other)");
+	}
+	if (r->to_hosts.n || r->not_to_hosts.n)
+		c->p->has_hosts = true;
 	if (f[RK_USER] || f[RK_GROUP] || f[RK_CGROUP]) {
 		const int ks[] = { RK_USER, RK_GROUP, RK_CGROUP };
 
@@ -231,7 +240,7 @@ static void check_rule(struct ctx *c, struct pending *pd, enum direction dir,
 				chk_addr_families(&r->from),
 				only_family(chk_addr_families(&r->from), "from",
 					    why_buf[1], sizeof(why_buf[1])));
-	if (f[RK_TO] && !r->to.any && r->to.n)
+	if (f[RK_TO] && !r->to.any && r->to.n && !r->to_hosts.n)
 		narrow_families(c, f[RK_TO], &fam, &why, chk_addr_families(&r->to),
 				only_family(chk_addr_families(&r->to), "to",
 					    why_buf[2], sizeof(why_buf[2])));
@@ -393,13 +402,14 @@ static void check_test(struct ctx *c, struct pending *pd, struct policy_test *t)
 
 enum top_key {
 	TK_VERSION, TK_TABLE, TK_DEFAULTS, TK_ESTABLISHED, TK_LOOPBACK,
-	TK_ICMP, TK_SETS, TK_INBOUND, TK_OUTBOUND, TK_LISTENERS, TK_TESTS,
+	TK_ICMP, TK_SETS, TK_INBOUND, TK_OUTBOUND, TK_LISTENERS, TK_REPAIR,
+	TK_DNS, TK_TESTS,
 	TK_MAX
 };
 
 static const char *const top_keys[TK_MAX] = {
 	"portwarden", "table", "defaults", "established", "loopback", "icmp",
-	"sets", "inbound", "outbound", "listeners", "tests",
+	"sets", "inbound", "outbound", "listeners", "repair", "dns", "tests",
 };
 
 static bool table_name_ok(const char *s, size_t len)
@@ -472,6 +482,133 @@ static void top_defaults(struct ctx *c, struct node *n)
 	}
 }
 
+/* A whole number of seconds or addresses within [@lo, @hi]. */
+static int dns_number(struct ctx *c, const struct node *n, const char *key,
+		      unsigned long lo, unsigned long hi, uint32_t *out)
+{
+	unsigned long v;
+
+	if (!chk_want_scalar(c, n, "a number"))
+		return -EINVAL;
+	if (!n->plain || !chk_all_digits(n->str) || n->len > 10 ||
+	    (v = strtoul(n->str, NULL, 10)) < lo || v > hi) {
+		err(c, n, "dns.%s must be a whole number from %lu to %lu%s, not '%s'",
+		    key, lo, hi, strcmp(key, "max_addresses") &&
+		    strcmp(key, "queue") ? " (seconds)" : "",
+		    chk_q(c, n->str));
+		return -EINVAL;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static void dns_resolvers(struct ctx *c, const struct node *n,
+			  struct dns_settings *s)
+{
+	struct node *const *items;
+	struct node *one = (struct node *)n;
+	size_t count, i, cap = 0;
+	struct cidr a;
+	bool hb;
+
+	if (n->kind == NODE_SCALAR && !strcmp(n->str, "system")) {
+		s->resolvers_system = true;
+		return;
+	}
+	items = chk_field_items(c, &one, n, "'system' or an address", &count);
+	if (!items)
+		return;
+	if (count > DNS_MAX_RESOLVERS) {
+		err(c, n, "more than %u resolvers", DNS_MAX_RESOLVERS);
+		return;
+	}
+	s->resolvers_system = false;
+	for (i = 0; i < count; i++) {
+		const struct node *e = items[i];
+
+		if (!strcmp(e->str, "system")) {
+			err(c, e, "'system' stands alone: resolvers: system");
+			continue;
+		}
+		if (cidr_parse(e->str, &a, &hb) < 0) {
+			err(c, e, "bad resolver address '%s' (an IPv4 or IPv6 address or prefix; hostnames cannot name resolvers)",
+			    chk_q(c, e->str));
+			continue;
+		}
+		if (hb)
+			warn(c, e, "%s has host bits set; using the prefix", e->str);
+		*ARRAY_PUSH(s->resolvers, s->n_resolvers, cap) = a;
+	}
+	if (s->n_resolvers) {
+		struct addr_set all = { .v = s->resolvers, .n = s->n_resolvers };
+
+		chk_addrs_normalise(&all);
+		s->resolvers = all.v;
+		s->n_resolvers = all.n;
+	}
+}
+
+static void top_dns(struct ctx *c, struct node *n)
+{
+	static const char *const keys[] = { "min_ttl", "max_ttl", "grace",
+		"max_addresses", "resolvers", "queue" };
+	struct dns_settings *s = &c->p->dns;
+	const struct node *min_n = NULL, *max_n = NULL;
+	uint32_t q;
+	size_t i;
+
+	if (s->loc.line) {
+		err(c, n, "dns settings given again; the first are at %s:%u:%u (give 'dns' in one file)",
+		    s->loc.file, s->loc.line, s->loc.col);
+		return;
+	}
+	s->loc = at(c, n);
+	if (node_is_null(n))
+		return;
+	if (n->kind != NODE_MAP) {
+		err(c, n, "'dns' must be a mapping (min_ttl, max_ttl, grace, max_addresses, resolvers, queue), not %s",
+		    node_kind_name(n));
+		return;
+	}
+	for (i = 0; i < n->n; i += 2) {
+		struct node *k = n->items[i], *val = n->items[i + 1];
+
+		switch (chk_key_index(k, keys, ARRAY_SIZE(keys))) {
+		case 0:
+			if (!dns_number(c, val, "min_ttl", 0, DNS_MAX_SECONDS,
+					&s->min_ttl))
+				min_n = val;
+			break;
+		case 1:
+			if (!dns_number(c, val, "max_ttl", 1, DNS_MAX_SECONDS,
+					&s->max_ttl))
+				max_n = val;
+			break;
+		case 2:
+			dns_number(c, val, "grace", 0, DNS_MAX_SECONDS,
+				   &s->grace);
+			break;
+		case 3:
+			dns_number(c, val, "max_addresses", 1,
+				   DNS_MAX_ADDRS_LIMIT, &s->max_addresses);
+			break;
+		case 4:
+			dns_resolvers(c, val, s);
+			break;
+		case 5:
+			if (!dns_number(c, val, "queue", 0, 65535, &q))
+				s->queue_num = (uint16_t)q;
+			break;
+		default:
+			chk_unknown_key(c, k, "dns", keys, ARRAY_SIZE(keys));
+		}
+	}
+	if (s->min_ttl > s->max_ttl)
+		err(c, min_n ? min_n : max_n,
+		    "dns.min_ttl (%u) is greater than dns.max_ttl (%u); an address must stay at least min_ttl and at most max_ttl seconds",
+		    s->min_ttl, s->max_ttl);
+}
+
 static void top_level(struct ctx *c, const struct yaml_tree *t)
 {
 	static const char *const icmp_names[] = { "essential", "all", "none" };
@@ -538,6 +675,10 @@ static void top_level(struct ctx *c, const struct yaml_tree *t)
 			if (!chk_get_bool(c, val, &b))
 				chk_merge_setting(c, &c->loopback, "loopback", val, b);
 			break;
+		case TK_REPAIR:
+			if (!chk_get_bool(c, val, &b))
+				chk_merge_setting(c, &c->repair, "repair", val, b);
+			break;
 		case TK_ICMP:
 			if (!chk_get_enum(c, val, "icmp mode", icmp_names,
 				      ARRAY_SIZE(icmp_names), &v))
@@ -565,6 +706,9 @@ static void top_level(struct ctx *c, const struct yaml_tree *t)
 			break;
 		case TK_LISTENERS:
 			collect_list(c, val, &c->listeners, "listeners");
+			break;
+		case TK_DNS:
+			top_dns(c, val);
 			break;
 		case TK_TESTS:
 			collect_list(c, val, &c->tests, "tests");
@@ -622,6 +766,33 @@ static void check_rules(struct ctx *c, enum direction dir)
 	check_rule_names(c, dir);
 }
 
+/* Hostname rules learn from this host's DNS answers: can it ask at all?
+ * Returns the first outbound rule with hostnames when nothing lets DNS
+ * (port 53) out, else NULL. */
+static const struct rule *dns_blocked(const struct policy *p)
+{
+	const struct rule *first = NULL;
+	size_t i, k;
+
+	if (!p->has_hosts || p->def[DIR_OUT] == VERDICT_ACCEPT)
+		return NULL;
+	for (i = 0; i < p->n_rules[DIR_OUT]; i++) {
+		const struct rule *r = &p->rules[DIR_OUT][i];
+
+		if (!first && (r->to_hosts.n || r->not_to_hosts.n))
+			first = r;
+		if (r->action != VERDICT_ACCEPT ||
+		    !(r->protos & (PROTO_TCP | PROTO_UDP | PROTO_ANY)))
+			continue;
+		if (r->dport.any)
+			return NULL;
+		for (k = 0; k < r->dport.n; k++)
+			if (r->dport.v[k].lo <= 53 && 53 <= r->dport.v[k].hi)
+				return NULL;
+	}
+	return first;
+}
+
 int policy_check_trees(struct policy **out, struct yaml_tree *const *trees,
 		       size_t n, struct diag *d)
 {
@@ -640,6 +811,7 @@ int policy_check_trees(struct policy **out, struct yaml_tree *const *trees,
 		diag_error(d, NULL, "no policy files given");
 		goto out;
 	}
+	dns_settings_default(&p->dns);
 	for (i = 0; i < n; i++) {
 		c.file = p->files[i];
 		top_level(&c, trees[i]);
@@ -654,6 +826,7 @@ int policy_check_trees(struct policy **out, struct yaml_tree *const *trees,
 	p->log_default = c.log.set && c.log.value;
 	p->established = !c.established.set || c.established.value;
 	p->loopback = !c.loopback.set || c.loopback.value;
+	p->repair = !c.repair.set || c.repair.value;
 	p->icmp = c.icmp.set ? (enum icmp_mode)c.icmp.value : ICMP_ESSENTIAL;
 	chk_check_sets(&c);
 	for (k = 0; k < DIR_MAX; k++)
@@ -666,6 +839,12 @@ int policy_check_trees(struct policy **out, struct yaml_tree *const *trees,
 	p->n_tests = c.tests.n;
 	for (i = 0; i < c.tests.n; i++)
 		check_test(&c, &c.tests.v[i], &p->tests[i]);
+	if (dns_blocked(p))
+		warn_at(&c, &dns_blocked(p)->loc,
+			"rule '%s' names hostnames, but no outbound rule accepts port 53 and the default is %s: this host cannot look them up (add a rule such as { name: dns, port: domain })",
+			dns_blocked(p)->name, verdict_name(p->def[DIR_OUT]));
+	if (p->dns.loc.line && !p->has_hosts)
+		warn_at(&c, &p->dns.loc, "the 'dns' settings have no effect: no outbound rule names a hostname");
 	for (i = 0; i < p->n_sets; i++)
 		if (!c.set_used[i])
 			warn_at(&c, &p->sets[i].loc, "set '%s' is never used",

@@ -20,7 +20,7 @@ const char *chk_empty_field(const struct rule *r)
 		return "sport";
 	if (!r->from.any && !r->from.n)
 		return "from";
-	if (!r->to.any && !r->to.n)
+	if (!r->to.any && !r->to.n && !r->to_hosts.n)
 		return "to";
 	return NULL;
 }
@@ -163,7 +163,8 @@ const char *chk_excluded_all(const struct rule *r)
 {
 	if (excludes_all(&r->from, &r->not_from, r->families))
 		return "not_from";
-	if (excludes_all(&r->to, &r->not_to, r->families))
+	/* learned addresses of `to` hostnames may lie outside not_to */
+	if (!r->to_hosts.n && excludes_all(&r->to, &r->not_to, r->families))
 		return "not_to";
 	return NULL;
 }
@@ -221,6 +222,10 @@ static bool rule_covers(const struct rule *a, const struct rule *b)
 	    ((b->protos & PROTO_ANY) || (b->protos & ~a->protos)))
 		return false;
 	if (b->families & ~a->families)
+		return false;
+	/* what DNS teaches is unknown here: @b's hostnames reach past its
+	 * listed addresses, @a's `not_to` hostnames take away from @a */
+	if ((b->to_hosts.n && !a->to.any) || a->not_to_hosts.n)
 		return false;
 	return ports_within(&b->dport, &a->dport) &&
 	       ports_within(&b->sport, &a->sport) &&

@@ -251,6 +251,13 @@ static void free_addr_set(const struct shared *sh, struct addr_set *s)
 		free(s->v);
 }
 
+static void host_list_free(struct host_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].name);
+	free(l->v);
+}
+
 void policy_free(struct policy *p)
 {
 	struct shared sh = { 0 };
@@ -277,6 +284,8 @@ void policy_free(struct policy *p)
 			free_addr_set(&sh, &r->to);
 			free_addr_set(&sh, &r->not_from);
 			free_addr_set(&sh, &r->not_to);
+			host_list_free(&r->to_hosts);
+			host_list_free(&r->not_to_hosts);
 			free(r->uids.v);
 			free(r->gids.v);
 			free(r->cgroup);
@@ -301,7 +310,9 @@ void policy_free(struct policy *p)
 		free(p->sets[i].name);
 		free(p->sets[i].ports.v);
 		free(p->sets[i].addrs.v);
+		host_list_free(&p->sets[i].hosts);
 	}
+	free(p->dns.resolvers);
 	free(p->sets);
 	free(sh.v);
 	for (i = 0; i < p->n_files; i++)

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hostnames.h"
 #include "policy_values.h"
 #include "util.h"
 
@@ -364,6 +365,145 @@ static int addr_elem(struct ctx *c, const struct node *n, struct cidr *out)
 	return 0;
 }
 
+/* ---- hostnames ------------------------------------------------------ */
+
+bool chk_looks_like_host(const char *s)
+{
+	struct cidr a;
+	bool hb, other = false;
+
+	if (strpbrk(s, ":/") || cidr_parse(s, &a, &hb) == 0)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= '0' && *s <= '9') || *s == '.'))
+			other = true;
+	return other;
+}
+
+/* The label of @s around byte @pos, for a message. */
+static const char *label_at(struct ctx *c, const char *s, size_t pos)
+{
+	size_t a = pos, b = pos;
+	char buf[80];
+
+	while (a && s[a - 1] != '.')
+		a--;
+	while (s[b] && s[b] != '.')
+		b++;
+	snprintf(buf, sizeof(buf), "%.*s", (int)(b - a < 64 ? b - a : 64),
+		 s + a);
+	return chk_q(c, buf);
+}
+
+static int host_elem(struct ctx *c, const struct node *n, struct hostname *out)
+{
+	const char *s = n->str;
+	size_t pos, i, skip;
+	int e = hostname_check(s, n->len, &pos);
+	char ch[8];
+
+	switch (e) {
+	case HOSTNAME_OK:
+		break;
+	case HOSTNAME_TOO_LONG:
+		err(c, n, "bad hostname '%s': %zu characters (at most %u)",
+		    chk_q(c, s), n->len, HOSTNAME_MAX);
+		return -EINVAL;
+	case HOSTNAME_EMPTY_LABEL:
+		if (pos + 1 == n->len && pos)
+			err(c, n, "bad hostname '%s': a final dot is not allowed; write '%.*s'",
+			    chk_q(c, s), (int)(pos < 200 ? pos : 200), s);
+		else
+			err(c, n, "bad hostname '%s': empty label at character %zu (two dots in a row, or a dot at the start)",
+			    chk_q(c, s), pos + 1);
+		return -EINVAL;
+	case HOSTNAME_LABEL_TOO_LONG:
+		for (i = pos; s[i] && s[i] != '.'; i++)
+			;
+		err(c, n, "bad hostname '%s': label '%s' has %zu characters (at most %u)",
+		    chk_q(c, s), label_at(c, s, pos), i - pos,
+		    HOSTNAME_LABEL_MAX);
+		return -EINVAL;
+	case HOSTNAME_BAD_CHAR:
+		if ((unsigned char)s[pos] >= 0x21 && (unsigned char)s[pos] < 0x7f)
+			snprintf(ch, sizeof(ch), "'%c'", s[pos]);
+		else
+			snprintf(ch, sizeof(ch), "\\x%02x", (unsigned char)s[pos]);
+		err(c, n, "bad hostname '%s': character %s in label '%s' (hostnames hold letters, digits, '-' and '.')",
+		    chk_q(c, s), ch, label_at(c, s, pos));
+		return -EINVAL;
+	case HOSTNAME_BAD_WILDCARD:
+		err(c, n, "bad hostname '%s': '*' is allowed only as a leading '*.', as in '*.example.com'",
+		    chk_q(c, s));
+		return -EINVAL;
+	case HOSTNAME_HYPHEN:
+		err(c, n, "bad hostname '%s': label '%s' %s with '-'",
+		    chk_q(c, s), label_at(c, s, pos),
+		    s[pos + 1] == '.' || pos + 1 == n->len ? "ends" : "starts");
+		return -EINVAL;
+	default:
+		err(c, n, "bad hostname '%s'", chk_q(c, s));
+		return -EINVAL;
+	}
+	skip = s[0] == '*' ? 2 : 0;
+	out->wildcard = skip != 0;
+	out->name = xstrndup(s + skip, n->len - skip);
+	for (i = 0; out->name[i]; i++)
+		if (out->name[i] >= 'A' && out->name[i] <= 'Z')
+			out->name[i] = (char)(out->name[i] - 'A' + 'a');
+	out->loc = at(c, n);
+	return 0;
+}
+
+static int host_cmp(const void *a, const void *b)
+{
+	const struct hostname *x = a, *y = b;
+	int r = strcmp(x->name, y->name);
+
+	if (r)
+		return r;
+	if (x->wildcard != y->wildcard)
+		return x->wildcard ? 1 : -1;
+	if (x->loc.line != y->loc.line)
+		return x->loc.line < y->loc.line ? -1 : 1;
+	return (x->loc.col > y->loc.col) - (x->loc.col < y->loc.col);
+}
+
+/* Sort by name (exact before wildcard) and drop duplicates; the first
+ * written stays (locations within one field share a file). */
+static void hosts_normalise(struct host_list *l)
+{
+	size_t i, k = 0;
+
+	if (!l->n)
+		return;
+	qsort(l->v, l->n, sizeof(*l->v), host_cmp);
+	for (i = 1; i < l->n; i++) {
+		if (!strcmp(l->v[i].name, l->v[k].name) &&
+		    l->v[i].wildcard == l->v[k].wildcard) {
+			free(l->v[i].name);
+			continue;
+		}
+		l->v[++k] = l->v[i];
+	}
+	l->n = k + 1;
+}
+
+/* Why a hostname cannot stand in @field (@hosts_ok false). */
+static void host_not_here(struct ctx *c, const struct node *n,
+			  const char *field, bool via_set)
+{
+	bool src = !strcmp(field, "from") || !strcmp(field, "not_from");
+
+	if (src)
+		err(c, n, "%s '%s' in '%s': hostnames stand only for where outbound connections go ('to', 'not_to'); give addresses here",
+		    via_set ? "set of hostnames" : "hostname", chk_q(c, n->str),
+		    field);
+	else
+		err(c, n, "%s '%s' in an inbound rule: hostnames work only in outbound 'to' and 'not_to' (their addresses are learned from this host's own DNS answers); give addresses here",
+		    via_set ? "set of hostnames" : "hostname", chk_q(c, n->str));
+}
+
 /* ---- sets ----------------------------------------------------------- */
 
 static bool set_name_ok(const char *s)
@@ -479,8 +619,9 @@ static void check_set(struct ctx *c, struct pending *pd, struct named_set *s)
 {
 	struct node *const *items;
 	struct node *one = pd->val;
-	size_t n, i, np = 0, na = 0, cap_p = 0, cap_a = 0;
+	size_t n, i, np = 0, na = 0, nh = 0, cap_p = 0, cap_a = 0, cap_h = 0;
 	const struct node *first_port = NULL, *first_addr = NULL;
+	const struct node *first_host = NULL;
 
 	s->ports.any = s->addrs.any = false;
 	if (pd->val->kind == NODE_SEQ && !pd->val->n)
@@ -495,6 +636,14 @@ static void check_set(struct ctx *c, struct pending *pd, struct named_set *s)
 			err(c, e, "a set cannot contain another set ('%s'); list its elements", chk_q(c, e->str));
 		} else if (!strcmp(e->str, "any")) {
 			err(c, e, "'any' cannot be a set element; leave the field out to match every address");
+		} else if (strchr(e->str, '.') && chk_looks_like_host(e->str)) {
+			struct hostname h;
+
+			if (!first_host)
+				first_host = e;
+			if (host_elem(c, e, &h) < 0)
+				continue;
+			*ARRAY_PUSH(s->hosts.v, nh, cap_h) = h;
 		} else if (!strpbrk(e->str, ".:/")) {
 			/* no port or port name holds '.', ':' or '/' */
 			struct port_range r;
@@ -522,7 +671,16 @@ static void check_set(struct ctx *c, struct pending *pd, struct named_set *s)
 	}
 	s->ports.n = np;
 	s->addrs.n = na;
-	if (first_port && first_addr)
+	s->hosts.n = nh;
+	hosts_normalise(&s->hosts);
+	if (first_host && (first_port || first_addr)) {
+		const struct node *o = first_addr ? first_addr : first_port;
+
+		err(c, pd->key, "set '%s' mixes hostnames ('%s', line %u) and %s ('%s', line %u); a set holds addresses, hostnames or ports",
+		    chk_q(c, s->name), chk_q(c, first_host->str),
+		    first_host->loc.line, first_addr ? "addresses" : "ports",
+		    chk_q(c, o->str), o->loc.line);
+	} else if (first_port && first_addr)
 		err(c, pd->key, "set '%s' mixes ports ('%s', line %u) and addresses ('%s', line %u)",
 		    chk_q(c, s->name), chk_q(c, first_port->str),
 		    first_port->loc.line, chk_q(c, first_addr->str),
@@ -599,9 +757,10 @@ static struct named_set *use_set(struct ctx *c, const struct node *e,
 		return NULL;
 	}
 	c->set_used[idx] = true;
-	if (ports && !s->is_port && s->addrs.n) {
-		err(c, e, "set '%s' holds addresses, not ports ('%s' takes ports)",
-		    chk_q(c, e->str), field);
+	if (ports && !s->is_port && (s->addrs.n || s->hosts.n)) {
+		err(c, e, "set '%s' holds %s, not ports ('%s' takes ports)",
+		    chk_q(c, e->str), s->hosts.n ? "hostnames" : "addresses",
+		    field);
 		return NULL;
 	}
 	if (!ports && s->is_port) {
@@ -707,15 +866,17 @@ void chk_parse_ports(struct ctx *c, const struct node *n, const char *field,
 
 /* @exclude: not_from/not_to, where `any` means every address. */
 void chk_parse_addrs(struct ctx *c, const struct node *n, const char *field,
-			bool exclude, struct addr_set *out)
+			bool exclude, struct addr_set *out, struct host_list *hosts)
 {
 	struct node *const *items;
 	struct node *one = (struct node *)n;
-	size_t count, i, na = 0, cap = 0;
+	size_t count, i, na = 0, cap = 0, cap_h = 0;
 	unsigned int errors = c->d->errors;
 	struct named_set *s;
 
 	memset(out, 0, sizeof(*out));
+	if (hosts)
+		memset(hosts, 0, sizeof(*hosts));
 	if (n->kind == NODE_SEQ && !n->n)
 		return;
 	items = chk_field_items(c, &one, n, "an address", &count);
@@ -740,6 +901,18 @@ void chk_parse_addrs(struct ctx *c, const struct node *n, const char *field,
 			cidr_parse("::/0", &out->v[na - 1], NULL);
 			continue;
 		}
+		if (e->str[0] != '$' && chk_looks_like_host(e->str)) {
+			struct hostname h;
+
+			if (!hosts) {
+				host_not_here(c, e, field, false);
+				continue;
+			}
+			if (host_elem(c, e, &h) < 0)
+				continue;
+			*ARRAY_PUSH(hosts->v, hosts->n, cap_h) = h;
+			continue;
+		}
 		if (e->str[0] != '$') {
 			if (addr_elem(c, e, &a) < 0)
 				continue;
@@ -750,6 +923,20 @@ void chk_parse_addrs(struct ctx *c, const struct node *n, const char *field,
 		s = use_set(c, e, false, field);
 		if (!s)
 			continue;
+		if (s->hosts.n) {
+			if (!hosts) {
+				host_not_here(c, e, field, true);
+				continue;
+			}
+			for (size_t j = 0; j < s->hosts.n; j++) {
+				struct hostname *h = ARRAY_PUSH(hosts->v, hosts->n,
+								cap_h);
+
+				*h = s->hosts.v[j];
+				h->name = xstrdup(h->name);
+			}
+			continue;
+		}
 		if (count == 1) {
 			out->v = s->addrs.v;
 			out->n = s->addrs.n;
@@ -761,7 +948,9 @@ void chk_parse_addrs(struct ctx *c, const struct node *n, const char *field,
 			break;
 	}
 	out->n = na;
-	if (!na && c->d->errors != errors) {
+	if (hosts)
+		hosts_normalise(hosts);
+	if (!na && c->d->errors != errors && !(hosts && hosts->n)) {
 		free(out->v);
 		memset(out, 0, sizeof(*out));
 		out->any = !exclude;

@@ -251,6 +251,9 @@ static void rule_print(FILE *f, const struct model *m, const struct mrule *r)
 	case MV_REJECT_ICMPX:
 		fprintf(f, "%sreject", sep);
 		break;
+	case MV_QUEUE:
+		fprintf(f, "%squeue flags bypass to %u", sep, r->queue_num);
+		break;
 	}
 	if (r->comment)
 		fprintf(f, " comment \"%s\"", r->comment);
@@ -301,8 +304,10 @@ static void set_print(FILE *f, const struct mset *s)
 	for (k = 0; k < s->n_keys; k++)
 		fprintf(f, "%s%s", k ? " . " : "", key_type(s->keys[k], s->family));
 	fputc('\n', f);
-	if (s->interval)
-		fputs("\t\tflags interval\n", f);
+	if (s->interval || s->timeout)
+		fprintf(f, "\t\tflags %s%s%s\n", s->interval ? "interval" : "",
+			s->interval && s->timeout ? "," : "",
+			s->timeout ? "timeout" : "");
 	for (i = 0; i < s->n_elems; i++) {
 		fputs(i ? ",\n\t\t\t     " : "\t\telements = { ", f);
 		elem_print(f, s, &s->elems[i]);

@@ -26,7 +26,7 @@
 #define NEXT_FILE	"state.new"	/* write-ahead: not current yet */
 #define PENDING_FILE	"pending"
 
-int run_lock(void)
+static int lock_open(int op)
 {
 	int fd;
 
@@ -35,7 +35,7 @@ int run_lock(void)
 	fd = open(RUN_DIR "/lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
-	while (flock(fd, LOCK_EX) < 0) {
+	while (flock(fd, op) < 0) {
 		if (errno != EINTR) {
 			int err = -errno;
 
@@ -44,6 +44,16 @@ int run_lock(void)
 		}
 	}
 	return fd;
+}
+
+int run_trylock(void)
+{
+	return lock_open(LOCK_EX | LOCK_NB);
+}
+
+int run_lock(void)
+{
+	return lock_open(LOCK_EX);
 }
 
 void run_unlock(int fd)

@@ -38,6 +38,7 @@ for variant in local usr; do
 		 share/man/man5/portwarden.yaml.5 \
 		 share/bash-completion/completions/portwarden \
 		 lib/systemd/system/portwarden.service \
+		 lib/systemd/system/portwarden-daemon.service \
 		 lib/systemd/system/portwarden-audit.service \
 		 lib/systemd/system/portwarden-audit.timer; do
 		[ -f "$d$prefix/$f" ] || missing="$missing $f"

@@ -492,7 +492,7 @@ static void test_errors_rule(void **state)
 	bad("portwarden: 1\ninbound:\n  - proto: any\n    sport: 22\n", 4, 12,
 	    "'sport' needs proto tcp or udp; any has no ports");
 	bad("portwarden: 1\ninbound:\n  - from: example.com\n", 3, 11,
-	    "bad address 'example.com' (expected an IPv4 or IPv6 address or prefix, 'any' or a $set)");
+	    "hostname 'example.com' in 'from': hostnames stand only for where outbound connections go ('to', 'not_to'); give addresses here");
 	bad("portwarden: 1\ninbound:\n  - from: [10.0.0.0/33]\n", 3, 12,
 	    "bad address '10.0.0.0/33' (expected an IPv4 or IPv6 address or prefix, 'any' or a $set)");
 	bad("portwarden: 1\ninbound:\n  - from: $nope\n", 3, 11,
@@ -550,7 +550,7 @@ static void test_errors_rule(void **state)
 	/* policy text in messages: no terminal escapes, bounded length */
 	bad("portwarden: 1\ninbound:\n  - port: \"\\e[31mx\"\n", 3, 11,
 	    "unknown port name '?[31mx' (names come from portwarden's built-in table)");
-	bad("portwarden: 1\ninbound:\n  - from: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
+	bad("portwarden: 1\ninbound:\n  - from: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/8\n",
 	    3, 11, "bad address 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...' (expected an IPv4 or IPv6 address or prefix, 'any' or a $set)");
 	bad("portwarden: 1\ninbound:\n  - 22\n", 3, 5,
 	    "inbound[0]: a rule must be a mapping, not a scalar");

@@ -4,7 +4,7 @@
  * is an event or a refusal, never a crash, a read past the line or a
  * string without its terminator.
  *
- *   make fuzz && build/fuzz_events -max_total_time=10 fuzz/corpus-events
+ *   make fuzz && build/fuzz_mon_event -max_total_time=10 fuzz/corpus-mon-event
  */
 #include <stddef.h>
 #include <stdint.h>
