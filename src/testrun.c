@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "explain_hosts.h"
 #include "packet_args.h"
 #include "testrun.h"
 #include "util.h"
@@ -70,6 +71,31 @@ static char *who(const struct test_result *tr, enum direction dir)
 	return xasprintf("rule '%s' (%s)", tr->rule, at);
 }
 
+/* `out tcp github.com:443`: the policy with a stand-in address in the
+ * name's sets (explain_by_name()), on a host of its own */
+static int by_name(const struct policy *p, struct packet_desc *x,
+		   struct packet *pkt, struct ix_conn_result *res)
+{
+	struct model *m = NULL;
+	struct ix_host *h = NULL;
+	struct diag d;
+	int ret;
+
+	diag_init(&d);
+	ret = compile_policy(p, &m, &d);
+	diag_release(&d);
+	if (ret < 0)
+		return ret;
+	x->name_matches = explain_by_name(p, m, x->name, pkt);
+	h = ix_host_new();
+	ret = ix_host_add_model(h, m);
+	if (!ret)
+		ret = ix_eval_conn(h, pkt, res);
+	ix_host_free(h);
+	model_free(m);
+	return ret;
+}
+
 static void run_one(const struct policy *p, const struct ix_host *h,
 		    const struct policy_test *t, struct test_result *tr)
 {
@@ -79,6 +105,7 @@ static void run_one(const struct policy *p, const struct ix_host *h,
 	struct ix_conn_result res;
 	char *buf = NULL, *why = NULL, *by;
 	bool rule_ok;
+	int ret;
 
 	tr->t = t;
 	tr->loc = t->loc;
@@ -94,7 +121,18 @@ static void run_one(const struct policy *p, const struct ix_host *h,
 		tr->message = xasprintf("bad test packet: %s", why);
 		goto out;
 	}
-	if (ix_eval_conn(h, &pkt, &res) < 0) {
+	if (x.by_name) {
+		/* a hostname: matched as the daemon would after an answer,
+		 * on a model of its own (explain_by_name() changes its sets) */
+		ret = by_name(p, &x, &pkt, &res);
+		if (ret < 0) {
+			tr->status = TEST_ERROR;
+			tr->loc = t->packet_loc;
+			tr->message = xasprintf("cannot run a test by hostname: %s",
+						strerror(-ret));
+			goto out;
+		}
+	} else if (ix_eval_conn(h, &pkt, &res) < 0) {
 		tr->status = TEST_ERROR;
 		tr->loc = t->packet_loc;
 		tr->message = xstrdup("bad test packet: it has no address family");

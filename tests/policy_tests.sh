@@ -205,6 +205,31 @@ out=$("$PORTWARDEN" compile --format json tests/bad/tests-fail.yaml 2>/dev/null 
 check_eq "compile --format json: the error object carries the failing tests" "2 6" "$out"
 check_rc "--format junit is refused for explain" 2 "$PORTWARDEN" explain "$all" out tcp 1.2.3.4:1 --format junit
 
+# --- hostnames (SPEC §8): a test by name matches as explain by name does ---
+printf '%s\n' 'portwarden: 1' 'defaults: { outbound: reject }' 'outbound:' \
+	'  - { name: dns, port: 53 }' \
+	'  - { name: github, proto: tcp, port: 443, to: [github.com, "*.githubusercontent.com"] }' \
+	'tests:' \
+	'  - { packet: "out tcp github.com:443", expect: accept, rule: github }' \
+	'  - { packet: "out tcp raw.githubusercontent.com:443", expect: accept, rule: github }' \
+	'  - { packet: "out tcp example.com:443", expect: reject, rule: default }' \
+	'  - { packet: "out tcp 140.82.112.3:443", expect: reject, rule: default }' \
+	'  - { packet: "out tcp github.com:443", expect: reject }' > "$tmp/hosts.yaml"
+chmod 0600 "$tmp/hosts.yaml"
+out=$("$PORTWARDEN" test "$tmp/hosts.yaml" 2>&1); rc=$?
+check_eq "tests by hostname: by name as the daemon would learn it, an address only when learned" \
+	"1 4 FAIL $tmp/hosts.yaml:11:5: out tcp github.com:443: test expects reject, but the policy says accept by rule 'github' ($tmp/hosts.yaml:5)" \
+	"$rc $(grep -c '^PASS ' <<<"$out") $(grep '^FAIL ' <<<"$out")"
+bad=""
+for pkt in "out tcp github.com:443" "out tcp raw.githubusercontent.com:443" "out tcp example.com:443"; do
+	# shellcheck disable=SC2086
+	e=$("$PORTWARDEN" explain "$tmp/hosts.yaml" $pkt --policy-only --format json 2>/dev/null |
+		python3 -c 'import json,sys; j=json.load(sys.stdin); print(j["verdict"], j["rule"] or j["label"])')
+	t=$(grep -F "$pkt ->" <<<"$out" | sed -n "s/.* -> \([a-z]*\) (rule '\([^']*\)'.*/\1 \2/p")
+	[ "$e" = "$t" ] || bad="$bad [$pkt: explain $e, test $t]"
+done
+check_eq "tests by hostname agree with explain --policy-only" "" "$bad"
+
 # --- the example policies' tests pass --------------------------------------
 for p in policies/*.yaml; do
 	grep -q '^tests:' "$p" || continue
