@@ -15,8 +15,8 @@
  *    least PROPOSAL_WIDEN_MIN distinct addresses of that network were seen
  *    (said in the rule's comment and a YAML comment above it);
  *  - the hostnames the daemon learned for destination addresses (SPEC §8)
- *    as YAML comments above the rule (the `to:` list keeps addresses
- *    until hostnames are part of the language `check` reads);
+ *    as YAML comments above the rule; `to:` keeps the addresses, which
+ *    match without the daemon (a name matches only what it learns later);
  *  - a test per rule (its first flow, expecting accept by that rule), so
  *    `portwarden test` checks the proposal;
  *  - each rule's comment: how often and when it was seen.
@@ -67,9 +67,9 @@ void proposal_flow(struct proposal *p, enum direction dir, uint8_t proto,
 
 /**
  * proposal_hostname() - an address the daemon learned for @name (from a
- * monitor `learned` event; the daemon's state file is the next source,
- * see cmd_learn.c): destinations at that address are named in a comment.
- * The first name given for an address is kept.
+ * monitor `learned` event or the daemon's state file, see cmd_learn.c):
+ * destinations at that address are named in a comment. The first name
+ * given for an address is kept.
  */
 void proposal_hostname(struct proposal *p, const struct cidr *addr,
 		       const char *name);

@@ -11,8 +11,8 @@
  *    their processes, established TCP and connected UDP sockets;
  *  - monitor's JSON events (--events FILE: `portwarden monitor --format
  *    json` of a staged or logging policy): the connections it logged;
- *  - the daemon's learned hostnames (SPEC §8): monitor's `learned` events,
- *    and see learn_hostnames().
+ *  - the daemon's learned hostnames (SPEC §8): monitor's `learned` events
+ *    and the daemon's state files (learn_hostnames()).
  * proposal.c turns what was seen into the policy.
  */
 #include <arpa/inet.h>
@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "learn_state.h"
 #include "mon_event.h"
 #include "netns.h"
 #include "procmap.h"
@@ -396,36 +397,54 @@ static int read_events(struct learner *l, const char *path)
 	return 0;
 }
 
+/* one line of the daemon's learned-address file */
+static void learned_line(void *ctx, const struct learned_addr *a)
+{
+	struct learner *l = ctx;
+	struct cidr c = { .family = (uint8_t)a->family,
+			  .plen = a->family == 4 ? 32 : 128 };
+
+	memcpy(c.addr, a->addr, a->family == 4 ? 4 : 16);
+	proposal_hostname(l->prop, &c, a->name);
+	l->names++;
+}
+
 /*
- * The daemon's learned hostnames (SPEC §8) come from two places:
- *  - `learned` events in --events (read above, learn_names());
- *  - the daemon's state file, /var/lib/portwarden/learned-TABLE (or
- *    $PORTWARDEN_STATE_DIR), written by the daemon's hostname learner,
- *    whose reader (learn_state_read()) is not part of this build yet. The
- *    seam: once it is, call it here and hand each (address, name) to
- *    proposal_hostname(). Until then this only says, in the proposal's
- *    header, whether such a file exists and that it was not read.
+ * The daemon's learned hostnames (SPEC §8) come from two places: `learned`
+ * events in --events (learn_names()), and the daemon's state files,
+ * STATE_DIR/learned-TABLE (or $PORTWARDEN_STATE_DIR), read here with the
+ * daemon's own checked reader. Each names its addresses in the proposal.
  */
 static const char *learn_hostnames(struct learner *l)
 {
-	const char *dir = getenv("PORTWARDEN_STATE_DIR");
-	const char *file;
+	const char *dir = getenv(STATE_DIR_ENV);
+	unsigned long files = 0, bad = 0;
 	DIR *d;
 	struct dirent *e;
-	bool found = false;
 
-	d = opendir(dir && *dir ? dir : "/var/lib/portwarden");
-	if (d) {
-		while ((e = readdir(d)))
-			if (!strncmp(e->d_name, "learned-", 8))
-				found = true;
-		closedir(d);
+	if (!dir || !*dir)
+		dir = STATE_DIR;
+	d = opendir(dir);
+	while (d && (e = readdir(d)) && files < 64) {
+		char *path;
+		size_t b = 0;
+
+		if (strncmp(e->d_name, "learned-", 8) ||
+		    (strlen(e->d_name) > 4 &&
+		     !strcmp(e->d_name + strlen(e->d_name) - 4, ".tmp")))
+			continue;
+		path = xasprintf("%s/%s", dir, e->d_name);
+		if (learn_state_read(path, learned_line, l, &b) >= 0)
+			files++;
+		bad += b;
+		free(path);
 	}
-	file = found ? "the daemon's learned-address file is not read by this build" :
-		       "no daemon state file";
+	if (d)
+		closedir(d);
 	snprintf(l->names_text, sizeof(l->names_text),
-		 "%lu address%s named by learned events (shown as comments); %s",
-		 l->names, l->names == 1 ? "" : "es", file);
+		 "%lu address%s named (learned events, %lu daemon state file%s%s), shown as comments",
+		 l->names, l->names == 1 ? "" : "es", files, files == 1 ? "" : "s",
+		 bad ? "; unreadable lines skipped" : "");
 	return l->names_text;
 }
 

@@ -486,8 +486,9 @@ static void write_outbound(const struct proposal *p, FILE *f, struct group **v,
 				write_addr(f, &d[k].c, false);
 				fprintf(f, ": widened from %lu addresses seen\n", d[k].widened);
 			} else if (d[k].name) {
-				/* a comment until hostnames in `to:` (SPEC §8)
-				 * are part of the language this checks against */
+				/* a comment: the address in `to:` matches
+				 * without the daemon, the name only once it
+				 * learns it again */
 				fputs("  # ", f);
 				write_addr(f, &d[k].c, true);
 				fprintf(f, " is %s (learned by the daemon)\n", d[k].name);

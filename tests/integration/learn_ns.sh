@@ -4,7 +4,8 @@
 # several users (root, nobody, daemon via setpriv), on several ports and
 # destinations, TCP and connected UDP, run while `learn --duration N`
 # watches; a monitor events file adds a connection the sockets never
-# showed and a hostname the daemon learned. The proposal passes check
+# showed and hostnames the daemon learned (its events and its state
+# file). The proposal passes check
 # and test; applied, the same traffic passes, and a new port, a new
 # destination, a new user and a new inbound
 # service are refused (real connections); 200 connections to 200 hosts of
@@ -56,7 +57,12 @@ uid_nobody=$(id -u nobody)
 	head -c 3000 /dev/urandom | tr -d '\n' ; echo
 } > "$WORK/events.json"
 
-"$PORTWARDEN" learn --duration "$SECS" --events "$WORK/events.json" > "$WORK/proposal.yaml" 2> "$WORK/learn.err" &
+# the daemon's learned-address file (SPEC §8), one line of it broken
+mkdir -p "$WORK/state"
+printf '%s\n' 'portwarden-learned 1' "mirror.example.test 4 10.77.0.2 $(( $(date +%s) + 3600 ))" \
+	'not a line' > "$WORK/state/learned-portwarden"
+PORTWARDEN_STATE_DIR=$WORK/state \
+	"$PORTWARDEN" learn --duration "$SECS" --events "$WORK/events.json" > "$WORK/proposal.yaml" 2> "$WORK/learn.err" &
 learner=$!
 NET_PIDS+=($learner)
 sleep 0.4
@@ -109,8 +115,8 @@ grep -q '^  - { proto: tcp, port: 8080, process: "python3" }$' "$P" &&
 grep -q '^# 2 monitor events used of 7 (4 unreadable lines skipped)' "$P" &&
 	ok "the events file: a connection and a learned name used, bad lines skipped and counted" ||
 	not_ok "the events file: a connection and a learned name used, bad lines skipped and counted" "$(head -3 "$P")"
-check_eq "the daemon's learned name is said next to the address" 2 \
-	"$(grep -c '^  # 10.77.0.3 is api.example.test (learned by the daemon)$' "$P")"
+check_eq "the daemon's learned names are said next to the addresses (events and state file)" "2 3 yes" \
+	"$(grep -c '^  # 10.77.0.3 is api.example.test (learned by the daemon)$' "$P") $(grep -c '^  # 10.77.0.2 is mirror.example.test (learned by the daemon)$' "$P") $(grep -q '^# Hostnames: 3 addresses named (learned events, 1 daemon state file; unreadable lines skipped), shown as comments\.$' "$P" && echo yes || echo "no: $(sed -n 3p "$P")")"
 
 # --- applied: the same traffic passes, new traffic is refused ---------------
 if pw_apply "apply the proposal" "$P"; then
