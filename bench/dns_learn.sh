@@ -62,7 +62,7 @@ daemon_up
 python3 "$B" rate 127.0.0.53 53 100 1 900000 > /dev/null	# warm up
 held=$(python3 "$B" rate 127.0.0.53 53 "$RATE" "$SECONDS_RATE" 0)
 sleep 1.1
-echo "hold: $RATE answers/s for ${SECONDS_RATE}s, held by the daemon: $held (held $(counter held), timed-out $(counter timed-out), queue-full $(counter queue-full))"
+echo "hold: $RATE answers/s for ${SECONDS_RATE}s, held by the daemon: $held (held $(counter held), timed-out $(counter timed-out), queue-full $(counter queue-full)); in the daemon, read to verdict: p50 $(counter hold-p50-us) us p99 $(counter hold-p99-us) us max $(counter hold-max-us) us"
 daemon_down
 bypass=$(python3 "$B" rate 127.0.0.53 53 "$RATE" "$SECONDS_RATE" 1000000)
 echo "hold: the same, daemon stopped (queue bypass):  $bypass"

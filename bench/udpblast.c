@@ -6,7 +6,10 @@
  * rate measures what the ruleset costs per packet (dataplane.sh points it
  * at a sink device, which discards what it is given).
  *
- *   udpblast ADDR PORT SECONDS    prints "PPS CPU_PPS SENT FAILED"
+ *   udpblast ADDR PORT SECONDS [SPORT]   prints "PPS CPU_PPS SENT FAILED"
+ *
+ * SPORT: send from this source port (stage_dataplane.sh makes the flow's
+ * conntrack entry established first, from the other side).
  *
  * PPS is per second of wall clock; CPU_PPS per second of CPU time this
  * process used (user + system, which includes the output hook and the
@@ -49,8 +52,9 @@ int main(int argc, char **argv)
 	double start, end, t, cpu0, cpu;
 	int fd, ret = 1;
 
-	if (argc != 4 || inet_pton(AF_INET, argv[1], &dst.sin_addr) != 1) {
-		fprintf(stderr, "usage: udpblast ADDR PORT SECONDS\n");
+	if ((argc != 4 && argc != 5) ||
+	    inet_pton(AF_INET, argv[1], &dst.sin_addr) != 1) {
+		fprintf(stderr, "usage: udpblast ADDR PORT SECONDS [SPORT]\n");
 		return 2;
 	}
 	dst.sin_port = htons((unsigned short)atoi(argv[2]));
@@ -58,6 +62,17 @@ int main(int argc, char **argv)
 	if (fd < 0) {
 		perror("udpblast: socket");
 		return 1;
+	}
+	if (argc == 5) {
+		struct sockaddr_in src = { .sin_family = AF_INET,
+					   .sin_port = htons((unsigned short)atoi(argv[4])) };
+		int one = 1;
+
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(fd, (struct sockaddr *)&src, sizeof(src)) < 0) {
+			perror("udpblast: bind");
+			return 1;
+		}
 	}
 	cpu0 = cpu_seconds();
 	start = now();

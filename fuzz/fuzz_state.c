@@ -4,7 +4,9 @@
  * model form of model_io.c and the line format of kv.c): any bytes in
  * RUN_DIR/net-INODE/state or state.new must be read as a record or
  * refused with -EINVAL, never crash, leak or take unbounded time. A record
- * that is read writes back to a text that reads to the same record.
+ * that is read writes back to a text that reads to the same record. The
+ * same bytes go to the reader of the staged-policy record (stage_state.c,
+ * the same line format), which must read them or refuse them alike.
  *
  *   make BUILD=build fuzz
  *   build/fuzz_state -max_total_time=30 fuzz/corpus-state
@@ -17,6 +19,7 @@
 #include <string.h>
 
 #include "model.h"
+#include "stage_state.h"
 #include "state.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -61,6 +64,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	f = fmemopen((void *)data, size, "r");
 	if (!f)
 		return 0;
+	{
+		struct stage_state *sst = NULL;
+
+		ret = stage_state_read(f, &sst);
+		if ((ret && (ret != -EINVAL || sst)) || (!ret && !sst->table))
+			__builtin_trap();
+		stage_state_free(sst);
+	}
+	rewind(f);
 	ret = safe_state_read(f, &st);
 	fclose(f);
 	if (ret) {

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "diag.h"
 #include "policy.h"
@@ -34,6 +35,8 @@ enum out_format {
  *           `--cgroup`, `--interface`
  * @policy_only: `explain --policy-only`: no other table
  * @record, @replay: `audit --record FILE` / `--replay FILE` (sock_diag dumps)
+ * @count, @timeout, @rcvbuf: `monitor --count N`, `--timeout SECONDS`,
+ *           `--rcvbuf BYTES` (monitor's `--group G` is @group)
  */
 struct cli_json;
 
@@ -47,6 +50,7 @@ struct cli {
 	const char *table;
 	bool dry_run;
 	bool force;
+	bool stage;		/* apply --stage */
 	long confirm;
 	const char *from;
 	const char *user;
@@ -60,6 +64,9 @@ struct cli {
 	const char *duration;	/* learn --duration, --events, --by */
 	const char *events;
 	const char *by;
+	const char *count;
+	const char *timeout;
+	const char *rcvbuf;
 	char **args;
 	size_t n_args;
 	struct cli_json *json;	/* --format json: see cli_json_begin() */
@@ -88,6 +95,28 @@ int rollback_main(struct cli *c);
 int audit_main(struct cli *c);
 int test_main(struct cli *c);
 int learn_main(struct cli *c);
+int monitor_main(struct cli *c);
+int promote_main(struct cli *c);
+int unstage_main(struct cli *c);
+/* apply --stage (cmd_stage.c) */
+int stage_main(struct cli *c);
+/**
+ * apply_run() - apply (cmd_nft.c); promote's transaction as well
+ * @drop:      NULL, or a table deleted in the same transaction (promote:
+ *             the staged table)
+ * @want_hash: 0, or the model_hash() the compiled policy must have (the
+ *             staged policy as it was staged)
+ */
+int apply_run(struct cli *c, const char *drop, uint64_t want_hash);
+struct nl_sock;
+/**
+ * stage_status() - the staged part of `status` for portwarden table
+ * @table: its source files, time, NFLOG group and staged rules' counters
+ * (text), or `, "staged": {...}` / `, "staged": null` (@json)
+ * Return: 0 or a negative errno (nothing printed).
+ */
+int stage_status(const struct cli *c, struct nl_sock *s, const char *table,
+		 bool json);
 
 /**
  * cli_load_policy() - load the policy paths of a command, print diagnostics

@@ -45,10 +45,15 @@ struct dns_learner;
  * @tcp_partial: DNS-over-TCP segments carrying a cut frame
  * @addresses:  addresses in the sets now (as the learner counts them)
  * @added, @renewed, @evicted: element operations sent
+ * @hold_p50_us, @hold_p99_us, @hold_max_us: how long the last (up to
+ *              4,096) held answers waited in the daemon, from the read of
+ *              the queue to the verdict (the kernel's queueing and the
+ *              daemon's wake-up are not in it)
  */
 struct dns_learn_counters {
 	uint64_t held, learned, unlearned, unparsable, timed_out, queue_full;
 	uint64_t tcp_partial, addresses, added, renewed, evicted;
+	uint64_t hold_p50_us, hold_p99_us, hold_max_us;
 };
 
 /* A held answer released later than this counts as timed out. */

@@ -178,6 +178,14 @@ enum mverdict {
  * @counter:    has a `counter` statement (after the matches)
  * @log_prefix: when set: `limit rate 5/minute burst 5 packets log prefix "..."`
  *              after the counter (a rule with a log_prefix has MV_NONE)
+ * @nflog_prefix: when set: `log prefix "..." group @nflog_group` after the
+ *              counter (and after a @log_prefix), before the verdict: the
+ *              NFLOG record of SPEC §9, a prefix of include/logprefix.h.
+ *              Bytecode: one `log` expression with NFTA_LOG_PREFIX and
+ *              NFTA_LOG_GROUP only (no snaplen or queue threshold: the
+ *              reader sets its copy range, nfnetlink_log batches), as nft
+ *              builds it for `log group G prefix "..."`
+ * @nflog_group: the NFLOG group (policy `log_group`)
  * @verdict:    final statement
  * @comment:    `comment "..."` (owned), the policy rule name or built-in label
  * @origin:     the policy rule it came from, NULL for built-in rules and
@@ -197,6 +205,8 @@ struct mrule {
 	size_t n_matches;
 	bool counter;
 	char *log_prefix;
+	char *nflog_prefix;
+	uint16_t nflog_group;
 	enum mverdict verdict;
 	char *comment;
 	const struct rule *origin;

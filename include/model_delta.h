@@ -59,10 +59,15 @@ struct set_delta {
  * @rule_old:   per wanted chain, per rule: the paired live rule, or
  *              DELTA_NONE (a rule to add)
  * @rule_del:   per live chain, per rule: not paired (deleted)
+ * @rule_carry: per wanted chain, per unpaired rule: a deleted live rule
+ *              that differs only in its NFLOG prefix (its FILE:LINE
+ *              moved), whose counter values the new rule starts with; or
+ *              DELTA_NONE
  * @n_new_sets, @n_old_sets, @n_new_chains, @n_old_chains: array sizes
  * @n_changes:  objects added, deleted or changed; 0: nothing differs
  * @rules_kept: paired rules
- * @counters_kept: paired rules with a counter (their counters survive)
+ * @counters_kept: paired or carried rules with a counter (their counters
+ *              survive)
  * @rules_added, @rules_deleted, @elems_added, @elems_deleted: counts
  */
 struct model_delta {
@@ -75,6 +80,7 @@ struct model_delta {
 	bool *policy_changed;
 	size_t **rule_old;
 	bool **rule_del;
+	size_t **rule_carry;
 	size_t n_new_sets, n_old_sets, n_new_chains, n_old_chains;
 	size_t n_changes;
 	size_t rules_kept, counters_kept;

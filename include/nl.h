@@ -55,6 +55,15 @@ int nl_apply_delta(struct nl_sock *s, const struct model *live,
 		   struct diag *d);
 
 /**
+ * nl_apply_delta_drop() - nl_apply_delta(), and in the same transaction
+ * delete the inet table @drop (promote: the staged table), which must
+ * exist; @dl may have no changes (then only @drop goes)
+ */
+int nl_apply_delta_drop(struct nl_sock *s, const struct model *live,
+			const struct model *m, const struct model_delta *dl,
+			const char *drop, struct diag *d);
+
+/**
  * nl_read_table() - dump a live inet table into a model
  * Return: 0; -ENOENT when the table does not exist; another -errno.
  * Rules or sets of shapes portwarden does not make are kept as rules with

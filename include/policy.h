@@ -241,6 +241,7 @@ struct named_set {
  * @def:         default verdict per direction
  * @def_loc:     where each default was set (line 0: not set, built-in)
  * @log_default: log what the defaults drop or reject
+ * @log_group:   NFLOG group of the rules' NFLOG records (SPEC §9)
  * @established: accept ct state established,related first
  * @loopback:    accept everything on lo
  * @icmp:        ICMP handling
@@ -256,6 +257,7 @@ struct policy {
 	enum verdict def[DIR_MAX];
 	struct loc def_loc[DIR_MAX];
 	bool log_default;
+	uint16_t log_group;
 	bool established;
 	bool loopback;
 	enum icmp_mode icmp;

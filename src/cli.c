@@ -208,7 +208,7 @@ void cli_print_diag(const struct cli *c, const struct diag *d)
 bool cli_changes(const struct cli *c)
 {
 	static const char *const changing[] = { "apply", "flush", "rollback",
-						"confirm" };
+						"confirm", "promote", "unstage" };
 	size_t i;
 
 	if (!c->cmd || c->dry_run)

@@ -22,6 +22,7 @@
 #include "nl.h"
 #include "render.h"
 #include "safe.h"
+#include "stage.h"
 #include "util.h"
 
 #define DEFAULT_TABLE "portwarden"
@@ -59,6 +60,7 @@ struct nft_run {
 	struct diag d;
 	bool cached;		/* the generation cache says live == want */
 	bool foreign;		/* the live table lacks the ownership mark */
+	bool no_cache;		/* read the live table even when cached */
 	const char *source;	/* -v: where r->live came from */
 	double ms[PH_MAX];	/* -vv: time of each phase */
 	uint32_t gen;		/* generation r->live was read at, or 0 */
@@ -223,7 +225,7 @@ static int nft_read_live(struct cli *c, struct nft_run *r, bool lock)
 	r->hash = model_hash(r->want);
 	if (nl_get_generation(r->sock, &g0) < 0)
 		g0 = 0;
-	if (g0 && cache_hit(r, g0)) {
+	if (g0 && !r->no_cache && cache_hit(r, g0)) {
 		r->cached = true;
 		r->source = "the generation cache (nothing committed since portwarden last applied this policy)";
 		return EXIT_OK;
@@ -367,14 +369,53 @@ static size_t counted_rules(const struct model *m)
 	return n;
 }
 
+/* The enforced table changed: the staged table's copy of it follows. */
+static void stage_follow(struct cli *c, struct nl_sock *s, const char *table,
+			 const struct model *now)
+{
+	struct diag d;
+	int ret;
+
+	diag_init(&d);
+	ret = nl_stage_refresh(s, table, now, &d);
+	if (ret < 0 && ret != -ENOENT) {
+		cli_print_diag(c, &d);
+		fprintf(stderr, "portwarden: %s: warning: the staged policy still compares with the previous enforced table: %s (run apply --stage again)\n",
+			c->cmd, strerror(-ret));
+	}
+	diag_release(&d);
+}
+
 int apply_main(struct cli *c)
 {
+	if (c->stage)
+		return stage_main(c);
 	return apply_loaded(c, NULL, NULL);
 }
 
+/*
+ * apply_loaded(), apply_run(): @p (borrowed) or c->args; @changed; @drop
+ * deleted in the same transaction; @want_hash the fingerprint the
+ * compiled policy must have.
+ */
+static int apply_common(struct cli *c, const struct policy *p, bool *changed,
+			const char *drop, uint64_t want_hash);
+
 int apply_loaded(struct cli *c, const struct policy *p, bool *changed)
 {
-	struct nft_run r = { .lock = -1, .policy = (struct policy *)p };
+	return apply_common(c, p, changed, NULL, 0);
+}
+
+int apply_run(struct cli *c, const char *drop, uint64_t want_hash)
+{
+	return apply_common(c, NULL, NULL, drop, want_hash);
+}
+
+static int apply_common(struct cli *c, const struct policy *p, bool *changed,
+			const char *drop, uint64_t want_hash)
+{
+	struct nft_run r = { .lock = -1, .policy = (struct policy *)p,
+			     .no_cache = drop != NULL };
 	struct model_diff df = { 0 };
 	struct model_delta dl = { 0 };
 	struct safe_txn txn;	/* safe ops */
@@ -387,6 +428,12 @@ int apply_loaded(struct cli *c, const struct policy *p, bool *changed)
 	if (rc != EXIT_OK)
 		goto out;
 	warn_ephemeral(c, r.policy);	/* nft_prepare entered --netns */
+	if (want_hash && r.hash != want_hash) {
+		fprintf(stderr, "portwarden: %s: the staged policy's files changed since they were staged; nothing was changed (stage them again with apply --stage, or apply them)\n",
+			c->cmd);
+		rc = EXIT_INVALID;
+		goto out;
+	}
 	if (!r.cached) {
 		model_delta(r.live, r.want, &dl);
 		/* a foreign table taken over with --force is recreated, so
@@ -397,7 +444,7 @@ int apply_loaded(struct cli *c, const struct policy *p, bool *changed)
 			dl.n_changes++;
 		}
 	}
-	if (r.cached || !dl.n_changes) {
+	if (!drop && (r.cached || !dl.n_changes)) {
 		if (!r.cached)
 			cache_store(&r, r.gen);
 		nft_verbose(c, &r, false);
@@ -443,7 +490,7 @@ int apply_loaded(struct cli *c, const struct policy *p, bool *changed)
 		goto out;
 
 	t = now_ms();
-	ret = nl_apply_delta(r.sock, r.live, r.want, &dl, &r.d);
+	ret = nl_apply_delta_drop(r.sock, r.live, r.want, &dl, drop, &r.d);
 	r.ms[PH_SEND] = now_ms() - t;
 
 	/* safe ops: record the outcome; arm the --confirm timer (c->confirm). */
@@ -460,6 +507,8 @@ int apply_loaded(struct cli *c, const struct policy *p, bool *changed)
 		goto out;
 	cache_store(&r, nl_applied_generation(r.sock));
 	nft_verbose(c, &r, true);
+	if (!drop)
+		stage_follow(c, r.sock, r.want->table, r.want);
 	if (c->verbose >= 1 && !dl.create)
 		fprintf(stderr, "portwarden: apply: %s: %zu rules added, %zu removed, %zu set elements added, %zu removed; %zu rules kept, %zu of them with their counters\n",
 			dl.recreate ? "table recreated (counters carried over)" :
@@ -468,12 +517,13 @@ int apply_loaded(struct cli *c, const struct policy *p, bool *changed)
 			dl.counters_kept);
 	model_counts(r.want, &n_rules, &n_elems);
 	if (c->format == FMT_JSON) {
-		snprintf(extra, sizeof(extra), ", \"counters_kept\": %zu",
-			 dl.counters_kept);
+		snprintf(extra, sizeof(extra), ", \"counters_kept\": %zu%s",
+			 dl.counters_kept, drop ? ", \"promoted\": true" : "");
 		print_json_diff(r.want->table, true, &df, extra);
 	} else if (!c->quiet) {
-		printf("table inet %s: applied (%zu rules, %zu set elements)\n",
-		       r.want->table, n_rules, n_elems);
+		printf("table inet %s: %s (%zu rules, %zu set elements)\n",
+		       r.want->table, drop ? "the staged policy is enforced" :
+		       "applied", n_rules, n_elems);
 	}
 	if (changed)
 		*changed = true;
@@ -579,6 +629,7 @@ int flush_main(struct cli *c)
 		rc = fail(c->cmd, "cannot delete table inet", table, ret);
 		goto out;
 	}
+	stage_follow(c, sock, table, NULL);
 	if (c->format == FMT_JSON) {
 		printf("{\"table\": ");
 		json_string(stdout, table);

@@ -16,6 +16,7 @@
 #include "confirm_timer.h"
 #include "guard.h"
 #include "safe.h"
+#include "stage.h"
 #include "util.h"
 
 /* The command that talks to the same namespace, for the hints we print. */
@@ -156,6 +157,19 @@ int rollback_main(struct cli *c)
 	if (rc != EXIT_OK)
 		goto out;
 	ret = safe_rollback(dir, s, 0, c->force, false, &st);
+	if (ret == 0 && st && st->table) {
+		/* a staged policy compares with the enforced table as it is
+		 * now (nothing staged: -ENOENT) */
+		struct diag d;
+		int sr;
+
+		diag_init(&d);
+		sr = nl_stage_refresh(s, st->table, st->previous, &d);
+		if (sr < 0 && sr != -ENOENT)
+			fprintf(stderr, "portwarden: rollback: warning: the staged policy still compares with the rolled-back table: %s (run apply --stage again)\n",
+				strerror(-sr));
+		diag_release(&d);
+	}
 	rc = EXIT_RUNTIME;
 	if (ret == -ENOENT) {
 		/* SPEC §6: nothing to undo is not a failure */

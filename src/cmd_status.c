@@ -22,6 +22,7 @@
 #include "nl.h"
 #include "nl_raw.h"
 #include "render.h"
+#include "stage.h"
 #include "util.h"
 
 #define DEFAULT_TABLE "portwarden"
@@ -118,7 +119,7 @@ static void status_json(const struct model *m, const struct nl_raw_table *raw)
 	}
 	printf("]");
 	dns_status_json(m, stdout);
-	printf("}\n");
+	/* the staged part and the closing brace: status_main() */
 }
 
 /* every name and comment below was read from the kernel, where anyone
@@ -313,6 +314,19 @@ int status_main(struct cli *c)
 		goto out;
 	}
 	ret = nl_read_table(sock, table, &m);
+	if (ret == -ENOENT && nl_stage_exists(sock, table) == 1) {
+		/* staged from no policy: nothing enforced yet */
+		if (c->format == FMT_JSON) {
+			printf("{\"table\": ");
+			json_string(stdout, table);
+			printf(", \"family\": \"inet\", \"present\": false, \"chains\": []");
+		} else if (c->format != FMT_PROMETHEUS) {
+			printf("table inet ");
+			text_put(stdout, table);
+			printf(": not present (nothing enforced)\n");
+		}
+		goto staged;
+	}
 	if (ret < 0) {
 		rc = fail_read("inet", table, ret);
 		goto out;
@@ -333,7 +347,18 @@ int status_main(struct cli *c)
 		status_text(m, raw);
 	if (c->format == FMT_TEXT)
 		dns_status_text(m, stdout);
+staged:
 	rc = EXIT_OK;
+	if (c->format != FMT_PROMETHEUS) {
+		ret = stage_status(c, sock, table, c->format == FMT_JSON);
+		if (ret < 0) {
+			fprintf(stderr, "portwarden: status: cannot read the staged policy: %s\n",
+				strerror(-ret));
+			rc = EXIT_RUNTIME;
+		}
+		if (c->format == FMT_JSON)
+			printf("}\n");
+	}
 out:
 	nl_raw_free(raw);
 	model_free(m);

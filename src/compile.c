@@ -57,18 +57,27 @@
  *    then `... reject`). `log: true` puts before each rule a copy of its
  *    matches with `limit rate 5/minute burst 5 packets log prefix
  *    "portwarden <name>: "`, no counter, no verdict.
+ *  - NFLOG (SPEC §9): every policy rule that drops or rejects has
+ *    `counter log prefix "pw1 D DIR VERDICT NAME FILE:LINE" group G`
+ *    before its verdict (G: the policy's `log_group`, default 1000; the
+ *    prefix of include/logprefix.h), in the same rule so a packet costs
+ *    no extra rule; an accepting rule with `log: true` has the same with
+ *    KIND L. The default rules have it with NAME "default" and the
+ *    location of `defaults.inbound`/`outbound` ("-" when built in).
  *  - Defaults: drop -> final `counter drop comment "default"`; reject ->
  *    `meta l4proto tcp counter reject with tcp reset comment "default"`
  *    then `counter reject comment "default"`; with `defaults.log` a log
  *    rule (prefix "portwarden <direction> default: ") comes first.
  *    These rules have origin_name "default".
- *  - Folding: a run of >= FOLD_MIN adjacent simple rules with the same
- *    action (accept or drop) becomes one rule per family,
+ *  - Folding: a run of >= FOLD_MIN adjacent simple rules that accept
+ *    becomes one rule per family,
  *    `ip daddr . meta l4proto . th dport @out_foldN_v4 counter accept`
  *    (inbound: `ip saddr`), whose set holds one element per (address,
  *    protocol, port range) with origin = its policy rule. Simple: protocols
  *    within tcp/udp, optional `port`, optional remote address (`to`
- *    outbound, `from` inbound), nothing else, action accept or drop. A rule
+ *    outbound, `from` inbound), nothing else, action accept. Rules that
+ *    drop are never folded: each carries its own NFLOG prefix, so that
+ *    `monitor` names the exact rule from the prefix alone. A rule
  *    without address contributes 0.0.0.0/0 (::/0), without port 0-65535.
  *    The kernel (nft 1.0.6) refuses overlapping elements in concatenated
  *    interval sets, and since every element of one set has the same verdict
@@ -80,10 +89,12 @@
  *    port range (hash sets are faster).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "compile_dns.h"
+#include "logprefix.h"
 #include "model.h"
 #include "util.h"
 
@@ -809,6 +820,24 @@ static size_t rule_variants(const struct rule *r, struct variant v[2])
 	return n;
 }
 
+/* The NFLOG statement of SPEC §9 (include/logprefix.h): KIND D for what
+ * drops or rejects, L for an accepting rule with `log: true`. */
+static void set_nflog(const struct compiler *cc, struct mrule *mr, char kind,
+		      enum direction dir, enum verdict v, const char *name,
+		      const struct loc *loc)
+{
+	struct log_id id = { .kind = (enum logprefix_kind)kind, .dir = dir,
+			     .verdict = v };
+	char buf[LOGPREFIX_MAX + 1];
+
+	snprintf(id.name, sizeof(id.name), "%s", name);
+	if (loc && loc->file && loc->line)
+		snprintf(id.at, sizeof(id.at), "%s:%u", loc->file, loc->line);
+	logprefix_format(&id, buf);
+	mr->nflog_prefix = xstrdup(buf);
+	mr->nflog_group = cc->p->log_group;
+}
+
 /*
  * The variants of a hostname rule, per family: one that looks up the
  * `to` set (the learned and the single listed addresses), then one with
@@ -885,6 +914,10 @@ static void emit_rule(struct compiler *cc, struct mchain *c,
 			continue;
 		}
 		mr->counter = true;
+		if (r->action != VERDICT_ACCEPT || r->log)
+			set_nflog(cc, mr, r->action != VERDICT_ACCEPT ?
+				  LOGPREFIX_DENIED : LOGPREFIX_LOGGED,
+				  r->dir, r->action, r->name, &r->loc);
 		switch (r->action) {
 		case VERDICT_ACCEPT:
 			mr->verdict = MV_ACCEPT;
@@ -960,7 +993,7 @@ static bool rule_is_simple(const struct rule *r)
 	       local->any && r->sport.any && !r->not_from.n && !r->not_to.n &&
 	       !r->uids.n && !r->gids.n && !r->cgroup && !r->ifaces.n &&
 	       !r->log && (r->dport.any || r->dport.n) &&
-	       (r->action == VERDICT_ACCEPT || r->action == VERDICT_DROP);
+	       r->action == VERDICT_ACCEPT;
 }
 
 /* A flat element of a fold under construction. */
@@ -1270,10 +1303,14 @@ static void compile_default(struct compiler *cc, struct mchain *c,
 		mr->counter = true;
 		mr->verdict = MV_REJECT_TCP;
 		mr->comment = xstrdup("default");
+		set_nflog(cc, mr, LOGPREFIX_DENIED, dir, def, "default",
+			  &cc->p->def_loc[dir]);
 	}
 	mr = mchain_add_rule(c);
 	mr->origin_name = "default";
 	mr->counter = true;
+	set_nflog(cc, mr, LOGPREFIX_DENIED, dir, def, "default",
+		  &cc->p->def_loc[dir]);
 	mr->verdict = def == VERDICT_REJECT ? MV_REJECT_ICMPX : MV_DROP;
 	mr->comment = xstrdup("default");
 }

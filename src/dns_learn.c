@@ -9,8 +9,10 @@
 #include <endian.h>
 #include <errno.h>
 #include <libmnl/libmnl.h>
+#include <libnftnl/table.h>
 #include <libnftnl/udata.h>
 #include <limits.h>
+#include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <netinet/in.h>
 #include <resolv.h>
@@ -42,6 +44,7 @@
 #define ELEMS_PER_MSG	256
 #define QUEUE_MAXLEN	4096
 #define READS_PER_WAKEUP 16
+#define PACKETS_PER_BATCH 64
 #define SAVE_EVERY_MS	60000
 #define TICK_MS		1000
 /* The test-only way to show that the hold matters (see README): release
@@ -49,8 +52,10 @@
  * the answer would. */
 #define NO_HOLD_ENV	"PORTWARDEN_DNS_NO_HOLD"
 #define NO_HOLD_DELAY_MS 20
+#define HOLD_SAMPLES	4096
 
-enum op_kind { OP_ADD, OP_RENEW, OP_EVICT };
+/* OP_READD: an element of our table put back into a set made anew */
+enum op_kind { OP_ADD, OP_RENEW, OP_EVICT, OP_READD };
 
 /* One element operation of the pending transaction. */
 struct op {
@@ -113,10 +118,15 @@ struct dns_learner {
 	uint32_t max_id;
 	bool have_id;
 	uint64_t held_now;		/* answers of this read with operations */
+	double read_ms;			/* when this read began */
+	float hold_us[HOLD_SAMPLES];	/* a ring of recent hold times */
+	size_t n_hold;
 	int no_hold_timer;
 
 	struct tcp_pending tcp[TCP_PENDING_MAX];
 	unsigned int tcp_next;
+
+	uint64_t table_handle, seen_handle;	/* see watch_table() */
 
 	int qfd;			/* socket of the start-up queries, or -1 */
 	int tick_timer;
@@ -602,7 +612,6 @@ static void count_addresses(struct dns_learner *l)
 /* The end of a read: learn, then release every packet of it. */
 static void finish_read(struct dns_learner *l)
 {
-	double t0 = daemon_now_ms();
 	int err = 0;
 
 	if (l->no_hold && l->have_id) {
@@ -616,7 +625,10 @@ static void finish_read(struct dns_learner *l)
 	/* release first, report after: the answers wait for nothing else */
 	if (l->have_id)
 		nfq_accept_upto(l->q, l->max_id);
-	if (err < 0 || daemon_now_ms() - t0 > DNS_HOLD_BOUND_MS) {
+	if (l->held_now)
+		l->hold_us[l->n_hold++ % HOLD_SAMPLES] =
+			(float)((daemon_now_ms() - l->read_ms) * 1000.0);
+	if (err < 0 || daemon_now_ms() - l->read_ms > DNS_HOLD_BOUND_MS) {
 		l->c.timed_out += l->held_now;
 		if (err < 0)
 			daemon_event(l->d, "learn-failed",
@@ -649,22 +661,35 @@ static int on_no_hold_timer(void *ctx, struct daemon *d)
 	return 0;
 }
 
+/*
+ * Each packet is a netlink message of its own: read what is waiting (up
+ * to PACKETS_PER_BATCH), then learn all of it in one transaction and
+ * release it with one verdict. Under load the answers share the cost;
+ * when they come one by one, each is released as soon as it is learned.
+ */
 static int on_queue(void *ctx, struct daemon *d)
 {
 	struct dns_learner *l = ctx;
 
 	(void)d;
-	for (int i = 0; i < READS_PER_WAKEUP; i++) {
-		uint64_t lost = l->q->lost;
-		int n;
+	for (int round = 0; round < READS_PER_WAKEUP; round++) {
+		int got = 0;
 
 		if (l->no_hold && l->n_ops)
 			break;		/* the timer has not committed yet */
-		n = nfq_read(l->q, on_packet, l);
-		l->c.queue_full += l->q->lost - lost;
-		if (n == -ENOBUFS)
-			continue;	/* counted (the id gap shows how many) */
-		if (n <= 0)
+		l->read_ms = daemon_now_ms();
+		while (got < PACKETS_PER_BATCH) {
+			uint64_t lost = l->q->lost;
+			int n = nfq_read(l->q, on_packet, l);
+
+			l->c.queue_full += l->q->lost - lost;
+			if (n == -ENOBUFS)
+				continue;	/* counted (the id gap shows how many) */
+			if (n <= 0)
+				break;
+			got += n;
+		}
+		if (!got)
 			break;
 		finish_read(l);
 	}
@@ -846,12 +871,35 @@ int dns_counters_path(char *buf, size_t len)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
+static int cmp_float(const void *a, const void *b)
+{
+	float x = *(const float *)a, y = *(const float *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The hold-time figures of the counters, from the ring of samples. */
+static void hold_percentiles(struct dns_learner *l)
+{
+	static float v[HOLD_SAMPLES];
+	size_t n = l->n_hold < HOLD_SAMPLES ? l->n_hold : HOLD_SAMPLES;
+
+	if (!n)
+		return;
+	memcpy(v, l->hold_us, n * sizeof(*v));
+	qsort(v, n, sizeof(*v), cmp_float);
+	l->c.hold_p50_us = (uint64_t)v[n / 2];
+	l->c.hold_p99_us = (uint64_t)v[n * 99 / 100];
+	l->c.hold_max_us = (uint64_t)v[n - 1];
+}
+
 static void write_counters(struct dns_learner *l)
 {
 	char path[PATH_MAX], tmp[PATH_MAX + 8];
 	const struct dns_learn_counters *c = &l->c;
 	FILE *f;
 
+	hold_percentiles(l);
 	if (memcmp(&l->c, &l->c_written, sizeof(l->c)) == 0)
 		return;
 	if (dns_counters_path(path, sizeof(path)) < 0)
@@ -862,17 +910,76 @@ static void write_counters(struct dns_learner *l)
 		return;
 	fprintf(f, "held %llu\nreleased-learned %llu\nreleased-unlearned %llu\n"
 		"unparsable %llu\ntimed-out %llu\nqueue-full %llu\ntcp-partial %llu\n"
-		"addresses %llu\nadded %llu\nrenewed %llu\nevicted %llu\npid %ld\n",
+		"addresses %llu\nadded %llu\nrenewed %llu\nevicted %llu\n"
+		"hold-p50-us %llu\nhold-p99-us %llu\nhold-max-us %llu\npid %ld\n",
 		(unsigned long long)c->held, (unsigned long long)c->learned,
 		(unsigned long long)c->unlearned, (unsigned long long)c->unparsable,
 		(unsigned long long)c->timed_out, (unsigned long long)c->queue_full,
 		(unsigned long long)c->tcp_partial, (unsigned long long)c->addresses,
 		(unsigned long long)c->added, (unsigned long long)c->renewed,
-		(unsigned long long)c->evicted, (long)getpid());
+		(unsigned long long)c->evicted, (unsigned long long)c->hold_p50_us,
+		(unsigned long long)c->hold_p99_us, (unsigned long long)c->hold_max_us,
+		(long)getpid());
 	if (fclose(f) == 0 && rename(tmp, path) == 0)
 		l->c_written = l->c;
 	else
 		unlink(tmp);
+}
+
+/* Every live entry of table @i again, with the time it has left. */
+static void readd_table(struct dns_learner *l, size_t i)
+{
+	struct learn_table *t = &l->tabs[i];
+	int64_t now = now_s();
+
+	for (uint32_t k = learn_table_first(t); k != LT_NONE; k = learn_table_next(t, k))
+		if (t->v[k].expires > now)
+			op_push(l, OP_READD, i, t->v[k].addr,
+				(uint64_t)(t->v[k].expires - now) * 1000, t->v[k].name);
+}
+
+/*
+ * A table whose kernel handle changed was made anew: someone deleted it
+ * (`nft flush ruleset`) and the drift repair, or an apply that had to
+ * recreate it, put it back. (Set handles count from 1 in every table, so
+ * only the table's handle, unique in the namespace, tells.) The learned
+ * elements are put back too, with the time they have left, so clients
+ * with cached answers keep working. One GETTABLE dump a tick finds out.
+ */
+static int table_handle_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct dns_learner *l = data;
+	struct nftnl_table *nt = XALLOC(nftnl_table_alloc());
+
+	if (nftnl_table_nlmsg_parse(nlh, nt) == 0 &&
+	    nftnl_table_is_set(nt, NFTNL_TABLE_NAME) &&
+	    nftnl_table_is_set(nt, NFTNL_TABLE_HANDLE) &&
+	    strcmp(nftnl_table_get_str(nt, NFTNL_TABLE_NAME), l->table) == 0)
+		l->seen_handle = nftnl_table_get_u64(nt, NFTNL_TABLE_HANDLE);
+	nftnl_table_free(nt);
+	return 0;
+}
+
+static void watch_table(struct dns_learner *l)
+{
+	int err;
+
+	l->seen_handle = 0;
+	if (nl_dump(l->nl, NFT_MSG_GETTABLE, NFPROTO_INET, NULL, NULL,
+		    table_handle_cb, l) < 0 || !l->seen_handle)
+		return;		/* gone for now: a later tick sees it back */
+	if (l->table_handle && l->table_handle != l->seen_handle)
+		for (size_t i = 0; i < l->n_tabs; i++)
+			readd_table(l, i);
+	l->table_handle = l->seen_handle;
+	if (!l->n_ops)
+		return;
+	err = commit_ops(l);
+	daemon_event(l->d, "relearned",
+		     "%zu learned addresses put back into table %s made anew%s",
+		     l->n_ops, l->table, err < 0 ? " (refused by the kernel)" : "");
+	l->n_ops = 0;
+	count_addresses(l);
 }
 
 static int on_tick(void *ctx, struct daemon *d)
@@ -881,6 +988,8 @@ static int on_tick(void *ctx, struct daemon *d)
 	int64_t now = now_s();
 
 	(void)d;
+	if (!l->n_ops)		/* (test mode: ops may wait for their timer) */
+		watch_table(l);
 	/* the kernel drops expired elements itself; forget them too */
 	for (size_t i = 0; i < l->n_tabs; i++)
 		learn_table_expire(&l->tabs[i], now);
@@ -926,6 +1035,26 @@ static int load_policy(struct dns_learner *l)
 	return 0;
 }
 
+/* A smaller max_addresses after a reload: the oldest go now. */
+static void trim_to_max(struct dns_learner *l)
+{
+	for (size_t i = 0; i < l->n_tabs; i++) {
+		struct learn_table *t = &l->tabs[i];
+
+		while (t->n > t->max) {
+			op_push(l, OP_EVICT, i, t->v[t->head].addr, 0, t->v[t->head].name);
+			learn_table_del(t, t->v[t->head].addr);
+			l->c.evicted++;
+		}
+	}
+	if (commit_ops(l) < 0)
+		daemon_event(l->d, "learn-failed",
+			     "the kernel did not take the removal of %zu addresses beyond max_addresses",
+			     l->n_ops);
+	l->n_ops = 0;
+	count_addresses(l);
+}
+
 static int open_queue(struct dns_learner *l)
 {
 	int err;
@@ -952,6 +1081,8 @@ static int on_reload(void *ctx, struct daemon *d)
 	int err;
 
 	(void)d;
+	if (l->n_ops)
+		on_no_hold_timer(l, d);	/* (test mode) before the tables move */
 	if (!l->active) {
 		const struct policy *p = daemon_policy(l->d);
 
@@ -971,6 +1102,7 @@ static int on_reload(void *ctx, struct daemon *d)
 			     strerror(-err));
 		return 0;
 	}
+	trim_to_max(l);
 	send_queries(l);
 	return 0;
 }

@@ -20,7 +20,7 @@
 static const char *const counter_names[] = {
 	"held", "released-learned", "released-unlearned", "unparsable",
 	"timed-out", "queue-full", "tcp-partial", "addresses", "added",
-	"renewed", "evicted",
+	"renewed", "evicted", "hold-p50-us", "hold-p99-us", "hold-max-us",
 };
 #define N_COUNTERS ARRAY_SIZE(counter_names)
 

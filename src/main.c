@@ -25,9 +25,11 @@
 #define OPT_FROM	0x040u
 #define OPT_USER	0x080u
 #define OPT_RECORD	0x100u
+#define OPT_STAGE	0x400u	/* apply --stage */
 #define OPT_PACKET	0x200u	/* explain's --sport, --group, --cgroup,
 				 * --interface, --policy-only */
-#define OPT_LEARN	0x400u	/* learn's --duration, --events, --by */
+#define OPT_MONITOR	0x400u	/* --group, --count, --timeout, --rcvbuf */
+#define OPT_LEARN	0x800u	/* learn's --duration, --events, --by */
 
 static const struct command {
 	const char *name;
@@ -40,9 +42,17 @@ static const struct command {
 	  "validate a policy; print errors and warnings" },
 	{ "compile", compile_main, 0, "POLICY...",
 	  "print the nft ruleset the policy compiles to" },
-	{ "apply", apply_main, OPT_DRY_RUN | OPT_CONFIRM | OPT_FORCE | OPT_NETNS,
-	  "[POLICY...] [--dry-run] [--confirm SECONDS] [--force]",
+	{ "apply", apply_main, OPT_DRY_RUN | OPT_CONFIRM | OPT_FORCE | OPT_NETNS |
+	  OPT_STAGE,
+	  "[POLICY...] [--dry-run] [--confirm SECONDS] [--force] [--stage]",
 	  "replace portwarden's table with the policy, atomically" },
+	{ "promote", promote_main, OPT_TABLE | OPT_DRY_RUN | OPT_CONFIRM |
+	  OPT_FORCE | OPT_NETNS,
+	  "[--table NAME] [--dry-run] [--confirm SECONDS] [--force]",
+	  "enforce the staged policy (one incremental transaction)" },
+	{ "unstage", unstage_main, OPT_TABLE | OPT_NETNS,
+	  "[--table NAME]",
+	  "remove the staged policy" },
 	{ "daemon", daemon_main, OPT_NETNS | OPT_FORCE, "[POLICY...] [--force]",
 	  "apply the policy and keep it applied; repair drift (systemd service)" },
 	{ "confirm", confirm_main, OPT_NETNS | OPT_FORCE, "[--force]",
@@ -66,6 +76,10 @@ static const struct command {
 	  "[--sport PORT] [--user USER] [--group GROUP] [--cgroup PATH] "
 	  "[--interface NAME] [--policy-only] [--netns NAME|PATH]",
 	  "show the verdict and deciding rule for one packet" },
+	{ "monitor", monitor_main, OPT_NETNS | OPT_ALL_NETNS | OPT_MONITOR,
+	  "[--format text|json] [--netns NAME|PATH | --all-netns] [--group G] "
+	  "[--count N] [--timeout SECONDS] [--rcvbuf BYTES]",
+	  "print refused and logged packets live, with rule and process" },
 	{ "test", test_main, 0, "[POLICY...] [--format text|json|junit]",
 	  "run the policy's tests on the policy alone" },
 	{ "learn", learn_main, OPT_LEARN | OPT_NETNS,
@@ -266,6 +280,21 @@ int main(int argc, char **argv)
 				ret = EXIT_INVALID;
 				goto out;
 			}
+		} else if ((v = opt_value(argc, argv, &i, "--count"))) {
+			if (once(&c.count, v, "--count") < 0) {
+				ret = EXIT_INVALID;
+				goto out;
+			}
+		} else if ((v = opt_value(argc, argv, &i, "--timeout"))) {
+			if (once(&c.timeout, v, "--timeout") < 0) {
+				ret = EXIT_INVALID;
+				goto out;
+			}
+		} else if ((v = opt_value(argc, argv, &i, "--rcvbuf"))) {
+			if (once(&c.rcvbuf, v, "--rcvbuf") < 0) {
+				ret = EXIT_INVALID;
+				goto out;
+			}
 		} else if ((v = opt_value(argc, argv, &i, "--cgroup"))) {
 			if (once(&c.cgroup, v, "--cgroup") < 0) {
 				ret = EXIT_INVALID;
@@ -297,6 +326,8 @@ int main(int argc, char **argv)
 			c.dry_run = true;
 		} else if (!strcmp(a, "--force")) {
 			c.force = true;
+		} else if (!strcmp(a, "--stage")) {
+			c.stage = true;
 		} else if (!strcmp(a, "--all-netns")) {
 			c.all_netns = true;
 		} else {
@@ -322,13 +353,16 @@ int main(int argc, char **argv)
 	    (c.dry_run && !(cmd->opts & OPT_DRY_RUN)) ||
 	    (c.confirm >= 0 && !(cmd->opts & OPT_CONFIRM)) ||
 	    (c.force && !(cmd->opts & OPT_FORCE)) ||
+	    (c.stage && !(cmd->opts & OPT_STAGE)) ||
 	    (c.netns && !(cmd->opts & OPT_NETNS)) ||
 	    (c.all_netns && !(cmd->opts & OPT_ALL_NETNS)) ||
 	    (c.from && !(cmd->opts & OPT_FROM)) ||
 	    (c.user && !(cmd->opts & OPT_USER)) ||
 	    ((c.record || c.replay) && !(cmd->opts & OPT_RECORD)) ||
-	    ((c.sport || c.group || c.cgroup || c.iface || c.policy_only) &&
+	    ((c.sport || c.cgroup || c.iface || c.policy_only) &&
 	     !(cmd->opts & OPT_PACKET)) ||
+	    (c.group && !(cmd->opts & (OPT_PACKET | OPT_MONITOR))) ||
+	    ((c.count || c.timeout || c.rcvbuf) && !(cmd->opts & OPT_MONITOR)) ||
 	    ((c.duration || c.events || c.by) && !(cmd->opts & OPT_LEARN))) {
 		ret = bad_usage("an option given does not apply to '%s'", cmd->name);
 		goto out;

@@ -46,6 +46,7 @@ static void mrule_release(struct mrule *r)
 		mvalue_release(&r->matches[i].value);
 	free(r->matches);
 	free(r->log_prefix);
+	free(r->nflog_prefix);
 	free(r->comment);
 }
 

@@ -174,6 +174,9 @@ bool mrule_equal(const struct model *ma, const struct mrule *a,
 	    a->queue_num != b->queue_num ||
 	    !str_eq(a->log_prefix, b->log_prefix) ||
 	    (!a->log_prefix) != (!b->log_prefix) ||
+	    !str_eq(a->nflog_prefix, b->nflog_prefix) ||
+	    (!a->nflog_prefix) != (!b->nflog_prefix) ||
+	    (a->nflog_prefix && a->nflog_group != b->nflog_group) ||
 	    !str_eq(a->comment, b->comment) || (!a->comment) != (!b->comment))
 		return false;
 	na = mrule_expand(a, &va);
@@ -570,6 +573,9 @@ uint64_t model_hash(const struct model *m)
 			fnv_u32(&f, (uint32_t)r->queue_num << 16 |
 				    (uint32_t)r->counter << 8 | r->verdict);
 			fnv_str(&f, r->log_prefix);
+			fnv_str(&f, r->nflog_prefix);
+			if (r->nflog_prefix)
+				fnv_u32(&f, r->nflog_group);
 			fnv_str(&f, r->comment);
 		}
 	}

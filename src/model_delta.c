@@ -94,6 +94,9 @@ static uint64_t rule_hash(const struct model *m, const struct mrule *r)
 	h = fnv_u32(h, (uint32_t)r->queue_num << 16 |
 		       (uint32_t)r->counter << 8 | r->verdict);
 	h = fnv_str(h, r->log_prefix);
+	h = fnv_str(h, r->nflog_prefix);
+	if (r->nflog_prefix)
+		h = fnv_u32(h, r->nflog_group);
 	h = fnv_str(h, r->comment);
 	n = mrule_expand(r, &v);
 	h = fnv_u32(h, (uint32_t)n);
@@ -308,6 +311,57 @@ static void pair_range(struct pairing *p, size_t alo, size_t ahi, size_t blo,
 	free(c);
 }
 
+/*
+ * A rule whose NFLOG prefix alone changed (its FILE:LINE moved because
+ * lines above it were added or removed) must be replaced, but it is the
+ * same rule to the user: the new one starts with the old one's counter
+ * values (SPEC §7). Such rules keep their order, so the unpaired wanted
+ * rules and the deleted live rules are walked together, each wanted rule
+ * looking a few deleted rules ahead: linear, not quadratic.
+ */
+#define CARRY_WINDOW 8
+
+static bool equal_but_nflog(const struct model *ma, const struct mrule *a,
+			    const struct model *mb, const struct mrule *b)
+{
+	struct mrule tmp = *b;
+
+	if (!a->nflog_prefix || !b->nflog_prefix)
+		return false;
+	tmp.nflog_prefix = a->nflog_prefix;
+	tmp.nflog_group = a->nflog_group;
+	return mrule_equal(ma, a, mb, &tmp);
+}
+
+static void carry_rules(const struct model *old, const struct model *new,
+			struct model_delta *d, size_t i)
+{
+	const struct mchain *c = &new->chains[i];
+	size_t k = d->chain_old[i], j, o = 0, w, tries;
+
+	d->rule_carry[i] = xcalloc(c->n_rules + 1, sizeof(size_t));
+	for (j = 0; j < c->n_rules; j++)
+		d->rule_carry[i][j] = DELTA_NONE;
+	if (k == DELTA_NONE)
+		return;
+	for (j = 0; j < c->n_rules; j++) {
+		if (d->rule_old[i][j] != DELTA_NONE || !c->rules[j].nflog_prefix)
+			continue;
+		for (w = o, tries = 0; w < old->chains[k].n_rules &&
+		     tries < CARRY_WINDOW; w++) {
+			if (!d->rule_del[k][w])
+				continue;
+			tries++;
+			if (equal_but_nflog(old, &old->chains[k].rules[w], new,
+					    &c->rules[j])) {
+				d->rule_carry[i][j] = w;
+				o = w + 1;
+				break;
+			}
+		}
+	}
+}
+
 /* Pair the rules of live chain @a and wanted chain @b. */
 static void pair_rules(const struct model *ma, const struct mchain *a,
 		       const struct model *mb, const struct mchain *b,
@@ -506,12 +560,20 @@ void model_delta(const struct model *old, const struct model *new,
 				d->recreate = true;
 	}
 
+	d->rule_carry = xcalloc(new->n_chains + 1, sizeof(*d->rule_carry));
+	for (i = 0; i < new->n_chains; i++)
+		carry_rules(old, new, d, i);
 	for (i = 0; i < new->n_chains; i++)
 		for (j = 0; j < new->chains[i].n_rules; j++) {
-			size_t o = d->rule_old[i][j];
+			size_t o = d->rule_old[i][j], oc = d->chain_old[i];
 
 			if (o == DELTA_NONE) {
 				d->rules_added++;
+				o = d->rule_carry[i][j];
+				if (o != DELTA_NONE &&
+				    new->chains[i].rules[j].counter &&
+				    old->chains[oc].rules[o].counter)
+					d->counters_kept++;
 				continue;
 			}
 			d->rules_kept++;
@@ -538,6 +600,9 @@ void model_delta_release(struct model_delta *d)
 	}
 	for (i = 0; d->rule_old && i < d->n_new_chains; i++)
 		free(d->rule_old[i]);
+	for (i = 0; d->rule_carry && i < d->n_new_chains; i++)
+		free(d->rule_carry[i]);
+	free(d->rule_carry);
 	for (i = 0; d->rule_del && i < d->n_old_chains; i++)
 		free(d->rule_del[i]);
 	free(d->set_old);

@@ -179,6 +179,12 @@ static void write_model(struct kv_writer *o, const struct model *m)
 			kv_put_str(o, r->comment);
 			kv_puts(o, " label");
 			kv_put_str(o, r->origin_name);
+			if (r->nflog_prefix) {
+				kv_puts(o, " nflog");
+				kv_put_str(o, r->nflog_prefix);
+				kv_puts(o, " group ");
+				kv_put_i64(o, r->nflog_group);
+			}
 			kv_putc(o, '\n');
 			for (l = 0; l < r->n_matches; l++) {
 				const struct match *mt = &r->matches[l];
@@ -396,8 +402,9 @@ static int read_rule(struct model *m, const struct kv_line *ln)
 	char *label = NULL;
 	int verdict, ret, idx, queue = -1;
 
-	/* rule verdict V counter B log S comment S label S */
-	if (!m->n_chains || ln->n != 11 || !kv_is_word(ln, 1, "verdict") ||
+	/* rule verdict V counter B log S comment S label S [nflog S group N]
+	 * (records written before NFLOG have no nflog) */
+	if (!m->n_chains || (ln->n != 11 && ln->n != 15) || !kv_is_word(ln, 1, "verdict") ||
 	    !kv_is_word(ln, 3, "counter") || !kv_is_word(ln, 5, "log") ||
 	    !kv_is_word(ln, 7, "comment") || !kv_is_word(ln, 9, "label"))
 		return -EINVAL;
@@ -429,8 +436,20 @@ static int read_rule(struct model *m, const struct kv_line *ln)
 		ret = kv_parse_str(ln, 8, &r->comment);
 	if (!ret)
 		ret = kv_parse_str(ln, 10, &label);
-	if (ret < 0)
+	if (!ret && ln->n == 15) {
+		int64_t g = 0;
+
+		if (!kv_is_word(ln, 11, "nflog") || !kv_is_word(ln, 13, "group") ||
+		    kv_parse_i64(ln->tok[14], 0, 65535, &g) < 0)
+			ret = -EINVAL;
+		else
+			ret = kv_parse_str(ln, 12, &r->nflog_prefix);
+		r->nflog_group = (uint16_t)g;
+	}
+	if (ret < 0) {
+		free(label);
 		return ret;
+	}
 	if (label) {
 		idx = name_index(builtin_labels, ARRAY_SIZE(builtin_labels), label);
 		r->origin_name = idx >= 0 ? builtin_labels[idx] : NULL;

@@ -74,7 +74,7 @@ static void on_refusal(void *ctx, const struct nl_tag *tag, int err,
  * refused a message about the live table's objects. */
 static int send_plan(struct nl_sock *s, const struct model *live,
 		     const struct model *m, const struct model_delta *dl,
-		     struct diag *d, bool *live_shape)
+		     const char *drop, struct diag *d, bool *live_shape)
 {
 	struct refusal rf = { .ec = { .old = live, .m = m, .d = d } };
 	struct nl_txn t;
@@ -84,9 +84,11 @@ static int send_plan(struct nl_sock *s, const struct model *live,
 	s->applied_gen = 0;
 	s->last_msgs = s->last_bytes = 0;
 	nl_txn_begin(&t, s);
-	ret = nl_build_delta(&t, live, m, dl, d);
+	ret = dl->n_changes ? nl_build_delta(&t, live, m, dl, d) : 0;
 	if (ret < 0)
 		goto out;
+	if (drop)
+		nl_put_table(&t, drop, NFT_MSG_DELTABLE);
 	nl_txn_end(&t, s);
 	s->last_msgs = t.n_tags;
 	s->last_bytes = t.len;
@@ -173,6 +175,13 @@ int nl_apply_delta(struct nl_sock *s, const struct model *live,
 		   const struct model *m, const struct model_delta *dl,
 		   struct diag *d)
 {
+	return nl_apply_delta_drop(s, live, m, dl, NULL, d);
+}
+
+int nl_apply_delta_drop(struct nl_sock *s, const struct model *live,
+			const struct model *m, const struct model_delta *dl,
+			const char *drop, struct diag *d)
+{
 	struct model_delta whole;
 	struct diag first;
 	int ret;
@@ -182,9 +191,9 @@ int nl_apply_delta(struct nl_sock *s, const struct model *live,
 	if (has_queue(m))
 		queue_probe(s);
 	if (dl->create || dl->recreate)
-		return send_plan(s, live, m, dl, d, NULL);
+		return send_plan(s, live, m, dl, drop, d, NULL);
 	diag_init(&first);
-	ret = send_plan(s, live, m, dl, &first, &live_shape);
+	ret = send_plan(s, live, m, dl, drop, &first, &live_shape);
 	if (ret >= 0 || !live_shape) {
 		/* done, or the policy's own objects were refused */
 		diag_move(d, &first);
@@ -197,7 +206,7 @@ int nl_apply_delta(struct nl_sock *s, const struct model *live,
 	diag_release(&first);
 	whole = *dl;
 	whole.recreate = true;
-	ret = send_plan(s, live, m, &whole, d, NULL);
+	ret = send_plan(s, live, m, &whole, drop, d, NULL);
 	if (!ret)
 		diag_warning(d, NULL, "the kernel refused to change table \"%s\" in place; it was recreated instead (counters carried over)",
 			     m->table);

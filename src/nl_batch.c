@@ -513,7 +513,8 @@ static int put_set(struct nl_txn *b, const struct model *m, size_t i,
 /*
  * A NEWRULE for rule @j of chain @ci of @m: appended, or, when @before is
  * a handle, inserted before that rule. @carry: the live rule whose counter
- * values the new one starts with (a recreated table), or NULL.
+ * values the new one starts with (a recreated table, or a rule whose NFLOG
+ * prefix alone changed), or NULL.
  */
 static int put_rule(struct nl_txn *b, const struct model *m, size_t ci,
 		    size_t j, uint64_t before, const struct mrule *carry,
@@ -561,6 +562,22 @@ static const struct mrule *paired(const struct model *old,
 	    (o = dl->rule_old[ci][j]) == DELTA_NONE)
 		return NULL;
 	return &old->chains[oc].rules[o];
+}
+
+/* The live rule a new rule takes its counter values from: the paired one,
+ * or one that differed only in its NFLOG prefix (model_delta.h). */
+static const struct mrule *carried(const struct model *old,
+				   const struct model_delta *dl, size_t ci,
+				   size_t j)
+{
+	const struct mrule *r = paired(old, dl, ci, j);
+	size_t o;
+
+	if (r || !old || !dl || !dl->rule_carry ||
+	    dl->chain_old[ci] == DELTA_NONE ||
+	    (o = dl->rule_carry[ci][j]) == DELTA_NONE)
+		return r;
+	return &old->chains[dl->chain_old[ci]].rules[o];
 }
 
 int nl_build_queue_probe(struct nl_txn *b, const struct model *probe,
@@ -611,10 +628,26 @@ int nl_build_replace(struct nl_txn *b, const struct model *m,
 		put_chain(b, m, i);
 	for (i = 0; i < m->n_chains; i++)
 		for (j = 0; j < m->chains[i].n_rules; j++) {
-			ret = put_rule(b, m, i, j, 0, paired(old, dl, i, j), d);
+			ret = put_rule(b, m, i, j, 0, carried(old, dl, i, j), d);
 			if (ret < 0)
 				return ret;
 		}
+	return 0;
+}
+
+int nl_build_sets(struct nl_txn *b, const struct model *m, struct diag *d)
+{
+	size_t i;
+	int ret;
+
+	for (i = 0; i < m->n_sets; i++) {
+		struct set_desc sd;
+
+		ret = put_set(b, m, i, &sd, d);
+		if (ret < 0)
+			return ret;
+		set_elems(b, m, i, &sd);
+	}
 	return 0;
 }
 
@@ -725,7 +758,8 @@ int nl_build_delta(struct nl_txn *b, const struct model *old,
 		for (j = 0; j < c->n_rules; j++) {
 			if (paired(old, dl, i, j))
 				continue;
-			ret = put_rule(b, new, i, j, before[j], NULL, d);
+			ret = put_rule(b, new, i, j, before[j],
+				       carried(old, dl, i, j), d);
 			if (ret < 0) {
 				free(before);
 				return ret;

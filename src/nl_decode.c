@@ -516,10 +516,25 @@ static int decode_expr(struct nftnl_expr *e, void *data)
 		    nftnl_expr_get_u32(e, NFTNL_EXPR_LIMIT_FLAGS) != 0 || r->log_prefix)
 			return bad(d, "limit"), 0;
 		r->log_prefix = xstrdup("");
+	} else if (!strcmp(name, "log") &&
+		   nftnl_expr_is_set(e, NFTNL_EXPR_LOG_GROUP)) {
+		const char *p = nftnl_expr_get_str(e, NFTNL_EXPR_LOG_PREFIX);
+
+		/* NFLOG (model.h nflog_prefix): prefix and group only, once,
+		 * after a kernel log */
+		if (!p || r->nflog_prefix || r->verdict != MV_NONE ||
+		    (r->log_prefix && !*r->log_prefix) ||
+		    nftnl_expr_is_set(e, NFTNL_EXPR_LOG_SNAPLEN) ||
+		    nftnl_expr_is_set(e, NFTNL_EXPR_LOG_QTHRESHOLD) ||
+		    nftnl_expr_is_set(e, NFTNL_EXPR_LOG_LEVEL) ||
+		    nftnl_expr_is_set(e, NFTNL_EXPR_LOG_FLAGS))
+			return bad(d, "log group"), 0;
+		r->nflog_prefix = xstrdup(p);
+		r->nflog_group = nftnl_expr_get_u16(e, NFTNL_EXPR_LOG_GROUP);
 	} else if (!strcmp(name, "log")) {
 		const char *p = nftnl_expr_get_str(e, NFTNL_EXPR_LOG_PREFIX);
 
-		if (!r->log_prefix || *r->log_prefix || !p)
+		if (!r->log_prefix || *r->log_prefix || !p || r->nflog_prefix)
 			return bad(d, "log"), 0;
 		free(r->log_prefix);
 		r->log_prefix = xstrdup(p);

@@ -485,6 +485,14 @@ static void stmt_build(struct nftnl_rule *r, const struct mrule *mr,
 		nftnl_expr_set_str(e, NFTNL_EXPR_LOG_PREFIX, mr->log_prefix);
 		add_expr(r, e);
 	}
+	if (mr->nflog_prefix) {
+		/* as nft builds `log group G prefix "..."`: prefix and group
+		 * only */
+		e = expr_new("log");
+		nftnl_expr_set_str(e, NFTNL_EXPR_LOG_PREFIX, mr->nflog_prefix);
+		nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_GROUP, mr->nflog_group);
+		add_expr(r, e);
+	}
 	switch (mr->verdict) {
 	case MV_NONE:
 		break;

@@ -150,6 +150,10 @@ int nl_build_delta(struct nl_txn *t, const struct model *old,
 		   const struct model *new, const struct model_delta *dl,
 		   struct diag *d);
 
+/* NEWSET and NEWSETELEM messages for every set of @m (in @m->table, which
+ * exists): the sets of nl_build_replace() without its table messages. */
+int nl_build_sets(struct nl_txn *t, const struct model *m, struct diag *d);
+
 /* A NEWTABLE (create) or DELTABLE message for the inet table @name. */
 void nl_put_table(struct nl_txn *t, const char *name, uint16_t type);
 

@@ -579,6 +579,7 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 			free(r->matches[i].value.str);
 		free(r->matches);
 		free(r->log_prefix);
+		free(r->nflog_prefix);
 		memset(r, 0, sizeof(*r));
 		r->handle = handle;
 		r->packets = pk;

@@ -403,13 +403,14 @@ static void check_test(struct ctx *c, struct pending *pd, struct policy_test *t)
 enum top_key {
 	TK_VERSION, TK_TABLE, TK_DEFAULTS, TK_ESTABLISHED, TK_LOOPBACK,
 	TK_ICMP, TK_SETS, TK_INBOUND, TK_OUTBOUND, TK_LISTENERS, TK_REPAIR,
-	TK_DNS, TK_TESTS,
+	TK_DNS, TK_LOG_GROUP, TK_TESTS,
 	TK_MAX
 };
 
 static const char *const top_keys[TK_MAX] = {
 	"portwarden", "table", "defaults", "established", "loopback", "icmp",
-	"sets", "inbound", "outbound", "listeners", "repair", "dns", "tests",
+	"sets", "inbound", "outbound", "listeners", "repair", "dns",
+	"log_group", "tests",
 };
 
 static bool table_name_ok(const char *s, size_t len)
@@ -684,6 +685,18 @@ static void top_level(struct ctx *c, const struct yaml_tree *t)
 				      ARRAY_SIZE(icmp_names), &v))
 				chk_merge_setting(c, &c->icmp, "icmp", val, v);
 			break;
+		case TK_LOG_GROUP:
+			if (!chk_want_scalar(c, val, "an NFLOG group number"))
+				break;
+			if (!chk_all_digits(val->str) || val->len > 5 ||
+			    strtoul(val->str, NULL, 10) > 65535) {
+				err(c, val, "bad log_group '%s' (an NFLOG group number 0-65535)",
+				    chk_q(c, val->str));
+				break;
+			}
+			chk_merge_setting(c, &c->log_group, "log_group", val,
+					  (int)strtoul(val->str, NULL, 10));
+			break;
 		case TK_SETS:
 			if (node_is_null(val))
 				break;
@@ -824,6 +837,7 @@ int policy_check_trees(struct policy **out, struct yaml_tree *const *trees,
 			p->def_loc[k] = c.def[k].loc;
 	}
 	p->log_default = c.log.set && c.log.value;
+	p->log_group = c.log_group.set ? (uint16_t)c.log_group.value : 1000;
 	p->established = !c.established.set || c.established.value;
 	p->loopback = !c.loopback.set || c.loopback.value;
 	p->repair = !c.repair.set || c.repair.value;

@@ -264,13 +264,26 @@ static void bpf_emit(void *arg, uint32_t tgid, uint64_t inode)
 	add_owner(pm, inode, bc->me);
 }
 
+/*
+ * The iterator reports pids as the initial pid namespace numbers them:
+ * they name processes in /proc only when /proc is that namespace's (its
+ * pid 1 is the initial namespace's init: PROC_PID_INIT_INO). In a
+ * container, /proc is read instead.
+ */
+static bool proc_is_init_pidns(void)
+{
+	struct stat st;
+
+	return stat("/proc/1/ns/pid", &st) == 0 && st.st_ino == 0xEFFFFFFCu;
+}
+
 int procmap_build(struct procmap **out, const char *proc)
 {
 	struct bpf_ctx bc = { .me = NONE };
 	struct procmap *pm;
 	size_t i;
 
-	if (strcmp(proc, "/proc"))
+	if (strcmp(proc, "/proc") || !proc_is_init_pidns())
 		return procmap_build_scan(out, proc);
 	bc.procfd = open(proc, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (bc.procfd < 0)

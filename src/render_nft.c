@@ -236,6 +236,11 @@ static void rule_print(FILE *f, const struct model *m, const struct mrule *r)
 			sep, r->log_prefix);
 		sep = " ";
 	}
+	if (r->nflog_prefix) {
+		fprintf(f, "%slog prefix \"%s\" group %u", sep, r->nflog_prefix,
+			(unsigned int)r->nflog_group);
+		sep = " ";
+	}
 	switch (r->verdict) {
 	case MV_NONE:
 		break;

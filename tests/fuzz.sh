@@ -3,9 +3,9 @@
 # Fuzz smoke test: build the libFuzzer harnesses with clang (ASan+UBSan)
 # and run each from its seed corpus: the policy front end for 30 seconds
 # (its tests: too), the rollback record reader and the DNS answer parser
-# for 10 each, the daemon's readers, its learned-address file and learn's
-# monitor-events reader for 5. Any crash, leak, sanitizer report or
-# timeout fails the test.
+# for 10 each, the daemon's readers, its learned-address file, NFLOG
+# records and learn's monitor-events reader for 5. Any crash, leak,
+# sanitizer report or timeout fails the test.
 . "$(dirname "$0")/lib.sh"
 
 cd "$TOP" || exit 1
@@ -112,6 +112,24 @@ else
 	not_ok "fuzz learn_state_parse" "exit $rc: $(grep -m3 -E 'ERROR|SUMMARY|Test unit written' "$log" | tr '\n' '|')"
 	exit 1
 fi
+# NFLOG records for monitor, as the kernel builds them (5 seconds).
+mkdir "$work/corpus-nflog"
+log="$work/fuzz-nflog.log"
+"$BUILD/fuzz_nflog" -max_total_time=5 -rss_limit_mb=2048 -timeout=10 \
+	-max_len=4096 -artifact_prefix="$work/nflog-" -print_final_stats=1 \
+	"$work/corpus-nflog" fuzz/corpus-nflog >"$log" 2>&1
+rc=$?
+runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+if [ "$rc" -eq 0 ] && ! ls "$work"/nflog-crash-* "$work"/nflog-leak-* "$work"/nflog-timeout-* >/dev/null 2>&1; then
+	ok "fuzz nflog_parse 5s (${runs:-?} runs)"
+else
+	not_ok "fuzz nflog_parse" "exit $rc: $(grep -m3 -E 'ERROR|SUMMARY|Test unit written' "$log" | tr '\n' '|')"
+	for f in "$work"/nflog-crash-* "$work"/nflog-leak-* "$work"/nflog-timeout-*; do
+		[ -f "$f" ] && { echo "# reproducer $f:"; od -c "$f" | head -20; }
+	done
+	exit 1
+fi
+[ "${runs:-0}" -gt 1000 ] && ok "fuzz nflog parser made progress" || not_ok "fuzz nflog parser made progress" "only ${runs:-0} runs"
 
 # The hostname code's untrusted text: resolv.conf and names (5 seconds).
 mkdir "$work/corpus-hostnames"

@@ -40,7 +40,8 @@ for variant in local usr; do
 		 lib/systemd/system/portwarden.service \
 		 lib/systemd/system/portwarden-daemon.service \
 		 lib/systemd/system/portwarden-audit.service \
-		 lib/systemd/system/portwarden-audit.timer; do
+		 lib/systemd/system/portwarden-audit.timer \
+		 lib/systemd/system/portwarden-monitor.service; do
 		[ -f "$d$prefix/$f" ] || missing="$missing $f"
 	done
 	for p in policies/*.yaml; do

@@ -4,6 +4,8 @@
 #  - max_addresses evicts the oldest address of a rule;
 #  - a restart mid-traffic fails no connection, and addresses saved on
 #    SIGTERM come back on start even when the set lost them;
+#  - after `nft flush ruleset` and the drift repair, the learned addresses
+#    are put back without a new DNS answer;
 #  - without the daemon, DNS still resolves (the queue's bypass), nothing
 #    hangs, and hostname rules allow nothing new;
 #  - hostile answers (compression loop, a 300-octet name, a lying rdlength,
@@ -87,6 +89,17 @@ daemon_start "$WORK/notify3.sock" "$WORK/p.yaml" || not_ok "daemon started again
 check "restored event" grep -q " restored " "$WORK/events"
 check_eq "saved address restored without a new DNS answer" open "$(probe "$(addr_of keep-1.race.test)")"
 
+# another program flushes the ruleset: the drift repair puts the table
+# back, the learner its learned addresses (no new DNS answer needed)
+nft flush ruleset
+for i in $(seq 40); do
+	nft list set inet portwarden web_dns_v4 2>/dev/null | grep -q 'comment "keep-1' && break
+	sleep 0.1
+done
+[ -n "${HN_DEBUG:-}" ] && { tail -5 "$WORK/events"; nft list set inet portwarden web_dns_v4; }
+check "learned addresses put back after 'nft flush ruleset'" grep -q " relearned " "$WORK/events"
+check_eq "a learned address works again after the flush" open "$(probe "$(addr_of keep-1.race.test)")"
+
 # 3. daemon not running
 daemon_stop
 out=$(timeout 10 $PY "$DNS_TOOL" connect down-0.race.test 443); rc=$?
@@ -120,9 +133,14 @@ sleep 0.3
 check_eq "an answer to a query never sent is not learned" refused "$(probe 10.78.40.1)"
 
 # 5. expiry, after a SIGHUP to small TTLs (dnsmasq answers with TTL 1)
-sed -i 's/^  max_addresses: 3$/  max_addresses: 3\n  min_ttl: 1\n  max_ttl: 2\n  grace: 1/' "$WORK/p.yaml"
+# (and max_addresses 3 -> 2: the oldest learned address goes at once)
+learned_now() { nft list set inet portwarden web_dns_v4 | grep -o 'comment "' | wc -l; }
+check_eq "3 learned addresses before the reload" 3 "$(learned_now)"
+sed -i 's/^  max_addresses: 3$/  max_addresses: 2\n  min_ttl: 1\n  max_ttl: 2\n  grace: 1/' "$WORK/p.yaml"
 kill -HUP "$DAEMON_PID"
 wait_ev reloaded 1 || not_ok "reloaded" "$(tail -3 "$WORK/events")"
+for i in $(seq 20); do [ "$(learned_now)" -le 2 ] && break; sleep 0.1; done
+check_eq "a smaller max_addresses on SIGHUP trims the set" 2 "$(learned_now)"
 mkfifo "$WORK/hold.fifo"
 exec 7<>"$WORK/hold.fifo"
 $PY "$DNS_TOOL" hold short-0.race.test 443 10 "$WORK/hold.fifo" > "$WORK/hold.out" &

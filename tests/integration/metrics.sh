@@ -24,10 +24,10 @@ inbound:
   - { name: v6-only, proto: tcp, port: 8443, from: "fd77::/64" }
   - { name: never, proto: tcp, port: 9000, not_from: 192.0.2.0/24, sport: 1-1023 }
 outbound:
-  - { name: o1, proto: tcp, port: 7001, to: $PEER4, action: drop }
-  - { name: o2, proto: tcp, port: 7002, to: $PEER4, action: drop }
-  - { name: o3, proto: tcp, port: 7003, to: $PEER4, action: drop }
-  - { name: o4, proto: tcp, port: 7004, to: $PEER4, action: drop }
+  - { name: o1, proto: tcp, port: 7001, to: $PEER4 }
+  - { name: o2, proto: tcp, port: 7002, to: $PEER4 }
+  - { name: o3, proto: tcp, port: 7003, to: $PEER4 }
+  - { name: o4, proto: tcp, port: 7004, to: $PEER4 }
 listeners:
   - { port: [80, 443, 8080, 8443] }
 EOF
@@ -42,7 +42,7 @@ alt-udp    peer root udp $HERE6 8080 open
 v6only     peer root tcp $HERE6 8443 open
 v4-8443    peer root tcp $HERE4 8443 drop
 other      peer root tcp $HERE4 9999 drop
-folded     here root tcp $PEER4 7003 drop
+folded     here root tcp $PEER4 7003 refused
 EOF
 
 "$PORTWARDEN" status --table "$TABLE" --format prometheus > "$WORK/status.prom" 2> "$WORK/status.err"

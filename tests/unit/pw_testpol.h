@@ -22,6 +22,7 @@ static inline struct policy *tp_new(void)
 	p->established = true;
 	p->loopback = true;
 	p->icmp = ICMP_ESSENTIAL;
+	p->log_group = 1000;
 	return p;
 }
 

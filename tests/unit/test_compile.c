@@ -70,7 +70,7 @@ static void test_layout_builtins(void **state)
 	assert_rule(m, HOOK_OUTPUT, 1, "oifname \"lo\" accept");
 	assert_rule(m, HOOK_INPUT, 2, "icmp type @icmp_essential accept");
 	assert_rule(m, HOOK_INPUT, 3, "icmpv6 type @icmpv6_essential accept");
-	assert_rule(m, HOOK_INPUT, 4, "counter drop comment \"default\"");
+	assert_rule(m, HOOK_INPUT, 4, "counter log prefix \"pw1 D in drop default -\" group 1000 drop comment \"default\"");
 	assert_string_equal(in->rules[1].origin_name, "loopback");
 	assert_string_equal(in->rules[4].origin_name, "default");
 	model_free(m);
@@ -94,8 +94,8 @@ static void test_no_builtins_reject_default(void **state)
 	assert_rule(m, HOOK_OUTPUT, 2,
 		    "limit rate 5/minute burst 5 packets log prefix \"portwarden outbound default: \"");
 	assert_rule(m, HOOK_OUTPUT, 3,
-		    "meta l4proto tcp counter reject with tcp reset comment \"default\"");
-	assert_rule(m, HOOK_OUTPUT, 4, "counter reject comment \"default\"");
+		    "meta l4proto tcp counter log prefix \"pw1 D out reject default -\" group 1000 reject with tcp reset comment \"default\"");
+	assert_rule(m, HOOK_OUTPUT, 4, "counter log prefix \"pw1 D out reject default -\" group 1000 reject comment \"default\"");
 	assert_int_equal(model_find_chain(m, HOOK_OUTPUT)->policy, MV_DROP);
 	model_free(m);
 	tp_free(p);
@@ -182,7 +182,7 @@ static void test_sets_and_order(void **state)
 	assert_rule(m, HOOK_INPUT, 1,
 		    "meta l4proto tcp iifname \"eth0\" ip saddr @corp_v4 th dport @web_dport counter accept comment \"web\"");
 	assert_rule(m, HOOK_OUTPUT, 0,
-		    "meta l4proto tcp ip daddr @backup_daddr_v4 meta skuid @backup_uid counter reject with tcp reset comment \"backup\"");
+		    "meta l4proto tcp ip daddr @backup_daddr_v4 meta skuid @backup_uid counter log prefix \"pw1 D out reject backup test.yaml:9\" group 1000 reject with tcp reset comment \"backup\"");
 	for (i = 0; i < 4; i++)
 		assert_non_null(strchr(m->sets[i].name, '_'));
 	model_free(m);
@@ -211,13 +211,13 @@ static void test_reject_any_and_log(void **state)
 	assert_rule(m, HOOK_OUTPUT, 0,
 		    "meta l4proto tcp ip daddr 169.254.169.254 limit rate 5/minute burst 5 packets log prefix \"portwarden no-metadata: \" comment \"no-metadata\"");
 	assert_rule(m, HOOK_OUTPUT, 1,
-		    "meta l4proto tcp ip daddr 169.254.169.254 counter reject with tcp reset comment \"no-metadata\"");
+		    "meta l4proto tcp ip daddr 169.254.169.254 counter log prefix \"pw1 D out reject no-metadata test.yaml:5\" group 1000 reject with tcp reset comment \"no-metadata\"");
 	assert_rule(m, HOOK_OUTPUT, 2,
 		    "ip daddr 169.254.169.254 limit rate 5/minute burst 5 packets log prefix \"portwarden no-metadata: \" comment \"no-metadata\"");
 	assert_rule(m, HOOK_OUTPUT, 3,
-		    "ip daddr 169.254.169.254 counter reject comment \"no-metadata\"");
+		    "ip daddr 169.254.169.254 counter log prefix \"pw1 D out reject no-metadata test.yaml:5\" group 1000 reject comment \"no-metadata\"");
 	assert_rule(m, HOOK_OUTPUT, 4,
-		    "meta nfproto ipv6 counter drop comment \"v6 only\"");
+		    "meta nfproto ipv6 counter log prefix \"pw1 D out drop v6%20only test.yaml:6\" group 1000 drop comment \"v6 only\"");
 	assert_int_equal(model_find_chain(m, HOOK_OUTPUT)->rules[0].verdict,
 			 MV_NONE);
 	model_free(m);
@@ -270,7 +270,7 @@ static void test_fold(void **state)
 	assert_rule(m, HOOK_OUTPUT, 0,
 		    "ip daddr . meta l4proto . th dport @out_fold1_v4 counter accept comment \"fold: r0 .. r5 (6 rules)\"");
 	assert_rule(m, HOOK_OUTPUT, 1,
-		    "meta l4proto tcp ip daddr 10.0.0.0 th dport 1000 counter drop comment \"r6\"");
+		    "meta l4proto tcp ip daddr 10.0.0.0 th dport 1000 counter log prefix \"pw1 D out drop r6 test.yaml:10\" group 1000 drop comment \"r6\"");
 	assert_rule(m, HOOK_OUTPUT, 4,
 		    "ip daddr . meta l4proto . th dport @out_fold2_v4 counter accept comment \"fold: r9 .. any-v6 (6 rules)\"");
 	assert_rule(m, HOOK_OUTPUT, 5,
@@ -299,6 +299,38 @@ static void test_fold(void **state)
 
 		assert_string_equal(e, "::/0 . udp . 0-65535");
 		free(e);
+	}
+	model_free(m);
+	tp_free(p);
+}
+
+/* A run of drop rules is never folded: each rule keeps its own NFLOG
+ * prefix, so that monitor names the exact rule (SPEC §9); the log group
+ * is the policy's. */
+static void test_drop_run_not_folded(void **state)
+{
+	struct policy *p = tp_new();
+	const struct mchain *c;
+	struct model *m;
+	size_t i;
+
+	(void)state;
+	p->icmp = ICMP_NONE;
+	p->established = p->loopback = false;
+	p->log_group = 7;
+	add_simple(p, 6, VERDICT_DROP);
+	m = compile_ok(p);
+	c = model_find_chain(m, HOOK_OUTPUT);
+	assert_int_equal(c->n_rules, 6);
+	assert_int_equal(m->n_sets, 0);
+	for (i = 0; i < 6; i++) {
+		char want[160];
+
+		snprintf(want, sizeof(want),
+			 "meta l4proto tcp ip daddr 10.0.0.%zu th dport %zu counter log prefix \"pw1 D out drop r%zu test.yaml:%zu\" group 7 drop comment \"r%zu\"",
+			 i, 1000 + i, i, 10 + i, i);
+		assert_rule(m, HOOK_OUTPUT, i, want);
+		assert_int_equal(c->rules[i].nflog_group, 7);
 	}
 	model_free(m);
 	tp_free(p);
@@ -442,7 +474,7 @@ static void test_render_whole(void **state)
 		"\t\tct state established,related accept\n"
 		"\t\tmeta l4proto tcp ip saddr 10.0.0.0/8 th dport 22 counter accept comment \"ssh: say 'hi'\"\n"
 		"\t\tmeta l4proto tcp ip6 saddr 2001:db8::/32 th dport 22 counter accept comment \"ssh: say 'hi'\"\n"
-		"\t\tcounter drop comment \"default\"\n"
+		"\t\tcounter log prefix \"pw1 D in drop default -\" group 1000 drop comment \"default\"\n"
 		"\t}\n"
 		"\n"
 		"\tchain output {\n"
@@ -542,9 +574,9 @@ static void test_split_hosts(void **state)
 	/* blk 2, not bad 1, few 1, only hosts 1, both 4, default 1 */
 	assert_int_equal(m->chains[0].n_rules, 2 + 1 + 1 + 1 + 4 + 1);
 	assert_rule(m, HOOK_INPUT, 0,
-		    "ip saddr @bad_v4_hosts counter drop comment \"blk\"");
+		    "ip saddr @bad_v4_hosts counter log prefix \"pw1 D in drop blk test.yaml:3\" group 1000 drop comment \"blk\"");
 	assert_rule(m, HOOK_INPUT, 1,
-		    "ip saddr @bad_v4 counter drop comment \"blk\"");
+		    "ip saddr @bad_v4 counter log prefix \"pw1 D in drop blk test.yaml:3\" group 1000 drop comment \"blk\"");
 	assert_rule(m, HOOK_INPUT, 2,
 		    "meta l4proto tcp ip saddr != @bad_v4_hosts ip saddr != @bad_v4 counter accept comment \"not bad\"");
 	assert_rule(m, HOOK_INPUT, 3,
@@ -649,13 +681,13 @@ static void test_split_masks(void **state)
 	/* blk 3 + 1, not bad 1, few 1, lengths 1, default 1 */
 	assert_int_equal(m->chains[0].n_rules, 4 + 1 + 1 + 1 + 1);
 	assert_rule(m, HOOK_INPUT, 0,
-		    "ip saddr @bad_v4_hosts counter drop comment \"blk\"");
+		    "ip saddr @bad_v4_hosts counter log prefix \"pw1 D in drop blk test.yaml:3\" group 1000 drop comment \"blk\"");
 	assert_rule(m, HOOK_INPUT, 1,
-		    "ip saddr & 255.255.255.240 @bad_v4_p28 counter drop comment \"blk\"");
+		    "ip saddr & 255.255.255.240 @bad_v4_p28 counter log prefix \"pw1 D in drop blk test.yaml:3\" group 1000 drop comment \"blk\"");
 	assert_rule(m, HOOK_INPUT, 2,
-		    "ip saddr & 255.255.255.0 @bad_v4_p24 counter drop comment \"blk\"");
+		    "ip saddr & 255.255.255.0 @bad_v4_p24 counter log prefix \"pw1 D in drop blk test.yaml:3\" group 1000 drop comment \"blk\"");
 	assert_rule(m, HOOK_INPUT, 3,
-		    "ip6 saddr @bad_v6 counter drop comment \"blk\"");
+		    "ip6 saddr @bad_v6 counter log prefix \"pw1 D in drop blk test.yaml:3\" group 1000 drop comment \"blk\"");
 	assert_rule(m, HOOK_INPUT, 4,
 		    "meta l4proto tcp ip saddr != @bad_v4_hosts ip saddr & 255.255.255.240 != @bad_v4_p28 ip saddr & 255.255.255.0 != @bad_v4_p24 counter accept comment \"not bad\"");
 
@@ -686,6 +718,7 @@ int main(void)
 		cmocka_unit_test(test_fold_overlap),
 		cmocka_unit_test(test_fold_scale),
 		cmocka_unit_test(test_render_whole),
+		cmocka_unit_test(test_drop_run_not_folded),
 		cmocka_unit_test(test_split_hosts),
 		cmocka_unit_test(test_split_masks),
 	};

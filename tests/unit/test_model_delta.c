@@ -304,6 +304,35 @@ static void test_create(void **state)
 	model_free(b);
 }
 
+/* Lines added above rules move their FILE:LINE: every rule's NFLOG prefix
+ * changes, none pairs, each is carried (counters kept), in order; a rule
+ * that changed otherwise is not. */
+static void test_nflog_moved(void **state)
+{
+	struct model *a = rules_table(20, MV_DROP, 0);
+	struct model *b = rules_table(20, MV_DROP, 0);
+	struct model_delta d;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 20; i++) {
+		a->chains[0].rules[i].nflog_prefix = xasprintf("pw1 D out drop r%zu p.yaml:%zu", i, 10 + i);
+		b->chains[0].rules[i].nflog_prefix = xasprintf("pw1 D out drop r%zu p.yaml:%zu", i, 13 + i);
+		a->chains[0].rules[i].nflog_group = b->chains[0].rules[i].nflog_group = 1000;
+	}
+	b->chains[0].rules[7].verdict = MV_DROP;	/* really changed */
+	model_delta(a, b, &d);
+	assert_int_equal(d.rules_kept, 0);
+	assert_int_equal(d.rules_added, 20);
+	assert_int_equal(d.rules_deleted, 20);
+	for (i = 0; i < 20; i++)
+		assert_int_equal(d.rule_carry[0][i], i == 7 ? DELTA_NONE : i);
+	assert_int_equal(d.counters_kept, 19);
+	model_delta_release(&d);
+	model_free(a);
+	model_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -315,6 +344,7 @@ int main(void)
 		cmocka_unit_test(test_timeout_set_keeps),
 		cmocka_unit_test(test_set_changes),
 		cmocka_unit_test(test_create),
+		cmocka_unit_test(test_nflog_moved),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
