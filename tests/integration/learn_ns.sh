@@ -11,7 +11,8 @@
 # service are refused (real connections); 200 connections to 200 hosts of
 # one /24 become one element of one rule. With --by cgroup, the rule names
 # the client's cgroup and lets only that cgroup through; --netns reads
-# another namespace's sockets.
+# another namespace's sockets; `portwarden monitor`'s own JSON log of a refused
+# call becomes the rule for it.
 # (UDP goes to the peer's first address: its echo server is bound to
 # 0.0.0.0 and answers from that one.)
 # LEARN_SECONDS overrides the watch (default 3); LEARN_KEEP=FILE keeps a
@@ -163,6 +164,33 @@ EOF
 	"$PORTWARDEN" flush >/dev/null 2>&1
 else
 	not_ok "--by cgroup" "cannot make a cgroup v2 directory"
+fi
+
+# --- the real monitor's log as --events ------------------------------------
+# an enforced policy refuses nobody's call to 10.77.0.4:8444; monitor logs
+# it (SPEC §9) and learn turns the log into a rule for it
+policy refuse.yaml <<'EOF'
+portwarden: 1
+defaults: { inbound: drop, outbound: reject }
+EOF
+if pw_apply "apply a policy that refuses everything outbound" "$WORK/refuse.yaml"; then
+	"$PORTWARDEN" monitor --format json --count 1 --timeout 20 > "$WORK/mon.json" 2> "$WORK/mon.err" &
+	mon=$!
+	NET_PIDS+=($mon)
+	for _ in $(seq 200); do
+		grep -q '^ *1000 ' /proc/net/netfilter/nfnetlink_log 2>/dev/null && break
+		sleep 0.05
+	done
+	printf 'm1 tcp 10.77.0.4 8444\n' | as_uid "$uid_nobody" $PY "$PROBE" run -t 1 > /dev/null
+	timeout 25 tail --pid="$mon" -f /dev/null
+	"$PORTWARDEN" flush >/dev/null 2>&1
+	"$PORTWARDEN" learn --duration 0 --events "$WORK/mon.json" > "$WORK/mon.yaml" 2>/dev/null
+	chmod 0644 "$WORK/mon.yaml"
+	check_eq "monitor's own JSON log becomes a rule for the refused call" \
+		'    to: ["10.77.0.4"]' \
+		"$(awk '/name: out-tcp-8444-nobody/{f=1} f && /^    to:/{print; exit}' "$WORK/mon.yaml")"
+	grep -q '^# 1 monitor event used of 1 ' "$WORK/mon.yaml" ||
+		echo "# monitor wrote: $(head -c 400 "$WORK/mon.json") $(head -c 200 "$WORK/mon.err")"
 fi
 
 # --- usage ----------------------------------------------------------------
