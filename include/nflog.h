@@ -78,7 +78,8 @@ struct nflog;
  * @rcvbuf: socket receive buffer in bytes (SO_RCVBUFFORCE, else
  *          SO_RCVBUF); 0 for the default of nflog (32 MiB)
  *
- * Return: 0 or a negative errno (-EBUSY: another program has the group).
+ * Return: 0 or a negative errno (-EPERM: another socket has the group,
+ *         or no CAP_NET_ADMIN).
  */
 int nflog_open(struct nflog **out, uint16_t group, int rcvbuf);
 void nflog_close(struct nflog *nf);

@@ -99,6 +99,23 @@ static void ns_free(struct mon_ns *ns)
 	free(ns);
 }
 
+/* Is @group bound by a reader in this namespace? (The kernel refuses a
+ * second one with EPERM, which also means "not root".) */
+static bool group_taken(uint16_t group)
+{
+	FILE *f = fopen("/proc/net/netfilter/nfnetlink_log", "re");
+	unsigned int g;
+	char line[256];
+	bool taken = false;
+
+	if (!f)
+		return false;
+	while (!taken && fgets(line, sizeof(line), f))
+		taken = sscanf(line, "%u", &g) == 1 && g == group;
+	fclose(f);
+	return taken;
+}
+
 /* Open everything in the namespace this thread is in now. */
 static int ns_open(const char *label, uint16_t group, int rcvbuf,
 		   struct mon_ns **out)
@@ -118,8 +135,8 @@ static int ns_open(const char *label, uint16_t group, int rcvbuf,
 			(unsigned int)group, label ? " in " : "");
 		if (label)
 			text_put(stderr, label);
-		fprintf(stderr, ": %s\n", ret == -EBUSY ?
-			"another program reads it (ulogd?); choose one with --group" :
+		fprintf(stderr, ": %s\n", group_taken(group) ?
+			"another program reads it (ulogd2?); give one of them another group (--group, log_group)" :
 			strerror(-ret));
 		goto fail;
 	}

@@ -234,6 +234,17 @@ check_eq "no-web kept its counter though its FILE:LINE moved" "$before" "$(count
 check "the NFLOG prefix names the new line" \
 	grep -q "pw1 D out drop no-web $WORK/mon2.yaml:17\"" <(nft list table inet pwmon)
 
+# One reader per group: a second monitor on the group says who is in the way
+mon_start "$WORK/first.json" --format json --timeout 20 || exit 1
+"$PORTWARDEN" monitor --timeout 1 > /dev/null 2> "$WORK/second.err"
+rc=$?
+check_eq "a second reader of the group fails (exit 3)" 3 "$rc"
+check "... and says another program reads the group" \
+	grep -q 'cannot bind NFLOG group 1000: another program reads it' "$WORK/second.err"
+check "--group picks another group beside it" \
+	"$PORTWARDEN" monitor --group 1001 --timeout 1
+mon_stop
+
 check_rc "bad --group is a usage error" 2 "$PORTWARDEN" monitor --group 70000
 check_rc "--netns with --all-netns is a usage error" 2 \
 	"$PORTWARDEN" monitor --netns peer --all-netns

@@ -76,6 +76,7 @@ static bool round_trip(struct model *m, const struct mchain *c,
 		free(dec.matches[i].value.str);
 	free(dec.matches);
 	free(dec.log_prefix);
+	free(dec.nflog_prefix);
 	free(dec.comment);
 	return ok;
 }
@@ -387,6 +388,7 @@ static bool decodes_as_other_kind(struct model *m, const struct mrule *r,
 		free(dec.matches[i].value.str);
 	free(dec.matches);
 	free(dec.log_prefix);
+	free(dec.nflog_prefix);
 	return ok;
 }
 
