@@ -73,9 +73,10 @@ unit: $(UNIT_BIN)
 # daemon's nftables events and last-change note (fuzz_nft_events), its
 # DNS answers (fuzz_dns: nfqueue.c, dns_msg.c), its learned-address
 # file (fuzz_learned) and the hostname code's resolv.conf and names
-# (fuzz_hostnames); NFLOG records for monitor (fuzz_nflog). The
-# library is compiled once for all of them
-# (-fsanitize=fuzzer-no-link), each harness links against those objects.
+# (fuzz_hostnames); NFLOG records for monitor (fuzz_nflog); learn's
+# monitor events (fuzz_mon_event). The library is compiled once for all
+# of them (-fsanitize=fuzzer-no-link), each harness links against those
+# objects.
 FUZZ_CC ?= clang
 FUZZ_CFLAGS = -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) \
 	      -fsanitize=address,undefined -MMD -MP
@@ -110,7 +111,8 @@ check: deps
 # seed's code paths show early; the fuzz suite is left out, its harnesses
 # are ASan+UBSan builds already and ran in `make check` (keeps CI within
 # its time budget).
-ASAN_SIZES = DIFF_SEEDS="$$(seq 1 15)" CONN_SEEDS="$$(seq 1 10)" STAGE_SEEDS="$$(seq 1 5)" APPLY_RANDOM_N=10 PW_FAULT_KILLS=30 PW_EXCLUDE=fuzz COMPARE_PAIRS=10 COMPARE_PACKETS=15
+ASAN_SIZES = DIFF_SEEDS="$$(seq 1 15)" CONN_SEEDS="$$(seq 1 10)" STAGE_SEEDS="$$(seq 1 5)" APPLY_RANDOM_N=10 PW_FAULT_KILLS=30 PW_EXCLUDE=fuzz \
+	COMPARE_PAIRS=10 COMPARE_PACKETS=15 TESTS_SEEDS="$$(seq 1 3)"
 check-asan:
 	$(Q)$(ASAN_SIZES) $(MAKE) --no-print-directory BUILD=build-asan SAN=address,undefined CFLAGS="-O1 -g" check
 

@@ -18,7 +18,7 @@ python3 bench/gen.py "$BENCH_WORK" || exit 1
 echo "portwarden bench: $(uname -r), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u '+%F %R UTC')"
 echo "portwarden $("$PW" --version 2>&1 | head -1); $(nft -v)"
 rc=0
-for b in ${BENCHES:-compile apply apply_change dataplane audit audit_bigtable dns_learn daemon_repair compare}; do
+for b in ${BENCHES:-compile apply apply_change dataplane audit audit_bigtable dns_learn daemon_repair compare test_cmd}; do
 	[ -f "bench/$b.sh" ] || continue
 	bash "bench/$b.sh" "$PW" || { echo "bench $b: FAILED (exit $?)"; rc=1; }
 done

@@ -4,7 +4,8 @@
  * policy_load_buffer() must yield a policy or diagnostics, never a crash,
  * a leak or unbounded time (wireguard-tools src/fuzz/ style). A policy
  * that loads is also compiled and linted as apply would, and the error
- * and warning counts must match what is shown.
+ * and warning counts must match what is shown. Its tests are run too
+ * (explain's packet parser on the test's text, then the interpreter).
  *
  *   make BUILD=build-frontend fuzz
  *   build-frontend/fuzz_policy -dict=fuzz/policy.dict -max_total_time=30 fuzz/corpus
@@ -16,6 +17,7 @@
 #include "diag.h"
 #include "model.h"
 #include "policy.h"
+#include "testrun.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -32,8 +34,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!policy_load_buffer(&p, "fuzz.yaml", (const char *)data, size, &d)) {
 		/* what apply does with a valid policy (not the kernel part) */
 		policy_warn_ephemeral(p, 32768, 60999, &d);
-		if (compile_policy(p, &m, &d) == 0)
+		if (compile_policy(p, &m, &d) == 0) {
+			struct test_run r;
+
+			if (test_run(p, m, &r) == 0) {
+				if (r.passed + r.failed + r.errors != p->n_tests)
+					__builtin_trap();
+				test_run_release(&r);
+			}
 			model_free(m);
+		}
 		/* walk what the compiler would read */
 		for (k = 0; k < DIR_MAX; k++)
 			for (i = 0; i < p->n_rules[k]; i++) {

@@ -61,6 +61,9 @@ struct cli {
 	bool policy_only;
 	const char *record;
 	const char *replay;
+	const char *duration;	/* learn --duration, --events, --by */
+	const char *events;
+	const char *by;
 	const char *count;
 	const char *timeout;
 	const char *rcvbuf;
@@ -91,6 +94,8 @@ int confirm_main(struct cli *c);
 int rollback_main(struct cli *c);
 int audit_main(struct cli *c);
 int compare_main(struct cli *c);
+int test_main(struct cli *c);
+int learn_main(struct cli *c);
 int monitor_main(struct cli *c);
 int promote_main(struct cli *c);
 int unstage_main(struct cli *c);

@@ -203,6 +203,26 @@ struct listener {
 };
 
 /**
+ * struct policy_test - one entry of `tests:` (SPEC §10)
+ * @loc:        the entry's mapping node
+ * @packet:     explain's arguments, "out tcp 192.0.2.1:443 --user backup";
+ *              parsed when the test runs (packet_args.h), errors at
+ *              @packet_loc
+ * @expect:     the verdict the connection must get
+ * @rule:       the deciding rule's name (a policy rule, or a built-in
+ *              label such as "default"), or NULL for any
+ */
+struct policy_test {
+	struct loc loc;
+	char *packet;
+	struct loc packet_loc;
+	enum verdict expect;
+	struct loc expect_loc;
+	char *rule;
+	struct loc rule_loc;
+};
+
+/**
  * struct named_set - an entry of `sets:`
  */
 struct named_set {
@@ -248,6 +268,8 @@ struct policy {
 	size_t n_rules[DIR_MAX];
 	struct listener *listeners;
 	size_t n_listeners;
+	struct policy_test *tests;	/* `tests:`, in file order */
+	size_t n_tests;
 	struct dns_settings dns;
 	bool has_hosts;
 	char **files;

@@ -47,7 +47,7 @@ struct ctx {
 	struct setting version, table, def[DIR_MAX], log, established, repair,
 		       loopback, icmp, log_group;
 	const char *table_name;
-	struct pending_list sets, rules[DIR_MAX], listeners;
+	struct pending_list sets, rules[DIR_MAX], listeners, tests;
 	size_t *set_order;	/* indices of p->sets sorted by name */
 	bool *set_used;
 	bool *set_empty;

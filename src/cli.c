@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "nl.h"
 #include "safe.h"
+#include "testrun.h"
 #include "util.h"
 
 /* What cli_json_begin() keeps of a run. */
@@ -218,6 +219,24 @@ bool cli_changes(const struct cli *c)
 	return false;
 }
 
+/*
+ * Commands that make or install a ruleset run the policy's tests and refuse
+ * it when one fails (check runs them itself). explain, diff, audit and
+ * test answer about a policy whatever its tests say: they are how a
+ * failing test is looked into.
+ */
+static bool cli_runs_tests(const struct cli *c)
+{
+	static const char *const cmds[] = { "apply", "compile", "daemon",
+					    "promote" };
+	size_t i;
+
+	for (i = 0; c->cmd && i < ARRAY_SIZE(cmds); i++)
+		if (!strcmp(c->cmd, cmds[i]))
+			return true;
+	return false;
+}
+
 struct policy *cli_load_policy(struct cli *c, size_t first, size_t n,
 			       int *exit_code)
 {
@@ -233,6 +252,12 @@ struct policy *cli_load_policy(struct cli *c, size_t first, size_t n,
 		n = 1;
 	diag_init(&d);
 	ret = policy_load(&p, paths, n, &d);
+	/* a policy whose tests fail is not applied (SPEC §10) */
+	if (!ret && cli_runs_tests(c) && policy_tests_check(p, &d) < 0) {
+		policy_free(p);
+		p = NULL;
+		ret = -EINVAL;
+	}
 	cli_print_diag(c, &d);
 	if (ret < 0 && !d.errors)
 		fprintf(stderr, "portwarden: cannot load policy\n");

@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "hostnames.h"
 #include "lint_conn.h"
+#include "testrun.h"
 #include "util.h"
 
 static void json_diags(FILE *f, const struct diag *d, enum diag_severity sev)
@@ -97,10 +98,23 @@ int check_main(struct cli *c)
 
 		/* the compiler's own warnings are the checker's already */
 		diag_init(&cd);
-		if (compile_policy(p, &m, &cd) == 0)
+		if (compile_policy(p, &m, &cd) == 0) {
+			struct test_run r;
+
 			lint_replies(p, m, &d);
+			/* a failing test is an error at its line (SPEC §10) */
+			if (test_run(p, m, &r) < 0)
+				diag_error(&d, NULL, "cannot run the policy's tests");
+			if (test_run_diag(&r, &d) || r.n != p->n_tests)
+				ret = -EINVAL;
+			test_run_release(&r);
+		}
 		diag_release(&cd);
 		model_free(m);
+		if (ret < 0) {
+			policy_free(p);
+			p = NULL;
+		}
 	}
 	if (!ret)
 		code = EXIT_OK;

@@ -8,8 +8,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,133 +17,8 @@
 #include "interp.h"
 #include "netns.h"
 #include "nl.h"
+#include "packet_args.h"
 #include "util.h"
-
-/*
- * "A.B.C.D", "A.B.C.D:PORT", "V6", "[V6]", "[V6]:PORT", ":PORT" (no
- * address; only where @addr_optional). A bare IPv6 address whose last
- * group could be a port ("fd00::2:443") is refused: say [fd00::2]:443.
- */
-static int parse_endpoint(const char *s, struct cidr *addr, bool *has_addr,
-			  bool *has_port, uint16_t *port, bool addr_optional,
-			  const char **why)
-{
-	char buf[INET6_ADDRSTRLEN + 2];
-	const char *a = s, *colon = NULL, *end;
-	size_t alen;
-	struct port_range pr;
-	char *e;
-	long v;
-
-	*has_port = false;
-	*has_addr = true;
-	*why = "ADDR, ADDR:PORT or [V6]:PORT";
-	if (*s == '[') {
-		end = strchr(s, ']');
-		if (!end)
-			return -EINVAL;
-		a = s + 1;
-		alen = (size_t)(end - a);
-		if (end[1] == ':')
-			colon = end + 1;
-		else if (end[1])
-			return -EINVAL;
-	} else if (*s == ':' && s[1] != ':') {
-		if (!addr_optional)
-			return -EINVAL;
-		*has_addr = false;
-		colon = s;
-		alen = 0;
-	} else {
-		colon = strchr(s, ':');
-		if (colon && strchr(colon + 1, ':')) {
-			const char *last = strrchr(s, ':');
-			struct cidr tmp;
-
-			colon = NULL;	/* bare IPv6 */
-			/* "fd00::2:443": an address, or fd00::2 port 443? */
-			if (last[1] && strspn(last + 1, "0123456789") == strlen(last + 1) &&
-			    (size_t)(last - s) < sizeof(buf)) {
-				memcpy(buf, s, (size_t)(last - s));
-				buf[last - s] = '\0';
-				if (cidr_parse(buf, &tmp, NULL) == 0) {
-					*why = "an IPv6 address with a port needs brackets: [V6]:PORT";
-					return -EINVAL;
-				}
-			}
-		}
-		alen = colon ? (size_t)(colon - s) : strlen(s);
-	}
-	if (*has_addr) {
-		if (!alen || alen >= sizeof(buf) || memchr(a, '/', alen))
-			return -EINVAL;
-		memcpy(buf, a, alen);
-		buf[alen] = '\0';
-		if (cidr_parse(buf, addr, NULL) < 0)
-			return -EINVAL;
-	}
-	if (!colon)
-		return 0;
-	colon++;
-	errno = 0;
-	v = strtol(colon, &e, 10);
-	if (*colon && !*e && !errno && v >= 0 && v <= 65535) {
-		*port = (uint16_t)v;
-	} else if (port_by_name(colon, &pr) == 0 && pr.lo == pr.hi) {
-		*port = pr.lo;
-	} else {
-		*why = "a port is a number from 0 to 65535 or a service name";
-		return -EINVAL;
-	}
-	*has_port = true;
-	return 0;
-}
-
-static void endpoint_format(char *buf, size_t len, const struct cidr *a,
-			    bool has_addr, bool has_port, uint16_t port)
-{
-	char s[INET6_ADDRSTRLEN + 8];
-
-	if (!has_addr) {
-		snprintf(buf, len, "*:%u", port);
-		return;
-	}
-	cidr_format(a, s, sizeof(s));
-	if (!has_port)
-		snprintf(buf, len, "%s", s);
-	else if (a->family == 6)
-		snprintf(buf, len, "[%s]:%u", s, port);
-	else
-		snprintf(buf, len, "%s:%u", s, port);
-}
-
-static int parse_proto(const char *s, uint8_t *out, const char **name)
-{
-	static const struct { const char *n; uint8_t num; } t[] = {
-		{ "tcp", 6 }, { "udp", 17 }, { "icmp", 1 }, { "icmpv6", 58 },
-		{ "ipv6-icmp", 58 },
-	};
-	size_t i;
-	char *e;
-	long v;
-
-	for (i = 0; i < ARRAY_SIZE(t); i++)
-		if (!strcmp(s, t[i].n)) {
-			*out = t[i].num;
-			*name = t[i].n;
-			return 0;
-		}
-	errno = 0;
-	v = strtol(s, &e, 10);
-	if (!*s || *e || errno || v < 0 || v > 255)
-		return -EINVAL;
-	*out = (uint8_t)v;
-	*name = s;
-	for (i = 0; i < ARRAY_SIZE(t); i++)
-		if (t[i].num == v)
-			*name = t[i].n;
-	return 0;
-}
 
 static int explain_usage(const char *why, const char *arg)
 {
@@ -158,173 +31,29 @@ static int explain_usage(const char *why, const char *arg)
 	return EXIT_INVALID;
 }
 
-static int parse_id(const char *s, bool user, uint32_t *id, uint32_t *gid,
-		    bool *has_gid)
-{
-	char *e;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &e, 10);
-	if (*s && !*e && !errno && v >= 0 && v <= 0xfffffffe) {
-		*id = (uint32_t)v;
-		if (user) {
-			struct passwd *pw = getpwuid((uid_t)v);
-
-			if (pw && gid) {
-				*gid = pw->pw_gid;
-				*has_gid = true;
-			}
-		}
-		return 0;
-	}
-	if (user) {
-		struct passwd *pw = getpwnam(s);
-
-		if (!pw)
-			return -ENOENT;
-		*id = pw->pw_uid;
-		if (gid) {
-			*gid = pw->pw_gid;
-			*has_gid = true;
-		}
-	} else {
-		struct group *gr = getgrnam(s);
-
-		if (!gr)
-			return -ENOENT;
-		*id = gr->gr_gid;
-	}
-	return 0;
-}
-
-struct explained {
-	const char *proto_name;
-	bool icmp_type_given;
-	bool src_addr;		/* --from named an address */
-	bool by_name;		/* the destination is a hostname (@name) */
-	char name[256];
-	size_t name_matches;	/* hostname patterns of the policy it matches */
-};
-
 /* Fill the packet from the command line; prints and returns an exit code
  * on a usage error, else -1. */
-static int explain_packet(struct cli *c, struct packet *pkt, struct explained *x)
+static int explain_packet(struct cli *c, struct packet *pkt, struct packet_desc *x)
 {
-	const char *dir = c->args[c->n_args - 3];
-	const char *proto = c->args[c->n_args - 2];
-	const char *dst = c->args[c->n_args - 1];
-	const char *why;
-	bool has_addr;
+	struct packet_args a = {
+		.dir = c->args[c->n_args - 3], .proto = c->args[c->n_args - 2],
+		.dst = c->args[c->n_args - 1], .from = c->from, .sport = c->sport,
+		.user = c->user, .group = c->group, .cgroup = c->cgroup,
+		.iface = c->iface,
+	};
+	char *why;
+	int rc;
 
-	memset(pkt, 0, sizeof(*pkt));
-	if (!strcmp(dir, "in"))
-		pkt->dir = DIR_IN;
-	else if (!strcmp(dir, "out"))
-		pkt->dir = DIR_OUT;
-	else
-		return explain_usage("direction must be 'in' or 'out', not '%s'", dir);
-	if (parse_proto(proto, &pkt->l4proto, &x->proto_name) < 0)
-		return explain_usage("unknown protocol '%s' (tcp, udp, icmp, icmpv6 or a number)",
-				     proto);
-	if (parse_endpoint(dst, &pkt->dst, &has_addr, &pkt->has_dport,
-			   &pkt->dport, false, &why) < 0) {
-		/* a hostname: its address comes from the policy's sets */
-		if (explain_parse_name(dst, x->name, sizeof(x->name),
-				       &pkt->has_dport, &pkt->dport) == 0 &&
-		    pkt->dir == DIR_OUT) {
-			x->by_name = true;
-		} else {
-			fprintf(stderr, "portwarden: explain: bad destination '%s': %s%s\n",
-				dst, why, pkt->dir == DIR_OUT ?
-				", or a HOSTNAME[:PORT]" : "");
-			return explain_usage("%s", "");
-		}
+	if (packet_args_parse(&a, pkt, x, &why) == 0)
+		return -1;
+	if (x->endpoint) {
+		fprintf(stderr, "portwarden: explain: %s\n", why);
+		rc = explain_usage("%s", "");
+	} else {
+		rc = explain_usage("%s", why);
 	}
-	if (c->from) {
-		struct cidr src;
-
-		if (parse_endpoint(c->from, &src, &has_addr, &pkt->has_sport,
-				   &pkt->sport, true, &why) < 0) {
-			fprintf(stderr, "portwarden: explain: bad --from '%s': %s\n",
-				c->from, why);
-			return explain_usage("%s", "");
-		}
-		if (has_addr) {
-			pkt->src = src;
-			pkt->has_src = true;
-			x->src_addr = true;
-		}
-	}
-	if (c->sport) {
-		struct port_range pr;
-		char *e;
-		long v;
-
-		if (pkt->has_sport)
-			return explain_usage("--sport '%s' and a port in --from: give one", c->sport);
-		errno = 0;
-		v = strtol(c->sport, &e, 10);
-		if (*c->sport && !*e && !errno && v >= 0 && v <= 65535)
-			pkt->sport = (uint16_t)v;
-		else if (port_by_name(c->sport, &pr) == 0 && pr.lo == pr.hi)
-			pkt->sport = pr.lo;
-		else
-			return explain_usage("bad --sport '%s' (a port number or service name)",
-					     c->sport);
-		pkt->has_sport = true;
-	}
-	/* ::ffff:a.b.c.d is a.b.c.d to the kernel */
-	if (pkt->has_src && x->by_name)
-		return explain_usage("--from '%s' with a hostname: give the destination's address instead",
-				     c->from);
-	if (pkt->has_src && pkt->src.family != pkt->dst.family) {
-		struct cidr d = pkt->dst, s = pkt->src;
-		static const uint8_t pfx[12] = { [10] = 0xff, [11] = 0xff };
-		bool dm = d.family == 6 && !memcmp(d.addr, pfx, 12);
-		bool sm = s.family == 6 && !memcmp(s.addr, pfx, 12);
-
-		if (!dm && !sm)
-			return explain_usage("--from '%s' is not of the destination's family",
-					     c->from);
-	}
-	if ((pkt->l4proto == 1 && pkt->dst.family == 6) ||
-	    (pkt->l4proto == 58 && pkt->dst.family == 4))
-		return explain_usage("'%s' does not travel in this address family (icmp is IPv4, icmpv6 IPv6)",
-				     proto);
-	if (pkt->l4proto == 1 || pkt->l4proto == 58) {
-		/* no ports: the "port" names the ICMP type, echo-request
-		 * by default */
-		if (pkt->has_dport && pkt->dport > 255)
-			return explain_usage("an ICMP type is 0 to 255: '%s'", dst);
-		x->icmp_type_given = pkt->has_dport;
-		pkt->icmp_type = pkt->has_dport ? (uint8_t)pkt->dport :
-				 (pkt->l4proto == 1 ? 8 : 128);
-		pkt->has_dport = pkt->has_sport = false;
-	}
-	if (c->user) {
-		if (parse_id(c->user, true, &pkt->uid, c->group ? NULL : &pkt->gid,
-			     &pkt->has_gid) < 0)
-			return explain_usage("unknown user '%s'", c->user);
-		pkt->has_uid = true;
-	}
-	if (c->group) {
-		if (parse_id(c->group, false, &pkt->gid, NULL, NULL) < 0)
-			return explain_usage("unknown group '%s'", c->group);
-		pkt->has_gid = true;
-	}
-	if (c->cgroup)
-		pkt->cgroup = c->cgroup;
-	if (c->iface) {
-		if (!*c->iface || strlen(c->iface) >= 16)
-			return explain_usage("bad --interface '%s' (an interface name, 1 to 15 characters)",
-					     c->iface);
-		if (pkt->dir == DIR_IN)
-			pkt->iif = c->iface;
-		else
-			pkt->oif = c->iface;
-	}
-	return -1;
+	free(why);
+	return rc;
 }
 
 static void json_or_null(FILE *f, const char *s)
@@ -396,7 +125,7 @@ static void json_path(const struct ix_packet_result *r)
 	fputs("]", stdout);
 }
 
-static void print_json(const struct packet *pkt, const struct explained *x,
+static void print_json(const struct packet *pkt, const struct packet_desc *x,
 		       const char *to, const char *from,
 		       const struct ix_conn_result *res, const struct policy *p)
 {
@@ -483,7 +212,7 @@ static void print_path(FILE *f, const char *what, const struct ix_packet_result 
 }
 
 static void print_text(FILE *f, const struct cli *c, const struct packet *pkt,
-		       const struct explained *x, const char *to, const char *from,
+		       const struct packet_desc *x, const char *to, const char *from,
 		       const struct ix_conn_result *res, const struct policy *p)
 {
 	const struct ix_step *st = decider(&res->first);
@@ -579,7 +308,7 @@ int explain_main(struct cli *c)
 	struct ix_host *h = NULL;
 	struct ix_conn_result res;
 	struct packet pkt;
-	struct explained x = { 0 };
+	struct packet_desc x = { 0 };
 	char to[300], from[80];
 	int rc;
 
@@ -603,7 +332,7 @@ int explain_main(struct cli *c)
 		goto out;
 	}
 	/* the destination as given: for ICMP the "port" is the type */
-	endpoint_format(to, sizeof(to), &pkt.dst, true,
+	packet_endpoint_format(to, sizeof(to), &pkt.dst, true,
 			pkt.has_dport || x.icmp_type_given,
 			x.icmp_type_given ? pkt.icmp_type : pkt.dport);
 	if (x.by_name && pkt.has_dport)
@@ -611,7 +340,7 @@ int explain_main(struct cli *c)
 	else if (x.by_name)
 		snprintf(to, sizeof(to), "%s", x.name);
 	if (pkt.has_src || pkt.has_sport)
-		endpoint_format(from, sizeof(from), &pkt.src, pkt.has_src,
+		packet_endpoint_format(from, sizeof(from), &pkt.src, pkt.has_src,
 				pkt.has_sport, pkt.sport);
 	if (c->format == FMT_JSON) {
 		print_json(&pkt, &x, to, pkt.has_src || pkt.has_sport ? from : NULL,

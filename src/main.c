@@ -29,6 +29,7 @@
 #define OPT_PACKET	0x200u	/* explain's --sport, --group, --cgroup,
 				 * --interface, --policy-only */
 #define OPT_MONITOR	0x400u	/* --group, --count, --timeout, --rcvbuf */
+#define OPT_LEARN	0x800u	/* learn's --duration, --events, --by */
 
 static const struct command {
 	const char *name;
@@ -81,6 +82,11 @@ static const struct command {
 	  "[--format text|json] [--netns NAME|PATH | --all-netns] [--group G] "
 	  "[--count N] [--timeout SECONDS] [--rcvbuf BYTES]",
 	  "print refused and logged packets live, with rule and process" },
+	{ "test", test_main, 0, "[POLICY...] [--format text|json|junit]",
+	  "run the policy's tests on the policy alone" },
+	{ "learn", learn_main, OPT_LEARN | OPT_NETNS,
+	  "[--duration SECONDS] [--events FILE] [--by user|cgroup] [--netns NAME|PATH]",
+	  "watch the host and print a proposed policy (applies nothing)" },
 };
 
 static void usage(FILE *f)
@@ -93,7 +99,7 @@ static void usage(FILE *f)
 			commands[i].description);
 	fprintf(f, "\nglobal options:\n"
 		"  --format text|json   output format (audit also junit, prometheus;\n"
-		"                       status also prometheus)\n"
+		"                       status also prometheus; test also junit)\n"
 		"  --netns NAME|PATH    act in another network namespace\n"
 		"  -q, --quiet          print errors only\n"
 		"  -v, --verbose        print more; -vv more still\n"
@@ -301,6 +307,21 @@ int main(int argc, char **argv)
 				ret = EXIT_INVALID;
 				goto out;
 			}
+		} else if ((v = opt_value(argc, argv, &i, "--duration"))) {
+			if (once(&c.duration, v, "--duration") < 0) {
+				ret = EXIT_INVALID;
+				goto out;
+			}
+		} else if ((v = opt_value(argc, argv, &i, "--events"))) {
+			if (once(&c.events, v, "--events") < 0) {
+				ret = EXIT_INVALID;
+				goto out;
+			}
+		} else if ((v = opt_value(argc, argv, &i, "--by"))) {
+			if (once(&c.by, v, "--by") < 0) {
+				ret = EXIT_INVALID;
+				goto out;
+			}
 		} else if (!strcmp(a, "--policy-only")) {
 			c.policy_only = true;
 		} else if (!strcmp(a, "--dry-run")) {
@@ -343,12 +364,14 @@ int main(int argc, char **argv)
 	    ((c.sport || c.cgroup || c.iface || c.policy_only) &&
 	     !(cmd->opts & OPT_PACKET)) ||
 	    (c.group && !(cmd->opts & (OPT_PACKET | OPT_MONITOR))) ||
-	    ((c.count || c.timeout || c.rcvbuf) && !(cmd->opts & OPT_MONITOR))) {
+	    ((c.count || c.timeout || c.rcvbuf) && !(cmd->opts & OPT_MONITOR)) ||
+	    ((c.duration || c.events || c.by) && !(cmd->opts & OPT_LEARN))) {
 		ret = bad_usage("an option given does not apply to '%s'", cmd->name);
 		goto out;
 	}
-	if (c.format == FMT_JUNIT && strcmp(cmd->name, "audit")) {
-		ret = bad_usage("--format junit is for audit only, not '%s'",
+	if (c.format == FMT_JUNIT && strcmp(cmd->name, "audit") &&
+	    strcmp(cmd->name, "test")) {
+		ret = bad_usage("--format junit is for audit and test only, not '%s'",
 				cmd->name);
 		goto out;
 	}

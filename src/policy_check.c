@@ -355,19 +355,62 @@ static void check_listener(struct ctx *c, struct pending *pd,
 		l->families = v ? FAM_V6 : FAM_V4;
 }
 
+/* ---- tests (SPEC §10): the structure; cli runs them ------------------ */
+
+static void check_test(struct ctx *c, struct pending *pd, struct policy_test *t)
+{
+	static const char *const keys[] = { "packet", "expect", "rule" };
+	const struct node *n = pd->val, *f[3] = { 0 };
+	size_t i;
+	int k, v;
+
+	c->file = pd->file;
+	t->loc = at(c, n);
+	if (n->kind != NODE_MAP) {
+		err(c, n, "a test must be a mapping such as { packet: \"out tcp 192.0.2.1:443\", expect: accept }, not %s",
+		    node_kind_name(n));
+		return;
+	}
+	for (i = 0; i < n->n; i += 2) {
+		k = chk_key_index(n->items[i], keys, ARRAY_SIZE(keys));
+		if (k < 0)
+			chk_unknown_key(c, n->items[i], "a test", keys,
+					ARRAY_SIZE(keys));
+		else
+			f[k] = n->items[i + 1];
+	}
+	if (!f[0])
+		err(c, n, "a test needs a 'packet' (explain's arguments, such as \"out tcp 192.0.2.1:443\")");
+	else if (chk_want_scalar(c, f[0], "explain's arguments")) {
+		t->packet = xstrdup(f[0]->str);
+		t->packet_loc = at(c, f[0]);
+	}
+	if (!f[1])
+		err(c, n, "a test needs an 'expect' (accept, drop or reject)");
+	else if (!chk_get_enum(c, f[1], "expected verdict", verdict_names,
+			       ARRAY_SIZE(verdict_names), &v)) {
+		t->expect = (enum verdict)v;
+		t->expect_loc = at(c, f[1]);
+	}
+	if (f[2] && chk_want_scalar(c, f[2], "a rule name")) {
+		t->rule = xstrdup(f[2]->str);
+		t->rule_loc = at(c, f[2]);
+	}
+}
+
 /* ---- top level ------------------------------------------------------ */
 
 enum top_key {
 	TK_VERSION, TK_TABLE, TK_DEFAULTS, TK_ESTABLISHED, TK_LOOPBACK,
 	TK_ICMP, TK_SETS, TK_INBOUND, TK_OUTBOUND, TK_LISTENERS, TK_REPAIR,
-	TK_DNS, TK_LOG_GROUP,
+	TK_DNS, TK_LOG_GROUP, TK_TESTS,
 	TK_MAX
 };
 
 static const char *const top_keys[TK_MAX] = {
 	"portwarden", "table", "defaults", "established", "loopback", "icmp",
 	"sets", "inbound", "outbound", "listeners", "repair", "dns",
-	"log_group",
+	"log_group", "tests",
 };
 
 static bool table_name_ok(const char *s, size_t len)
@@ -393,7 +436,8 @@ static void collect_list(struct ctx *c, struct node *n, struct pending_list *l,
 		return;
 	if (n->kind != NODE_SEQ) {
 		err(c, n, "'%s' must be a list of %s, not %s", what,
-		    strcmp(what, "listeners") ? "rules" : "listeners",
+		    !strcmp(what, "listeners") || !strcmp(what, "tests") ?
+		    what : "rules",
 		    node_kind_name(n));
 		return;
 	}
@@ -679,6 +723,9 @@ static void top_level(struct ctx *c, const struct yaml_tree *t)
 		case TK_DNS:
 			top_dns(c, val);
 			break;
+		case TK_TESTS:
+			collect_list(c, val, &c->tests, "tests");
+			break;
 		default:
 			/* x- keys hold anchors for the rest (compose style) */
 			if (!strncmp(k->str, "x-", 2))
@@ -802,6 +849,10 @@ int policy_check_trees(struct policy **out, struct yaml_tree *const *trees,
 	p->n_listeners = c.listeners.n;
 	for (i = 0; i < c.listeners.n; i++)
 		check_listener(&c, &c.listeners.v[i], &p->listeners[i]);
+	p->tests = xcalloc(c.tests.n + 1, sizeof(*p->tests));
+	p->n_tests = c.tests.n;
+	for (i = 0; i < c.tests.n; i++)
+		check_test(&c, &c.tests.v[i], &p->tests[i]);
 	if (dns_blocked(p))
 		warn_at(&c, &dns_blocked(p)->loc,
 			"rule '%s' names hostnames, but no outbound rule accepts port 53 and the default is %s: this host cannot look them up (add a rule such as { name: dns, port: domain })",
@@ -820,6 +871,7 @@ out:
 	for (k = 0; k < DIR_MAX; k++)
 		free(c.rules[k].v);
 	free(c.listeners.v);
+	free(c.tests.v);
 	free(c.set_order);
 	free(c.set_used);
 	free(c.set_empty);

@@ -301,6 +301,11 @@ void policy_free(struct policy *p)
 		free(p->listeners[i].process);
 	}
 	free(p->listeners);
+	for (i = 0; i < p->n_tests; i++) {
+		free(p->tests[i].packet);
+		free(p->tests[i].rule);
+	}
+	free(p->tests);
 	for (i = 0; i < p->n_sets; i++) {
 		free(p->sets[i].name);
 		free(p->sets[i].ports.v);

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Fuzz smoke test: build the libFuzzer harnesses with clang (ASan+UBSan)
-# and run each from its seed corpus: the policy front end for 15 seconds,
-# the rollback record reader and the DNS answer parser for 10 each, the
-# daemon's readers, its learned-address file and NFLOG records for 5. Any crash, leak, sanitizer report or
-# timeout fails the test.
+# and run each from its seed corpus: the policy front end for 15 seconds
+# (its tests: too), the rollback record reader and the DNS answer parser
+# for 10 each, the daemon's readers, its learned-address file, NFLOG
+# records and learn's monitor-events reader for 5. Any crash, leak,
+# sanitizer report or timeout fails the test.
 . "$(dirname "$0")/lib.sh"
 
 cd "$TOP" || exit 1
@@ -144,4 +145,23 @@ else
 	not_ok "fuzz resolv_conf_parse and hostname_check" "exit $rc: $(grep -m3 -E 'ERROR|SUMMARY|Test unit written' "$log" | tr '\n' '|')"
 	exit 1
 fi
+
+# learn --events: monitor's JSON lines (5 seconds).
+mkdir "$work/corpus-mon-event"
+log="$work/fuzz-mon-event.log"
+"$BUILD/fuzz_mon_event" -max_total_time=5 -rss_limit_mb=2048 -timeout=10 \
+	-max_len=4096 -artifact_prefix="$work/mon-" -print_final_stats=1 \
+	"$work/corpus-mon-event" fuzz/corpus-mon-event >"$log" 2>&1
+rc=$?
+runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+if [ "$rc" -eq 0 ] && ! ls "$work"/mon-crash-* "$work"/mon-leak-* "$work"/mon-timeout-* >/dev/null 2>&1; then
+	ok "fuzz mon_event_parse 5s (${runs:-?} runs)"
+else
+	not_ok "fuzz mon_event_parse" "exit $rc: $(grep -m3 -E 'ERROR|SUMMARY|Test unit written' "$log" | tr '\n' '|')"
+	for f in "$work"/mon-crash-* "$work"/mon-leak-* "$work"/mon-timeout-*; do
+		[ -f "$f" ] && { echo "# reproducer $f:"; od -c "$f" | head -20; }
+	done
+	exit 1
+fi
+[ "${runs:-0}" -gt 1000 ] && ok "fuzz monitor-events reader made progress" || not_ok "fuzz monitor-events reader made progress" "only ${runs:-0} runs"
 exit $((T_FAILED > 0))

@@ -206,6 +206,26 @@ check_eq "an invalid policy reports exit 2" 2 "$(field "$tmp/r8" 'r.get("rc")')"
 if [ -n "$after" ] && [ "$after" = "$(live)" ]; then ok "an invalid policy changed nothing"
 else not_ok "an invalid policy changed nothing" "table missing or changed"; fi
 
+# 7b. check mode runs the policy's tests: a failing one fails the task,
+# naming it; passing ones come back in "tests"
+{ cat "$tmp/pol/more.yaml"; printf '%s\n' 'tests:' \
+	'  - { packet: "out tcp 192.0.2.1:993", expect: accept, rule: imaps }' \
+	'  - { packet: "out tcp 192.0.2.1:25", expect: accept }'; } > "$tmp/pol/tested.yaml"
+chmod 0600 "$tmp/pol/tested.yaml"
+line=$(($(wc -l < "$tmp/pol/more.yaml") + 3))
+T='"policy": ["'"$tmp/pol/tested.yaml"'"], "netns": "'"$NS"'", "binary": "'"$PORTWARDEN"'"'
+run_module "$tmp/t1" "{$T}" --check
+check_eq "check mode fails on a failing policy test, naming it and what decided" "True 1 True" \
+	"$(field "$tmp/t1" 'r.get("failed")') $(field "$tmp/t1" 'r.get("rc")') $(field "$tmp/t1" '"1 of 2 policy tests do not pass: '"$tmp/pol/tested.yaml:$line"':5: out tcp 192.0.2.1:25: test expects accept, but the policy says drop by the outbound default" in r.get("msg", "")')"
+check_eq "the failing test's result is returned" "fail drop default" \
+	"$(field "$tmp/t1" '" ".join(str(t[k]) for t in r["tests"] if t["status"] != "pass" for k in ("status", "verdict", "rule"))')"
+if [ -n "$after" ] && [ "$after" = "$(live)" ]; then ok "a failing policy test changed nothing"
+else not_ok "a failing policy test changed nothing" "table changed"; fi
+sed -i '$d' "$tmp/pol/tested.yaml"
+run_module "$tmp/t2" "{$T}" --check
+check_eq "check mode with passing policy tests succeeds and returns them" "False pass imaps" \
+	"$(field "$tmp/t2" 'r.get("failed")') $(field "$tmp/t2" '" ".join(t["status"] + " " + t["rule"] for t in r["tests"])')"
+
 # 8. the lock-out guard: a live inbound connection the new policy would
 # cut fails the task with rc 4 and changes nothing; force overrides it
 cat > "$tmp/pol/guard.yaml" <<EOF

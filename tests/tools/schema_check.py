@@ -247,6 +247,8 @@ contexts = {
         '"%s": ~\n' % k for k in keys)),
     'a listener': (defs['listener'], lambda keys: 'portwarden: 1\nlisteners:\n  - ' + '    '.join(
         '"%s": ~\n' % k for k in keys)),
+    'a test': (defs['test'], lambda keys: 'portwarden: 1\ntests:\n  - ' + '    '.join(
+        '"%s": ~\n' % k for k in keys)),
 }
 tmp = tempfile.mkdtemp()
 try:

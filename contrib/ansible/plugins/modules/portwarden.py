@@ -19,6 +19,9 @@ description:
   - Supports check mode (C(apply --dry-run), nothing changes) and diff
     mode (the rules only in the live table, and the rules only in the
     policy).
+  - In check mode the policy's own C(tests) run first
+    (C(portwarden test --format json)); the task fails when one fails,
+    naming each failing test, its line and what the policy decided.
   - Never runs a shell; every command is an argument vector.
 options:
   policy:
@@ -150,6 +153,12 @@ compare:
   type: dict
   returned: when state is applied, in diff mode
   sample: {"equal": false, "changes": ["opens in tcp/22 from 0.0.0.0/0 not on lo"]}
+tests:
+  description: The policy's tests and their results, as in portwarden test
+    --format json (status pass, fail or error; verdict; rule; message).
+  type: list
+  elements: dict
+  returned: in check mode with state applied
 commands:
   description: Every portwarden command the module ran, with its exit code.
   type: list
@@ -241,6 +250,7 @@ class Portwarden(object):
         if p['force']:
             args.append('--force')
         check = self.module.check_mode
+        tests = self.policy_tests() if check else None
         if check:
             args.append('--dry-run')
         elif p['confirm'] is not None:
@@ -259,6 +269,8 @@ class Portwarden(object):
             self.confirm(table)
         result = dict(changed=changed, table=table, added=added,
                       removed=removed, commands=self.commands)
+        if tests is not None:
+            result['tests'] = tests
         if self.module._diff:
             result['diff'] = dict(
                 before_header='live table inet %s (rules only here)' % table,
@@ -344,6 +356,30 @@ class Portwarden(object):
         except (IOError, OSError) as e:
             self.module.warn('cannot keep a copy of the policy in %s: %s'
                              % (deployed, e))
+
+    def policy_tests(self):
+        """Check mode: the policy's tests (SPEC §10); fail naming each one
+        that does not pass."""
+        rc, out, err = self.run(['test'] + self.policies() +
+                                ['--format', 'json'])
+        try:
+            res = json.loads(out)
+        except ValueError:
+            res = None
+        if not isinstance(res, dict) or 'tests' not in res:
+            self.fail('portwarden test', rc, out, err)
+        tests = res.get('tests') or []
+        bad = [t for t in tests if t.get('status') != 'pass']
+        if rc != 0 or bad:
+            self.module.fail_json(
+                msg='%d of %d policy tests do not pass: %s' % (
+                    len(bad), len(tests), '; '.join(
+                        '%s:%s:%s: %s: %s' % (t.get('file'), t.get('line'),
+                                              t.get('column'), t.get('packet'),
+                                              t.get('message'))
+                        for t in bad)),
+                rc=rc, tests=tests, commands=self.commands)
+        return tests
 
     def warn_from(self, err):
         for line in (err or '').splitlines():
