@@ -33,17 +33,6 @@
 #include "state.h"
 #include "util.h"
 
-struct ns_entry {
-	dev_t dev;
-	ino_t ino;
-	char *path;
-};
-
-struct ns_list {
-	struct ns_entry *v;
-	size_t n, cap;
-};
-
 struct out_ctx {
 	const struct cli *c;
 	const struct audit_report *r;
@@ -56,79 +45,6 @@ struct out_ctx {
 static const char *proto_str(uint8_t proto)
 {
 	return proto == IPPROTO_TCP ? "tcp" : proto == IPPROTO_UDP ? "udp" : NULL;
-}
-
-/* ---- namespaces -------------------------------------------------------- */
-
-static void ns_add(struct ns_list *l, const char *path)
-{
-	struct ns_entry *e;
-	struct stat st;
-	size_t i;
-
-	if (stat(path, &st) < 0)
-		return;
-	for (i = 0; i < l->n; i++)
-		if (l->v[i].dev == st.st_dev && l->v[i].ino == st.st_ino)
-			return;
-	e = ARRAY_PUSH(l->v, l->n, l->cap);
-	e->dev = st.st_dev;
-	e->ino = st.st_ino;
-	e->path = xstrdup(path);
-}
-
-static int pid_cmp(const void *a, const void *b)
-{
-	return *(const int *)a - *(const int *)b;
-}
-
-/* Every distinct network namespace, named ones (/run/netns) first, then
- * one /proc/PID/ns/net per namespace, lowest pid first. portwarden's own
- * pid is left out: a name that vanishes when the audit ends names nothing
- * (collect_all_netns() names its namespace when no other process does). */
-static void ns_enumerate(struct ns_list *l)
-{
-	struct dirent *de;
-	int *pids = NULL;
-	size_t n = 0, cap = 0, i;
-	char path[300];
-	DIR *d;
-
-	d = opendir("/run/netns");
-	if (d) {
-		while ((de = readdir(d))) {
-			if (de->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof(path), "/run/netns/%s", de->d_name);
-			ns_add(l, path);
-		}
-		closedir(d);
-	}
-	d = opendir("/proc");
-	if (d) {
-		while ((de = readdir(d)))
-			if (de->d_name[0] >= '1' && de->d_name[0] <= '9')
-				*ARRAY_PUSH(pids, n, cap) = atoi(de->d_name);
-		closedir(d);
-	}
-	if (n)
-		qsort(pids, n, sizeof(*pids), pid_cmp);
-	for (i = 0; i < n; i++) {
-		if (pids[i] == (int)getpid())
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/ns/net", pids[i]);
-		ns_add(l, path);
-	}
-	free(pids);
-}
-
-static void ns_release(struct ns_list *l)
-{
-	size_t i;
-
-	for (i = 0; i < l->n; i++)
-		free(l->v[i].path);
-	free(l->v);
 }
 
 /* ---- shared output helpers --------------------------------------------- */
@@ -760,56 +676,40 @@ out:
 static int collect_all_netns(struct audit *a, struct pm_job *job,
 			     const struct cli *c, const struct model *want)
 {
-	struct ns_list l = { 0 };
-	struct stat self;
-	size_t i, primary = 0;
-	int orig, fd, ret = 0;
+	struct netns_entry *v = NULL;
+	size_t n = 0, i;
+	int orig, fd, ret;
 
+	/* every namespace, named ones first; portwarden's own pid is left
+	 * out (a name that vanishes when the audit ends names nothing) */
 	orig = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (orig < 0 || fstat(orig, &self) < 0) {
-		ret = -errno;
+	ret = orig < 0 ? -errno : netns_list(&v, &n);
+	if (ret < 0) {
 		fprintf(stderr, "portwarden: audit: /proc/self/ns/net: %s\n",
-			strerror(errno));
+			strerror(-ret));
 		goto out;
 	}
-	ns_enumerate(&l);
-	primary = l.n;
-	for (i = 0; i < l.n; i++)
-		if (l.v[i].dev == self.st_dev && l.v[i].ino == self.st_ino)
-			primary = i;
-	if (primary == l.n) {
-		/* no name and no other process: the namespace's own id, as
-		 * lsns and readlink(/proc/self/ns/net) write it */
-		char label[64];
-		struct ns_entry *e = ARRAY_PUSH(l.v, l.n, l.cap);
-
-		snprintf(label, sizeof(label), "net:[%lu]", (unsigned long)self.st_ino);
-		e->dev = self.st_dev;
-		e->ino = self.st_ino;
-		e->path = xstrdup(label);
-	}
-	for (i = 0; i < l.n && !ret; i++) {
-		fd = i == primary ? dup(orig) :
-		     open(l.v[i].path, O_RDONLY | O_CLOEXEC);
+	for (i = 0; i < n && !ret; i++) {
+		fd = v[i].self ? dup(orig) : open(v[i].path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			continue;	/* the process has gone */
 		if (setns(fd, CLONE_NEWNET) < 0) {
 			ret = -errno;
 			fprintf(stderr, "portwarden: audit: cannot enter %s: %s\n",
-				l.v[i].path, strerror(errno));
+				v[i].path, strerror(errno));
 			close(fd);
 			break;
 		}
 		close(fd);
-		ret = audit_one(a, job, l.v[i].path, NULL, i == primary,
-				i == primary, want, c);
+		ret = audit_one(a, job, v[i].path, NULL, v[i].self, v[i].self,
+				want, c);
 	}
 	if (setns(orig, CLONE_NEWNET) < 0 && !ret)
 		ret = -errno;
 out:
 	if (orig >= 0)
 		close(orig);
-	ns_release(&l);
+	netns_list_free(v, n);
 	return ret;
 }
 

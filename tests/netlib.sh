@@ -16,9 +16,17 @@ chmod 755 "$WORK"
 umask 022
 
 CGROUP_DIR=
+# kill_tree PID: PID and everything it started (`in_peer cmd &` is a
+# subshell whose child is the command: killing the subshell alone would
+# leave the command running)
+kill_tree() {
+	local c
+	for c in $(pgrep -P "$1"); do kill_tree "$c"; done
+	kill "$1" 2>/dev/null
+}
 net_cleanup() {
 	local p
-	for p in "${NET_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${NET_PIDS[@]}"; do kill_tree "$p"; done
 	wait 2>/dev/null
 	[ -n "$CGROUP_DIR" ] && rmdir "$CGROUP_DIR/app" "$CGROUP_DIR" 2>/dev/null
 	ip netns del peer 2>/dev/null

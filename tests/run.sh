@@ -31,6 +31,27 @@ failures=()
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
 
+# contained NAME OUT CMD...: run CMD under a 600 s timeout with its output
+# in OUT; rc is its exit status. timeout makes itself a process group, so
+# whatever the test left running (a server in a peer namespace its trap
+# missed) is found by that group afterwards: killed, and a failure of the
+# test, so that nothing it left behind can change a later test.
+contained() {
+	local name=$1 o=$2 pid left
+	shift 2
+	timeout 600 "$@" > "$o" 2>&1 &
+	pid=$!
+	wait "$pid"
+	rc=$?
+	# (zombies do not count: they are dead, waiting for init to reap them)
+	left=$(ps -e -o pgid=,stat=,comm= | awk -v g="$pid" '$1 == g && $2 !~ /^Z/ { print $3 }' |
+	       sort | uniq -c | tr -s ' \n' ' ')
+	if [ -n "$left" ]; then
+		echo "not ok - $name left processes running:$left" >> "$o"
+		kill -KILL -- "-$pid" 2>/dev/null
+	fi
+}
+
 count_tap() { # name file
 	local p f
 	p=$(grep -c '^ok ' "$2")
@@ -62,8 +83,7 @@ for t in tests/*.sh; do
 	want "$name" || continue
 	out="$log/$name.out"
 	t0=$SECONDS
-	timeout 600 bash "$t" > "$out" 2>&1
-	rc=$?
+	contained "$name" "$out" bash "$t"
 	count_tap "$name" "$out"
 	if [ "$rc" -ne 0 ] && ! grep -q '^not ok ' "$out"; then
 		failed=$((failed + 1)); failures+=("$name: exit $rc"); cat "$out"
@@ -81,10 +101,9 @@ for t in tests/integration/*.sh; do
 		echo "not ok - $name needs root (integration tests never skip)" > "$out"
 		rc=1
 	else
-		timeout 600 unshare -m -n -- bash -c \
+		contained "$name" "$out" unshare -m -n -- bash -c \
 			'mount -t tmpfs tmpfs /run && ip link set lo up && exec bash "$0"' \
-			"$t" > "$out" 2>&1
-		rc=$?
+			"$t"
 	fi
 	count_tap "$name" "$out"
 	if [ "$rc" -ne 0 ] && ! grep -q '^not ok ' "$out"; then
