@@ -112,7 +112,7 @@ check: deps
 # are ASan+UBSan builds already and ran in `make check` (keeps CI within
 # its time budget).
 ASAN_SIZES = DIFF_SEEDS="$$(seq 1 15)" CONN_SEEDS="$$(seq 1 10)" STAGE_SEEDS="$$(seq 1 5)" APPLY_RANDOM_N=10 PW_FAULT_KILLS=30 PW_EXCLUDE=fuzz \
-	COMPARE_PAIRS=10 COMPARE_PACKETS=15 TESTS_SEEDS="$$(seq 1 3)"
+	COMPARE_PAIRS=10 COMPARE_PACKETS=15 TESTS_SEEDS="$$(seq 1 3)" SMALL_STEPS=12 BIG_STEPS=2 FOLD_STEPS=10
 check-asan:
 	$(Q)$(ASAN_SIZES) $(MAKE) --no-print-directory BUILD=build-asan SAN=address,undefined CFLAGS="-O1 -g" check
 
