@@ -97,6 +97,20 @@ int compare_main(struct cli *c);
 int test_main(struct cli *c);
 int learn_main(struct cli *c);
 int monitor_main(struct cli *c);
+struct nl_sock;
+/**
+ * cmd_fail() - report a failed step of a command that talks to the kernel
+ * @cmd: the command's name; @what: the step; @arg: what it was about (may
+ * be NULL; escaped); @err: negative errno (permissions and missing
+ * nf_tables support get a hint)
+ * Return: EXIT_RUNTIME.
+ */
+int cmd_fail(const char *cmd, const char *what, const char *arg, int err);
+/**
+ * cmd_connect() - enter --netns (when given) and open the netlink socket
+ * Return: EXIT_OK, or EXIT_RUNTIME after cmd_fail().
+ */
+int cmd_connect(struct cli *c, struct nl_sock **sock);
 int promote_main(struct cli *c);
 int unstage_main(struct cli *c);
 /* apply --stage (cmd_stage.c) */

@@ -77,10 +77,13 @@ static void nft_run_release(struct nft_run *r)
 	diag_release(&r->d);
 }
 
-static int fail(const char *cmd, const char *what, const char *arg, int err)
+int cmd_fail(const char *cmd, const char *what, const char *arg, int err)
 {
+	char *a = arg ? text_escape(arg) : NULL;
+
 	fprintf(stderr, "portwarden: %s: %s%s%s: %s\n", cmd, what,
-		arg ? " " : "", arg ? arg : "", strerror(-err));
+		a ? " " : "", a ? a : "", strerror(-err));
+	free(a);
 	if (err == -EPERM || err == -EACCES)
 		fprintf(stderr, "portwarden: %s needs CAP_NET_ADMIN (run as root)\n", cmd);
 	else if (err == -EPROTONOSUPPORT || err == -EOPNOTSUPP ||
@@ -90,20 +93,19 @@ static int fail(const char *cmd, const char *what, const char *arg, int err)
 	return EXIT_RUNTIME;
 }
 
-/* Enter --netns and open the netlink socket. */
-static int nft_connect(struct cli *c, struct nl_sock **sock)
+int cmd_connect(struct cli *c, struct nl_sock **sock)
 {
 	int ret;
 
 	if (c->netns) {
 		ret = netns_enter(c->netns);
 		if (ret < 0)
-			return fail(c->cmd, "cannot enter network namespace",
+			return cmd_fail(c->cmd, "cannot enter network namespace",
 				    c->netns, ret);
 	}
 	ret = nl_sock_open(sock);
 	if (ret < 0)
-		return fail(c->cmd, "cannot open a netlink socket", NULL, ret);
+		return cmd_fail(c->cmd, "cannot open a netlink socket", NULL, ret);
 	return EXIT_OK;
 }
 
@@ -199,14 +201,14 @@ static int nft_prepare(struct cli *c, struct nft_run *r, bool lock)
 	diag_release(&r->d);
 	diag_init(&r->d);
 	if (ret < 0)
-		return fail(c->cmd, "cannot compile the policy", NULL, ret);
-	rc = nft_connect(c, &r->sock);
+		return cmd_fail(c->cmd, "cannot compile the policy", NULL, ret);
+	rc = cmd_connect(c, &r->sock);
 	if (rc != EXIT_OK)
 		return rc;
 	if (lock) {
 		r->lock = run_lock();
 		if (r->lock < 0)
-			return fail(c->cmd, "cannot take the lock", RUN_DIR "/lock",
+			return cmd_fail(c->cmd, "cannot take the lock", RUN_DIR "/lock",
 				    r->lock);
 	}
 	t = now_ms();
@@ -252,7 +254,7 @@ read:
 		ret = 0;
 	}
 	if (ret < 0)
-		return fail(c->cmd, "cannot read table inet", r->want->table, ret);
+		return cmd_fail(c->cmd, "cannot read table inet", r->want->table, ret);
 	r->source = !r->live ? "absent" : vouched ?
 		    "the rollback record for its set elements (nothing committed since the last apply), a dump for its rules" :
 		    "a dump of the kernel's table";
@@ -591,12 +593,12 @@ int flush_main(struct cli *c)
 		fprintf(stderr, "portwarden: flush takes no arguments (use --table NAME; portwarden's table is always an inet table)\n");
 		return EXIT_INVALID;
 	}
-	rc = nft_connect(c, &sock);
+	rc = cmd_connect(c, &sock);
 	if (rc != EXIT_OK)
 		goto out;
 	lock = run_lock();
 	if (lock < 0) {
-		rc = fail(c->cmd, "cannot take the lock", RUN_DIR "/lock", lock);
+		rc = cmd_fail(c->cmd, "cannot take the lock", RUN_DIR "/lock", lock);
 		goto out;
 	}
 	rc = cli_check_owner(c, sock, table, NULL);
@@ -605,7 +607,7 @@ int flush_main(struct cli *c)
 	/* Like apply, flush leaves a rollback point (SPEC §6). */
 	ret = safe_state_dir(dir, sizeof(dir));
 	if (ret < 0) {
-		rc = fail(c->cmd, "cannot use", RUN_DIR, ret);
+		rc = cmd_fail(c->cmd, "cannot use", RUN_DIR, ret);
 		goto out;
 	}
 	ret = safe_flush(dir, sock, table, &kernel_err);
@@ -626,7 +628,7 @@ int flush_main(struct cli *c)
 		goto out;
 	}
 	if (ret < 0) {
-		rc = fail(c->cmd, "cannot delete table inet", table, ret);
+		rc = cmd_fail(c->cmd, "cannot delete table inet", table, ret);
 		goto out;
 	}
 	stage_follow(c, sock, table, NULL);

@@ -30,34 +30,6 @@
 
 #define DEFAULT_TABLE "portwarden"
 
-static int fail(const char *cmd, const char *what, const char *arg, int err)
-{
-	char *a = arg ? text_escape(arg) : NULL;
-
-	fprintf(stderr, "portwarden: %s: %s%s%s: %s\n", cmd, what,
-		a ? " " : "", a ? a : "", strerror(-err));
-	free(a);
-	if (err == -EPERM || err == -EACCES)
-		fprintf(stderr, "portwarden: %s needs CAP_NET_ADMIN (run as root)\n", cmd);
-	return EXIT_RUNTIME;
-}
-
-static int connect_ns(struct cli *c, struct nl_sock **sock)
-{
-	int ret;
-
-	if (c->netns) {
-		ret = netns_enter(c->netns);
-		if (ret < 0)
-			return fail(c->cmd, "cannot enter network namespace",
-				    c->netns, ret);
-	}
-	ret = nl_sock_open(sock);
-	if (ret < 0)
-		return fail(c->cmd, "cannot open a netlink socket", NULL, ret);
-	return EXIT_OK;
-}
-
 /* The staged table exists and is not portwarden's: refuse unless --force. */
 static int check_staged_owner(struct cli *c, struct nl_sock *s,
 			      const char *table)
@@ -132,12 +104,12 @@ int stage_main(struct cli *c)
 		rc = EXIT_OK;
 		goto out;
 	}
-	rc = connect_ns(c, &sock);
+	rc = cmd_connect(c, &sock);
 	if (rc != EXIT_OK)
 		goto out;
 	lock = run_lock();
 	if (lock < 0) {
-		rc = fail(c->cmd, "cannot take the lock", RUN_DIR "/lock", lock);
+		rc = cmd_fail(c->cmd, "cannot take the lock", RUN_DIR "/lock", lock);
 		goto out;
 	}
 	rc = check_staged_owner(c, sock, want->table);
@@ -145,12 +117,12 @@ int stage_main(struct cli *c)
 		goto out;
 	ret = nl_read_table(sock, want->table, &live);
 	if (ret < 0 && ret != -ENOENT) {
-		rc = fail(c->cmd, "cannot read table inet", want->table, ret);
+		rc = cmd_fail(c->cmd, "cannot read table inet", want->table, ret);
 		goto out;
 	}
 	ret = safe_state_dir(dir, sizeof(dir));
 	if (ret < 0) {
-		rc = fail(c->cmd, "cannot use", RUN_DIR, ret);
+		rc = cmd_fail(c->cmd, "cannot use", RUN_DIR, ret);
 		goto out;
 	}
 	/* the staged policy's own log_group: where its records go */
@@ -213,12 +185,12 @@ int promote_main(struct cli *c)
 		fprintf(stderr, "portwarden: promote takes no policy: it enforces the staged one (apply --stage POLICY... first)\n");
 		return EXIT_INVALID;
 	}
-	rc = connect_ns(c, &sock);
+	rc = cmd_connect(c, &sock);
 	if (rc != EXIT_OK)
 		return rc;
 	ret = safe_state_dir(dir, sizeof(dir));
 	if (ret < 0) {
-		rc = fail(c->cmd, "cannot use", RUN_DIR, ret);
+		rc = cmd_fail(c->cmd, "cannot use", RUN_DIR, ret);
 		goto out;
 	}
 	ret = stage_state_load(dir, table, &st);
@@ -228,7 +200,7 @@ int promote_main(struct cli *c)
 		goto out;
 	}
 	if (ret < 0) {
-		rc = fail(c->cmd, "cannot read the record of the staged policy in", dir, ret);
+		rc = cmd_fail(c->cmd, "cannot read the record of the staged policy in", dir, ret);
 		goto out;
 	}
 	stage_table_name(table, name, sizeof(name));
@@ -268,12 +240,12 @@ int unstage_main(struct cli *c)
 		fprintf(stderr, "portwarden: unstage: table name too long\n");
 		return EXIT_INVALID;
 	}
-	rc = connect_ns(c, &sock);
+	rc = cmd_connect(c, &sock);
 	if (rc != EXIT_OK)
 		goto out;
 	lock = run_lock();
 	if (lock < 0) {
-		rc = fail(c->cmd, "cannot take the lock", RUN_DIR "/lock", lock);
+		rc = cmd_fail(c->cmd, "cannot take the lock", RUN_DIR "/lock", lock);
 		goto out;
 	}
 	rc = check_staged_owner(c, sock, table);
@@ -283,7 +255,7 @@ int unstage_main(struct cli *c)
 	if (safe_state_dir(dir, sizeof(dir)) == 0)
 		stage_state_remove(dir, table);
 	if (ret < 0 && ret != -ENOENT) {
-		rc = fail(c->cmd, "cannot delete table inet", name, ret);
+		rc = cmd_fail(c->cmd, "cannot delete table inet", name, ret);
 		goto out;
 	}
 	if (c->format == FMT_JSON) {
