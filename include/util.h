@@ -57,6 +57,12 @@ void text_put(FILE *f, const char *s);
 /* The same into a new string (xmalloc'd); NULL gives "(null)". */
 char *text_escape(const char *s);
 
+/**
+ * hex_value() - the value of one hexadecimal digit
+ * Return: 0 to 15, or -1 when @c is not a hex digit.
+ */
+int hex_value(char c);
+
 /* Write a JSON string literal (with quotes) to a stdio stream. Control
  * characters become \u00XX (\n, \t, \r their short forms), DEL too;
  * bytes that are not valid UTF-8 become \u00XX of the byte, so the

@@ -171,17 +171,6 @@ void kv_reader_release(struct kv_reader *r)
 	r->cap = 0;
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Split @buf in place into tokens; quoted tokens are unescaped. */
 static int tokenize(char *buf, struct kv_line *ln)
 {
@@ -225,8 +214,8 @@ static int tokenize(char *buf, struct kv_line *ln)
 
 				if (!p[1] || !p[2])
 					return -EINVAL;
-				hi = hex_digit(p[1]);
-				lo = hex_digit(p[2]);
+				hi = hex_value(p[1]);
+				lo = hex_value(p[2]);
 				if (hi < 0 || lo < 0 || !(hi | lo))
 					return -EINVAL;
 				*w++ = (char)(hi << 4 | lo);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "logprefix.h"
+#include "util.h"
 
 static const char *const verdict_words[] = {
 	[VERDICT_ACCEPT] = "accept",
@@ -117,17 +118,6 @@ static int parse_verdict(const char *s, size_t len, enum verdict *v)
 	return -EINVAL;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* Unescape @len bytes of @s into @out (@cap bytes with the NUL). */
 static int unescape(const char *s, size_t len, bool colon, char *out,
 		    size_t cap)
@@ -142,8 +132,8 @@ static int unescape(const char *s, size_t len, bool colon, char *out,
 
 			if (i + 2 >= len)
 				return -EINVAL;
-			hi = hexval(s[i + 1]);
-			lo = hexval(s[i + 2]);
+			hi = hex_value(s[i + 1]);
+			lo = hex_value(s[i + 2]);
 			if (hi < 0 || lo < 0 || (hi | lo) == 0)
 				return -EINVAL;
 			c = (unsigned char)(hi << 4 | lo);

@@ -245,17 +245,6 @@ static int parse_int(const char *s, int *out)
 	return 0;
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int parse_prefix(const char *s, struct cidr *c)
 {
 	uint32_t fam, plen;
@@ -273,11 +262,11 @@ static int parse_prefix(const char *s, struct cidr *c)
 	if (plen > len * 8)
 		return -EINVAL;
 	for (i = 0; i < len; i++) {
-		int hi = hex_digit(s[2 * i]), lo;
+		int hi = hex_value(s[2 * i]), lo;
 
 		if (hi < 0)
 			return -EINVAL;
-		lo = hex_digit(s[2 * i + 1]);
+		lo = hex_value(s[2 * i + 1]);
 		if (lo < 0)
 			return -EINVAL;
 		c->addr[i] = (uint8_t)(hi << 4 | lo);

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "mon_event.h"
+#include "util.h"
 
 #define MAX_DEPTH 16
 
@@ -23,17 +24,6 @@ static void ws(struct rd *r)
 	while (r->p < r->end && (*r->p == ' ' || *r->p == '\t' || *r->p == '\r' ||
 				 *r->p == '\n'))
 		r->p++;
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /*
@@ -69,7 +59,7 @@ static int str(struct rd *r, char *out, size_t cap)
 				if (r->end - r->p < 4)
 					return -EINVAL;
 				for (k = 0; k < 4; k++) {
-					h = hexval(r->p[k]);
+					h = hex_value(r->p[k]);
 					if (h < 0)
 						return -EINVAL;
 					v = v * 16 + h;

@@ -251,3 +251,14 @@ const char *printable_text(const char *s, char *buf)
 		buf[i] = '\0';
 	return buf;
 }
+
+int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
