@@ -244,7 +244,7 @@ ip -n "$NS" addr add 10.99.0.1/24 dev pwv0
 ip -n "$NS" link set pwv0 up
 ip -n pwpeer addr add 10.99.0.2/24 dev pwv1
 ip -n pwpeer link set pwv1 up
-run_module "$tmp/g1" "{\"policy\": [\"$tmp/pol/guard.yaml\"], \"netns\": \"$NS\", \"binary\": \"$PORTWARDEN\"}"
+run_module "$tmp/g1" "{\"policy\": [\"$tmp/pol/guard.yaml\"], \"netns\": \"$NS\", \"binary\": \"$PORTWARDEN\", \"deployed\": \"$tmp/deployed-guard\"}"
 ip netns exec "$NS" python3 -c '
 import socket, time
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
