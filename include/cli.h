@@ -111,6 +111,12 @@ int cmd_fail(const char *cmd, const char *what, const char *arg, int err);
  * Return: EXIT_OK, or EXIT_RUNTIME after cmd_fail().
  */
 int cmd_connect(struct cli *c, struct nl_sock **sock);
+/**
+ * cmd_connect_locked() - cmd_connect(), then portwarden's run lock
+ * @lock: the lock (for run_unlock()), or a negative errno when not taken
+ * Return: EXIT_OK, or EXIT_RUNTIME after cmd_fail().
+ */
+int cmd_connect_locked(struct cli *c, struct nl_sock **sock, int *lock);
 int promote_main(struct cli *c);
 int unstage_main(struct cli *c);
 /* apply --stage (cmd_stage.c) */

@@ -109,6 +109,19 @@ int cmd_connect(struct cli *c, struct nl_sock **sock)
 	return EXIT_OK;
 }
 
+int cmd_connect_locked(struct cli *c, struct nl_sock **sock, int *lock)
+{
+	int rc = cmd_connect(c, sock);
+
+	if (rc != EXIT_OK)
+		return rc;
+	*lock = run_lock();
+	if (*lock < 0)
+		return cmd_fail(c->cmd, "cannot take the lock", RUN_DIR "/lock",
+				*lock);
+	return EXIT_OK;
+}
+
 /* The generation cache (gen_cache.h) of this namespace and table. */
 static bool cache_hit(struct nft_run *r, uint32_t gen)
 {
@@ -593,14 +606,9 @@ int flush_main(struct cli *c)
 		fprintf(stderr, "portwarden: flush takes no arguments (use --table NAME; portwarden's table is always an inet table)\n");
 		return EXIT_INVALID;
 	}
-	rc = cmd_connect(c, &sock);
+	rc = cmd_connect_locked(c, &sock, &lock);
 	if (rc != EXIT_OK)
 		goto out;
-	lock = run_lock();
-	if (lock < 0) {
-		rc = cmd_fail(c->cmd, "cannot take the lock", RUN_DIR "/lock", lock);
-		goto out;
-	}
 	rc = cli_check_owner(c, sock, table, NULL);
 	if (rc != EXIT_OK)
 		goto out;

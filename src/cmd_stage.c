@@ -104,14 +104,9 @@ int stage_main(struct cli *c)
 		rc = EXIT_OK;
 		goto out;
 	}
-	rc = cmd_connect(c, &sock);
+	rc = cmd_connect_locked(c, &sock, &lock);
 	if (rc != EXIT_OK)
 		goto out;
-	lock = run_lock();
-	if (lock < 0) {
-		rc = cmd_fail(c->cmd, "cannot take the lock", RUN_DIR "/lock", lock);
-		goto out;
-	}
 	rc = check_staged_owner(c, sock, want->table);
 	if (rc != EXIT_OK)
 		goto out;
@@ -240,14 +235,9 @@ int unstage_main(struct cli *c)
 		fprintf(stderr, "portwarden: unstage: table name too long\n");
 		return EXIT_INVALID;
 	}
-	rc = cmd_connect(c, &sock);
+	rc = cmd_connect_locked(c, &sock, &lock);
 	if (rc != EXIT_OK)
 		goto out;
-	lock = run_lock();
-	if (lock < 0) {
-		rc = cmd_fail(c->cmd, "cannot take the lock", RUN_DIR "/lock", lock);
-		goto out;
-	}
 	rc = check_staged_owner(c, sock, table);
 	if (rc != EXIT_OK)
 		goto out;
